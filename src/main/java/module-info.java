@@ -9,7 +9,7 @@ module io.github.solvk.memory {
     requires transitive org.lwjgl.vma;
     requires static org.junit.jupiter.api;
 
-    // exports io.github.solvk.memory;
+    exports io.github.solvk.memory;
     exports io.github.solvk.memory.vulkan;
-    // exports io.github.solvk.memory.testing;
+    exports io.github.solvk.memory.testing;
 }

@@ -1,0 +1,37 @@
+package io.github.solvk.memory;
+
+/**
+ * Bits of {@link IBufferAllocator.AllocationInfo#allocationFlags()}: VMA's {@code VmaAllocationCreateFlagBits}, with
+ * VMA's values, so that code written against VMA keeps its meaning (a test checks that the values match lwjgl-vma).
+ */
+public final class AllocationFlags {
+
+    /** Give the buffer its own {@code VkDeviceMemory}. */
+    public static final int DEDICATED_MEMORY = 0x1;
+    /** Only place the buffer in existing memory blocks; fail rather than allocate a new one. */
+    public static final int NEVER_ALLOCATE = 0x2;
+    /** Keep the memory persistently mapped from creation. */
+    public static final int MAPPED = 0x4;
+    /** Fail rather than exceed the heap's budget. */
+    public static final int WITHIN_BUDGET = 0x100;
+    /** The host writes the memory sequentially (with {@code memcpy}); never reads it. */
+    public static final int HOST_ACCESS_SEQUENTIAL_WRITE = 0x400;
+    /** The host reads and writes the memory in any order. */
+    public static final int HOST_ACCESS_RANDOM = 0x800;
+    /** With a host access bit: accept non-host-visible memory when it is faster, and copy through staging. */
+    public static final int HOST_ACCESS_ALLOW_TRANSFER_INSTEAD = 0x1000;
+    /** Choose the placement that wastes the least memory. */
+    public static final int STRATEGY_MIN_MEMORY = 0x10000;
+    /** Choose the placement that is found fastest. */
+    public static final int STRATEGY_MIN_TIME = 0x20000;
+    /** Choose the lowest offset. */
+    public static final int STRATEGY_MIN_OFFSET = 0x40000;
+
+    /** Every bit above. */
+    public static final int ALL = DEDICATED_MEMORY | NEVER_ALLOCATE | MAPPED | WITHIN_BUDGET
+            | HOST_ACCESS_SEQUENTIAL_WRITE | HOST_ACCESS_RANDOM | HOST_ACCESS_ALLOW_TRANSFER_INSTEAD
+            | STRATEGY_MIN_MEMORY | STRATEGY_MIN_TIME | STRATEGY_MIN_OFFSET;
+
+    private AllocationFlags() {
+    }
+}

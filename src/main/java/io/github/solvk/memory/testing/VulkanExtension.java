@@ -1,0 +1,141 @@
+package io.github.solvk.memory.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+import io.github.solvk.memory.MemoryManager;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * A JUnit 5 extension for tests that need a Vulkan device.
+ *
+ * <pre>{@code
+ * @ExtendWith(VulkanExtension.class)
+ * class MyRendererTest {
+ *     @Test
+ *     void uploadsMesh(VulkanContext context, MemoryManager manager) { ... }
+ * }
+ * }</pre>
+ *
+ * <ul>
+ *   <li>A {@link VulkanContext} parameter gets one context for the whole test run, with validation on, on the device
+ *       that {@value VulkanContext#DEVICE_PROPERTY} or {@value VulkanContext#DEVICE_ENV} picks (the best one
+ *       otherwise). Without a Vulkan device the test fails with a message that says how to install one; it is never
+ *       skipped.</li>
+ *   <li>A {@link MemoryManager} parameter gets a new manager for that test. After the test, the extension fails
+ *       the test if the manager still has open buffers or VMA reports live allocations, then closes it.</li>
+ *   <li>Any validation error reported while the test ran fails it, listing the messages.</li>
+ * </ul>
+ */
+public final class VulkanExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(VulkanExtension.class);
+    private static final String CONTEXT_KEY = "context";
+    private static final String MANAGERS_KEY = "managers";
+
+    /** Holds the shared context and closes it when the test run ends. */
+    private static final class SharedContext implements ExtensionContext.Store.CloseableResource {
+        final VulkanContext context;
+
+        SharedContext(VulkanContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public void close() {
+            context.close();
+        }
+    }
+
+    /**
+     * The context shared by every test of the run, made on first use.
+     *
+     * @param extensionContext any JUnit extension context
+     * @return the shared context
+     */
+    public static VulkanContext sharedContext(ExtensionContext extensionContext) {
+        return extensionContext.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent(CONTEXT_KEY, k -> new SharedContext(createContext()), SharedContext.class)
+                .context;
+    }
+
+    private static VulkanContext createContext() {
+        try {
+            return VulkanContext.builder().validation(true).applicationName("solvk-memory tests").build();
+        } catch (RuntimeException e) {
+            throw new AssertionError("Vulkan tests need a Vulkan device with the validation layer: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext extensionContext) {
+        sharedContext(extensionContext).clearValidationMessages();
+    }
+
+    @Override
+    public void afterEach(ExtensionContext extensionContext) {
+        List<String> problems = new ArrayList<>();
+        @SuppressWarnings("unchecked")
+        List<MemoryManager> managers = extensionContext.getStore(NAMESPACE).remove(MANAGERS_KEY, List.class);
+        if (managers != null) {
+            for (MemoryManager manager : managers) {
+                if (manager.isClosed()) {
+                    continue;
+                }
+                if (manager.liveBufferCount() != 0) {
+                    problems.add("the test left " + manager.liveBufferCount() + " buffer(s) open: "
+                            + manager.liveBuffers());
+                }
+                VulkanMemoryAllocator.Statistics total = manager.statistics().total();
+                if (total.allocationCount() != 0) {
+                    problems.add("VMA reports " + total.allocationCount() + " live allocation(s) of "
+                            + total.allocationBytes() + " bytes after the test (expected: 0)");
+                }
+                manager.close();
+            }
+        }
+        VulkanContext context = sharedContext(extensionContext);
+        for (VulkanContext.ValidationMessage m : context.validationErrors()) {
+            problems.add("validation error: " + m);
+        }
+        context.clearValidationMessages();
+        if (!problems.isEmpty()) {
+            throw new AssertionError(String.join("\n", problems));
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+        Class<?> type = parameterContext.getParameter().getType();
+        return type == VulkanContext.class || type == MemoryManager.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+        Class<?> type = parameterContext.getParameter().getType();
+        VulkanContext context = sharedContext(extensionContext);
+        if (type == VulkanContext.class) {
+            return context;
+        }
+        if (type == MemoryManager.class) {
+            MemoryManager manager = MemoryManager.create(context);
+            @SuppressWarnings("unchecked")
+            List<MemoryManager> managers = extensionContext.getStore(NAMESPACE)
+                    .getOrComputeIfAbsent(MANAGERS_KEY, k -> new ArrayList<MemoryManager>(), List.class);
+            managers.add(manager);
+            return manager;
+        }
+        throw new ParameterResolutionException("VulkanExtension cannot resolve " + type.getName()
+                + " (expected: VulkanContext or MemoryManager)");
+    }
+}

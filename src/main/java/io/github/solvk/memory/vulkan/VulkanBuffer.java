@@ -1,0 +1,503 @@
+package io.github.solvk.memory.vulkan;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.system.MemoryUtil.NULL;
+import static org.lwjgl.util.vma.Vma.vmaDestroyBuffer;
+import static org.lwjgl.util.vma.Vma.vmaFlushAllocation;
+import static org.lwjgl.util.vma.Vma.vmaInvalidateAllocation;
+import static org.lwjgl.util.vma.Vma.vmaMapMemory;
+import static org.lwjgl.util.vma.Vma.vmaUnmapMemory;
+import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE;
+import static org.lwjgl.vulkan.VK10.vkFlushMappedMemoryRanges;
+import static org.lwjgl.vulkan.VK10.vkInvalidateMappedMemoryRanges;
+import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+import static org.lwjgl.vulkan.VK12.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO;
+import static org.lwjgl.vulkan.VK12.vkGetBufferDeviceAddress;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
+import org.lwjgl.vulkan.VkBufferDeviceAddressInfo;
+import org.lwjgl.vulkan.VkDevice;
+import org.lwjgl.vulkan.VkMappedMemoryRange;
+
+/**
+ * A range {@code [offset, offset + size)} of a {@code VkBuffer} and the memory behind it.
+ *
+ * <p>Ownership (see the package documentation): a buffer made by {@link VulkanMemoryAllocator#createBuffer} owns its
+ * {@code VkBuffer} and {@code VmaAllocation} and frees both, exactly once, in {@link #close()}. A buffer made by
+ * {@link #wrap} borrows a range of someone else's buffer and memory: closing it frees nothing. After close, every
+ * method but {@link #close()}, {@link #isClosed()}, {@link #size()} and {@link #isOwned()} throws
+ * {@link IllegalStateException}.
+ *
+ * <p>Host access: {@link #write} and {@link #read} copy through a mapping and check bounds; on memory that is not
+ * {@code HOST_COHERENT} they flush after writing and invalidate before reading, with ranges widened to
+ * {@code nonCoherentAtomSize} ({@link #atomAlignedRange}). Code that writes through {@link #map()} itself calls
+ * {@link #flush} and {@link #invalidate}.
+ *
+ * <p>Thread-safety: {@code close()} may race with itself (one caller frees); other calls must not race with
+ * {@code close()}. Concurrent writes to disjoint ranges are fine.
+ */
+public final class VulkanBuffer implements AutoCloseable {
+
+    private final VulkanMemoryAllocator allocator;
+    private final VkDevice device;
+    private final long buffer;
+    private final long allocation;
+    private final long memory;
+    private final long memoryOffset;
+    private final long offset;
+    private final long size;
+    private final int usage;
+    private final int memoryTypeIndex;
+    private final int memoryPropertyFlags;
+    private final long nonCoherentAtomSize;
+    private final boolean owned;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final boolean persistentlyMapped;
+    private volatile long mapped;
+
+    private VulkanBuffer(VulkanMemoryAllocator allocator, VkDevice device, long buffer, long allocation, long memory,
+                         long memoryOffset, long offset, long size, int usage, int memoryTypeIndex,
+                         int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped) {
+        this.allocator = allocator;
+        this.device = device;
+        this.buffer = buffer;
+        this.allocation = allocation;
+        this.memory = memory;
+        this.memoryOffset = memoryOffset;
+        this.offset = offset;
+        this.size = size;
+        this.usage = usage;
+        this.memoryTypeIndex = memoryTypeIndex;
+        this.memoryPropertyFlags = memoryPropertyFlags;
+        this.nonCoherentAtomSize = nonCoherentAtomSize;
+        this.owned = owned;
+        this.mapped = mapped;
+        this.persistentlyMapped = mapped != NULL;
+    }
+
+    static VulkanBuffer owned(VulkanMemoryAllocator allocator, long buffer, long allocation, long size, int usage,
+                              int memoryTypeIndex, int memoryPropertyFlags, long mapped) {
+        return new VulkanBuffer(allocator, allocator.device(), buffer, allocation, NULL, 0, 0, size, usage,
+                memoryTypeIndex, memoryPropertyFlags, allocator.memoryProperties().nonCoherentAtomSize(), true,
+                mapped);
+    }
+
+    /**
+     * Wraps a range of a buffer that someone else owns. Closing the result frees nothing.
+     *
+     * @param device              the device of the buffer
+     * @param buffer              the {@code VkBuffer}
+     * @param offset              the range's offset in the buffer
+     * @param size                the range's size
+     * @param usage               the buffer's {@code VkBufferUsageFlags}
+     * @param memoryTypeIndex     the memory type the buffer is bound to
+     * @param memoryPropertyFlags that type's property flags
+     * @param memory              the {@code VkDeviceMemory} bound to the buffer, for flush and invalidate; or
+     *                            {@code VK_NULL_HANDLE} when unknown
+     * @param memoryOffset        where {@code buffer} starts in {@code memory}
+     * @param mappedAddress       the host address of the range's first byte, or 0 when not mapped
+     * @param nonCoherentAtomSize the device's {@code nonCoherentAtomSize}
+     * @return a borrowed buffer
+     */
+    public static VulkanBuffer wrap(VkDevice device, long buffer, long offset, long size, int usage,
+                                    int memoryTypeIndex, int memoryPropertyFlags, long memory, long memoryOffset,
+                                    long mappedAddress, long nonCoherentAtomSize) {
+        Objects.requireNonNull(device, "device");
+        if (buffer == NULL) {
+            throw new IllegalArgumentException("buffer: VK_NULL_HANDLE (expected: a VkBuffer)");
+        }
+        if (offset < 0 || size <= 0) {
+            throw new IllegalArgumentException("range: offset " + offset + ", size " + size
+                    + " (expected: offset >= 0, size > 0)");
+        }
+        if (nonCoherentAtomSize <= 0 || Long.bitCount(nonCoherentAtomSize) != 1) {
+            throw new IllegalArgumentException("nonCoherentAtomSize: " + nonCoherentAtomSize
+                    + " (expected: a power of two)");
+        }
+        return new VulkanBuffer(null, device, buffer, NULL, memory, memoryOffset, offset, size, usage,
+                memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, false, mappedAddress);
+    }
+
+    /** @return the {@code VkBuffer} */
+    public long buffer() {
+        checkOpen();
+        return buffer;
+    }
+
+    /** @return the {@code VmaAllocation}, or {@code VK_NULL_HANDLE} for a wrapped buffer */
+    public long allocation() {
+        checkOpen();
+        return allocation;
+    }
+
+    /** @return where this range starts in {@link #buffer()} */
+    public long offset() {
+        checkOpen();
+        return offset;
+    }
+
+    /** @return the range's size in bytes */
+    public long size() {
+        return size;
+    }
+
+    /** @return the buffer's {@code VkBufferUsageFlags} */
+    public int usage() {
+        checkOpen();
+        return usage;
+    }
+
+    /** @return the memory type the buffer is bound to */
+    public int memoryTypeIndex() {
+        checkOpen();
+        return memoryTypeIndex;
+    }
+
+    /** @return the {@code VkMemoryPropertyFlags} of that memory type */
+    public int memoryPropertyFlags() {
+        checkOpen();
+        return memoryPropertyFlags;
+    }
+
+    /** @return whether the memory can be mapped */
+    public boolean isHostVisible() {
+        checkOpen();
+        return (memoryPropertyFlags & MemoryProperties.HOST_VISIBLE) != 0;
+    }
+
+    /** @return whether this object frees its buffer and memory on close */
+    public boolean isOwned() {
+        return owned;
+    }
+
+    /**
+     * Maps the memory (once; it stays mapped until close) and returns the host address of this range's first byte.
+     *
+     * @return the address
+     * @throws IllegalStateException when the memory is not host-visible, or the buffer is closed
+     */
+    public long mappedAddress() {
+        checkOpen();
+        long address = mapped;
+        if (address != NULL) {
+            return address;
+        }
+        if (!isHostVisible()) {
+            throw new IllegalStateException("cannot map buffer 0x" + Long.toHexString(buffer) + ": memory type "
+                    + memoryTypeIndex + " is " + MemoryProperties.describeFlags(memoryPropertyFlags)
+                    + " (expected: HOST_VISIBLE; ask for a host-visible memory usage such as UPLOAD or DOWNLOAD)");
+        }
+        synchronized (this) {
+            if (mapped == NULL) {
+                if (!owned) {
+                    throw new IllegalStateException("wrapped buffer 0x" + Long.toHexString(buffer)
+                            + " was given no mapped address (expected: wrap it with its mapped address)");
+                }
+                try (MemoryStack stack = stackPush()) {
+                    PointerBuffer pData = stack.mallocPointer(1);
+                    VkResults.check(vmaMapMemory(allocator.handle(), allocation, pData), "vmaMapMemory");
+                    mapped = pData.get(0);
+                }
+            }
+            return mapped;
+        }
+    }
+
+    /**
+     * Maps the memory and returns a view of this range, in native byte order; see {@link #mappedAddress()}.
+     *
+     * @return a buffer of {@link #size()} bytes
+     * @throws IllegalStateException when the memory is not host-visible or the range exceeds 2 GiB
+     */
+    public ByteBuffer map() {
+        if (size > Integer.MAX_VALUE) {
+            throw new IllegalStateException("size: " + size + " (expected: <= 2^31-1 for a ByteBuffer view; use "
+                    + "mappedAddress())");
+        }
+        return MemoryUtil.memByteBuffer(mappedAddress(), (int) size);
+    }
+
+    /**
+     * Copies {@code src}'s remaining bytes to {@code dstOffset}, flushing them on non-coherent memory.
+     * {@code src}'s position does not move.
+     *
+     * @param dstOffset where in this range to write
+     * @param src       the bytes
+     * @throws IllegalArgumentException when the bytes would not fit
+     */
+    public void write(long dstOffset, ByteBuffer src) {
+        int length = src.remaining();
+        checkRange("write", dstOffset, length);
+        long address = mappedAddress() + dstOffset;
+        if (src.isDirect()) {
+            MemoryUtil.memCopy(MemoryUtil.memAddress(src), address, length);
+        } else {
+            MemoryUtil.memByteBuffer(address, length).put(src.duplicate());
+        }
+        flushIfNonCoherent(dstOffset, length);
+    }
+
+    /**
+     * Copies {@code src} to {@code dstOffset}, flushing on non-coherent memory.
+     *
+     * @param dstOffset where in this range to write
+     * @param src       the bytes
+     * @throws IllegalArgumentException when the bytes would not fit
+     */
+    public void write(long dstOffset, byte[] src) {
+        checkRange("write", dstOffset, src.length);
+        MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, src.length).put(src);
+        flushIfNonCoherent(dstOffset, src.length);
+    }
+
+    /**
+     * Copies {@code src} to {@code dstOffset} in native byte order, flushing on non-coherent memory.
+     *
+     * @param dstOffset where in this range to write, in bytes
+     * @param src       the values
+     * @throws IllegalArgumentException when the values would not fit
+     */
+    public void write(long dstOffset, int[] src) {
+        long bytes = 4L * src.length;
+        checkRange("write", dstOffset, bytes);
+        MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, (int) bytes).asIntBuffer().put(src);
+        flushIfNonCoherent(dstOffset, bytes);
+    }
+
+    /**
+     * Copies {@code src} to {@code dstOffset} in native byte order, flushing on non-coherent memory.
+     *
+     * @param dstOffset where in this range to write, in bytes
+     * @param src       the values
+     * @throws IllegalArgumentException when the values would not fit
+     */
+    public void write(long dstOffset, float[] src) {
+        long bytes = 4L * src.length;
+        checkRange("write", dstOffset, bytes);
+        MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, (int) bytes).asFloatBuffer().put(src);
+        flushIfNonCoherent(dstOffset, bytes);
+    }
+
+    /**
+     * Copies bytes from {@code srcOffset} into {@code dst}'s remaining space, invalidating them first on
+     * non-coherent memory. {@code dst}'s position does not move.
+     *
+     * @param srcOffset where in this range to read
+     * @param dst       receives the bytes
+     * @throws IllegalArgumentException when the range would pass the end
+     */
+    public void read(long srcOffset, ByteBuffer dst) {
+        int length = dst.remaining();
+        checkRange("read", srcOffset, length);
+        invalidateIfNonCoherent(srcOffset, length);
+        dst.duplicate().put(MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, length));
+    }
+
+    /**
+     * Copies bytes from {@code srcOffset} into {@code dst}, invalidating them first on non-coherent memory.
+     *
+     * @param srcOffset where in this range to read
+     * @param dst       receives the bytes
+     * @throws IllegalArgumentException when the range would pass the end
+     */
+    public void read(long srcOffset, byte[] dst) {
+        checkRange("read", srcOffset, dst.length);
+        invalidateIfNonCoherent(srcOffset, dst.length);
+        MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, dst.length).get(dst);
+    }
+
+    /**
+     * Copies values from {@code srcOffset} into {@code dst} in native byte order.
+     *
+     * @param srcOffset where in this range to read, in bytes
+     * @param dst       receives the values
+     * @throws IllegalArgumentException when the range would pass the end
+     */
+    public void read(long srcOffset, int[] dst) {
+        long bytes = 4L * dst.length;
+        checkRange("read", srcOffset, bytes);
+        invalidateIfNonCoherent(srcOffset, bytes);
+        MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, (int) bytes).asIntBuffer().get(dst);
+    }
+
+    /**
+     * Copies values from {@code srcOffset} into {@code dst} in native byte order.
+     *
+     * @param srcOffset where in this range to read, in bytes
+     * @param dst       receives the values
+     * @throws IllegalArgumentException when the range would pass the end
+     */
+    public void read(long srcOffset, float[] dst) {
+        long bytes = 4L * dst.length;
+        checkRange("read", srcOffset, bytes);
+        invalidateIfNonCoherent(srcOffset, bytes);
+        MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, (int) bytes).asFloatBuffer().get(dst);
+    }
+
+    /**
+     * Makes host writes to {@code [rangeOffset, rangeOffset + length)} of this range visible to the device; needed
+     * only on memory that is not {@code HOST_COHERENT}, where it is a no-op otherwise.
+     *
+     * @param rangeOffset offset in this range
+     * @param length      bytes
+     * @throws IllegalArgumentException when the range passes the end
+     */
+    public void flush(long rangeOffset, long length) {
+        checkRange("flush", rangeOffset, length);
+        if (!isCoherent()) {
+            syncRange(rangeOffset, length, true);
+        }
+    }
+
+    /**
+     * Makes device writes to {@code [rangeOffset, rangeOffset + length)} visible to the host; needed only on memory
+     * that is not {@code HOST_COHERENT}, where it is a no-op otherwise.
+     *
+     * @param rangeOffset offset in this range
+     * @param length      bytes
+     * @throws IllegalArgumentException when the range passes the end
+     */
+    public void invalidate(long rangeOffset, long length) {
+        checkRange("invalidate", rangeOffset, length);
+        if (!isCoherent()) {
+            syncRange(rangeOffset, length, false);
+        }
+    }
+
+    /**
+     * Widens a range to whole atoms of {@code nonCoherentAtomSize}, as {@code vkFlushMappedMemoryRanges} requires
+     * (VUID-VkMappedMemoryRange-offset-00687, VUID-VkMappedMemoryRange-size-01390), without passing the end of the
+     * memory: {@code [offset, offset + length)} becomes {@code [alignDown(offset), min(alignUp(end), limit))}.
+     *
+     * @param offset start in the memory
+     * @param length bytes
+     * @param atom   {@code nonCoherentAtomSize}, a power of two
+     * @param limit  the end of the memory (or of the allocation)
+     * @return {@code {start, size}} of the widened range
+     */
+    public static long[] atomAlignedRange(long offset, long length, long atom, long limit) {
+        long start = offset & -atom;
+        long end = offset + length;
+        // end <= limit <= 2^62 in every caller, so adding atom - 1 cannot overflow.
+        long alignedEnd = Math.min((end + atom - 1) & -atom, limit);
+        return new long[] {start, alignedEnd - start};
+    }
+
+    private void syncRange(long rangeOffset, long length, boolean flush) {
+        if (owned) {
+            long[] range = atomAlignedRange(offset + rangeOffset, length, nonCoherentAtomSize, size + offset);
+            if (flush) {
+                vmaFlushAllocation(allocator.handle(), allocation, range[0], range[1]);
+            } else {
+                vmaInvalidateAllocation(allocator.handle(), allocation, range[0], range[1]);
+            }
+            return;
+        }
+        if (memory == NULL) {
+            throw new IllegalStateException("wrapped buffer 0x" + Long.toHexString(buffer) + " on non-coherent "
+                    + "memory was given no VkDeviceMemory (expected: wrap it with its memory to flush or invalidate)");
+        }
+        long[] range = atomAlignedRange(memoryOffset + offset + rangeOffset, length, nonCoherentAtomSize,
+                Long.MAX_VALUE / 2);
+        try (MemoryStack stack = stackPush()) {
+            VkMappedMemoryRange.Buffer ranges = VkMappedMemoryRange.calloc(1, stack)
+                    .sType(VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE)
+                    .memory(memory)
+                    .offset(range[0])
+                    .size(range[1]);
+            if (flush) {
+                VkResults.check(vkFlushMappedMemoryRanges(device, ranges), "vkFlushMappedMemoryRanges");
+            } else {
+                VkResults.check(vkInvalidateMappedMemoryRanges(device, ranges), "vkInvalidateMappedMemoryRanges");
+            }
+        }
+    }
+
+    private boolean isCoherent() {
+        return (memoryPropertyFlags & MemoryProperties.HOST_COHERENT) != 0;
+    }
+
+    private void flushIfNonCoherent(long rangeOffset, long length) {
+        if (!isCoherent()) {
+            syncRange(rangeOffset, length, true);
+        }
+    }
+
+    private void invalidateIfNonCoherent(long rangeOffset, long length) {
+        if (!isCoherent()) {
+            syncRange(rangeOffset, length, false);
+        }
+    }
+
+    /**
+     * @return the buffer's device address plus this range's offset
+     * @throws IllegalStateException when the buffer lacks {@code VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT} or the
+     *                               allocator was made without buffer device address
+     */
+    public long deviceAddress() {
+        checkOpen();
+        if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) == 0) {
+            throw new IllegalStateException("buffer usage: 0x" + Integer.toHexString(usage)
+                    + " (expected: VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT for a device address)");
+        }
+        if (allocator != null && !allocator.bufferDeviceAddressEnabled()) {
+            throw new IllegalStateException("the allocator was made without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_"
+                    + "ADDRESS_BIT (expected: a device with bufferDeviceAddress, VulkanContext enables it)");
+        }
+        try (MemoryStack stack = stackPush()) {
+            return vkGetBufferDeviceAddress(device, VkBufferDeviceAddressInfo.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO)
+                    .buffer(buffer)) + offset;
+        }
+    }
+
+    private void checkRange(String what, long rangeOffset, long length) {
+        checkOpen();
+        if (rangeOffset < 0 || length < 0 || rangeOffset > size - length) {
+            throw new IllegalArgumentException(what + " of " + length + " bytes at offset " + rangeOffset
+                    + " (expected: offset >= 0 and offset + length <= size " + size + ")");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("buffer 0x" + Long.toHexString(buffer) + " of " + size
+                    + " bytes is closed (expected: an open buffer)");
+        }
+    }
+
+    /** @return whether {@link #close()} has run */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /**
+     * Frees the buffer and its memory when this object owns them; frees nothing for a wrapped buffer. Only the first
+     * call, from any thread, does anything.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (owned) {
+            if (mapped != NULL && !persistentlyMapped) {
+                vmaUnmapMemory(allocator.handle(), allocation);
+            }
+            vmaDestroyBuffer(allocator.handle(), buffer, allocation);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VulkanBuffer[0x" + Long.toHexString(buffer) + ", offset " + offset + ", size " + size
+                + ", memory type " + memoryTypeIndex + " " + MemoryProperties.describeFlags(memoryPropertyFlags)
+                + (owned ? "" : ", borrowed") + (closed.get() ? ", closed" : "") + "]";
+    }
+}

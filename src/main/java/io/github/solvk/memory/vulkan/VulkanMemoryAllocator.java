@@ -1,0 +1,482 @@
+package io.github.solvk.memory.vulkan;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_EXT_MEMORY_PRIORITY_BIT;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE5_BIT;
+import static org.lwjgl.util.vma.Vma.vmaBuildStatsString;
+import static org.lwjgl.util.vma.Vma.vmaCalculateStatistics;
+import static org.lwjgl.util.vma.Vma.vmaCreateAllocator;
+import static org.lwjgl.util.vma.Vma.vmaCreateBuffer;
+import static org.lwjgl.util.vma.Vma.vmaDestroyAllocator;
+import static org.lwjgl.util.vma.Vma.vmaFreeStatsString;
+import static org.lwjgl.util.vma.Vma.vmaGetHeapBudgets;
+import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
+import static org.lwjgl.util.vma.Vma.vmaSetCurrentFrameIndex;
+import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_CONCURRENT;
+import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
+import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+import static org.lwjgl.vulkan.VK10.VK_WHOLE_SIZE;
+import static org.lwjgl.vulkan.VK10.vkGetPhysicalDeviceProperties;
+import static org.lwjgl.vulkan.VK10.vkGetPhysicalDeviceQueueFamilyProperties;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
+import org.lwjgl.util.vma.VmaAllocationCreateInfo;
+import org.lwjgl.util.vma.VmaAllocationInfo;
+import org.lwjgl.util.vma.VmaAllocatorCreateInfo;
+import org.lwjgl.util.vma.VmaBudget;
+import org.lwjgl.util.vma.VmaDetailedStatistics;
+import org.lwjgl.util.vma.VmaStatistics;
+import org.lwjgl.util.vma.VmaTotalStatistics;
+import org.lwjgl.util.vma.VmaVulkanFunctions;
+import org.lwjgl.vulkan.VkBufferCreateInfo;
+import org.lwjgl.vulkan.VkDevice;
+import org.lwjgl.vulkan.VkInstance;
+import org.lwjgl.vulkan.VkPhysicalDevice;
+import org.lwjgl.vulkan.VkPhysicalDeviceProperties;
+
+/**
+ * A VMA allocator ({@code VmaAllocator}) made through lwjgl-vma, as SOL's {@code sol::VulkanMemoryAllocator}.
+ *
+ * <p>It owns the {@code VmaAllocator} and destroys it in {@link #close()}; it borrows the instance and device of its
+ * {@link Settings}. Every VMA call's {@code VkResult} is checked: a failure throws {@link VulkanException} naming the
+ * call and the result.
+ *
+ * <p>Thread-safe: VMA synchronizes internally (lwjgl-vma is built without {@code VMA_EXTERNALLY_SYNCHRONIZED}).
+ */
+public final class VulkanMemoryAllocator implements AutoCloseable {
+
+    /** {@code VMA_MEMORY_USAGE_UNKNOWN}: only the request's flags choose the memory type. */
+    public static final int USAGE_UNKNOWN = org.lwjgl.util.vma.Vma.VMA_MEMORY_USAGE_UNKNOWN;
+    /** {@code VMA_MEMORY_USAGE_GPU_LAZILY_ALLOCATED}. */
+    public static final int USAGE_GPU_LAZILY_ALLOCATED = org.lwjgl.util.vma.Vma.VMA_MEMORY_USAGE_GPU_LAZILY_ALLOCATED;
+    /** {@code VMA_MEMORY_USAGE_AUTO}. */
+    public static final int USAGE_AUTO = org.lwjgl.util.vma.Vma.VMA_MEMORY_USAGE_AUTO;
+    /** {@code VMA_MEMORY_USAGE_AUTO_PREFER_DEVICE}. */
+    public static final int USAGE_AUTO_PREFER_DEVICE = org.lwjgl.util.vma.Vma.VMA_MEMORY_USAGE_AUTO_PREFER_DEVICE;
+    /** {@code VMA_MEMORY_USAGE_AUTO_PREFER_HOST}. */
+    public static final int USAGE_AUTO_PREFER_HOST = org.lwjgl.util.vma.Vma.VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
+
+    private final Settings settings;
+    private final long handle;
+    private final MemoryProperties memoryProperties;
+    private final long maxMemoryAllocationCount;
+    private final int queueFamilyCount;
+    private volatile boolean closed;
+
+    /**
+     * How to create the allocator; SOL's {@code VulkanMemoryAllocator::Settings}.
+     *
+     * @param instance                    the instance (borrowed)
+     * @param physicalDevice              the physical device (borrowed)
+     * @param device                      the device (borrowed)
+     * @param apiVersion                  the API version the device was created for
+     * @param flags                       {@code VmaAllocatorCreateFlags}
+     * @param preferredLargeHeapBlockSize VMA's block size for large heaps in bytes; 0 for VMA's default (256 MiB)
+     * @param heapSizeLimits              per heap, the most bytes VMA may allocate there, or {@code VK_WHOLE_SIZE}
+     *                                    (-1) for no limit; {@code null} for no limits
+     * @param simulatedMemoryProperties   for tests: a memory layout that this allocator reports to its buffers
+     *                                    instead of the device's (same number of types as the device); VMA still
+     *                                    places memory by the real one. {@code null} for the real layout
+     */
+    public record Settings(VkInstance instance, VkPhysicalDevice physicalDevice, VkDevice device, int apiVersion,
+                           int flags, long preferredLargeHeapBlockSize, long[] heapSizeLimits,
+                           MemoryProperties simulatedMemoryProperties) {
+
+        /**
+         * Checks the values.
+         *
+         * @throws IllegalArgumentException for a negative block size or a bad heap limit
+         */
+        public Settings {
+            Objects.requireNonNull(instance, "instance");
+            Objects.requireNonNull(physicalDevice, "physicalDevice");
+            Objects.requireNonNull(device, "device");
+            if (preferredLargeHeapBlockSize < 0) {
+                throw new IllegalArgumentException("preferredLargeHeapBlockSize: " + preferredLargeHeapBlockSize
+                        + " (expected: >= 0, 0 for VMA's default)");
+            }
+            if (heapSizeLimits != null) {
+                heapSizeLimits = heapSizeLimits.clone();
+                for (int i = 0; i < heapSizeLimits.length; i++) {
+                    if (heapSizeLimits[i] <= 0 && heapSizeLimits[i] != VK_WHOLE_SIZE) {
+                        throw new IllegalArgumentException("heapSizeLimits[" + i + "]: " + heapSizeLimits[i]
+                                + " (expected: > 0, or VK_WHOLE_SIZE (-1) for no limit)");
+                    }
+                }
+            }
+        }
+
+        /**
+         * Settings for a context's device, with VMA flags for every optional feature the context enabled.
+         *
+         * @param context an open context
+         * @return settings with no block size or heap limit
+         */
+        public static Settings forContext(VulkanContext context) {
+            VulkanContext.Features f = context.features();
+            int flags = 0;
+            if (f.bufferDeviceAddress()) {
+                flags |= VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT;
+            }
+            if (f.memoryBudget()) {
+                flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_BUDGET_BIT;
+            }
+            if (f.memoryPriority()) {
+                flags |= VMA_ALLOCATOR_CREATE_EXT_MEMORY_PRIORITY_BIT;
+            }
+            if (f.maintenance4()) {
+                flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE4_BIT;
+            }
+            if (f.maintenance5()) {
+                flags |= VMA_ALLOCATOR_CREATE_KHR_MAINTENANCE5_BIT;
+            }
+            return new Settings(context.instance(), context.physicalDevice(), context.device(),
+                    context.apiVersion(), flags, 0, null, null);
+        }
+
+        /**
+         * @param limits per heap limits in bytes (-1 for none)
+         * @return a copy with those heap size limits
+         */
+        public Settings withHeapSizeLimits(long... limits) {
+            return new Settings(instance, physicalDevice, device, apiVersion, flags, preferredLargeHeapBlockSize,
+                    limits, simulatedMemoryProperties);
+        }
+
+        /**
+         * @param bytes VMA's block size for large heaps, 0 for the default
+         * @return a copy with that block size
+         */
+        public Settings withPreferredLargeHeapBlockSize(long bytes) {
+            return new Settings(instance, physicalDevice, device, apiVersion, flags, bytes, heapSizeLimits,
+                    simulatedMemoryProperties);
+        }
+
+        /**
+         * @param properties the layout to report instead of the device's, or {@code null}
+         * @return a copy that reports that layout
+         */
+        public Settings withSimulatedMemoryProperties(MemoryProperties properties) {
+            return new Settings(instance, physicalDevice, device, apiVersion, flags, preferredLargeHeapBlockSize,
+                    heapSizeLimits, properties);
+        }
+
+        /**
+         * @param vmaFlags {@code VmaAllocatorCreateFlags}
+         * @return a copy with those flags
+         */
+        public Settings withFlags(int vmaFlags) {
+            return new Settings(instance, physicalDevice, device, apiVersion, vmaFlags, preferredLargeHeapBlockSize,
+                    heapSizeLimits, simulatedMemoryProperties);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Settings s && s.instance.equals(instance) && s.physicalDevice.equals(physicalDevice)
+                    && s.device.equals(device) && s.apiVersion == apiVersion && s.flags == flags
+                    && s.preferredLargeHeapBlockSize == preferredLargeHeapBlockSize
+                    && Arrays.equals(s.heapSizeLimits, heapSizeLimits)
+                    && Objects.equals(s.simulatedMemoryProperties, simulatedMemoryProperties);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(device, flags, preferredLargeHeapBlockSize, Arrays.hashCode(heapSizeLimits));
+        }
+
+        @Override
+        public String toString() {
+            return "Settings[apiVersion=" + VulkanContext.versionString(apiVersion) + ", flags=0x"
+                    + Integer.toHexString(flags) + ", preferredLargeHeapBlockSize=" + preferredLargeHeapBlockSize
+                    + ", heapSizeLimits=" + Arrays.toString(heapSizeLimits) + "]";
+        }
+    }
+
+    /**
+     * Byte counts of one memory type, one heap, or the total.
+     *
+     * @param blockCount      {@code VkDeviceMemory} blocks
+     * @param allocationCount live allocations
+     * @param blockBytes      bytes in those blocks
+     * @param allocationBytes bytes taken by allocations
+     */
+    public record Statistics(long blockCount, long allocationCount, long blockBytes, long allocationBytes) {
+        static Statistics of(VmaStatistics s) {
+            return new Statistics(s.blockCount(), s.allocationCount(), s.blockBytes(), s.allocationBytes());
+        }
+
+        /** @return bytes in blocks not taken by allocations */
+        public long unusedBytes() {
+            return blockBytes - allocationBytes;
+        }
+    }
+
+    /**
+     * VMA's statistics at one moment.
+     *
+     * @param total       all memory
+     * @param memoryTypes one entry per memory type
+     * @param memoryHeaps one entry per heap
+     */
+    public record TotalStatistics(Statistics total, List<Statistics> memoryTypes, List<Statistics> memoryHeaps) {
+    }
+
+    /**
+     * One heap's budget, from {@code VK_EXT_memory_budget} where enabled, else VMA's estimate.
+     *
+     * @param heapIndex   the heap
+     * @param usageBytes  bytes the process uses in that heap
+     * @param budgetBytes bytes it can use before allocations may fail or slow down
+     * @param statistics  VMA's own blocks and allocations in that heap
+     */
+    public record Budget(int heapIndex, long usageBytes, long budgetBytes, Statistics statistics) {
+    }
+
+    private VulkanMemoryAllocator(Settings settings, long handle, MemoryProperties memoryProperties,
+                                  long maxMemoryAllocationCount, int queueFamilyCount) {
+        this.queueFamilyCount = queueFamilyCount;
+        this.settings = settings;
+        this.handle = handle;
+        this.memoryProperties = memoryProperties;
+        this.maxMemoryAllocationCount = maxMemoryAllocationCount;
+    }
+
+    /**
+     * Creates a VMA allocator.
+     *
+     * @param settings what to create it for
+     * @return the allocator, owned by the caller
+     * @throws VulkanException          when {@code vmaCreateAllocator} fails
+     * @throws IllegalArgumentException when the heap limits or the simulated layout don't match the device
+     */
+    public static VulkanMemoryAllocator create(Settings settings) {
+        Objects.requireNonNull(settings, "settings");
+        try (MemoryStack stack = stackPush()) {
+            VkPhysicalDeviceProperties props = VkPhysicalDeviceProperties.malloc(stack);
+            vkGetPhysicalDeviceProperties(settings.physicalDevice(), props);
+            MemoryProperties real = VulkanContext.readMemoryProperties(settings.physicalDevice(), props);
+            MemoryProperties simulated = settings.simulatedMemoryProperties();
+            if (simulated != null && simulated.types().size() != real.types().size()) {
+                throw new IllegalArgumentException("simulatedMemoryProperties type count: "
+                        + simulated.types().size() + " (expected: the device's " + real.types().size() + ")");
+            }
+            long[] limits = settings.heapSizeLimits();
+            if (limits != null && limits.length != real.heaps().size()) {
+                throw new IllegalArgumentException("heapSizeLimits length: " + limits.length
+                        + " (expected: the device's heap count " + real.heaps().size() + ")");
+            }
+            VmaAllocatorCreateInfo info = VmaAllocatorCreateInfo.calloc(stack)
+                    .flags(settings.flags())
+                    .physicalDevice(settings.physicalDevice())
+                    .device(settings.device())
+                    .instance(settings.instance())
+                    .vulkanApiVersion(settings.apiVersion())
+                    .preferredLargeHeapBlockSize(settings.preferredLargeHeapBlockSize())
+                    .pVulkanFunctions(VmaVulkanFunctions.calloc(stack)
+                            .set(settings.instance(), settings.device()));
+            if (limits != null) {
+                info.pHeapSizeLimit(stack.longs(limits));
+            }
+            PointerBuffer pAllocator = stack.mallocPointer(1);
+            VkResults.check(vmaCreateAllocator(info, pAllocator), "vmaCreateAllocator");
+            var pCount = stack.mallocInt(1);
+            vkGetPhysicalDeviceQueueFamilyProperties(settings.physicalDevice(), pCount, null);
+            return new VulkanMemoryAllocator(settings, pAllocator.get(0), simulated != null ? simulated : real,
+                    Integer.toUnsignedLong(props.limits().maxMemoryAllocationCount()), pCount.get(0));
+        }
+    }
+
+    /**
+     * What a buffer is made of, in Vulkan and VMA terms.
+     *
+     * @param size                 bytes, {@code > 0}
+     * @param usage                {@code VkBufferUsageFlags}, not 0
+     * @param concurrentFamilies   queue families for {@code VK_SHARING_MODE_CONCURRENT}, or {@code null} for
+     *                             exclusive
+     * @param vmaMemoryUsage       {@code VmaMemoryUsage}
+     * @param requiredFlags        {@code VkMemoryPropertyFlags} the memory type must have
+     * @param preferredFlags       {@code VkMemoryPropertyFlags} the memory type should have
+     * @param allocationFlags      {@code VmaAllocationCreateFlags}
+     * @param alignment            minimum alignment of the memory offset, a power of two, or 0 for the driver's
+     * @param name                 a name VMA records with the allocation, or {@code null}
+     */
+    public record BufferRequest(long size, int usage, int[] concurrentFamilies, int vmaMemoryUsage,
+                                int requiredFlags, int preferredFlags, int allocationFlags, long alignment,
+                                String name) {
+    }
+
+    /**
+     * Creates a buffer with its own memory allocation ({@code vmaCreateBuffer}, with
+     * {@code VmaAllocationCreateInfo::minAlignment} when an alignment is given). The request is taken as valid; the
+     * facade checks it first.
+     *
+     * @param request what to create
+     * @return an owned buffer
+     * @throws VulkanException when VMA fails, for example {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}
+     */
+    public VulkanBuffer createBuffer(BufferRequest request) {
+        checkOpen();
+        try (MemoryStack stack = stackPush()) {
+            VkBufferCreateInfo bufferInfo = VkBufferCreateInfo.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
+                    .size(request.size())
+                    .usage(request.usage());
+            if (request.concurrentFamilies() != null) {
+                bufferInfo.sharingMode(VK_SHARING_MODE_CONCURRENT)
+                        .pQueueFamilyIndices(stack.ints(request.concurrentFamilies()));
+            } else {
+                bufferInfo.sharingMode(VK_SHARING_MODE_EXCLUSIVE);
+            }
+            VmaAllocationCreateInfo allocInfo = VmaAllocationCreateInfo.calloc(stack)
+                    .usage(request.vmaMemoryUsage())
+                    .requiredFlags(request.requiredFlags())
+                    .preferredFlags(request.preferredFlags())
+                    .flags(request.allocationFlags())
+                    .minAlignment(Math.max(0, request.alignment()));
+            var pBuffer = stack.mallocLong(1);
+            PointerBuffer pAllocation = stack.mallocPointer(1);
+            VmaAllocationInfo result = VmaAllocationInfo.malloc(stack);
+            VkResults.check(vmaCreateBuffer(handle, bufferInfo, allocInfo, pBuffer, pAllocation, result),
+                    "vmaCreateBuffer");
+            long allocation = pAllocation.get(0);
+            if (request.name() != null) {
+                vmaSetAllocationName(handle, allocation, request.name());
+            }
+            int type = result.memoryType();
+            return VulkanBuffer.owned(this, pBuffer.get(0), allocation, request.size(), request.usage(), type,
+                    memoryProperties.propertyFlags(type), result.pMappedData());
+        }
+    }
+
+    /** @return VMA's current statistics, per memory type, per heap and in total */
+    public TotalStatistics statistics() {
+        checkOpen();
+        try (MemoryStack stack = stackPush()) {
+            VmaTotalStatistics stats = VmaTotalStatistics.malloc(stack);
+            vmaCalculateStatistics(handle, stats);
+            List<Statistics> types = new ArrayList<>();
+            for (int i = 0; i < memoryProperties.types().size(); i++) {
+                types.add(Statistics.of(stats.memoryType(i).statistics()));
+            }
+            List<Statistics> heaps = new ArrayList<>();
+            for (int i = 0; i < memoryProperties.heaps().size(); i++) {
+                heaps.add(Statistics.of(stats.memoryHeap(i).statistics()));
+            }
+            VmaDetailedStatistics total = stats.total();
+            return new TotalStatistics(Statistics.of(total.statistics()), List.copyOf(types), List.copyOf(heaps));
+        }
+    }
+
+    /** @return one budget per heap */
+    public List<Budget> budgets() {
+        checkOpen();
+        try (MemoryStack stack = stackPush()) {
+            int heaps = memoryProperties.heaps().size();
+            VmaBudget.Buffer budgets = VmaBudget.malloc(MemoryProperties.MAX_MEMORY_HEAPS, stack);
+            vmaGetHeapBudgets(handle, budgets);
+            List<Budget> result = new ArrayList<>();
+            for (int i = 0; i < heaps; i++) {
+                VmaBudget b = budgets.get(i);
+                result.add(new Budget(i, b.usage(), b.budget(), Statistics.of(b.statistics())));
+            }
+            return List.copyOf(result);
+        }
+    }
+
+    /**
+     * @param detailed whether to list every allocation
+     * @return VMA's JSON statistics string ({@code vmaBuildStatsString})
+     */
+    public String statsJson(boolean detailed) {
+        checkOpen();
+        try (MemoryStack stack = stackPush()) {
+            PointerBuffer pString = stack.mallocPointer(1);
+            vmaBuildStatsString(handle, pString, detailed);
+            try {
+                return MemoryUtil.memUTF8(pString.get(0));
+            } finally {
+                vmaFreeStatsString(handle, pString.getByteBuffer(0, 0));
+            }
+        }
+    }
+
+    /**
+     * Tells VMA the current frame index, for its budget and lost-allocation bookkeeping.
+     *
+     * @param frameIndex the frame number
+     */
+    public void setCurrentFrameIndex(int frameIndex) {
+        checkOpen();
+        vmaSetCurrentFrameIndex(handle, frameIndex);
+    }
+
+    /** @return the {@code VmaAllocator} handle */
+    public long handle() {
+        checkOpen();
+        return handle;
+    }
+
+    /** @return the settings it was created with */
+    public Settings settings() {
+        return settings;
+    }
+
+    /** @return the memory layout this allocator reports: the device's, or the simulated one of the settings */
+    public MemoryProperties memoryProperties() {
+        return memoryProperties;
+    }
+
+    /** @return {@code VkPhysicalDeviceLimits::maxMemoryAllocationCount} */
+    public long maxMemoryAllocationCount() {
+        return maxMemoryAllocationCount;
+    }
+
+    /** @return the number of queue families of the physical device */
+    public int queueFamilyCount() {
+        return queueFamilyCount;
+    }
+
+    /** @return whether {@code VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT} is set */
+    public boolean bufferDeviceAddressEnabled() {
+        return (settings.flags() & VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT) != 0;
+    }
+
+    /** @return the device */
+    public VkDevice device() {
+        return settings.device();
+    }
+
+    /** @return whether {@link #close()} has run */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Destroys the {@code VmaAllocator}. Every buffer made by it must be closed first (VMA asserts otherwise).
+     * Calling it again does nothing.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        vmaDestroyAllocator(handle);
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("VulkanMemoryAllocator is closed (expected: an open allocator)");
+        }
+    }
+}
