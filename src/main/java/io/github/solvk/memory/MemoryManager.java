@@ -11,6 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.UnaryOperator;
 
+import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.pool.MemoryTypeSelector;
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
@@ -147,18 +149,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             }
         }
         MemoryProperties props = allocator.memoryProperties();
-        int required = info.requiredMemoryFlags();
-        if (info.memoryUsage() == MemoryUsage.GPU_LAZILY_ALLOCATED) {
-            required |= MemoryProperties.LAZILY_ALLOCATED;
-        }
-        boolean any = false;
-        for (MemoryProperties.Type type : props.types()) {
-            any |= type.has(required);
-        }
-        if (!any) {
+        // Throws IllegalArgumentException for contradictions such as UPLOAD with RANDOM host access.
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
+                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        if (MemoryTypeSelector.findMemoryTypeIndex(props, -1, filter) < 0) {
             throw new MemoryAllocationException(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE, null,
-                    "no memory type has the required flags " + MemoryProperties.describeFlags(required) + " for "
-                            + info + "; the device's types: " + describeTypes(props), null);
+                    "no memory type has the required flags " + MemoryProperties.describeFlags(filter.requiredFlags())
+                            + " for " + info + "; the device's types: " + describeTypes(props), null);
         }
     }
 
@@ -173,6 +170,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private static VulkanMemoryAllocator.BufferRequest toRequest(AllocationInfo info) {
         int flags = info.allocationFlags();
         int vmaUsage;
+        // The same meanings as MemoryTypeFilter.of, expressed in VMA's terms for VMA's own type choice.
         switch (info.memoryUsage()) {
             case UNKNOWN:
                 vmaUsage = VulkanMemoryAllocator.USAGE_UNKNOWN;
@@ -185,13 +183,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 vmaUsage = VulkanMemoryAllocator.USAGE_AUTO_PREFER_HOST;
                 break;
             case UPLOAD:
-                vmaUsage = VulkanMemoryAllocator.USAGE_AUTO;
+                vmaUsage = VulkanMemoryAllocator.USAGE_AUTO_PREFER_DEVICE;
                 if (info.hostAccess() == HostAccess.NONE) {
                     flags |= AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE;
                 }
                 break;
             case DOWNLOAD:
-                vmaUsage = VulkanMemoryAllocator.USAGE_AUTO;
+                vmaUsage = VulkanMemoryAllocator.USAGE_AUTO_PREFER_HOST;
                 if (info.hostAccess() == HostAccess.NONE) {
                     flags |= AllocationFlags.HOST_ACCESS_RANDOM;
                 }

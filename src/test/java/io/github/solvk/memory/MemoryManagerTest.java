@@ -1,0 +1,404 @@
+package io.github.solvk.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.lwjgl.util.vma.Vma;
+
+import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
+import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
+import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.MemoryProperties;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+@ExtendWith(VulkanExtension.class)
+class MemoryManagerTest {
+
+    private static AllocationInfo.Builder upload(long size) {
+        return AllocationInfo.builder().size(size).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+                | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT).memoryUsage(MemoryUsage.UPLOAD);
+    }
+
+    /** Runs {@code badCall}, expects {@code type} with {@code messagePart}, and checks VMA saw no change. */
+    private static void assertRejectedWithoutChange(MemoryManager manager, Runnable badCall,
+                                                    Class<? extends Throwable> type, String messagePart) {
+        VulkanMemoryAllocator.Statistics before = manager.statistics().total();
+        int liveBefore = manager.liveBufferCount();
+        assertThatThrownBy(badCall::run).isInstanceOf(type).hasMessageContaining(messagePart);
+        assertThat(manager.statistics().total()).isEqualTo(before);
+        assertThat(manager.liveBufferCount()).isEqualTo(liveBefore);
+    }
+
+    @Test
+    void bufferShouldReportWhatItIs(MemoryManager manager) {
+        try (IBuffer buffer = manager.allocateBuffer(upload(1000).name("uniforms").build())) {
+            MemoryProperties props = manager.allocator().memoryProperties();
+            assertThat(buffer.buffer()).isNotZero();
+            assertThat(buffer.offset()).isZero();
+            assertThat(buffer.size()).isEqualTo(1000);
+            assertThat(buffer.name()).isEqualTo("uniforms");
+            assertThat(buffer.allocator()).isSameAs(manager);
+            assertThat(buffer.memoryTypeIndex()).isBetween(0, props.types().size() - 1);
+            assertThat(buffer.memoryPropertyFlags()).isEqualTo(props.propertyFlags(buffer.memoryTypeIndex()));
+            assertThat(buffer.memoryPropertyFlags() & MemoryProperties.HOST_VISIBLE).isNotZero();
+            assertThat(buffer.isHostVisible()).isTrue();
+            assertThat(manager.liveBufferCount()).isEqualTo(1);
+            assertThat(manager.liveBuffers()).containsExactly("'uniforms' of 1000 bytes");
+            assertThat(manager.statistics().total().allocationCount()).isEqualTo(1);
+            assertThat(manager.statistics().total().allocationBytes()).isGreaterThanOrEqualTo(1000);
+        }
+        assertThat(manager.liveBufferCount()).isZero();
+    }
+
+    @Test
+    void persistentlyMappedBufferShouldKeepOneAddressAndShareItWithMap(MemoryManager manager) {
+        try (IBuffer buffer = manager.allocateBuffer(upload(256).mapped().build())) {
+            long address = buffer.mappedAddress();
+            assertThat(address).isNotZero();
+            assertThat(buffer.mappedAddress()).isEqualTo(address);
+            ByteBuffer view = buffer.map();
+            assertThat(view.capacity()).isEqualTo(256);
+            view.putInt(8, 0xCAFEBABE);
+            int[] back = new int[1];
+            buffer.read(8, back);
+            assertThat(back[0]).isEqualTo(0xCAFEBABE);
+        }
+    }
+
+    @Test
+    void lazilyMappedBufferShouldMapOnFirstUse(MemoryManager manager) {
+        try (IBuffer buffer = manager.allocateBuffer(upload(64).build())) {
+            assertThat(buffer.mappedAddress()).isNotZero().isEqualTo(buffer.mappedAddress());
+        }
+    }
+
+    @Test
+    void writeAndReadShouldRoundTripEveryKindOfSource(MemoryManager manager) {
+        try (IBuffer buffer = manager.allocateBuffer(upload(4096).build())) {
+            buffer.write(100, new byte[] {1, 2, 3});
+            buffer.write(200, new int[] {7, -8});
+            buffer.write(300, new float[] {1.5f, -2.25f});
+            ByteBuffer direct = ByteBuffer.allocateDirect(4).put(new byte[] {9, 8, 7, 6}).flip();
+            buffer.write(400, direct);
+            assertThat(direct.position()).isZero();
+            ByteBuffer heap = ByteBuffer.wrap(new byte[] {5, 4});
+            buffer.write(500, heap);
+
+            byte[] bytes = new byte[3];
+            buffer.read(100, bytes);
+            assertThat(bytes).containsExactly(1, 2, 3);
+            int[] ints = new int[2];
+            buffer.read(200, ints);
+            assertThat(ints).containsExactly(7, -8);
+            float[] floats = new float[2];
+            buffer.read(300, floats);
+            assertThat(floats).containsExactly(1.5f, -2.25f);
+            ByteBuffer out = ByteBuffer.allocate(4);
+            buffer.read(400, out);
+            assertThat(out.position()).isZero();
+            assertThat(out.array()).containsExactly(9, 8, 7, 6);
+            ByteBuffer out2 = ByteBuffer.allocateDirect(2).order(ByteOrder.nativeOrder());
+            buffer.read(500, out2);
+            assertThat(out2.get(0)).isEqualTo((byte) 5);
+            assertThat(out2.get(1)).isEqualTo((byte) 4);
+        }
+    }
+
+    @Test
+    void writingOrReadingPastTheEndShouldThrowAndLeaveTheBytesAlone(MemoryManager manager) {
+        try (IBuffer buffer = manager.allocateBuffer(upload(64).build())) {
+            buffer.write(0, new byte[64]);
+            assertRejectedWithoutChange(manager, () -> buffer.write(60, new byte[] {1, 1, 1, 1, 1}),
+                    IllegalArgumentException.class, "write of 5 bytes at offset 60");
+            assertRejectedWithoutChange(manager, () -> buffer.write(-1, new byte[1]),
+                    IllegalArgumentException.class, "offset -1");
+            assertRejectedWithoutChange(manager, () -> buffer.write(0, new int[17]),
+                    IllegalArgumentException.class, "size 64");
+            assertRejectedWithoutChange(manager, () -> buffer.read(1, new byte[64]),
+                    IllegalArgumentException.class, "read of 64 bytes at offset 1");
+            assertRejectedWithoutChange(manager, () -> buffer.flush(0, 65),
+                    IllegalArgumentException.class, "flush of 65 bytes");
+            assertRejectedWithoutChange(manager, () -> buffer.invalidate(64, 1),
+                    IllegalArgumentException.class, "invalidate of 1 bytes");
+            byte[] back = new byte[64];
+            buffer.read(0, back);
+            assertThat(back).containsOnly(0);
+            buffer.flush(0, 64);
+            buffer.invalidate(10, 20);
+        }
+    }
+
+    @Test
+    void flushRangesShouldBeWidenedToWholeAtomsWithinTheMemory() {
+        assertThat(VulkanBuffer.atomAlignedRange(0, 1, 64, 1024)).containsExactly(0, 64);
+        assertThat(VulkanBuffer.atomAlignedRange(65, 10, 64, 1024)).containsExactly(64, 64);
+        assertThat(VulkanBuffer.atomAlignedRange(63, 2, 64, 1024)).containsExactly(0, 128);
+        assertThat(VulkanBuffer.atomAlignedRange(1000, 20, 64, 1020)).containsExactly(960, 60);
+        assertThat(VulkanBuffer.atomAlignedRange(128, 128, 64, 1024)).containsExactly(128, 128);
+        assertThat(VulkanBuffer.atomAlignedRange(5, 3, 1, 100)).containsExactly(5, 3);
+        assertThat(VulkanBuffer.atomAlignedRange(300, 1, 256, 1L << 62)).containsExactly(256, 256);
+    }
+
+    @Test
+    void deviceAddressShouldBeGivenOnlyToBuffersThatAskedForIt(VulkanContext context, MemoryManager manager) {
+        assertThat(context.features().bufferDeviceAddress())
+                .as("lavapipe supports bufferDeviceAddress, and the context enables it").isTrue();
+        try (IBuffer a = manager.allocateBuffer(AllocationInfo.builder().size(256)
+                     .bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+                     .memoryUsage(MemoryUsage.DEVICE_ONLY).build());
+             IBuffer b = manager.allocateBuffer(AllocationInfo.builder().size(256)
+                     .bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+                     .memoryUsage(MemoryUsage.DEVICE_ONLY).build());
+             IBuffer plain = manager.allocateBuffer(upload(256).build())) {
+            assertThat(a.deviceAddress()).isNotZero().isNotEqualTo(b.deviceAddress());
+            assertThatThrownBy(plain::deviceAddress).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT");
+        }
+    }
+
+    @Test
+    void closeShouldFreeExactlyOnceWhenManyThreadsRace(MemoryManager manager) throws Exception {
+        IBuffer keep = manager.allocateBuffer(upload(64).build());
+        IBuffer buffer = manager.allocateBuffer(upload(64).build());
+        assertThat(manager.statistics().total().allocationCount()).isEqualTo(2);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    buffer.close();
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(buffer.isClosed()).isTrue();
+        assertThat(manager.statistics().total().allocationCount()).isEqualTo(1);
+        buffer.close();
+        assertThat(manager.statistics().total().allocationCount()).isEqualTo(1);
+        keep.close();
+    }
+
+    @Test
+    void everyUseAfterCloseShouldThrow(MemoryManager manager) {
+        IBuffer buffer = manager.allocateBuffer(upload(64).build());
+        buffer.close();
+        List<Consumer<IBuffer>> uses = List.of(IBuffer::buffer, IBuffer::offset, IBuffer::memoryTypeIndex,
+                IBuffer::memoryPropertyFlags, IBuffer::isHostVisible, IBuffer::map, IBuffer::mappedAddress,
+                IBuffer::deviceAddress, b -> b.write(0, new byte[1]), b -> b.write(0, new int[1]),
+                b -> b.write(0, new float[1]), b -> b.write(0, ByteBuffer.allocate(1)), b -> b.read(0, new byte[1]),
+                b -> b.read(0, new int[1]), b -> b.read(0, new float[1]), b -> b.read(0, ByteBuffer.allocate(1)),
+                b -> b.flush(0, 1), b -> b.invalidate(0, 1));
+        for (Consumer<IBuffer> use : uses) {
+            assertRejectedWithoutChange(manager, () -> use.accept(buffer), IllegalStateException.class,
+                    "is closed (expected: an open buffer)");
+        }
+        assertThat(buffer.size()).isEqualTo(64);
+    }
+
+    @Test
+    void aWrappedBufferShouldNeverFreeWhatItBorrows(VulkanContext context, MemoryManager manager) {
+        try (IBuffer owner = manager.allocateBuffer(upload(1024).build())) {
+            VulkanBuffer borrowed = VulkanBuffer.wrap(context.device(), owner.buffer(), 256, 512,
+                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT, owner.memoryTypeIndex(), owner.memoryPropertyFlags(), 0, 0,
+                    owner.mappedAddress() + 256, context.memoryProperties().nonCoherentAtomSize());
+            assertThat(borrowed.isOwned()).isFalse();
+            borrowed.write(0, new int[] {42});
+            borrowed.close();
+            borrowed.close();
+            assertThatThrownBy(() -> borrowed.write(0, new int[1])).isInstanceOf(IllegalStateException.class);
+            assertThat(manager.statistics().total().allocationCount()).isEqualTo(1);
+            int[] back = new int[1];
+            owner.read(256, back);
+            assertThat(back[0]).isEqualTo(42);
+        }
+    }
+
+    @Test
+    void badRequestsShouldThrowNamingTheValueAndChangeNothing(MemoryManager manager) {
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(0).build()),
+                IllegalArgumentException.class, "size: 0 (expected: > 0");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(-5).build()),
+                IllegalArgumentException.class, "size: -5");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).alignment(24).build()),
+                IllegalArgumentException.class, "alignment: 24 (expected: 0 or a power of two)");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).bufferUsage(0).build()),
+                IllegalArgumentException.class, "bufferUsage: 0");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).concurrent(0).build()),
+                IllegalArgumentException.class, "two or more distinct families");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).concurrent(0, 0).build()),
+                IllegalArgumentException.class, "queueFamilies: [0, 0]");
+        int families = manager.allocator().queueFamilyCount();
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).concurrent(0, families)
+                .build()), IllegalArgumentException.class, "queue family: " + families);
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).allocationFlags(1 << 30)
+                .build()), IllegalArgumentException.class, "allocationFlags: 0x40000000");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64)
+                .hostAccess(HostAccess.RANDOM).build()), IllegalArgumentException.class, "RANDOM");
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).build(),
+                OnAllocationFailure.WAIT), UnsupportedOperationException.class, "onFailure: WAIT");
+    }
+
+    @Test
+    void requiredFlagsNoMemoryTypeHasShouldFailAsNoCompatibleMemoryType(MemoryManager manager) {
+        int missing = MemoryProperties.PROTECTED;
+        for (MemoryProperties.Type type : manager.allocator().memoryProperties().types()) {
+            assertThat(type.has(missing)).as("lavapipe has no protected memory").isFalse();
+        }
+        AllocationInfo info = AllocationInfo.builder().size(64).bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT)
+                .memoryUsage(MemoryUsage.DEVICE_ONLY).requiredMemoryFlags(missing).build();
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(info), MemoryAllocationException.class,
+                "no memory type has the required flags PROTECTED");
+        try {
+            manager.allocateBuffer(info);
+        } catch (MemoryAllocationException e) {
+            assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE);
+        }
+        assertThat(manager.allocateBuffer(info, OnAllocationFailure.EMPTY)).isNull();
+        assertThat(manager.statistics().total().allocationCount()).isZero();
+    }
+
+    @Test
+    void mappingMemoryThatIsNotHostVisibleShouldThrow(VulkanContext context) {
+        // Lavapipe's one memory type is host-visible; simulate a device whose only type is device-local.
+        MemoryProperties real = context.memoryProperties();
+        MemoryProperties deviceLocalOnly = new MemoryProperties(real.heaps(),
+                List.of(new MemoryProperties.Type(0, MemoryProperties.DEVICE_LOCAL)), real.bufferImageGranularity(),
+                real.nonCoherentAtomSize());
+        try (MemoryManager manager = MemoryManager.create(context,
+                s -> s.withSimulatedMemoryProperties(deviceLocalOnly))) {
+            try (IBuffer buffer = manager.allocateBuffer(AllocationInfo.builder().size(256)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_DST_BIT).memoryUsage(MemoryUsage.DEVICE_ONLY).build())) {
+                assertThat(buffer.isHostVisible()).isFalse();
+                assertRejectedWithoutChange(manager, buffer::map, IllegalStateException.class,
+                        "is DEVICE_LOCAL (expected: HOST_VISIBLE");
+                assertRejectedWithoutChange(manager, () -> buffer.write(0, new byte[4]),
+                        IllegalStateException.class, "expected: HOST_VISIBLE");
+            }
+            assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).build()),
+                    MemoryAllocationException.class, "required flags HOST_VISIBLE");
+            assertThat(manager.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void anExhaustedHeapShouldFailAsOutOfDeviceMemoryAndTheManagerShouldGoOn(VulkanContext context) {
+        int heaps = context.memoryProperties().heaps().size();
+        long[] limits = new long[heaps];
+        java.util.Arrays.fill(limits, 4L << 20);
+        try (MemoryManager manager = MemoryManager.create(context, s -> s.withHeapSizeLimits(limits))) {
+            AllocationInfo tooBig = AllocationInfo.builder().size(8L << 20)
+                    .bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT).memoryUsage(MemoryUsage.DEVICE_ONLY).build();
+            VulkanMemoryAllocator.Statistics before = manager.statistics().total();
+            assertThatThrownBy(() -> manager.allocateBuffer(tooBig))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                        assertThat(e.getMessage()).contains("vmaCreateBuffer").contains("size=8388608");
+                    });
+            assertThat(manager.allocateBuffer(tooBig, OnAllocationFailure.EMPTY)).isNull();
+            assertThat(manager.statistics().total()).isEqualTo(before);
+            try (IBuffer small = manager.allocateBuffer(upload(1024).build())) {
+                small.write(0, new int[] {1});
+            }
+        }
+    }
+
+    @Test
+    void closingTheManagerShouldFreeAndReportWhatUsersLeftOpen(VulkanContext context) {
+        List<String> logged = new ArrayList<>();
+        Logger jul = Logger.getLogger(MemoryManager.class.getName());
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        jul.addHandler(handler);
+        try {
+            MemoryManager manager = MemoryManager.create(context);
+            IBuffer a = manager.allocateBuffer(upload(64).name("forgotten-a").build());
+            manager.allocateBuffer(upload(128).name("forgotten-b").build());
+            manager.close();
+            manager.close();
+            assertThat(manager.isClosed()).isTrue();
+            assertThat(logged).anySatisfy(m -> assertThat(m).contains("2 buffer(s) still open")
+                    .contains("'forgotten-a' of 64 bytes").contains("'forgotten-b' of 128 bytes"));
+            assertThatThrownBy(a::buffer).isInstanceOf(IllegalStateException.class);
+            a.close();
+            assertThatThrownBy(() -> manager.allocateBuffer(upload(64).build()))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("MemoryManager is closed");
+            assertThat(manager.allocator().isClosed()).isTrue();
+        } catch (IllegalStateException e) {
+            // manager.allocator() throws once closed; reaching here means the allocator was closed as expected.
+            assertThat(e).hasMessageContaining("closed");
+        } finally {
+            jul.removeHandler(handler);
+        }
+    }
+
+    @Test
+    void theManagerShouldHaveNoWaitCapabilityAndKnowItsQueues(VulkanContext context, MemoryManager manager) {
+        assertThat(manager.getCapabilities()).isEmpty();
+        assertThat(manager.getGraphicsQueue()).isEqualTo(context.graphicsQueue());
+        assertThat(manager.getComputeQueue()).isEqualTo(context.computeQueue());
+        assertThat(manager.getTransferQueue()).isEqualTo(context.transferQueue());
+        manager.setTransferQueue(context.graphicsQueue());
+        assertThat(manager.getTransferQueue()).isEqualTo(context.graphicsQueue());
+        manager.setComputeQueue(null);
+        assertThat(manager.getComputeQueue()).isNull();
+    }
+
+    @Test
+    void allocationFlagsShouldHaveVmasValues() {
+        assertThat(AllocationFlags.DEDICATED_MEMORY).isEqualTo(Vma.VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT);
+        assertThat(AllocationFlags.NEVER_ALLOCATE).isEqualTo(Vma.VMA_ALLOCATION_CREATE_NEVER_ALLOCATE_BIT);
+        assertThat(AllocationFlags.MAPPED).isEqualTo(Vma.VMA_ALLOCATION_CREATE_MAPPED_BIT);
+        assertThat(AllocationFlags.WITHIN_BUDGET).isEqualTo(Vma.VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT);
+        assertThat(AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE)
+                .isEqualTo(Vma.VMA_ALLOCATION_CREATE_HOST_ACCESS_SEQUENTIAL_WRITE_BIT);
+        assertThat(AllocationFlags.HOST_ACCESS_RANDOM).isEqualTo(Vma.VMA_ALLOCATION_CREATE_HOST_ACCESS_RANDOM_BIT);
+        assertThat(AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD)
+                .isEqualTo(Vma.VMA_ALLOCATION_CREATE_HOST_ACCESS_ALLOW_TRANSFER_INSTEAD_BIT);
+        assertThat(AllocationFlags.STRATEGY_MIN_MEMORY).isEqualTo(Vma.VMA_ALLOCATION_CREATE_STRATEGY_MIN_MEMORY_BIT);
+        assertThat(AllocationFlags.STRATEGY_MIN_TIME).isEqualTo(Vma.VMA_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT);
+        assertThat(AllocationFlags.STRATEGY_MIN_OFFSET).isEqualTo(Vma.VMA_ALLOCATION_CREATE_STRATEGY_MIN_OFFSET_BIT);
+    }
+}
