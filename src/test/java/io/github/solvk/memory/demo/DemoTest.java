@@ -1,0 +1,41 @@
+package io.github.solvk.memory.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+class DemoTest {
+
+    @Test
+    void theDemoShouldMoveDataThroughTheGpuAndPassEveryCheckWithValidationOn() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        int status = new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8))
+                .run(new String[] {"--validation", "--mesh-bytes", "65536", "--seed", "7"});
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(status).as(out).isZero();
+        assertThat(out).contains("validation on").contains("ok    host -> staging -> device-local mesh -> readback")
+                .contains("VMA statistics with 6 buffers live").contains("After freeing every buffer: 0 live")
+                .contains("RESULT: OK");
+    }
+
+    @Test
+    void badOptionsShouldBeRejectedWithTheExpectation() {
+        Demo demo = new Demo(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> demo.run(new String[] {"--frobnicate"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown option: --frobnicate");
+        assertThatThrownBy(() -> demo.run(new String[] {"--mesh-bytes", "3"}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--mesh-bytes: 3");
+    }
+
+    @Test
+    void byteCountsShouldReadLikeAPerson() {
+        assertThat(Demo.bytes(512)).isEqualTo("512 B");
+        assertThat(Demo.bytes(1536)).isEqualTo("1.5 KiB");
+        assertThat(Demo.bytes(3L << 30)).isEqualTo("3.0 GiB");
+    }
+}
