@@ -18,7 +18,6 @@ public final class Suballocators {
      * @param bufferImageGranularity a power of two; 1 when no granularity applies
      * @return a new suballocator
      * @throws IllegalArgumentException naming the first bad value, or for {@link SuballocatorKind#POOL}
-     * @throws UnsupportedOperationException for an algorithm not yet in this build
      */
     public static Suballocator create(SuballocatorKind kind, long regionOffset, long regionSize,
                                       long bufferImageGranularity) {
@@ -28,9 +27,12 @@ public final class Suballocators {
                 return new TlsfSuballocator(regionOffset, regionSize, bufferImageGranularity);
             case BUDDY:
                 return new BuddySuballocator(regionOffset, regionSize, bufferImageGranularity);
+            case STACK:
+                return new StackSuballocator(regionOffset, regionSize, bufferImageGranularity);
+            case RING:
+                return new RingSuballocator(regionOffset, regionSize, bufferImageGranularity);
             default:
-                SuballocatorHandles.checkRegion(regionOffset, regionSize, bufferImageGranularity);
-                throw new UnsupportedOperationException(kind + " suballocator: not yet merged");
+                throw new IllegalArgumentException("kind: " + kind + " (expected: TLSF, BUDDY, STACK or RING)");
         }
     }
 
@@ -43,12 +45,9 @@ public final class Suballocators {
      * @param slotAlignment the alignment of every slot, a power of two
      * @return a new suballocator of kind {@link SuballocatorKind#POOL}
      * @throws IllegalArgumentException naming the first bad value
-     * @throws UnsupportedOperationException while the pool is not yet in this build
      */
     public static Suballocator fixedSize(long regionOffset, long regionSize, long slotSize, long slotAlignment) {
-        SuballocatorHandles.checkRegion(regionOffset, regionSize, 1);
-        SuballocatorHandles.checkRequest(slotSize, slotAlignment, AllocationType.UNKNOWN);
-        throw new UnsupportedOperationException("POOL suballocator (fixed-size slots): not yet merged");
+        return new FixedSizeSuballocator(regionOffset, regionSize, slotSize, slotAlignment);
     }
 
     /** @throws IllegalArgumentException for a null kind or {@link SuballocatorKind#POOL} */
