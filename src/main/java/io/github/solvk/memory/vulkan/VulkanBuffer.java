@@ -8,6 +8,7 @@ import static org.lwjgl.util.vma.Vma.vmaInvalidateAllocation;
 import static org.lwjgl.util.vma.Vma.vmaMapMemory;
 import static org.lwjgl.util.vma.Vma.vmaUnmapMemory;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE;
+import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
 import static org.lwjgl.vulkan.VK10.vkFlushMappedMemoryRanges;
 import static org.lwjgl.vulkan.VK10.vkInvalidateMappedMemoryRanges;
 import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
@@ -29,8 +30,9 @@ import org.lwjgl.vulkan.VkMappedMemoryRange;
  * A range {@code [offset, offset + size)} of a {@code VkBuffer} and the memory behind it.
  *
  * <p>Ownership (see the package documentation): a buffer made by {@link VulkanMemoryAllocator#createBuffer} owns its
- * {@code VkBuffer} and {@code VmaAllocation} and frees both, exactly once, in {@link #close()}. A buffer made by
- * {@link #wrap} borrows a range of someone else's buffer and memory: closing it frees nothing. After close, every
+ * {@code VkBuffer} and {@code VmaAllocation} and frees both, exactly once, in {@link #close()}. One made by
+ * {@link VulkanMemory#createBuffer} owns its {@code VkBuffer} only; the block's owner frees the memory. One made by
+ * {@link #subRange} or {@link #wrap} borrows a range of someone else's buffer and memory: closing it frees nothing. After close, every
  * method but {@link #close()}, {@link #isClosed()}, {@link #size()} and {@link #isOwned()} throws
  * {@link IllegalStateException}.
  *
@@ -57,13 +59,20 @@ public final class VulkanBuffer implements AutoCloseable {
     private final int memoryPropertyFlags;
     private final long nonCoherentAtomSize;
     private final boolean owned;
+    private final boolean ownsBuffer;
+    private final VulkanMemory block;
+    private final long blockOffset;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final boolean persistentlyMapped;
     private volatile long mapped;
 
     private VulkanBuffer(VulkanMemoryAllocator allocator, VkDevice device, long buffer, long allocation, long memory,
                          long memoryOffset, long offset, long size, int usage, int memoryTypeIndex,
-                         int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped) {
+                         int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped,
+                         boolean ownsBuffer, VulkanMemory block, long blockOffset) {
+        this.ownsBuffer = ownsBuffer;
+        this.block = block;
+        this.blockOffset = blockOffset;
         this.allocator = allocator;
         this.device = device;
         this.buffer = buffer;
@@ -85,7 +94,42 @@ public final class VulkanBuffer implements AutoCloseable {
                               int memoryTypeIndex, int memoryPropertyFlags, long mapped) {
         return new VulkanBuffer(allocator, allocator.device(), buffer, allocation, NULL, 0, 0, size, usage,
                 memoryTypeIndex, memoryPropertyFlags, allocator.memoryProperties().nonCoherentAtomSize(), true,
-                mapped);
+                mapped, true, null, 0);
+    }
+
+    static VulkanBuffer boundTo(VulkanMemory block, long buffer, long blockOffset, long size, int usage,
+                                boolean ownsBuffer) {
+        VulkanMemoryAllocator allocator = block.allocator();
+        long mapped = block.mappedAddress() == NULL ? NULL : block.mappedAddress() + blockOffset;
+        return new VulkanBuffer(allocator, allocator.device(), buffer, NULL, NULL, 0, 0, size, usage,
+                block.memoryTypeIndex(), block.propertyFlags(), allocator.memoryProperties().nonCoherentAtomSize(),
+                false, mapped, ownsBuffer, block, blockOffset);
+    }
+
+    /**
+     * A borrowed sub-range of a block-wide buffer made by {@link VulkanMemory#createBlockBuffer}: the cheapest way to
+     * hand out a buffer, with no Vulkan call. Closing it frees nothing; the pool that placed the range frees it.
+     *
+     * @param blockBuffer the block-wide buffer
+     * @param block       the block it is bound to, at offset 0
+     * @param offset      the range's offset in the buffer (and the block)
+     * @param size        the range's size
+     * @return a borrowed range
+     */
+    public static VulkanBuffer subRange(VulkanBuffer blockBuffer, VulkanMemory block, long offset, long size) {
+        if (blockBuffer.block != block || blockBuffer.blockOffset != 0) {
+            throw new IllegalArgumentException("blockBuffer: " + blockBuffer + " (expected: the block-wide buffer of "
+                    + block + ")");
+        }
+        if (offset < 0 || size <= 0 || offset > blockBuffer.size - size) {
+            throw new IllegalArgumentException("range: offset " + offset + ", size " + size
+                    + " (expected: inside the block buffer of " + blockBuffer.size + " bytes)");
+        }
+        VulkanMemoryAllocator allocator = block.allocator();
+        long mapped = block.mappedAddress() == NULL ? NULL : block.mappedAddress() + offset;
+        return new VulkanBuffer(allocator, allocator.device(), blockBuffer.buffer, NULL, NULL, 0, offset, size,
+                blockBuffer.usage, block.memoryTypeIndex(), block.propertyFlags(),
+                allocator.memoryProperties().nonCoherentAtomSize(), false, mapped, false, block, offset);
     }
 
     /**
@@ -121,7 +165,7 @@ public final class VulkanBuffer implements AutoCloseable {
                     + " (expected: a power of two)");
         }
         return new VulkanBuffer(null, device, buffer, NULL, memory, memoryOffset, offset, size, usage,
-                memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, false, mappedAddress);
+                memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, false, mappedAddress, false, null, 0);
     }
 
     /** @return the {@code VkBuffer} */
@@ -176,6 +220,11 @@ public final class VulkanBuffer implements AutoCloseable {
         return owned;
     }
 
+    /** @return whether this object destroys its {@code VkBuffer} on close (owned, or bound into a pool's block) */
+    public boolean ownsBuffer() {
+        return ownsBuffer;
+    }
+
     /**
      * Maps the memory (once; it stays mapped until close) and returns the host address of this range's first byte.
      *
@@ -196,7 +245,7 @@ public final class VulkanBuffer implements AutoCloseable {
         synchronized (this) {
             if (mapped == NULL) {
                 if (!owned) {
-                    throw new IllegalStateException("wrapped buffer 0x" + Long.toHexString(buffer)
+                    throw new IllegalStateException("borrowed buffer 0x" + Long.toHexString(buffer)
                             + " was given no mapped address (expected: wrap it with its mapped address)");
                 }
                 try (MemoryStack stack = stackPush()) {
@@ -390,6 +439,15 @@ public final class VulkanBuffer implements AutoCloseable {
     }
 
     private void syncRange(long rangeOffset, long length, boolean flush) {
+        if (block != null) {
+            long[] range = atomAlignedRange(blockOffset + rangeOffset, length, nonCoherentAtomSize, block.size());
+            if (flush) {
+                vmaFlushAllocation(allocator.handle(), block.allocation(), range[0], range[1]);
+            } else {
+                vmaInvalidateAllocation(allocator.handle(), block.allocation(), range[0], range[1]);
+            }
+            return;
+        }
         if (owned) {
             long[] range = atomAlignedRange(offset + rangeOffset, length, nonCoherentAtomSize, size + offset);
             if (flush) {
@@ -491,6 +549,8 @@ public final class VulkanBuffer implements AutoCloseable {
                 vmaUnmapMemory(allocator.handle(), allocation);
             }
             vmaDestroyBuffer(allocator.handle(), buffer, allocation);
+        } else if (ownsBuffer) {
+            vkDestroyBuffer(device, buffer, null);
         }
     }
 

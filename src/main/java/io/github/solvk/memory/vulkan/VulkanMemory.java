@@ -1,0 +1,269 @@
+package io.github.solvk.memory.vulkan;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.system.MemoryUtil.NULL;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_MAPPED_BIT;
+import static org.lwjgl.util.vma.Vma.vmaAllocateMemory;
+import static org.lwjgl.util.vma.Vma.vmaBindBufferMemory2;
+import static org.lwjgl.util.vma.Vma.vmaFreeMemory;
+import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
+import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
+import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+import static org.lwjgl.vulkan.VK10.vkCreateBuffer;
+import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
+import static org.lwjgl.vulkan.VK11.VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2;
+import static org.lwjgl.vulkan.VK11.VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS;
+import static org.lwjgl.vulkan.VK11.VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2;
+import static org.lwjgl.vulkan.VK11.vkGetBufferMemoryRequirements2;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.util.vma.VmaAllocationCreateInfo;
+import org.lwjgl.util.vma.VmaAllocationInfo;
+import org.lwjgl.vulkan.VkBufferCreateInfo;
+import org.lwjgl.vulkan.VkBufferMemoryRequirementsInfo2;
+import org.lwjgl.vulkan.VkMemoryDedicatedRequirements;
+import org.lwjgl.vulkan.VkMemoryRequirements;
+import org.lwjgl.vulkan.VkMemoryRequirements2;
+
+/**
+ * One block of device memory from VMA ({@code vmaAllocateMemory}, by default as its own {@code VkDeviceMemory}):
+ * what a memory pool suballocates. VMA keeps counting it in its budget and statistics.
+ *
+ * <p>It owns the allocation and frees it in {@link #close()}; host-visible blocks are persistently mapped. Buffers are
+ * placed in it with {@link #createBuffer} (a {@code VkBuffer} bound at a local offset with
+ * {@code vmaBindBufferMemory2}) or as sub-ranges of one block-wide buffer ({@link VulkanBuffer#subRange}).
+ */
+public final class VulkanMemory implements AutoCloseable {
+
+    private final VulkanMemoryAllocator allocator;
+    private final long allocation;
+    private final long deviceMemory;
+    private final long memoryOffset;
+    private final long size;
+    private final int memoryTypeIndex;
+    private final int propertyFlags;
+    private final long mapped;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private VulkanMemory(VulkanMemoryAllocator allocator, long allocation, VmaAllocationInfo info, int propertyFlags) {
+        this.allocator = allocator;
+        this.allocation = allocation;
+        this.deviceMemory = info.deviceMemory();
+        this.memoryOffset = info.offset();
+        this.size = info.size();
+        this.memoryTypeIndex = info.memoryType();
+        this.propertyFlags = propertyFlags;
+        this.mapped = info.pMappedData();
+    }
+
+    /**
+     * What the driver needs for a buffer of a given size and usage.
+     *
+     * @param size               the size in bytes the memory must have
+     * @param alignment          the alignment of its offset
+     * @param memoryTypeBits     the memory types it may live in
+     * @param prefersDedicated   {@code VkMemoryDedicatedRequirements::prefersDedicatedAllocation}
+     * @param requiresDedicated  {@code VkMemoryDedicatedRequirements::requiresDedicatedAllocation}
+     */
+    public record Requirements(long size, long alignment, int memoryTypeBits, boolean prefersDedicated,
+                               boolean requiresDedicated) {
+    }
+
+    /**
+     * Allocates a block.
+     *
+     * @param allocator       the VMA allocator
+     * @param size            bytes
+     * @param alignment       alignment of the block's start, a power of two
+     * @param memoryTypeIndex the memory type
+     * @param dedicated       whether it must be its own {@code VkDeviceMemory} (pools' blocks are)
+     * @param name            recorded by VMA, or {@code null}
+     * @return the block
+     * @throws VulkanException when VMA fails, for example {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}
+     */
+    public static VulkanMemory allocate(VulkanMemoryAllocator allocator, long size, long alignment,
+                                        int memoryTypeIndex, boolean dedicated, String name) {
+        Objects.requireNonNull(allocator, "allocator");
+        if (size <= 0) {
+            throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
+        }
+        int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
+        try (MemoryStack stack = stackPush()) {
+            VkMemoryRequirements requirements = VkMemoryRequirements.calloc(stack)
+                    .size(size).alignment(Math.max(1, alignment)).memoryTypeBits(1 << memoryTypeIndex);
+            int flags = dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0;
+            if ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0) {
+                flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
+            }
+            VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
+                    .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
+            PointerBuffer pAllocation = stack.mallocPointer(1);
+            VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
+            VkResults.check(vmaAllocateMemory(allocator.handle(), requirements, create, pAllocation, info),
+                    "vmaAllocateMemory");
+            if (name != null) {
+                vmaSetAllocationName(allocator.handle(), pAllocation.get(0), name);
+            }
+            return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags);
+        }
+    }
+
+    /**
+     * Creates a buffer only to read its memory requirements, and destroys it.
+     *
+     * @param allocator the allocator whose device to ask
+     * @param size      bytes
+     * @param usage     {@code VkBufferUsageFlags}
+     * @return the requirements
+     */
+    public static Requirements bufferRequirements(VulkanMemoryAllocator allocator, long size, int usage) {
+        long buffer = createUnboundBuffer(allocator, size, usage);
+        try {
+            return requirementsOf(allocator, buffer);
+        } finally {
+            vkDestroyBuffer(allocator.device(), buffer, null);
+        }
+    }
+
+    static long createUnboundBuffer(VulkanMemoryAllocator allocator, long size, int usage) {
+        try (MemoryStack stack = stackPush()) {
+            var pBuffer = stack.mallocLong(1);
+            VkResults.check(vkCreateBuffer(allocator.device(), VkBufferCreateInfo.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
+                    .size(size)
+                    .usage(usage)
+                    .sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, pBuffer), "vkCreateBuffer");
+            return pBuffer.get(0);
+        }
+    }
+
+    static Requirements requirementsOf(VulkanMemoryAllocator allocator, long buffer) {
+        try (MemoryStack stack = stackPush()) {
+            VkMemoryDedicatedRequirements dedicated = VkMemoryDedicatedRequirements.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS);
+            VkMemoryRequirements2 requirements = VkMemoryRequirements2.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2)
+                    .pNext(dedicated.address());
+            vkGetBufferMemoryRequirements2(allocator.device(), VkBufferMemoryRequirementsInfo2.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2)
+                    .buffer(buffer), requirements);
+            VkMemoryRequirements r = requirements.memoryRequirements();
+            return new Requirements(r.size(), r.alignment(), r.memoryTypeBits(),
+                    dedicated.prefersDedicatedAllocation(), dedicated.requiresDedicatedAllocation());
+        }
+    }
+
+    /**
+     * Creates a {@code VkBuffer} and binds it at {@code localOffset} in this block. The caller has placed
+     * {@code [localOffset, localOffset + size)} (with the buffer's alignment) where nothing else lives.
+     *
+     * @param localOffset where the buffer's memory starts in this block
+     * @param size        bytes
+     * @param usage       {@code VkBufferUsageFlags}
+     * @return a buffer that owns its {@code VkBuffer} and borrows this block's memory
+     * @throws IllegalArgumentException when the range is outside the block or misaligned for the buffer
+     */
+    public VulkanBuffer createBuffer(long localOffset, long size, int usage) {
+        checkOpen();
+        if (localOffset < 0 || size <= 0 || localOffset > this.size - size) {
+            throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size
+                    + " (expected: inside the block of " + this.size + " bytes)");
+        }
+        long buffer = createUnboundBuffer(allocator, size, usage);
+        try {
+            Requirements r = requirementsOf(allocator, buffer);
+            if (localOffset % r.alignment() != 0 || (r.memoryTypeBits() & (1 << memoryTypeIndex)) == 0
+                    || r.size() > this.size - localOffset) {
+                throw new IllegalArgumentException("buffer of " + size + " bytes at offset " + localOffset
+                        + " in memory type " + memoryTypeIndex + " (expected: alignment " + r.alignment()
+                        + ", memoryTypeBits 0x" + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
+                        + " bytes of room; VUID-vkBindBufferMemory-memoryOffset-01036)");
+            }
+            VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
+                    "vmaBindBufferMemory2");
+        } catch (RuntimeException e) {
+            vkDestroyBuffer(allocator.device(), buffer, null);
+            throw e;
+        }
+        return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
+    }
+
+    /**
+     * Creates one buffer over the whole block, for handing out sub-ranges ({@link VulkanBuffer#subRange}).
+     *
+     * @param usage {@code VkBufferUsageFlags}
+     * @return a buffer that owns its {@code VkBuffer} and borrows this block's memory
+     */
+    public VulkanBuffer createBlockBuffer(int usage) {
+        return createBuffer(0, size, usage);
+    }
+
+    VulkanMemoryAllocator allocator() {
+        return allocator;
+    }
+
+    /** @return the {@code VmaAllocation} */
+    public long allocation() {
+        return allocation;
+    }
+
+    /** @return the {@code VkDeviceMemory} */
+    public long deviceMemory() {
+        return deviceMemory;
+    }
+
+    /** @return where this block starts in its {@code VkDeviceMemory} (0 for a dedicated block) */
+    public long memoryOffset() {
+        return memoryOffset;
+    }
+
+    /** @return the block's size in bytes */
+    public long size() {
+        return size;
+    }
+
+    /** @return the memory type */
+    public int memoryTypeIndex() {
+        return memoryTypeIndex;
+    }
+
+    /** @return the memory type's {@code VkMemoryPropertyFlags} (simulated ones where the allocator simulates) */
+    public int propertyFlags() {
+        return propertyFlags;
+    }
+
+    /** @return the host address of the block's first byte, or 0 when the block is not host-visible */
+    public long mappedAddress() {
+        return mapped;
+    }
+
+    /** @return whether {@link #close()} has run */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("memory block of " + size + " bytes is closed (expected: an open block)");
+        }
+    }
+
+    /** Frees the block (once). Buffers bound to it must be destroyed first. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            vmaFreeMemory(allocator.handle(), allocation);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VulkanMemory[" + size + " bytes, memory type " + memoryTypeIndex + " "
+                + MemoryProperties.describeFlags(propertyFlags) + (closed.get() ? ", closed" : "") + "]";
+    }
+}

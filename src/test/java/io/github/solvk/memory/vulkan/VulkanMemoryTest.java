@@ -1,0 +1,84 @@
+package io.github.solvk.memory.vulkan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+import static org.lwjgl.vulkan.VK10.vkCmdCopyBuffer;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.VkBufferCopy;
+
+import io.github.solvk.memory.testing.VulkanExtension;
+
+@ExtendWith(VulkanExtension.class)
+class VulkanMemoryTest {
+
+    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
+            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+
+    @Test
+    void buffersBoundInABlockAndSubRangesShouldCarryDataThroughTheGpu(VulkanContext context) {
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context))) {
+            VulkanMemory.Requirements r = VulkanMemory.bufferRequirements(allocator, 4096, USAGE);
+            assertThat(r.alignment()).isPositive();
+            assertThat(r.memoryTypeBits() & 1).isEqualTo(1);
+            int type = Integer.numberOfTrailingZeros(r.memoryTypeBits());
+            VulkanMemory block = VulkanMemory.allocate(allocator, 1 << 20, r.alignment(), type, true, "test block");
+            assertThat(allocator.statistics().total().blockCount()).isEqualTo(1);
+            assertThat(block.mappedAddress()).as("lavapipe's memory is host-visible, so mapped").isNotZero();
+            VulkanBuffer whole = block.createBlockBuffer(USAGE);
+            VulkanBuffer src = VulkanBuffer.subRange(whole, block, 4096, 1024);
+            long bound = 64 * 1024;
+            VulkanBuffer dst = block.createBuffer(bound, 1024, USAGE);
+            assertThat(src.buffer()).isEqualTo(whole.buffer());
+            assertThat(src.offset()).isEqualTo(4096);
+            assertThat(dst.offset()).isZero();
+            assertThat(dst.ownsBuffer()).isTrue();
+            assertThat(src.ownsBuffer()).isFalse();
+            src.write(0, new int[] {1, 2, 3, 4});
+            context.execute(context.transferQueue(), cmd -> {
+                try (MemoryStack stack = MemoryStack.stackPush()) {
+                    vkCmdCopyBuffer(cmd, src.buffer(), dst.buffer(), VkBufferCopy.calloc(1, stack)
+                            .srcOffset(src.offset()).dstOffset(0).size(16));
+                }
+            });
+            int[] back = new int[4];
+            dst.read(0, back);
+            assertThat(back).containsExactly(1, 2, 3, 4);
+            // The bound buffer's bytes are the block's bytes at its offset, seen through the block-wide buffer too.
+            int[] viaWhole = new int[4];
+            VulkanBuffer.subRange(whole, block, bound, 16).read(0, viaWhole);
+            assertThat(viaWhole).containsExactly(1, 2, 3, 4);
+            src.close();
+            assertThat(allocator.statistics().total().blockCount()).isEqualTo(1);
+            dst.close();
+            whole.close();
+            block.close();
+            block.close();
+            assertThat(allocator.statistics().total().blockCount()).isZero();
+        }
+    }
+
+    @Test
+    void aBufferOutsideTheBlockOrMisalignedShouldBeRejectedWithNothingLeft(VulkanContext context) {
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context));
+             VulkanMemory block = VulkanMemory.allocate(allocator, 64 * 1024, 256, 0, true, null)) {
+            assertThatThrownBy(() -> block.createBuffer(60 * 1024, 8 * 1024, USAGE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected: inside the block");
+            long alignment = VulkanMemory.bufferRequirements(allocator, 256, USAGE).alignment();
+            if (alignment > 1) {
+                assertThatThrownBy(() -> block.createBuffer(alignment / 2, 256, USAGE))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("alignment " + alignment);
+            }
+            assertThatThrownBy(() -> VulkanMemory.allocate(allocator, 0, 1, 0, true, null))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("size: 0");
+            assertThat(allocator.statistics().total().blockCount()).isEqualTo(1);
+        }
+    }
+}
