@@ -1,0 +1,51 @@
+package io.github.solvk.memory.pool;
+
+/**
+ * A pool could not place a valid request. The facade turns it into
+ * {@code io.github.solvk.memory.MemoryAllocationException} with the {@code Reason} of the same name.
+ */
+public final class PoolException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Why; each constant has a {@code MemoryAllocationException.Reason} of the same name. */
+    public enum Kind {
+        /** The pool's blocks are full and it may not make another ({@code maxBlocks}, or never-allocate). */
+        OUT_OF_POOL_MEMORY,
+        /** The request is larger than the pool's block size. */
+        BLOCK_SIZE_EXCEEDED,
+        /** The driver requires dedicated memory but the request forbade allocating it. */
+        DEDICATED_ALLOCATION_REQUIRED,
+        /** The request is larger than the suballocator's region. */
+        SUBALLOCATOR_BLOCK_SIZE_EXCEEDED,
+        /** No memory type fits the request. */
+        NO_COMPATIBLE_MEMORY_TYPE,
+        /** A block could not be allocated: the heap is full. */
+        OUT_OF_DEVICE_MEMORY
+    }
+
+    private final Kind kind;
+    private final String vkResultName;
+
+    /**
+     * @param kind         why
+     * @param vkResultName the {@code VkResult} behind it, or {@code null}
+     * @param message      what was asked and what was available
+     * @param cause        the underlying exception, or {@code null}
+     */
+    public PoolException(Kind kind, String vkResultName, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+        this.vkResultName = vkResultName;
+    }
+
+    /** @return why */
+    public Kind kind() {
+        return kind;
+    }
+
+    /** @return the {@code VkResult} behind it, or {@code null} */
+    public String vkResultName() {
+        return vkResultName;
+    }
+}

@@ -1,0 +1,75 @@
+package io.github.solvk.memory.pool;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+
+/**
+ * A buffer placed by a pool: a {@link VulkanBuffer} (a sub-range of a block-wide buffer, or a buffer of its own bound
+ * into a block, or a dedicated block) and the action that gives its range back to the pool.
+ *
+ * <p>{@link #release()} runs that action once, whichever thread calls first; the facade's {@code IBuffer} calls it
+ * from {@code close()}.
+ */
+public final class PooledBuffer {
+
+    /** Gives a placed range back to its pool. */
+    @FunctionalInterface
+    public interface Releaser {
+        /**
+         * @param buffer the buffer being released, still open
+         */
+        void release(PooledBuffer buffer);
+    }
+
+    private final VulkanBuffer buffer;
+    private final Object pool;
+    private final long handle;
+    private final Releaser releaser;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    /**
+     * @param buffer   the placed buffer
+     * @param pool     the pool that placed it, for "wrong pool" checks
+     * @param handle   the pool's handle for the range (a suballocator handle, or 0)
+     * @param releaser gives the range back
+     */
+    public PooledBuffer(VulkanBuffer buffer, Object pool, long handle, Releaser releaser) {
+        this.buffer = Objects.requireNonNull(buffer, "buffer");
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.handle = handle;
+        this.releaser = Objects.requireNonNull(releaser, "releaser");
+    }
+
+    /** @return the placed buffer */
+    public VulkanBuffer buffer() {
+        return buffer;
+    }
+
+    /** @return the pool that placed it */
+    public Object pool() {
+        return pool;
+    }
+
+    /** @return the pool's handle for the range */
+    public long handle() {
+        return handle;
+    }
+
+    /** @return whether {@link #release()} has run */
+    public boolean isReleased() {
+        return released.get();
+    }
+
+    /** Gives the range back to the pool and closes the buffer view; only the first call does anything. */
+    public void release() {
+        if (released.compareAndSet(false, true)) {
+            try {
+                releaser.release(this);
+            } finally {
+                buffer.close();
+            }
+        }
+    }
+}
