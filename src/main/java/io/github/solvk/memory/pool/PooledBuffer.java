@@ -18,7 +18,7 @@ public final class PooledBuffer {
     @FunctionalInterface
     public interface Releaser {
         /**
-         * @param buffer the buffer being released, still open
+         * @param buffer the buffer being released; its view is already closed, so use {@link #handle()}
          */
         void release(PooledBuffer buffer);
     }
@@ -62,13 +62,14 @@ public final class PooledBuffer {
         return released.get();
     }
 
-    /** Gives the range back to the pool and closes the buffer view; only the first call does anything. */
+    /** Closes the buffer view, then gives the range back to the pool; only the first call does anything. */
     public void release() {
         if (released.compareAndSet(false, true)) {
+            // Destroy the buffer view before its range can be handed out again.
             try {
-                releaser.release(this);
-            } finally {
                 buffer.close();
+            } finally {
+                releaser.release(this);
             }
         }
     }
