@@ -4,14 +4,20 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.UnaryOperator;
 
+import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.pool.PoolException;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.pool.MemoryTypeSelector;
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
@@ -46,6 +52,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     private final VulkanMemoryAllocator allocator;
     private final Set<ManagedBuffer> live = ConcurrentHashMap.newKeySet();
+    private final Map<String, MemoryPool> pools = new LinkedHashMap<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private volatile Queue graphicsQueue;
     private volatile Queue computeQueue;
@@ -241,6 +248,164 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 + e.getMessage(), e);
     }
 
+    /**
+     * Creates a pool whose buffers are freed in any order (SOL's non-linear pool): TLSF, or buddy with
+     * {@link IMemoryPool.CreateInfo#BUDDY_ALGORITHM}. New allocations fill gaps before a new block is made.
+     *
+     * @param name a name unique within this manager
+     * @param info the pool's usage, memory and blocks
+     * @return the pool, registered under {@code name} until it is closed
+     */
+    public IMemoryPool createNonLinearMemoryPool(String name, IMemoryPool.CreateInfo info) {
+        SuballocatorKind algorithm = (info.createFlags() & IMemoryPool.CreateInfo.BUDDY_ALGORITHM) != 0
+                ? SuballocatorKind.BUDDY : SuballocatorKind.TLSF;
+        return createPool(name, info, BlockMemoryPool.Kind.NON_LINEAR, algorithm, 0);
+    }
+
+    /**
+     * Creates a pool that places buffers one after another and frees them all at once (SOL's free-at-once pool):
+     * once any buffer is freed, every allocation throws until all are freed.
+     *
+     * @param name a name unique within this manager
+     * @param info the pool's usage, memory and blocks
+     * @return the pool
+     */
+    public IMemoryPool createFreeAtOnceMemoryPool(String name, IMemoryPool.CreateInfo info) {
+        return createPool(name, info, BlockMemoryPool.Kind.FREE_AT_ONCE, SuballocatorKind.TLSF, 0);
+    }
+
+    /**
+     * Creates a LIFO pool (SOL's stack pool): freeing out of order makes the next allocation throw until later frees
+     * fix the order.
+     *
+     * @param name a name unique within this manager
+     * @param info the pool's usage, memory and blocks
+     * @return the pool
+     */
+    public IMemoryPool createStackMemoryPool(String name, IMemoryPool.CreateInfo info) {
+        return createPool(name, info, BlockMemoryPool.Kind.STACK, SuballocatorKind.TLSF, 0);
+    }
+
+    /**
+     * Creates a FIFO pool of exactly one block (SOL's ring buffer pool), the one pool with {@link Capability#WAIT}.
+     * {@code minBlocks} and {@code maxBlocks} are taken as 1.
+     *
+     * @param name a name unique within this manager
+     * @param info the pool's usage, memory and block size
+     * @return the pool
+     */
+    public IMemoryPool createRingBufferMemoryPool(String name, IMemoryPool.CreateInfo info) {
+        return createPool(name, info.withBlocks(1, 1), BlockMemoryPool.Kind.RING_BUFFER, SuballocatorKind.TLSF, 0);
+    }
+
+    /**
+     * Creates a pool of equal slots: every buffer takes one slot of {@code slotSize} bytes; free in any order.
+     *
+     * @param name     a name unique within this manager
+     * @param info     the pool's usage, memory and blocks
+     * @param slotSize the most bytes a buffer may have
+     * @return the pool
+     */
+    public IMemoryPool createFixedSizeMemoryPool(String name, IMemoryPool.CreateInfo info, long slotSize) {
+        return createPool(name, info, BlockMemoryPool.Kind.FIXED_SIZE, SuballocatorKind.TLSF, slotSize);
+    }
+
+    private IMemoryPool createPool(String name, IMemoryPool.CreateInfo info, BlockMemoryPool.Kind kind,
+                                   SuballocatorKind algorithm, long slotSize) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(info, "info");
+        HostAccess access = (info.allocationFlags() & AllocationFlags.HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
+                : (info.allocationFlags() & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0
+                ? HostAccess.SEQUENTIAL_WRITE : HostAccess.NONE;
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
+                info.preferredMemoryFlags());
+        BlockMemoryPool.Config config = new BlockMemoryPool.Config(name, kind, info.bufferUsage(), filter,
+                info.blockSize(), info.minBlocks(), info.maxBlocks(), algorithm, slotSize);
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            synchronized (pools) {
+                if (pools.containsKey(name)) {
+                    throw new IllegalArgumentException("pool name: '" + name + "' (expected: a name not yet used;"
+                            + " pools: " + pools.keySet() + ")");
+                }
+                BlockMemoryPool core;
+                try {
+                    core = new BlockMemoryPool(allocator, config);
+                } catch (PoolException e) {
+                    throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
+                            e.vkResultName(), e.getMessage(), e);
+                }
+                MemoryPool pool = new MemoryPool(this, name, info, core);
+                pools.put(name, pool);
+                return pool;
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    void unregister(MemoryPool pool) {
+        synchronized (pools) {
+            pools.remove(pool.name(), pool);
+        }
+    }
+
+    /**
+     * @param name a pool's name
+     * @return the open pool of that name, if any
+     */
+    public Optional<IMemoryPool> getMemoryPool(String name) {
+        synchronized (pools) {
+            return Optional.ofNullable(pools.get(name));
+        }
+    }
+
+    /** @return the open pools, in creation order */
+    public List<IMemoryPool> memoryPools() {
+        synchronized (pools) {
+            return List.copyOf(pools.values());
+        }
+    }
+
+    /**
+     * Destroys the pool of that name, as {@link IMemoryPool#close()} does.
+     *
+     * @param name a pool's name
+     * @throws IllegalArgumentException when there is no such pool
+     */
+    public void destroyMemoryPool(String name) {
+        IMemoryPool pool = getMemoryPool(name).orElseThrow(() -> new IllegalArgumentException("pool name: '" + name
+                + "' (expected: one of " + memoryPools().stream().map(IMemoryPool::name).toList() + ")"));
+        pool.close();
+    }
+
+    /**
+     * Finds the allocators (this manager and its pools) that have every capability asked for and can give buffers
+     * of {@code bufferUsage} in memory for {@code memoryUsage}. SOL's manager has no such query.
+     *
+     * @param capabilities what the allocator must be able to do, for example {@code EnumSet.of(Capability.WAIT)}
+     * @param bufferUsage  {@code VkBufferUsageFlags} the buffers need
+     * @param memoryUsage  what the memory is for, or {@code null} for any
+     * @return the matching allocators: pools first (in creation order), then this manager when it matches
+     */
+    public List<IBufferAllocator> findAllocators(Set<Capability> capabilities, int bufferUsage,
+                                                 MemoryUsage memoryUsage) {
+        Objects.requireNonNull(capabilities, "capabilities");
+        List<IBufferAllocator> result = new ArrayList<>();
+        for (IMemoryPool pool : memoryPools()) {
+            if (pool.getCapabilities().containsAll(capabilities)
+                    && (bufferUsage & ~pool.createInfo().bufferUsage()) == 0
+                    && (memoryUsage == null || memoryUsage == pool.createInfo().memoryUsage())) {
+                result.add(pool);
+            }
+        }
+        if (getCapabilities().containsAll(capabilities)) {
+            result.add(this);
+        }
+        return result;
+    }
+
     /** @return no capabilities: the manager cannot wait; ring buffer pools can */
     @Override
     public Set<Capability> getCapabilities() {
@@ -326,6 +491,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 return;
             }
             closed = true;
+            for (IMemoryPool pool : memoryPools()) {
+                pool.close();
+            }
             if (!live.isEmpty()) {
                 LOG.log(Level.WARNING, "MemoryManager closed with " + live.size()
                         + " buffer(s) still open, freeing them: " + liveBuffers());

@@ -71,7 +71,19 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private final MemoryProperties memoryProperties;
     private final long maxMemoryAllocationCount;
     private final int queueFamilyCount;
+    private final BufferLimits bufferLimits;
     private volatile boolean closed;
+
+    /**
+     * The device limits on where a buffer range used as a descriptor may start.
+     *
+     * @param minUniformBufferOffsetAlignment {@code VkPhysicalDeviceLimits::minUniformBufferOffsetAlignment}
+     * @param minStorageBufferOffsetAlignment {@code VkPhysicalDeviceLimits::minStorageBufferOffsetAlignment}
+     * @param minTexelBufferOffsetAlignment   {@code VkPhysicalDeviceLimits::minTexelBufferOffsetAlignment}
+     */
+    public record BufferLimits(long minUniformBufferOffsetAlignment, long minStorageBufferOffsetAlignment,
+                               long minTexelBufferOffsetAlignment) {
+    }
 
     /**
      * How to create the allocator; SOL's {@code VulkanMemoryAllocator::Settings}.
@@ -243,8 +255,9 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     }
 
     private VulkanMemoryAllocator(Settings settings, long handle, MemoryProperties memoryProperties,
-                                  long maxMemoryAllocationCount, int queueFamilyCount) {
+                                  long maxMemoryAllocationCount, int queueFamilyCount, BufferLimits bufferLimits) {
         this.queueFamilyCount = queueFamilyCount;
+        this.bufferLimits = bufferLimits;
         this.settings = settings;
         this.handle = handle;
         this.memoryProperties = memoryProperties;
@@ -292,7 +305,10 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             var pCount = stack.mallocInt(1);
             vkGetPhysicalDeviceQueueFamilyProperties(settings.physicalDevice(), pCount, null);
             return new VulkanMemoryAllocator(settings, pAllocator.get(0), simulated != null ? simulated : real,
-                    Integer.toUnsignedLong(props.limits().maxMemoryAllocationCount()), pCount.get(0));
+                    Integer.toUnsignedLong(props.limits().maxMemoryAllocationCount()), pCount.get(0),
+                    new BufferLimits(props.limits().minUniformBufferOffsetAlignment(),
+                            props.limits().minStorageBufferOffsetAlignment(),
+                            props.limits().minTexelBufferOffsetAlignment()));
         }
     }
 
@@ -439,6 +455,11 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     /** @return {@code VkPhysicalDeviceLimits::maxMemoryAllocationCount} */
     public long maxMemoryAllocationCount() {
         return maxMemoryAllocationCount;
+    }
+
+    /** @return the device's limits on descriptor offsets into buffers */
+    public BufferLimits bufferLimits() {
+        return bufferLimits;
     }
 
     /** @return the number of queue families of the physical device */

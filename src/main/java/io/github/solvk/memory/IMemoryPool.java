@@ -1,0 +1,197 @@
+package io.github.solvk.memory;
+
+import java.util.Objects;
+
+/**
+ * A named pool of memory that hands out buffers of one usage and one memory type: SOL's {@code IMemoryPool}.
+ * Created by name on the {@link MemoryManager} ({@code createNonLinearMemoryPool}, {@code createFreeAtOnceMemoryPool},
+ * {@code createStackMemoryPool}, {@code createRingBufferMemoryPool}, {@code createFixedSizeMemoryPool}).
+ *
+ * <p>Every buffer is a sub-range {@code (buffer(), offset(), size())} of one of the pool's block buffers: allocating
+ * and freeing make no Vulkan call. The pool's kind sets the order in which buffers must be freed (see
+ * {@link io.github.solvk.memory.pool.BlockMemoryPool}); breaking it makes the next allocation throw
+ * {@link IllegalStateException} until the order is right again.
+ *
+ * <p>Three ways to allocate: {@link #allocateBuffer(long)}, {@link #allocateBuffer(AllocationInfo)} with a usage that
+ * is a subset of the pool's and an alignment, and the generic {@link IBufferAllocator#allocateBuffer(
+ * IBufferAllocator.AllocationInfo, OnAllocationFailure)}, which throws {@link IllegalArgumentException} when the
+ * request does not match the pool (usage not a subset, another memory usage, flags, concurrent sharing).
+ * A request larger than the block size fails with {@link MemoryAllocationException.Reason#BLOCK_SIZE_EXCEEDED}.
+ */
+public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
+
+    /** @return the pool's name, unique within its manager */
+    String name();
+
+    /** @return how the pool was made */
+    CreateInfo createInfo();
+
+    /**
+     * Allocates a buffer of the pool's usage, throwing when there is no room.
+     *
+     * @param size bytes
+     * @return the buffer
+     */
+    IBuffer allocateBuffer(long size);
+
+    /**
+     * Allocates a buffer, throwing when there is no room.
+     *
+     * @param info size, usage (a subset of the pool's, 0 for the pool's) and alignment
+     * @return the buffer
+     */
+    IBuffer allocateBuffer(AllocationInfo info);
+
+    /**
+     * Allocates a buffer, blocking until other threads free enough space; only pools with {@link Capability#WAIT}
+     * (the ring buffer pool).
+     *
+     * @param info size, usage and alignment
+     * @return the buffer
+     * @throws UnsupportedOperationException when the pool cannot wait
+     */
+    IBuffer allocateBufferWithWait(AllocationInfo info);
+
+    /**
+     * As {@link #allocateBufferWithWait(AllocationInfo)}, giving up after a timeout.
+     *
+     * @param info          size, usage and alignment
+     * @param timeoutMillis how long to wait
+     * @return the buffer
+     * @throws MemoryAllocationException     {@code OUT_OF_POOL_MEMORY} when the time ran out
+     * @throws UnsupportedOperationException when the pool cannot wait
+     */
+    IBuffer allocateBufferWithWait(AllocationInfo info, long timeoutMillis);
+
+    /** @return the number of buffers handed out and not closed */
+    int liveBufferCount();
+
+    /** @return the pool's blocks, live buffers and free space now */
+    io.github.solvk.memory.pool.BlockMemoryPool.Statistics statistics();
+
+    /** @return the memory type of the pool's blocks */
+    int memoryTypeIndex();
+
+    /** @return whether the pool is closed */
+    boolean isClosed();
+
+    /**
+     * Destroys the pool: frees its blocks and unregisters it from its manager. Buffers still open are closed (and
+     * logged). Calling it again does nothing.
+     */
+    @Override
+    void close();
+
+    /**
+     * A request to a pool: SOL's {@code IMemoryPool::AllocationInfo}.
+     *
+     * @param size        bytes, {@code > 0}
+     * @param bufferUsage a subset of the pool's usage; 0 for the pool's own
+     * @param alignment   0 or a power of two
+     */
+    record AllocationInfo(long size, int bufferUsage, long alignment) {
+        /**
+         * @throws IllegalArgumentException for a bad size or alignment
+         */
+        public AllocationInfo {
+            if (size <= 0) {
+                throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
+            }
+            if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
+                throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
+            }
+        }
+
+        /**
+         * @param size bytes
+         * @return a request of the pool's usage and alignment
+         */
+        public static AllocationInfo of(long size) {
+            return new AllocationInfo(size, 0, 0);
+        }
+    }
+
+    /**
+     * How to make a pool: SOL's {@code IMemoryPool::CreateInfo}.
+     *
+     * @param createFlags          {@link #BUDDY_ALGORITHM} for a non-linear pool on the buddy algorithm; else 0
+     * @param bufferUsage          {@code VkBufferUsageFlags} of every buffer the pool hands out
+     * @param memoryUsage          what the memory is for
+     * @param requiredMemoryFlags  {@code VkMemoryPropertyFlags} the memory type must have
+     * @param preferredMemoryFlags {@code VkMemoryPropertyFlags} the memory type should have
+     * @param allocationFlags      {@link AllocationFlags}; only the host access bits matter to a pool
+     * @param blockSize            bytes per block
+     * @param minBlocks            blocks made at creation
+     * @param maxBlocks            the most blocks the pool may hold
+     */
+    record CreateInfo(int createFlags, int bufferUsage, MemoryUsage memoryUsage, int requiredMemoryFlags,
+                      int preferredMemoryFlags, int allocationFlags, long blockSize, int minBlocks, int maxBlocks) {
+
+        /** {@link #createFlags()} bit: a non-linear pool uses the buddy algorithm instead of TLSF. */
+        public static final int BUDDY_ALGORITHM = 0x1;
+
+        /**
+         * @throws IllegalArgumentException naming the bad value
+         */
+        public CreateInfo {
+            Objects.requireNonNull(memoryUsage, "memoryUsage");
+            if ((createFlags & ~BUDDY_ALGORITHM) != 0) {
+                throw new IllegalArgumentException("createFlags: 0x" + Integer.toHexString(createFlags)
+                        + " (expected: 0 or BUDDY_ALGORITHM)");
+            }
+            if (bufferUsage == 0) {
+                throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlagBits)");
+            }
+            if ((allocationFlags & ~AllocationFlags.ALL) != 0) {
+                throw new IllegalArgumentException("allocationFlags: 0x" + Integer.toHexString(allocationFlags)
+                        + " (expected: AllocationFlags bits)");
+            }
+            if (blockSize <= 0) {
+                throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: > 0)");
+            }
+            if (minBlocks < 0 || maxBlocks < 1 || minBlocks > maxBlocks) {
+                throw new IllegalArgumentException("minBlocks: " + minBlocks + ", maxBlocks: " + maxBlocks
+                        + " (expected: 0 <= minBlocks <= maxBlocks, maxBlocks >= 1)");
+            }
+        }
+
+        /**
+         * @param bufferUsage the pool's {@code VkBufferUsageFlags}
+         * @param memoryUsage what the memory is for
+         * @param blockSize   bytes per block
+         * @return a request for one block made at creation and at most 16
+         */
+        public static CreateInfo of(int bufferUsage, MemoryUsage memoryUsage, long blockSize) {
+            return new CreateInfo(0, bufferUsage, memoryUsage, 0, 0, 0, blockSize, 1, 16);
+        }
+
+        /**
+         * @param min blocks made at creation
+         * @param max the most blocks
+         * @return a copy with those block counts
+         */
+        public CreateInfo withBlocks(int min, int max) {
+            return new CreateInfo(createFlags, bufferUsage, memoryUsage, requiredMemoryFlags, preferredMemoryFlags,
+                    allocationFlags, blockSize, min, max);
+        }
+
+        /**
+         * @param flags create flags
+         * @return a copy with those flags
+         */
+        public CreateInfo withCreateFlags(int flags) {
+            return new CreateInfo(flags, bufferUsage, memoryUsage, requiredMemoryFlags, preferredMemoryFlags,
+                    allocationFlags, blockSize, minBlocks, maxBlocks);
+        }
+
+        /**
+         * @param required required memory property flags
+         * @param preferred preferred memory property flags
+         * @return a copy with those flags
+         */
+        public CreateInfo withMemoryFlags(int required, int preferred) {
+            return new CreateInfo(createFlags, bufferUsage, memoryUsage, required, preferred, allocationFlags,
+                    blockSize, minBlocks, maxBlocks);
+        }
+    }
+}

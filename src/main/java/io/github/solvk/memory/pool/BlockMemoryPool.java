@@ -1,0 +1,638 @@
+package io.github.solvk.memory.pool;
+
+import static io.github.solvk.memory.suballocator.Suballocator.NULL_HANDLE;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.github.solvk.memory.suballocator.AllocationType;
+import io.github.solvk.memory.suballocator.Suballocator;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
+import io.github.solvk.memory.suballocator.Suballocators;
+import io.github.solvk.memory.vulkan.MemoryProperties;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+import io.github.solvk.memory.vulkan.VulkanException;
+import io.github.solvk.memory.vulkan.VulkanMemory;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * The mechanics of SOL's named memory pools: blocks of one memory type, each with one block-wide {@code VkBuffer} of
+ * the pool's usage and a suballocator, handing out sub-ranges {@code (VkBuffer, offset, size)} with no Vulkan call.
+ *
+ * <p>The {@link Kind} sets the suballocator and the order in which buffers must be freed, exactly as SOL's pools:
+ * <pre>
+ *  NON_LINEAR    TLSF or buddy per block; free in any order; gaps are filled before a new block is made
+ *  FREE_AT_ONCE  placed one after another; after the first free, every allocation throws until all are freed,
+ *                then the pool starts again from the first block
+ *  STACK         LIFO across all blocks; freeing a buffer that is not the newest is recorded, and allocations
+ *                throw until the newer buffers are freed too ("fix" the order), which frees the whole run
+ *  RING_BUFFER   exactly one block, FIFO; an out-of-order free leaves no usable space, so allocations throw until
+ *                the older buffers are freed; the only kind with WAIT: block until another thread frees space
+ *  FIXED_SIZE    equal slots of one size per block; free in any order
+ * </pre>
+ * {@code minBlocks} blocks are made at creation, never more than {@code maxBlocks}; a request larger than the block
+ * size fails with {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED}, one that finds no room with
+ * {@link PoolException.Kind#OUT_OF_POOL_MEMORY}. Empty blocks beyond {@code minBlocks} are freed, keeping one spare.
+ *
+ * <p>Every sub-range starts at a multiple of the device's descriptor offset alignment for the pool's usage (uniform,
+ * storage, texel) and of the buffer's memory alignment, so any buffer from the pool can be bound as a descriptor.
+ *
+ * <p>Thread-safe: one lock per pool.
+ */
+public final class BlockMemoryPool implements AutoCloseable {
+
+    /** The kinds of SOL pool. */
+    public enum Kind {
+        /** Free in any order (TLSF, or buddy). */
+        NON_LINEAR,
+        /** Free everything before allocating again. */
+        FREE_AT_ONCE,
+        /** Free in LIFO order. */
+        STACK,
+        /** Free in FIFO order; one block; can wait. */
+        RING_BUFFER,
+        /** Equal slots. */
+        FIXED_SIZE
+    }
+
+    /**
+     * How to make a pool.
+     *
+     * @param name               the pool's name, for messages and statistics
+     * @param kind               which SOL pool
+     * @param bufferUsage        {@code VkBufferUsageFlags} of the block buffers; every allocation's usage is a subset
+     * @param filter             chooses the memory type
+     * @param blockSize          bytes per block
+     * @param minBlocks          blocks made at creation
+     * @param maxBlocks          the most blocks the pool may hold (1 for a ring buffer)
+     * @param nonLinearAlgorithm TLSF or BUDDY for {@link Kind#NON_LINEAR}; ignored otherwise
+     * @param slotSize           the slot size of a {@link Kind#FIXED_SIZE} pool; ignored otherwise
+     */
+    public record Config(String name, Kind kind, int bufferUsage, MemoryTypeFilter filter, long blockSize,
+                         int minBlocks, int maxBlocks, SuballocatorKind nonLinearAlgorithm, long slotSize) {
+
+        /**
+         * Checks what needs no device.
+         *
+         * @throws IllegalArgumentException naming the bad value
+         */
+        public Config {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(filter, "filter");
+            if (bufferUsage == 0) {
+                throw new IllegalArgumentException("bufferUsage: 0 (expected: the pool's VkBufferUsageFlags)");
+            }
+            if (blockSize <= 0 || blockSize > Suballocator.MAX_REGION_END) {
+                throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: 1.." + Suballocator.MAX_REGION_END + ")");
+            }
+            if (minBlocks < 0 || maxBlocks < 1 || minBlocks > maxBlocks) {
+                throw new IllegalArgumentException("minBlocks: " + minBlocks + ", maxBlocks: " + maxBlocks
+                        + " (expected: 0 <= minBlocks <= maxBlocks, maxBlocks >= 1)");
+            }
+            if (kind == Kind.RING_BUFFER && maxBlocks != 1) {
+                throw new IllegalArgumentException("maxBlocks: " + maxBlocks + " for a ring buffer pool (expected: 1,"
+                        + " a ring buffer has exactly one block)");
+            }
+            if (kind == Kind.NON_LINEAR && nonLinearAlgorithm != SuballocatorKind.TLSF
+                    && nonLinearAlgorithm != SuballocatorKind.BUDDY) {
+                throw new IllegalArgumentException("nonLinearAlgorithm: " + nonLinearAlgorithm
+                        + " (expected: TLSF or BUDDY)");
+            }
+            if (kind == Kind.FIXED_SIZE && (slotSize <= 0 || slotSize > blockSize)) {
+                throw new IllegalArgumentException("slotSize: " + slotSize + " (expected: 1.." + blockSize
+                        + ", the block size)");
+            }
+        }
+    }
+
+    /** One block: memory, its block-wide buffer and its suballocator. */
+    private static final class Block {
+        final VulkanMemory memory;
+        final VulkanBuffer buffer;
+        final Suballocator suballocator;
+
+        Block(VulkanMemory memory, VulkanBuffer buffer, Suballocator suballocator) {
+            this.memory = memory;
+            this.buffer = buffer;
+            this.suballocator = suballocator;
+        }
+
+        void close() {
+            buffer.close();
+            memory.close();
+        }
+    }
+
+    /** A live allocation of a stack pool, in allocation order. */
+    private static final class StackEntry {
+        final Block block;
+        final long handle;
+        boolean freed;
+
+        StackEntry(Block block, long handle) {
+            this.block = block;
+            this.handle = handle;
+        }
+    }
+
+    private final VulkanMemoryAllocator allocator;
+    private final Config config;
+    private final int memoryTypeIndex;
+    private final long baseAlignment;
+    private final long granularity;
+    private final List<Block> blocks = new ArrayList<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition freed = lock.newCondition();
+    private final ArrayDeque<StackEntry> stack = new ArrayDeque<>();
+    private int live;
+    private int pendingStackFrees;
+    private boolean draining;
+    private boolean closed;
+
+    /**
+     * Chooses the memory type and makes {@code minBlocks} blocks.
+     *
+     * @param allocator the VMA allocator the blocks come from
+     * @param config    what to make
+     * @throws PoolException            NO_COMPATIBLE_MEMORY_TYPE, or OUT_OF_DEVICE_MEMORY when the first blocks
+     *                                  cannot be made (nothing is left allocated)
+     */
+    public BlockMemoryPool(VulkanMemoryAllocator allocator, Config config) {
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.config = Objects.requireNonNull(config, "config");
+        VulkanMemory.Requirements requirements = VulkanMemory.bufferRequirements(allocator, config.blockSize(),
+                config.bufferUsage());
+        MemoryProperties props = allocator.memoryProperties();
+        this.memoryTypeIndex = MemoryTypeSelector.findMemoryTypeIndex(props, requirements.memoryTypeBits(),
+                config.filter());
+        if (memoryTypeIndex < 0) {
+            throw new PoolException(PoolException.Kind.NO_COMPATIBLE_MEMORY_TYPE, null, "pool '" + config.name()
+                    + "': no memory type fits " + config.filter() + " with memoryTypeBits 0x"
+                    + Integer.toHexString(requirements.memoryTypeBits()), null);
+        }
+        this.baseAlignment = Math.max(requirements.alignment(), descriptorAlignment(allocator, config.bufferUsage()));
+        this.granularity = props.bufferImageGranularity();
+        try {
+            for (int i = 0; i < config.minBlocks(); i++) {
+                blocks.add(newBlock());
+            }
+        } catch (RuntimeException e) {
+            blocks.forEach(Block::close);
+            blocks.clear();
+            throw e;
+        }
+    }
+
+    /**
+     * The alignment a sub-range needs to be bound as a descriptor of every kind the usage allows.
+     *
+     * @param allocator the allocator, for the device limits
+     * @param usage     {@code VkBufferUsageFlags}
+     * @return a power of two
+     */
+    static long descriptorAlignment(VulkanMemoryAllocator allocator, int usage) {
+        VulkanMemoryAllocator.BufferLimits limits = allocator.bufferLimits();
+        long alignment = 1;
+        if ((usage & 0x10) != 0) { // VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT
+            alignment = Math.max(alignment, limits.minUniformBufferOffsetAlignment());
+        }
+        if ((usage & 0x20) != 0) { // VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+            alignment = Math.max(alignment, limits.minStorageBufferOffsetAlignment());
+        }
+        if ((usage & 0xC) != 0) { // UNIFORM_TEXEL_BUFFER_BIT | STORAGE_TEXEL_BUFFER_BIT
+            alignment = Math.max(alignment, limits.minTexelBufferOffsetAlignment());
+        }
+        return alignment;
+    }
+
+    private Block newBlock() {
+        VulkanMemory memory;
+        try {
+            memory = VulkanMemory.allocate(allocator, config.blockSize(), baseAlignment, memoryTypeIndex, true,
+                    config.name() + " block " + blocks.size());
+        } catch (VulkanException e) {
+            PoolException.Kind kind = "VK_ERROR_OUT_OF_DEVICE_MEMORY".equals(e.resultName())
+                    || "VK_ERROR_OUT_OF_HOST_MEMORY".equals(e.resultName())
+                    ? PoolException.Kind.OUT_OF_DEVICE_MEMORY : PoolException.Kind.OUT_OF_POOL_MEMORY;
+            throw new PoolException(kind, e.resultName(), "pool '" + config.name() + "': cannot allocate a block of "
+                    + config.blockSize() + " bytes in memory type " + memoryTypeIndex + ": " + e.getMessage(), e);
+        }
+        try {
+            VulkanBuffer buffer = memory.createBlockBuffer(config.bufferUsage());
+            Suballocator suballocator;
+            switch (config.kind()) {
+                case NON_LINEAR:
+                    suballocator = Suballocators.create(config.nonLinearAlgorithm(), 0, memory.size(), granularity);
+                    break;
+                case FREE_AT_ONCE:
+                case STACK:
+                    suballocator = Suballocators.create(SuballocatorKind.STACK, 0, memory.size(), granularity);
+                    break;
+                case RING_BUFFER:
+                    suballocator = Suballocators.create(SuballocatorKind.RING, 0, memory.size(), granularity);
+                    break;
+                case FIXED_SIZE:
+                default:
+                    long stride = alignUp(config.slotSize(), baseAlignment);
+                    suballocator = Suballocators.fixedSize(0, memory.size(), stride, baseAlignment);
+                    break;
+            }
+            return new Block(memory, buffer, suballocator);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    private static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    /**
+     * Places a buffer.
+     *
+     * @param size         bytes, {@code > 0}
+     * @param usage        a subset of the pool's usage (0 for the pool's own)
+     * @param alignment    0 or a power of two; the pool's descriptor alignment applies anyway
+     * @param waitNanos    for a ring buffer pool: how long to wait for space (0: do not wait, negative: forever)
+     * @return the buffer
+     * @throws IllegalArgumentException for a bad size, usage or alignment
+     * @throws IllegalStateException    when the pool's order of frees forbids allocating now (and no wait was asked)
+     * @throws PoolException            BLOCK_SIZE_EXCEEDED, OUT_OF_POOL_MEMORY (also when a wait timed out),
+     *                                  OUT_OF_DEVICE_MEMORY
+     */
+    public PooledBuffer allocate(long size, int usage, long alignment, long waitNanos) {
+        checkRequest(size, usage, alignment);
+        if (waitNanos != 0 && config.kind() != Kind.RING_BUFFER) {
+            throw new UnsupportedOperationException("pool '" + config.name() + "' of kind " + config.kind()
+                    + " cannot wait (expected: a RING_BUFFER pool)");
+        }
+        long effectiveAlignment = Math.max(alignment, baseAlignment);
+        lock.lock();
+        try {
+            checkOpen();
+            if (size > config.blockSize()) {
+                throw new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED, null, "pool '" + config.name()
+                        + "': size " + size + " (expected: <= the block size " + config.blockSize() + ")", null);
+            }
+            long deadline = waitNanos > 0 ? System.nanoTime() + waitNanos : 0;
+            while (true) {
+                PooledBuffer placed;
+                try {
+                    placed = tryPlace(size, effectiveAlignment);
+                } catch (IllegalStateException orderViolation) {
+                    if (waitNanos == 0) {
+                        throw orderViolation;
+                    }
+                    placed = null;
+                }
+                if (placed != null) {
+                    return placed;
+                }
+                if (waitNanos == 0) {
+                    throw new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY, null, "pool '" + config.name()
+                            + "': no room for " + size + " bytes in " + blocks.size() + " of at most "
+                            + config.maxBlocks() + " block(s) of " + config.blockSize() + " bytes, " + live
+                            + " buffer(s) live", null);
+                }
+                try {
+                    if (waitNanos < 0) {
+                        freed.await();
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0 || !freedAwait(left)) {
+                            throw new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY, null, "pool '"
+                                    + config.name() + "': waited " + TimeUnit.NANOSECONDS.toMillis(waitNanos)
+                                    + " ms and no room for " + size + " bytes was freed", null);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY, null, "pool '" + config.name()
+                            + "': interrupted while waiting for " + size + " bytes", e);
+                }
+                checkOpen();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean freedAwait(long nanos) throws InterruptedException {
+        return freed.awaitNanos(nanos) > 0;
+    }
+
+    private void checkRequest(long size, int usage, long alignment) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
+        }
+        if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
+        }
+        if ((usage & ~config.bufferUsage()) != 0) {
+            throw new IllegalArgumentException("bufferUsage: 0x" + Integer.toHexString(usage) + " (expected: a subset"
+                    + " of pool '" + config.name() + "' usage 0x" + Integer.toHexString(config.bufferUsage()) + ")");
+        }
+    }
+
+    /** @return the placed buffer, or null when there is no room (and no new block may be made) */
+    private PooledBuffer tryPlace(long size, long alignment) {
+        switch (config.kind()) {
+            case FREE_AT_ONCE:
+                if (draining) {
+                    throw new IllegalStateException("free-at-once pool '" + config.name() + "': " + live
+                            + " buffer(s) still live after a free (expected: free every buffer before allocating"
+                            + " again)");
+                }
+                return placeInOrder(size, alignment, lastUsedBlock());
+            case STACK:
+                if (pendingStackFrees > 0) {
+                    throw new IllegalStateException("stack pool '" + config.name() + "': " + pendingStackFrees
+                            + " buffer(s) were freed before newer ones (expected: LIFO order; free the "
+                            + stackLiveAboveOldestPending() + " newer buffer(s) to allocate again)");
+                }
+                return placeInOrder(size, alignment, stack.isEmpty() ? 0 : blocks.indexOf(stack.peekLast().block));
+            case RING_BUFFER:
+            case NON_LINEAR:
+            case FIXED_SIZE:
+            default:
+                return placeAnywhere(size, alignment);
+        }
+    }
+
+    private int lastUsedBlock() {
+        for (int i = blocks.size() - 1; i >= 0; i--) {
+            if (blocks.get(i).suballocator.liveCount() > 0) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    private int stackLiveAboveOldestPending() {
+        int count = 0;
+        boolean seenPending = false;
+        for (StackEntry e : stack) {
+            seenPending |= e.freed;
+            if (seenPending && !e.freed) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Linear kinds: the current block, then later ones, then a new one. */
+    private PooledBuffer placeInOrder(long size, long alignment, int from) {
+        for (int i = Math.max(0, from); i < blocks.size(); i++) {
+            PooledBuffer placed = placeIn(blocks.get(i), size, alignment);
+            if (placed != null) {
+                return placed;
+            }
+        }
+        return placeInNewBlock(size, alignment);
+    }
+
+    /** Non-linear kinds and the ring: fill gaps in existing blocks before making a new one. */
+    private PooledBuffer placeAnywhere(long size, long alignment) {
+        for (Block block : blocks) {
+            PooledBuffer placed = placeIn(block, size, alignment);
+            if (placed != null) {
+                return placed;
+            }
+        }
+        return placeInNewBlock(size, alignment);
+    }
+
+    private PooledBuffer placeInNewBlock(long size, long alignment) {
+        if (blocks.size() >= config.maxBlocks()) {
+            return null;
+        }
+        Block block = newBlock();
+        blocks.add(block);
+        return placeIn(block, size, alignment);
+    }
+
+    private PooledBuffer placeIn(Block block, long size, long alignment) {
+        if (config.kind() == Kind.FIXED_SIZE && size > config.slotSize()) {
+            throw new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED, null, "fixed-size pool '"
+                    + config.name() + "': size " + size + " (expected: <= the slot size " + config.slotSize() + ")",
+                    null);
+        }
+        long handle = config.kind() == Kind.FIXED_SIZE
+                ? block.suballocator.tryAllocate(alignUp(config.slotSize(), alignment), alignment,
+                AllocationType.LINEAR)
+                : block.suballocator.tryAllocate(size, alignment, AllocationType.LINEAR);
+        if (handle == NULL_HANDLE) {
+            return null;
+        }
+        long offset = block.suballocator.offset(handle);
+        VulkanBuffer view = VulkanBuffer.subRange(block.buffer, block.memory, offset, size);
+        live++;
+        StackEntry entry = null;
+        if (config.kind() == Kind.STACK) {
+            entry = new StackEntry(block, handle);
+            stack.addLast(entry);
+        }
+        StackEntry stackEntry = entry;
+        return new PooledBuffer(view, this, handle, b -> release(block, b.handle(), stackEntry));
+    }
+
+    private void release(Block block, long handle, StackEntry entry) {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            live--;
+            switch (config.kind()) {
+                case FREE_AT_ONCE:
+                    draining = live > 0;
+                    if (live == 0) {
+                        for (Block b : blocks) {
+                            b.suballocator.reset();
+                        }
+                        trimEmptyBlocks();
+                    }
+                    break;
+                case STACK:
+                    entry.freed = true;
+                    pendingStackFrees++;
+                    // Pop the run of freed entries at the top: every block's stack is freed in LIFO order.
+                    while (!stack.isEmpty() && stack.peekLast().freed) {
+                        StackEntry top = stack.removeLast();
+                        top.block.suballocator.free(top.handle);
+                        pendingStackFrees--;
+                    }
+                    trimEmptyBlocks();
+                    break;
+                default:
+                    block.suballocator.free(handle);
+                    trimEmptyBlocks();
+                    break;
+            }
+            freed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Frees empty blocks beyond {@code minBlocks}, keeping one empty block as a spare. */
+    private void trimEmptyBlocks() {
+        boolean spareKept = false;
+        for (int i = blocks.size() - 1; i >= 0 && blocks.size() > config.minBlocks(); i--) {
+            Block block = blocks.get(i);
+            if (block.suballocator.liveCount() == 0 && !(config.kind() == Kind.RING_BUFFER)) {
+                if (!spareKept) {
+                    spareKept = true;
+                    continue;
+                }
+                if (config.kind() == Kind.STACK && stackUses(block)) {
+                    continue;
+                }
+                blocks.remove(i);
+                block.close();
+            }
+        }
+    }
+
+    private boolean stackUses(Block block) {
+        for (StackEntry e : stack) {
+            if (e.block == block) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return the pool's configuration */
+    public Config config() {
+        return config;
+    }
+
+    /** @return the memory type of the pool's blocks */
+    public int memoryTypeIndex() {
+        return memoryTypeIndex;
+    }
+
+    /** @return the property flags of that memory type */
+    public int memoryPropertyFlags() {
+        return allocator.memoryProperties().propertyFlags(memoryTypeIndex);
+    }
+
+    /** @return the alignment every sub-range has at least */
+    public long baseAlignment() {
+        return baseAlignment;
+    }
+
+    /** @return buffers placed and not yet released */
+    public int liveCount() {
+        lock.lock();
+        try {
+            return live;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return the number of blocks */
+    public int blockCount() {
+        lock.lock();
+        try {
+            return blocks.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Statistics of the pool now.
+     *
+     * @param blocks          blocks held
+     * @param liveBuffers     buffers placed and not released
+     * @param committedBytes  bytes in blocks
+     * @param freeBytes       bytes free in the blocks (as the suballocators count them)
+     * @param largestFreeRange the largest free range of any block
+     */
+    public record Statistics(int blocks, int liveBuffers, long committedBytes, long freeBytes,
+                             long largestFreeRange) {
+    }
+
+    /** @return the pool's statistics */
+    public Statistics statistics() {
+        lock.lock();
+        try {
+            long committed = 0;
+            long free = 0;
+            long largest = 0;
+            for (Block b : blocks) {
+                committed += b.memory.size();
+                free += b.suballocator.freeBytes();
+                largest = Math.max(largest, b.suballocator.largestFreeRange());
+            }
+            return new Statistics(blocks.size(), live, committed, free, largest);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Checks every block's suballocator invariants.
+     *
+     * @throws IllegalStateException naming the first broken invariant
+     */
+    public void checkInvariants() {
+        lock.lock();
+        try {
+            for (Block b : blocks) {
+                b.suballocator.checkInvariants();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** @return whether {@link #close()} has run */
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("pool '" + config.name() + "' is closed (expected: an open pool)");
+        }
+    }
+
+    /**
+     * Frees every block; buffers still placed become unusable (their release does nothing). Waiting threads wake up
+     * and fail. Calling it again does nothing.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Block b : blocks) {
+                b.close();
+            }
+            blocks.clear();
+            stack.clear();
+            freed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

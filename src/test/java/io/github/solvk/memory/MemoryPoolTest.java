@@ -1,0 +1,396 @@
+package io.github.solvk.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.github.solvk.memory.IBufferAllocator.Capability;
+import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
+import io.github.solvk.memory.IMemoryPool.CreateInfo;
+import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.VulkanContext;
+
+@ExtendWith(VulkanExtension.class)
+class MemoryPoolTest {
+
+    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
+            | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
+    private static final long KIB = 1024;
+
+    private static CreateInfo info(long blockSize, int min, int max) {
+        return CreateInfo.of(USAGE, MemoryUsage.UPLOAD, blockSize).withBlocks(min, max);
+    }
+
+    @Test
+    void nonLinearPoolShouldMakeMinBlocksAndFillGapsBeforeANewBlock(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("meshes", info(64 * KIB, 2, 3))) {
+            assertThat(manager.statistics().total().blockCount()).isEqualTo(2);
+            assertThat(pool.statistics().blocks()).isEqualTo(2);
+            IBuffer a = pool.allocateBuffer(16 * KIB);
+            IBuffer b = pool.allocateBuffer(16 * KIB);
+            IBuffer c = pool.allocateBuffer(16 * KIB);
+            assertThat(List.of(a.buffer(), b.buffer(), c.buffer())).as("sub-ranges of one block buffer")
+                    .containsOnly(a.buffer());
+            long bOffset = b.offset();
+            b.close();
+            IBuffer d = pool.allocateBuffer(16 * KIB);
+            assertThat(d.buffer()).isEqualTo(a.buffer());
+            assertThat(d.offset()).as("the gap left by b is reused").isEqualTo(bOffset);
+            assertThat(pool.statistics().blocks()).isEqualTo(2);
+            List<IBuffer> more = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                more.add(pool.allocateBuffer(16 * KIB));
+            }
+            assertThat(pool.statistics().blocks()).isEqualTo(3);
+            assertThatThrownBy(() -> pool.allocateBuffer(16 * KIB))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.OUT_OF_POOL_MEMORY))
+                    .hasMessageContaining("at most 3 block(s)");
+            assertThat(pool.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(16 * KIB)
+                    .bufferUsage(VK_BUFFER_USAGE_VERTEX_BUFFER_BIT).memoryUsage(MemoryUsage.UPLOAD).build(),
+                    OnAllocationFailure.EMPTY)).isNull();
+            assertThatThrownBy(() -> pool.allocateBuffer(64 * KIB + 1))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.BLOCK_SIZE_EXCEEDED));
+            for (IBuffer x : more) {
+                x.close();
+            }
+            a.close();
+            c.close();
+            d.close();
+            assertThat(pool.liveBufferCount()).isZero();
+            assertThat(pool.statistics().blocks()).as("min 2 blocks kept, plus one spare").isBetween(2, 3);
+        }
+        assertThat(manager.statistics().total().blockCount()).isZero();
+    }
+
+    @Test
+    void buddyPoolShouldHandOutPowerOfTwoPlacedBuffers(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("buddy",
+                info(64 * KIB, 1, 1).withCreateFlags(CreateInfo.BUDDY_ALGORITHM))) {
+            IBuffer a = pool.allocateBuffer(3000);
+            IBuffer b = pool.allocateBuffer(3000);
+            assertThat(Math.abs(b.offset() - a.offset())).isEqualTo(4096);
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void freeAtOncePoolShouldRefuseAllocationsUntilEveryBufferIsFreed(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createFreeAtOnceMemoryPool("scratch", info(64 * KIB, 1, 2))) {
+            IBuffer a = pool.allocateBuffer(1000);
+            IBuffer b = pool.allocateBuffer(1000);
+            IBuffer c = pool.allocateBuffer(1000);
+            assertThat(b.offset()).isGreaterThan(a.offset());
+            assertThat(c.offset()).isGreaterThan(b.offset());
+            long aOffset = a.offset();
+            b.close();
+            assertThatThrownBy(() -> pool.allocateBuffer(100)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("2 buffer(s) still live after a free");
+            a.close();
+            assertThatThrownBy(() -> pool.allocateBuffer(100)).isInstanceOf(IllegalStateException.class);
+            c.close();
+            try (IBuffer again = pool.allocateBuffer(1000)) {
+                assertThat(again.offset()).as("the pool starts over").isEqualTo(aOffset);
+            }
+        }
+    }
+
+    @Test
+    void stackPoolShouldThrowAfterAnOutOfOrderFreeUntilLaterFreesFixTheOrder(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createStackMemoryPool("stack", info(8 * KIB, 1, 2))) {
+            IBuffer a = pool.allocateBuffer(3000);
+            IBuffer b = pool.allocateBuffer(3000);
+            IBuffer c = pool.allocateBuffer(3000);
+            assertThat(pool.statistics().blocks()).as("c spilled into a second block").isEqualTo(2);
+            long bOffset = b.offset();
+            b.close();
+            assertThatThrownBy(() -> pool.allocateBuffer(100)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("freed before newer ones").hasMessageContaining("free the 1 newer");
+            c.close();
+            IBuffer d = pool.allocateBuffer(3000);
+            assertThat(d.offset()).as("b and c are popped; d goes where b was").isEqualTo(bOffset).isNotZero();
+            assertThat(d.buffer()).isEqualTo(a.buffer());
+            d.close();
+            a.close();
+            assertThat(pool.liveBufferCount()).isZero();
+        }
+    }
+
+    @Test
+    void ringPoolShouldFreeInFifoOrderAndRefuseAfterAnOutOfOrderFree(MemoryManager manager) {
+        try (IMemoryPool ring = manager.createRingBufferMemoryPool("frames", info(8 * KIB, 1, 1))) {
+            assertThat(ring.getCapabilities()).containsExactly(Capability.WAIT);
+            IBuffer a = ring.allocateBuffer(2 * KIB);
+            IBuffer b = ring.allocateBuffer(2 * KIB);
+            IBuffer c = ring.allocateBuffer(2 * KIB);
+            IBuffer d = ring.allocateBuffer(2 * KIB);
+            assertThatThrownBy(() -> ring.allocateBuffer(2 * KIB))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.OUT_OF_POOL_MEMORY));
+            b.close();
+            assertThatThrownBy(() -> ring.allocateBuffer(100)).isInstanceOf(IllegalStateException.class);
+            a.close();
+            IBuffer e = ring.allocateBuffer(4 * KIB);
+            assertThat(e.offset()).as("wrapped to the start").isZero();
+            c.close();
+            d.close();
+            e.close();
+            assertThat(ring.statistics().blocks()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void ringPoolWaitShouldBlockUntilAnotherThreadFreesSpace(MemoryManager manager) throws Exception {
+        try (IMemoryPool ring = manager.createRingBufferMemoryPool("uniforms", info(8 * KIB, 1, 1))) {
+            IBuffer first = ring.allocateBuffer(4 * KIB);
+            IBuffer second = ring.allocateBuffer(4 * KIB);
+            ExecutorService executor = Executors.newSingleThreadExecutor();
+            try {
+                CountDownLatch waiting = new CountDownLatch(1);
+                Future<IBuffer> waiter = executor.submit(() -> {
+                    waiting.countDown();
+                    return ring.allocateBufferWithWait(IMemoryPool.AllocationInfo.of(4 * KIB));
+                });
+                waiting.await();
+                Thread.sleep(100);
+                assertThat(waiter.isDone()).as("no space yet").isFalse();
+                first.close();
+                IBuffer third = waiter.get(10, TimeUnit.SECONDS);
+                assertThat(third.offset()).isZero();
+                assertThatThrownBy(() -> ring.allocateBufferWithWait(IMemoryPool.AllocationInfo.of(4 * KIB), 50))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_POOL_MEMORY))
+                        .hasMessageContaining("waited 50 ms");
+                Future<IBuffer> generic = executor.submit(() -> ring.allocateBuffer(IBufferAllocator.AllocationInfo
+                        .builder().size(KIB).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                        .memoryUsage(MemoryUsage.UPLOAD).build(), OnAllocationFailure.WAIT));
+                Thread.sleep(50);
+                second.close();
+                generic.get(10, TimeUnit.SECONDS).close();
+                third.close();
+            } finally {
+                executor.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void poolsWithoutWaitShouldThrowWhenAskedToWait(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("nowait", info(8 * KIB, 1, 1))) {
+            assertThat(pool.getCapabilities()).isEmpty();
+            assertThatThrownBy(() -> pool.allocateBufferWithWait(IMemoryPool.AllocationInfo.of(64)))
+                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("cannot wait");
+            assertThatThrownBy(() -> pool.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(64)
+                    .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD).build(), OnAllocationFailure.WAIT))
+                    .isInstanceOf(UnsupportedOperationException.class);
+            assertThat(pool.liveBufferCount()).isZero();
+        }
+    }
+
+    @Test
+    void fixedSizePoolShouldHandOutEqualSlots(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("particles", info(16 * KIB, 1, 1), 1000)) {
+            IBuffer a = pool.allocateBuffer(1000);
+            IBuffer b = pool.allocateBuffer(10);
+            assertThat(Math.abs(b.offset() - a.offset())).isGreaterThanOrEqualTo(1000);
+            assertThatThrownBy(() -> pool.allocateBuffer(1001))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.BLOCK_SIZE_EXCEEDED));
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void genericRequestsThatDoNotMatchThePoolShouldThrow(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("strict", info(8 * KIB, 1, 1))) {
+            IBufferAllocator.AllocationInfo.Builder ok = IBufferAllocator.AllocationInfo.builder().size(64)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).name("ok");
+            try (IBuffer b = pool.allocateBuffer(ok.build())) {
+                assertThat(b.name()).isEqualTo("ok");
+                assertThat(b.allocator()).isSameAs(pool);
+            }
+            assertThatThrownBy(() -> pool.allocateBuffer(ok.bufferUsage(VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT).build()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not match pool 'strict'");
+            assertThatThrownBy(() -> pool.allocateBuffer(ok.bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                    .memoryUsage(MemoryUsage.DEVICE_ONLY).build())).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("memoryUsage: DEVICE_ONLY");
+            assertThatThrownBy(() -> pool.allocateBuffer(ok.memoryUsage(MemoryUsage.UPLOAD)
+                    .allocationFlags(AllocationFlags.DEDICATED_MEMORY).build()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("DEDICATED_MEMORY");
+            assertThatThrownBy(() -> pool.allocateBuffer(new IMemoryPool.AllocationInfo(64,
+                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, 0))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("expected: a subset");
+            assertThatThrownBy(() -> new IMemoryPool.AllocationInfo(64, 0, 3))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("alignment: 3");
+            assertThat(pool.liveBufferCount()).isZero();
+        }
+    }
+
+    @Test
+    void pooledBuffersShouldCarryDataThroughTheGpu(VulkanContext context, MemoryManager manager) {
+        try (IMemoryPool staging = manager.createRingBufferMemoryPool("staging", info(64 * KIB, 1, 1));
+             IMemoryPool meshes = manager.createNonLinearMemoryPool("meshes", CreateInfo.of(USAGE,
+                     MemoryUsage.DEVICE_ONLY, 64 * KIB))) {
+            IBuffer padding = meshes.allocateBuffer(300);
+            IBuffer src = staging.allocateBuffer(4000);
+            IBuffer mesh = meshes.allocateBuffer(4000);
+            IBuffer back = staging.allocateBuffer(4000);
+            assertThat(mesh.offset()).isNotZero();
+            int[] data = new Random(3).ints(1000).toArray();
+            src.write(0, data);
+            GpuRoundTripTest.copy(context, src, 0, mesh, 0, 4000);
+            GpuRoundTripTest.copy(context, mesh, 0, back, 0, 4000);
+            int[] read = new int[1000];
+            back.read(0, read);
+            assertThat(read).isEqualTo(data);
+            padding.close();
+            src.close();
+            mesh.close();
+            back.close();
+        }
+    }
+
+    @Test
+    void eightThreadsShouldNeverShareARangeWithAThirdOfFreesElsewhere(MemoryManager manager) throws Exception {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("shared", info(256 * KIB, 1, 4))) {
+            ConcurrentLinkedQueue<IBuffer> handoff = new ConcurrentLinkedQueue<>();
+            AtomicInteger corrupt = new AtomicInteger();
+            ExecutorService executor = Executors.newFixedThreadPool(8);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                futures.add(executor.submit(() -> {
+                    Random random = new Random(thread);
+                    List<IBuffer> mine = new ArrayList<>();
+                    for (int op = 0; op < 400; op++) {
+                        if (mine.isEmpty() || random.nextInt(3) > 0) {
+                            IBuffer b = pool.allocateBuffer(IBufferAllocator.AllocationInfo.builder()
+                                    .size(16 + random.nextInt(4000)).bufferUsage(USAGE)
+                                    .memoryUsage(MemoryUsage.UPLOAD).build(), OnAllocationFailure.EMPTY);
+                            if (b != null) {
+                                b.write(0, new int[] {thread * 100_000 + op});
+                                b.write(b.size() - 4, new int[] {thread * 100_000 + op});
+                                mine.add(b);
+                            }
+                        } else {
+                            IBuffer b = mine.remove(random.nextInt(mine.size()));
+                            int[] head = new int[1];
+                            int[] tail = new int[1];
+                            b.read(0, head);
+                            b.read(b.size() - 4, tail);
+                            if (head[0] != tail[0] || head[0] / 100_000 != thread) {
+                                corrupt.incrementAndGet();
+                            }
+                            if (random.nextInt(3) == 0) {
+                                handoff.add(b);
+                            } else {
+                                b.close();
+                            }
+                        }
+                        IBuffer other = handoff.poll();
+                        if (other != null) {
+                            other.close();
+                        }
+                    }
+                    mine.forEach(IBuffer::close);
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            executor.shutdown();
+            handoff.forEach(IBuffer::close);
+            assertThat(corrupt.get()).as("buffers whose bytes another buffer overwrote").isZero();
+            assertThat(pool.liveBufferCount()).isZero();
+            assertThat(pool.statistics().liveBuffers()).isZero();
+            ((MemoryPool) pool).core().checkInvariants();
+        }
+    }
+
+    @Test
+    void poolsShouldBeFoundByNameAndCapabilityAndDestroyedWithTheManager(VulkanContext context) {
+        MemoryManager manager = MemoryManager.create(context);
+        IMemoryPool ring = manager.createRingBufferMemoryPool("ring", info(8 * KIB, 1, 1));
+        IMemoryPool meshes = manager.createNonLinearMemoryPool("meshes", CreateInfo.of(USAGE,
+                MemoryUsage.DEVICE_ONLY, 8 * KIB));
+        assertThatThrownBy(() -> manager.createStackMemoryPool("ring", info(8 * KIB, 1, 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pool name: 'ring'");
+        assertThat(manager.getMemoryPool("ring")).containsSame(ring);
+        assertThat(manager.memoryPools()).containsExactly(ring, meshes);
+        assertThat(manager.findAllocators(EnumSet.of(Capability.WAIT), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, null))
+                .containsExactly(ring);
+        assertThat(manager.findAllocators(EnumSet.noneOf(Capability.class), VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+                MemoryUsage.DEVICE_ONLY)).containsExactly(meshes, manager);
+        assertThat(manager.findAllocators(EnumSet.of(Capability.WAIT), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, null))
+                .isEmpty();
+        manager.destroyMemoryPool("meshes");
+        assertThat(meshes.isClosed()).isTrue();
+        assertThat(manager.getMemoryPool("meshes")).isEmpty();
+        assertThatThrownBy(() -> manager.destroyMemoryPool("meshes")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("expected: one of [ring]");
+        IBuffer leftOpen = ring.allocateBuffer(100);
+        manager.close();
+        assertThat(ring.isClosed()).isTrue();
+        assertThat(leftOpen.isClosed()).isTrue();
+        assertThatThrownBy(() -> ring.allocateBuffer(10)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aPoolWhoseFirstBlockDoesNotFitTheHeapShouldFailAndLeaveNothing(VulkanContext context) {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        java.util.Arrays.fill(limits, 4L << 20);
+        try (MemoryManager manager = MemoryManager.create(context, s -> s.withHeapSizeLimits(limits))) {
+            assertThatThrownBy(() -> manager.createNonLinearMemoryPool("huge", info(8L << 20, 1, 1)))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                    });
+            assertThat(manager.memoryPools()).isEmpty();
+            assertThat(manager.statistics().total().blockCount()).isZero();
+            try (IMemoryPool small = manager.createNonLinearMemoryPool("small", info(1L << 20, 1, 1))) {
+                small.allocateBuffer(1000).close();
+            }
+        }
+    }
+
+    @Test
+    void uniformPoolsShouldPlaceEveryBufferAtTheDescriptorAlignment(MemoryManager manager) {
+        long alignment = manager.allocator().bufferLimits().minUniformBufferOffsetAlignment();
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("ubo", CreateInfo.of(
+                VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, MemoryUsage.UPLOAD, 64 * KIB))) {
+            List<IBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                buffers.add(pool.allocateBuffer(1 + i * 7));
+            }
+            for (IBuffer b : buffers) {
+                assertThat(b.offset() % alignment).isZero();
+            }
+            Collections.reverse(buffers);
+            buffers.forEach(IBuffer::close);
+        }
+    }
+}
