@@ -26,15 +26,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.util.vma.VmaAllocationCreateInfo;
 import org.lwjgl.util.vma.VmaAllocationInfo;
+import org.lwjgl.util.vma.VmaAllocateDeviceMemoryFunction;
 import org.lwjgl.util.vma.VmaAllocatorCreateInfo;
 import org.lwjgl.util.vma.VmaBudget;
 import org.lwjgl.util.vma.VmaDetailedStatistics;
+import org.lwjgl.util.vma.VmaDeviceMemoryCallbacks;
+import org.lwjgl.util.vma.VmaFreeDeviceMemoryFunction;
 import org.lwjgl.util.vma.VmaStatistics;
 import org.lwjgl.util.vma.VmaTotalStatistics;
 import org.lwjgl.util.vma.VmaVulkanFunctions;
@@ -72,7 +77,29 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private final long maxMemoryAllocationCount;
     private final int queueFamilyCount;
     private final BufferLimits bufferLimits;
+    private final VmaAllocateDeviceMemoryFunction allocateCallback;
+    private final VmaFreeDeviceMemoryFunction freeCallback;
+    private final AtomicLong deviceMemoryAllocations = new AtomicLong();
+    private final AtomicLong deviceMemoryFrees = new AtomicLong();
+    private final List<DeviceMemoryListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+
+    /** Hears of every {@code vkAllocateMemory} and {@code vkFreeMemory} that VMA makes for this allocator. */
+    public interface DeviceMemoryListener {
+        /**
+         * @param memoryTypeIndex the memory type
+         * @param memory          the new {@code VkDeviceMemory}
+         * @param size            its size in bytes
+         */
+        void allocated(int memoryTypeIndex, long memory, long size);
+
+        /**
+         * @param memoryTypeIndex the memory type
+         * @param memory          the {@code VkDeviceMemory} about to be freed
+         * @param size            its size in bytes
+         */
+        void freed(int memoryTypeIndex, long memory, long size);
+    }
 
     /**
      * The device limits on where a buffer range used as a descriptor may start.
@@ -255,7 +282,11 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     }
 
     private VulkanMemoryAllocator(Settings settings, long handle, MemoryProperties memoryProperties,
-                                  long maxMemoryAllocationCount, int queueFamilyCount, BufferLimits bufferLimits) {
+                                  long maxMemoryAllocationCount, int queueFamilyCount, BufferLimits bufferLimits,
+                                  VmaAllocateDeviceMemoryFunction allocateCallback,
+                                  VmaFreeDeviceMemoryFunction freeCallback) {
+        this.allocateCallback = allocateCallback;
+        this.freeCallback = freeCallback;
         this.queueFamilyCount = queueFamilyCount;
         this.bufferLimits = bufferLimits;
         this.settings = settings;
@@ -300,15 +331,39 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             if (limits != null) {
                 info.pHeapSizeLimit(stack.longs(limits));
             }
+            // The callbacks reach the allocator object, which does not exist yet: go through a holder.
+            VulkanMemoryAllocator[] self = new VulkanMemoryAllocator[1];
+            VmaAllocateDeviceMemoryFunction onAllocate = VmaAllocateDeviceMemoryFunction.create(
+                    (vma, type, memory, size, user) -> {
+                        if (self[0] != null) {
+                            self[0].onDeviceMemory(true, type, memory, size);
+                        }
+                    });
+            VmaFreeDeviceMemoryFunction onFree = VmaFreeDeviceMemoryFunction.create(
+                    (vma, type, memory, size, user) -> {
+                        if (self[0] != null) {
+                            self[0].onDeviceMemory(false, type, memory, size);
+                        }
+                    });
+            // VMA copies the callbacks struct, so it may live on the stack; the functions live until close().
+            info.pDeviceMemoryCallbacks(VmaDeviceMemoryCallbacks.calloc(stack).pfnAllocate(onAllocate).pfnFree(onFree));
             PointerBuffer pAllocator = stack.mallocPointer(1);
-            VkResults.check(vmaCreateAllocator(info, pAllocator), "vmaCreateAllocator");
+            int result = vmaCreateAllocator(info, pAllocator);
+            if (result < 0) {
+                onAllocate.free();
+                onFree.free();
+            }
+            VkResults.check(result, "vmaCreateAllocator");
             var pCount = stack.mallocInt(1);
             vkGetPhysicalDeviceQueueFamilyProperties(settings.physicalDevice(), pCount, null);
-            return new VulkanMemoryAllocator(settings, pAllocator.get(0), simulated != null ? simulated : real,
+            VulkanMemoryAllocator created = new VulkanMemoryAllocator(settings, pAllocator.get(0),
+                    simulated != null ? simulated : real,
                     Integer.toUnsignedLong(props.limits().maxMemoryAllocationCount()), pCount.get(0),
                     new BufferLimits(props.limits().minUniformBufferOffsetAlignment(),
                             props.limits().minStorageBufferOffsetAlignment(),
-                            props.limits().minTexelBufferOffsetAlignment()));
+                            props.limits().minTexelBufferOffsetAlignment()), onAllocate, onFree);
+            self[0] = created;
+            return created;
         }
     }
 
@@ -457,6 +512,40 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
         return maxMemoryAllocationCount;
     }
 
+    private void onDeviceMemory(boolean allocated, int type, long memory, long size) {
+        (allocated ? deviceMemoryAllocations : deviceMemoryFrees).incrementAndGet();
+        for (DeviceMemoryListener listener : listeners) {
+            if (allocated) {
+                listener.allocated(type, memory, size);
+            } else {
+                listener.freed(type, memory, size);
+            }
+        }
+    }
+
+    /** @return how many times VMA called {@code vkAllocateMemory} for this allocator */
+    public long deviceMemoryAllocationCount() {
+        return deviceMemoryAllocations.get();
+    }
+
+    /** @return how many {@code VkDeviceMemory} objects this allocator holds now */
+    public long liveDeviceMemoryCount() {
+        return deviceMemoryAllocations.get() - deviceMemoryFrees.get();
+    }
+
+    /**
+     * @param listener hears of every {@code vkAllocateMemory} and {@code vkFreeMemory} from now on; it runs on the
+     *                 allocating thread, inside VMA, so it must be quick and must not call VMA
+     */
+    public void addDeviceMemoryListener(DeviceMemoryListener listener) {
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** @param listener a listener added before */
+    public void removeDeviceMemoryListener(DeviceMemoryListener listener) {
+        listeners.remove(listener);
+    }
+
     /** @return the device's limits on descriptor offsets into buffers */
     public BufferLimits bufferLimits() {
         return bufferLimits;
@@ -493,6 +582,8 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
         }
         closed = true;
         vmaDestroyAllocator(handle);
+        allocateCallback.free();
+        freeCallback.free();
     }
 
     void checkOpen() {

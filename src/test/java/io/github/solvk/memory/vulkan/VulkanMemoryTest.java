@@ -81,4 +81,32 @@ class VulkanMemoryTest {
             assertThat(allocator.statistics().total().blockCount()).isEqualTo(1);
         }
     }
+
+    @Test
+    void everyDeviceMemoryAllocationShouldBeCountedAndHeard(VulkanContext context) {
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context))) {
+            java.util.List<String> heard = new java.util.ArrayList<>();
+            allocator.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+                @Override
+                public void allocated(int type, long memory, long size) {
+                    heard.add("+" + size);
+                }
+
+                @Override
+                public void freed(int type, long memory, long size) {
+                    heard.add("-" + size);
+                }
+            });
+            assertThat(allocator.deviceMemoryAllocationCount()).isZero();
+            VulkanMemory a = VulkanMemory.allocate(allocator, 1 << 20, 256, 0, true, null);
+            VulkanMemory b = VulkanMemory.allocate(allocator, 2 << 20, 256, 0, true, null);
+            assertThat(allocator.deviceMemoryAllocationCount()).isEqualTo(2);
+            assertThat(allocator.liveDeviceMemoryCount()).isEqualTo(2);
+            a.close();
+            assertThat(allocator.liveDeviceMemoryCount()).isEqualTo(1);
+            b.close();
+            assertThat(heard).containsExactly("+1048576", "+2097152", "-1048576", "-2097152");
+        }
+    }
 }
