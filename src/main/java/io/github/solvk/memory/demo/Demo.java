@@ -65,19 +65,33 @@ public final class Demo {
         boolean validation = false;
         long seed = 1;
         int meshBytes = 4 << 20;
+        int frames = 120;
+        int meshes = 48;
+        boolean compareVma = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--device" -> device = value(args, ++i);
                 case "--validation" -> validation = true;
                 case "--seed" -> seed = Long.parseLong(value(args, ++i));
                 case "--mesh-bytes" -> meshBytes = Integer.parseInt(value(args, ++i));
+                case "--frames" -> frames = Integer.parseInt(value(args, ++i));
+                case "--meshes" -> meshes = Integer.parseInt(value(args, ++i));
+                case "--compare-vma" -> compareVma = true;
                 case "--help", "-h" -> {
-                    out.println("usage: demo [--device NAME|INDEX] [--validation] [--seed N] [--mesh-bytes N]");
+                    out.println("usage: demo [--device NAME|INDEX] [--validation] [--seed N] [--frames N] [--meshes N]"
+                            + " [--compare-vma] [--mesh-bytes N]");
                     return 0;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]
-                        + " (expected: --device, --validation, --seed, --mesh-bytes, --help)");
+                        + " (expected: --device, --validation, --seed, --frames, --meshes, --compare-vma,"
+                        + " --mesh-bytes, --help)");
             }
+        }
+        if (frames < 0) {
+            throw new IllegalArgumentException("--frames: " + frames + " (expected: >= 0)");
+        }
+        if (meshes < 1) {
+            throw new IllegalArgumentException("--meshes: " + meshes + " (expected: >= 1)");
         }
         if (meshBytes <= 0 || meshBytes % 4 != 0) {
             throw new IllegalArgumentException("--mesh-bytes: " + meshBytes + " (expected: a positive multiple of 4)");
@@ -98,6 +112,9 @@ public final class Demo {
                     failures.add("VMA still holds allocations after every buffer was closed");
                 }
             }
+            if (frames > 0) {
+                simulate(context, frames, meshes, seed, compareVma, failures);
+            }
             for (VulkanContext.ValidationMessage m : context.validationErrors()) {
                 failures.add("validation: " + m);
             }
@@ -110,6 +127,55 @@ public final class Demo {
         out.println("RESULT: FAILED");
         failures.forEach(f -> out.println("  - " + f));
         return 1;
+    }
+
+    private void simulate(VulkanContext context, int frames, int meshes, long seed, boolean compareVma,
+                          List<String> failures) {
+        out.println();
+        out.println("Engine simulation: " + frames + " frames, " + meshes + " meshes streamed through a staging ring,"
+                + " " + EngineSimulation.FRAMES_IN_FLIGHT + " frames of uniforms in flight, per-frame scratch:");
+        List<EngineSimulation.Result> results = new ArrayList<>();
+        for (EngineSimulation.Backend backend : compareVma ? EngineSimulation.Backend.values()
+                : new EngineSimulation.Backend[] {EngineSimulation.Backend.POOLS}) {
+            try (MemoryManager manager = MemoryManager.create(context)) {
+                EngineSimulation.Result r = new EngineSimulation(context, manager, backend, seed, out)
+                        .run(frames, meshes);
+                results.add(r);
+                for (String f : r.failures()) {
+                    failures.add(backend + ": " + f);
+                }
+                if (manager.statistics().total().allocationCount() != 0) {
+                    failures.add(backend + ": VMA still holds allocations after the simulation");
+                }
+            }
+        }
+        out.println();
+        List<String> header = new ArrayList<>(List.of("metric"));
+        results.forEach(r -> header.add(r.backend() == EngineSimulation.Backend.POOLS ? "solvk pools" : "plain VMA"));
+        Table table = new Table(header.toArray(new String[0]));
+        addRow(table, results, "frames", r -> String.valueOf(r.frames()));
+        addRow(table, results, "buffers allocated", r -> String.valueOf(r.allocations()));
+        addRow(table, results, "allocations per second", r -> String.format(Locale.ROOT, "%,.0f",
+                r.allocationsPerSecond()));
+        addRow(table, results, "live bytes at the end", r -> bytes(r.finalLive()));
+        addRow(table, results, "committed bytes at the end", r -> bytes(r.finalCommitted()));
+        addRow(table, results, "peak live / peak committed", r -> bytes(r.peakLiveBytes()) + " / "
+                + bytes(r.peakCommitted()));
+        addRow(table, results, "F_commit (peak committed / peak live)", r -> String.format(Locale.ROOT, "%.2f",
+                r.fCommit()));
+        addRow(table, results, "mesh pool largest free / total free", r -> r.totalFree() == 0 ? "-"
+                : bytes(r.largestFree()) + " / " + bytes(r.totalFree()));
+        addRow(table, results, "vkAllocateMemory calls", r -> String.valueOf(r.deviceMemoryAllocations()));
+        addRow(table, results, "meshes read back and checked", r -> String.valueOf(r.meshesChecked()));
+        addRow(table, results, "failures", r -> String.valueOf(r.failures().size()));
+        table.print(out);
+    }
+
+    private static void addRow(Table table, List<EngineSimulation.Result> results, String metric,
+                               java.util.function.Function<EngineSimulation.Result, String> value) {
+        List<String> cells = new ArrayList<>(List.of(metric));
+        results.forEach(r -> cells.add(value.apply(r)));
+        table.row(cells.toArray(new String[0]));
     }
 
     private static String value(String[] args, int i) {

@@ -15,12 +15,15 @@ class DemoTest {
     void theDemoShouldMoveDataThroughTheGpuAndPassEveryCheckWithValidationOn() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int status = new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8))
-                .run(new String[] {"--validation", "--mesh-bytes", "65536", "--seed", "7"});
+                .run(new String[] {"--validation", "--mesh-bytes", "65536", "--seed", "7", "--frames", "12",
+                    "--meshes", "16", "--compare-vma"});
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertThat(status).as(out).isZero();
         assertThat(out).contains("validation on").contains("ok    host -> staging -> device-local mesh -> readback")
                 .contains("VMA statistics with 6 buffers live").contains("After freeing every buffer: 0 live")
-                .contains("RESULT: OK");
+                .contains("RESULT: OK").contains("| solvk pools").contains("| plain VMA")
+                .containsPattern("meshes read back and checked +\\| [1-9]\\d* +\\| [1-9]")
+                .containsPattern("failures +\\| 0 +\\| 0");
     }
 
     @Test
