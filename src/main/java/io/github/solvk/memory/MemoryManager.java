@@ -117,7 +117,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             try {
                 buffer = allocator.createBuffer(toRequest(info));
             } catch (VulkanException e) {
-                MemoryAllocationException failure = failure(info, e);
+                MemoryAllocationException failure = failure(info, e, describeTypesTried(info)
+                        + describeMemoryForFailure());
                 if (onFailure == OnAllocationFailure.EMPTY) {
                     LOG.log(Level.DEBUG, () -> "allocateBuffer returned empty: " + failure.getMessage());
                     return null;
@@ -224,7 +225,19 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 info.requiredMemoryFlags(), info.preferredMemoryFlags(), flags, info.alignment(), info.name());
     }
 
-    private static MemoryAllocationException failure(AllocationInfo info, VulkanException e) {
+    private String describeTypesTried(AllocationInfo info) {
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
+                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        int[] candidates = MemoryTypeSelector.candidates(allocator.memoryProperties(), -1, filter);
+        StringBuilder sb = new StringBuilder("memory types that fit, best first: [");
+        for (int i = 0; i < candidates.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(candidates[i]).append(' ')
+                    .append(MemoryProperties.describeFlags(allocator.memoryProperties().propertyFlags(candidates[i])));
+        }
+        return sb.append(']').toString();
+    }
+
+    private static MemoryAllocationException failure(AllocationInfo info, VulkanException e, String state) {
         MemoryAllocationException.Reason reason;
         switch (e.resultName()) {
             case "VK_ERROR_OUT_OF_DEVICE_MEMORY":
@@ -245,7 +258,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 break;
         }
         return new MemoryAllocationException(reason, e.resultName(), "cannot allocate " + info + ": "
-                + e.getMessage(), e);
+                + e.getMessage() + "; " + state, e);
     }
 
     /**
@@ -422,6 +435,65 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     public VulkanMemoryAllocator.TotalStatistics statistics() {
         checkOpen();
         return allocator.statistics();
+    }
+
+    /** @return the memory per heap, memory type and pool now */
+    public MemoryStatistics memoryStatistics() {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            VulkanMemoryAllocator.TotalStatistics vma = allocator.statistics();
+            MemoryProperties props = allocator.memoryProperties();
+            List<MemoryStatistics.Heap> heaps = new ArrayList<>();
+            for (VulkanMemoryAllocator.Budget b : allocator.budgets()) {
+                VulkanMemoryAllocator.Statistics s = vma.memoryHeaps().get(b.heapIndex());
+                MemoryProperties.Heap heap = props.heaps().get(b.heapIndex());
+                heaps.add(new MemoryStatistics.Heap(b.heapIndex(), heap.size(), heap.deviceLocal(), b.budgetBytes(),
+                        b.usageBytes(), s.blockCount(), s.allocationCount(), s.blockBytes(), s.allocationBytes()));
+            }
+            List<MemoryStatistics.MemoryType> types = new ArrayList<>();
+            for (int i = 0; i < props.types().size(); i++) {
+                VulkanMemoryAllocator.Statistics s = vma.memoryTypes().get(i);
+                types.add(new MemoryStatistics.MemoryType(i, props.types().get(i).heapIndex(),
+                        props.types().get(i).propertyFlags(), s.blockCount(), s.allocationCount(), s.blockBytes(),
+                        s.allocationBytes()));
+            }
+            List<MemoryStatistics.Pool> poolStats = new ArrayList<>();
+            for (IMemoryPool pool : memoryPools()) {
+                BlockMemoryPool.Statistics p = pool.statistics();
+                poolStats.add(new MemoryStatistics.Pool(pool.name(), ((MemoryPool) pool).core().config().kind().name(),
+                        pool.memoryTypeIndex(), p.blocks(), pool.liveBufferCount(), p.committedBytes(), p.usedBytes(),
+                        p.freeBytes(), p.freeRanges(), p.largestFreeRange()));
+            }
+            return new MemoryStatistics(List.copyOf(heaps), List.copyOf(types), List.copyOf(poolStats), live.size(),
+                    allocator.deviceMemoryAllocationCount());
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * A few lines on the state of memory, for the message of a failed allocation: each heap's usage and budget, and
+     * each pool's largest free range.
+     *
+     * @return the text
+     */
+    String describeMemoryForFailure() {
+        StringBuilder sb = new StringBuilder();
+        try {
+            for (VulkanMemoryAllocator.Budget b : allocator.budgets()) {
+                sb.append("; heap ").append(b.heapIndex()).append(": ").append(b.usageBytes()).append(" of budget ")
+                        .append(b.budgetBytes()).append(" bytes used");
+            }
+            for (IMemoryPool pool : memoryPools()) {
+                BlockMemoryPool.Statistics p = pool.statistics();
+                sb.append("; pool '").append(pool.name()).append("': ").append(p.blocks()).append(" block(s), largest free ")
+                        .append(p.largestFreeRange()).append(" of ").append(p.freeBytes()).append(" free bytes");
+            }
+        } catch (RuntimeException e) {
+            sb.append("; (memory state unavailable: ").append(e.getMessage()).append(')');
+        }
+        return sb.toString();
     }
 
     /** @return the number of buffers made by {@link #allocateBuffer} and not closed */

@@ -155,7 +155,9 @@ final class MemoryPool implements IMemoryPool {
             placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos);
         } catch (PoolException e) {
             throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
-                    e.vkResultName(), e.getMessage(), e);
+                    e.vkResultName(), e.getMessage() + " (size " + info.size() + ", usage 0x"
+                    + Integer.toHexString(info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage())
+                    + ", memory type " + core.memoryTypeIndex() + ")" + manager.describeMemoryForFailure(), e);
         }
         ManagedBuffer buffer = new ManagedBuffer(placed.buffer(), this, bufferName, b -> {
             live.remove(b);

@@ -323,7 +323,9 @@ class MemoryManagerTest {
                     .isInstanceOfSatisfying(MemoryAllocationException.class, e -> {
                         assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
                         assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
-                        assertThat(e.getMessage()).contains("vmaCreateBuffer").contains("size=8388608");
+                        assertThat(e.getMessage()).contains("vmaCreateBuffer").contains("size=8388608")
+                                .contains("memory types that fit, best first: [0 DEVICE_LOCAL")
+                                .contains("heap 0: ").contains("of budget");
                     });
             assertThat(manager.allocateBuffer(tooBig, OnAllocationFailure.EMPTY)).isNull();
             assertThat(manager.statistics().total()).isEqualTo(before);

@@ -393,4 +393,49 @@ class MemoryPoolTest {
             buffers.forEach(IBuffer::close);
         }
     }
+
+    @Test
+    void memoryStatisticsShouldDescribeHeapsTypesAndPools(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("stats", info(64 * KIB, 2, 2));
+             IBuffer own = manager.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(1000)
+                     .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD).build())) {
+            IBuffer a = pool.allocateBuffer(10 * KIB);
+            IBuffer b = pool.allocateBuffer(20 * KIB);
+            IBuffer c = pool.allocateBuffer(10 * KIB);
+            b.close();
+            MemoryStatistics stats = manager.memoryStatistics();
+            assertThat(stats.liveBuffers()).isEqualTo(1);
+            assertThat(stats.deviceMemoryAllocations()).isGreaterThanOrEqualTo(3);
+            assertThat(stats.memoryTypes()).hasSize(manager.allocator().memoryProperties().types().size());
+            MemoryStatistics.Heap heap = stats.heaps().get(0);
+            assertThat(heap.budgetBytes()).isPositive();
+            assertThat(heap.blocks()).isGreaterThanOrEqualTo(3);
+            assertThat(heap.blockBytes()).isGreaterThanOrEqualTo(2 * 64 * KIB);
+            assertThat(stats.committedBytes()).isEqualTo(heap.blockBytes());
+            MemoryStatistics.Pool p = stats.pools().get(0);
+            assertThat(p.name()).isEqualTo("stats");
+            assertThat(p.kind()).isEqualTo("NON_LINEAR");
+            assertThat(p.blocks()).isEqualTo(2);
+            assertThat(p.liveBuffers()).isEqualTo(2);
+            assertThat(p.committedBytes()).isEqualTo(2 * 64 * KIB);
+            assertThat(p.usedBytes()).isGreaterThanOrEqualTo(20 * KIB);
+            assertThat(p.freeBytes() + p.usedBytes()).isEqualTo(p.committedBytes());
+            assertThat(p.freeRanges()).as("the hole left by b, the rest of block 0, and empty block 1")
+                    .isEqualTo(3);
+            assertThat(p.largestFreeRange()).isEqualTo(64 * KIB);
+            a.close();
+            c.close();
+        }
+    }
+
+    @Test
+    void anOutOfPoolMemoryFailureShouldDescribeTheMemory(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("full", info(16 * KIB, 1, 1))) {
+            IBuffer a = pool.allocateBuffer(12 * KIB);
+            assertThatThrownBy(() -> pool.allocateBuffer(8 * KIB)).isInstanceOf(MemoryAllocationException.class)
+                    .hasMessageContaining("size 8192").hasMessageContaining("heap 0:")
+                    .hasMessageContaining("of budget").hasMessageContaining("pool 'full': 1 block(s), largest free");
+            a.close();
+        }
+    }
 }

@@ -557,10 +557,66 @@ public final class BlockMemoryPool implements AutoCloseable {
      * @param liveBuffers     buffers placed and not released
      * @param committedBytes  bytes in blocks
      * @param freeBytes       bytes free in the blocks (as the suballocators count them)
+     * @param freeRanges      the number of free ranges in all blocks
      * @param largestFreeRange the largest free range of any block
      */
-    public record Statistics(int blocks, int liveBuffers, long committedBytes, long freeBytes,
+    public record Statistics(int blocks, int liveBuffers, long committedBytes, long freeBytes, int freeRanges,
                              long largestFreeRange) {
+
+        /** @return bytes of the blocks not free: live buffers and their alignment padding */
+        public long usedBytes() {
+            return committedBytes - freeBytes;
+        }
+    }
+
+    /**
+     * One range of a block, for pictures and dumps.
+     *
+     * @param offset where it starts in the block
+     * @param size   bytes
+     * @param free   whether it is free (else a live buffer)
+     */
+    public record Range(long offset, long size, boolean free) {
+    }
+
+    /**
+     * One block as it is now.
+     *
+     * @param index           the block's position in the pool
+     * @param buffer          the block-wide {@code VkBuffer}
+     * @param size            bytes
+     * @param memoryTypeIndex its memory type
+     * @param ranges          its live and free ranges in offset order
+     */
+    public record BlockSnapshot(int index, long buffer, long size, int memoryTypeIndex, List<Range> ranges) {
+    }
+
+    /** @return every block with its live and free ranges */
+    public List<BlockSnapshot> snapshot() {
+        lock.lock();
+        try {
+            List<BlockSnapshot> result = new ArrayList<>();
+            for (int i = 0; i < blocks.size(); i++) {
+                Block b = blocks.get(i);
+                List<Range> ranges = new ArrayList<>();
+                b.suballocator.visit(new Suballocator.Visitor() {
+                    @Override
+                    public void allocation(long handle, long offset, long size, AllocationType type) {
+                        ranges.add(new Range(offset, size, false));
+                    }
+
+                    @Override
+                    public void free(long offset, long size) {
+                        ranges.add(new Range(offset, size, true));
+                    }
+                });
+                result.add(new BlockSnapshot(i, b.buffer.buffer(), b.memory.size(), memoryTypeIndex,
+                        List.copyOf(ranges)));
+            }
+            return result;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return the pool's statistics */
@@ -570,12 +626,24 @@ public final class BlockMemoryPool implements AutoCloseable {
             long committed = 0;
             long free = 0;
             long largest = 0;
+            int[] freeRanges = new int[1];
+            Suballocator.Visitor counter = new Suballocator.Visitor() {
+                @Override
+                public void allocation(long handle, long offset, long size, AllocationType type) {
+                }
+
+                @Override
+                public void free(long offset, long size) {
+                    freeRanges[0]++;
+                }
+            };
             for (Block b : blocks) {
                 committed += b.memory.size();
                 free += b.suballocator.freeBytes();
                 largest = Math.max(largest, b.suballocator.largestFreeRange());
+                b.suballocator.visit(counter);
             }
-            return new Statistics(blocks.size(), live, committed, free, largest);
+            return new Statistics(blocks.size(), live, committed, free, freeRanges[0], largest);
         } finally {
             lock.unlock();
         }
