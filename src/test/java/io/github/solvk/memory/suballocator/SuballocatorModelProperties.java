@@ -92,13 +92,13 @@ class SuballocatorModelProperties {
 
     // ---- generators ----
 
-    /** A region and its granularity; {@code nearMax} puts it at the end of the 2^62 address space. */
+    /** A region and its granularity; a third of them end at 2^62, the end of the address space. */
     record Region(long offset, long size, long granularity) {
     }
 
     /**
-     * One step: {@code op} (0 to 999) below 620 allocates, 999 resets, else frees; {@code pick} chooses the allocation to
-     * free (through the algorithm's {@link FreeOrder}) or whether to try a stale handle first.
+     * One step: {@code op} (0 to 999) below 620 allocates, 999 resets, else frees; {@code pick} chooses the
+     * allocation to free (through the algorithm's {@link FreeOrder}) and whether to try a stale handle first.
      */
     record Action(int op, long size, int alignmentLog2, AllocationType type, int pick) {
         boolean allocates() {
