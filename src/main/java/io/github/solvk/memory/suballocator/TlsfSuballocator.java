@@ -19,25 +19,28 @@ import java.util.Arrays;
  * plus up to {@code 2 * (granularity - 1)} when a live allocation of a conflicting {@link AllocationType} exists (see
  * the package documentation). Call the sum the <em>search size</em>. The allocation
  * <ol>
- *   <li>tries the head of each non-empty class from {@code size}'s own class up to, not including, the search size's
- *       rounded-up class (at most {@value #HEAD_PROBES} heads): the first that fits is a good fit;</li>
+ *   <li>tries the head of the first non-empty class from {@code size}'s own class up to, not including, the search
+ *       size's rounded-up class (the first {@value #HEAD_PROBES} such classes, in general): if it fits, it is a good
+ *       fit, and what the lists hold most often;</li>
  *   <li>else takes the head of the first non-empty class at or above the search size rounded up to the next class
  *       bound: every block there is at least the search size, so it fits without a look;</li>
- *   <li>else, before giving up, looks further down the lists of step 1 (at most {@value #SCAN_LIMIT} blocks), which
- *       lifts the heap efficiency at the first failure by a point or two.</li>
+ *   <li>else, before giving up, looks further down the lists of step 1 (at most {@value #SCAN_LIMIT} blocks): near
+ *       exhaustion a block there may still fit.</li>
  * </ol>
  * The chosen block is cut into up to three: the front padding becomes a free block of its own only if it is at least
- * {@value #FRONT_SPLIT_MIN} bytes, else the allocation keeps it; the tail becomes a free block if it is at least
- * {@value #TAIL_SPLIT_MIN} bytes, else the allocation keeps it. Keeping small padding is what stops the churn of
- * aligned allocations whose sizes are not multiples of the alignment from strewing the lists with fragments no
- * aligned request can use. A free merges the block with a free neighbour on each side and files the result.
+ * {@value #FRONT_SPLIT_MIN} bytes, else the allocation keeps it; the tail becomes a free block only if it is at least
+ * the request's alignment, clamped to [{@value #TAIL_SPLIT_MIN}, {@value #FRONT_SPLIT_MIN}], else the allocation keeps
+ * it. Keeping small padding and tails is what stops the churn of aligned allocations whose sizes are not multiples of
+ * the alignment from strewing the lists with fragments that no aligned request can use (each would also cost a list
+ * insertion now and a look later). A free merges the block with a free neighbour on each side and files the result.
+ * Where a free block keeps part of its old extent, its node stays in its list unless its class changes.
  * <p>Example, 64 {@code SL} steps: 1000 bytes at alignment 256. Class of 1000: first level {@code 9 - 6 + 1 = 4}
  * (sizes 512 to 1023 in steps of 8), second level {@code 1000 / 8 - 64 = 61}: class [1000, 1008). Search size
  * {@code 1000 + 255 = 1255}, rounded up to the next class bound of its step of 16: 1264, class (5, 15). Step 1 looks
- * at the heads of the non-empty classes from [1000, 1008) to [1248, 1264); a free block [4000, 5100) (class
- * [1088, 1104)) fits at 4096, and the whole block becomes the allocation's: the 96 bytes of front padding are below
- * {@value #FRONT_SPLIT_MIN} and the 4-byte tail below {@value #TAIL_SPLIT_MIN}. Step 2 would take any block of 1264
- * bytes or more.
+ * at the head of the first non-empty class from [1000, 1008) to [1248, 1264); say it is a free block [4000, 5100)
+ * (class [1088, 1104)): it fits at 4096, and the whole block becomes the allocation's, as the 96 bytes of front
+ * padding are below {@value #FRONT_SPLIT_MIN} and the 4-byte tail below the alignment. Step 2 would take any block of
+ * 1264 bytes or more.
  *
  * <p><b>Handle layout</b> (see {@link SuballocatorHandles}):
  * <pre>
@@ -82,7 +85,7 @@ public final class TlsfSuballocator implements Suballocator {
 
     /** Front padding below this stays with the allocation rather than becoming a free block. */
     static final long FRONT_SPLIT_MIN = 256;
-    /** A tail below this stays with the allocation rather than becoming a free block. */
+    /** A tail below this, or below the request's alignment up to {@link #FRONT_SPLIT_MIN}, stays allocated. */
     static final long TAIL_SPLIT_MIN = 16;
     /** Heads of the good-fit classes looked at before the guaranteed-fit class. */
     static final int HEAD_PROBES = 1;
@@ -239,7 +242,7 @@ public final class TlsfSuballocator implements Suballocator {
             int n = heads[c];
             long at = placement(n, size, alignment, type);
             if (at >= 0) {
-                return take(n, at, size, type);
+                return take(n, at, size, alignment, type);
             }
             c = firstNonEmpty(c + 1);
         }
@@ -248,7 +251,7 @@ public final class TlsfSuballocator implements Suballocator {
             int n = heads[c];
             long at = placement(n, size, alignment, type);
             if (at >= 0) {
-                return take(n, at, size, type);
+                return take(n, at, size, alignment, type);
             }
         }
         int scanned = 0;
@@ -260,7 +263,7 @@ public final class TlsfSuballocator implements Suballocator {
                 }
                 long at = placement(n, size, alignment, type);
                 if (at >= 0) {
-                    return take(n, at, size, type);
+                    return take(n, at, size, alignment, type);
                 }
             }
         }
@@ -321,10 +324,10 @@ public final class TlsfSuballocator implements Suballocator {
 
     /**
      * Places an allocation at {@code at} in free block {@code n}. Front padding of {@link #FRONT_SPLIT_MIN} bytes or
-     * more and a tail of {@link #TAIL_SPLIT_MIN} or more stay free; the free block's node keeps one of them, so that
-     * carving from a large block leaves it in its list when its class does not change.
+     * more and a tail of at least the alignment (clamped as the class documentation says) stay free; the free block's
+     * node keeps one of them, so that carving from a large block leaves it in its list when its class does not change.
      */
-    private long take(int n, long at, long size, AllocationType type) {
+    private long take(int n, long at, long size, long alignment, AllocationType type) {
         // Two spare nodes first, so that growing (the only step that can fail) comes before any change.
         if (unusedCount < 2) {
             grow();
@@ -335,7 +338,7 @@ public final class TlsfSuballocator implements Suballocator {
         long end = start + nd[b + F_SIZE];
         long userEnd = at + size;
         boolean splitFront = at - start >= FRONT_SPLIT_MIN;
-        boolean splitTail = end - userEnd >= TAIL_SPLIT_MIN;
+        boolean splitTail = end - userEnd >= Math.min(FRONT_SPLIT_MIN, Math.max(TAIL_SPLIT_MIN, alignment));
         int a;
         if (splitTail) {
             // The free block keeps the tail; a new node before it takes the allocation and, unless split, the front.
