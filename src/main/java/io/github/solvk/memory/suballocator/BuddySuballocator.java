@@ -162,7 +162,8 @@ public final class BuddySuballocator implements Suballocator {
             return NULL_HANDLE;
         }
         int order = orderFor(size, alignment);
-        boolean check = granularity > 1 && (1L << order) < granularity && conflictingLive(type);
+        boolean check = granularity > 1 && (1L << order) < granularity
+                && SuballocatorHandles.conflictsWithLive(type, liveByType);
         int n = candidate(order);
         if (n == NIL) {
             return NULL_HANDLE;
@@ -184,18 +185,6 @@ public final class BuddySuballocator implements Suballocator {
         }
         long mask = freeOrders & (-1L << order);
         return mask == 0 ? NIL : heads[Long.numberOfTrailingZeros(mask)];
-    }
-
-    private boolean conflictingLive(AllocationType type) {
-        switch (type) {
-            case LINEAR:
-                return liveByType[AllocationType.NON_LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()]
-                        > 0;
-            case NON_LINEAR:
-                return liveByType[AllocationType.LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()] > 0;
-            default:
-                return liveCount > 0;
-        }
     }
 
     /**

@@ -113,6 +113,25 @@ final class SuballocatorHandles {
         }
     }
 
+    /**
+     * @param type       the type of a new allocation
+     * @param liveByType the number of live allocations per type, by ordinal
+     * @return whether a live allocation has a type that conflicts with {@code type}
+     */
+    static boolean conflictsWithLive(AllocationType type, int[] liveByType) {
+        int linear = liveByType[AllocationType.LINEAR.ordinal()];
+        int nonLinear = liveByType[AllocationType.NON_LINEAR.ordinal()];
+        int unknown = liveByType[AllocationType.UNKNOWN.ordinal()];
+        switch (type) {
+            case LINEAR:
+                return nonLinear + unknown > 0;
+            case NON_LINEAR:
+                return linear + unknown > 0;
+            default:
+                return linear + nonLinear + unknown > 0;
+        }
+    }
+
     /** @return the exception for a handle that is not a live allocation of the instance with {@code tag} */
     static IllegalArgumentException badHandle(long handle, int tag, String owner) {
         if (handle == Suballocator.NULL_HANDLE) {

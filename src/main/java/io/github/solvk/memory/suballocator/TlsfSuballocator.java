@@ -24,8 +24,8 @@ import java.util.Arrays;
  *       fit, and what the lists hold most often;</li>
  *   <li>else takes the head of the first non-empty class at or above the search size rounded up to the next class
  *       bound: every block there is at least the search size, so it fits without a look;</li>
- *   <li>else, before giving up, looks further down the lists of step 1 (at most {@value #SCAN_LIMIT} blocks): near
- *       exhaustion a block there may still fit.</li>
+ *   <li>else, before giving up, walks the lists of the classes of step 1 (at most {@value #SCAN_LIMIT} blocks):
+ *       near exhaustion a block there may still fit.</li>
  * </ol>
  * The chosen block is cut into up to three: the front padding becomes a free block of its own only if it is at least
  * {@value #FRONT_SPLIT_MIN} bytes, else the allocation keeps it; the tail becomes a free block only if it is at least
@@ -225,7 +225,7 @@ public final class TlsfSuballocator implements Suballocator {
         }
         // Size <= 2^62 and alignment <= 2^62, so the sum fits.
         long search = size + (alignment - 1);
-        if (granularity > 1 && conflictingLive(type)) {
+        if (granularity > 1 && SuballocatorHandles.conflictsWithLive(type, liveByType)) {
             // Each addition starts from at most regionSize <= 2^62 and adds less than 2^62.
             if (search <= regionSize) {
                 search += granularity - 1;
@@ -256,8 +256,7 @@ public final class TlsfSuballocator implements Suballocator {
         }
         int scanned = 0;
         for (c = firstNonEmpty(ownClass); c != NIL && c < searchClass; c = firstNonEmpty(c + 1)) {
-            for (int n = (int) nodes[(heads[c] << NODE_SHIFT) + F_NEXT_FREE]; n != NIL;
-                    n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE]) {
+            for (int n = heads[c]; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE]) {
                 if (++scanned > SCAN_LIMIT) {
                     return NULL_HANDLE;
                 }
@@ -268,19 +267,6 @@ public final class TlsfSuballocator implements Suballocator {
             }
         }
         return NULL_HANDLE;
-    }
-
-    /** @return whether a live allocation has a type that conflicts with {@code type} */
-    private boolean conflictingLive(AllocationType type) {
-        switch (type) {
-            case LINEAR:
-                return liveByType[AllocationType.NON_LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()]
-                        > 0;
-            case NON_LINEAR:
-                return liveByType[AllocationType.LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()] > 0;
-            default:
-                return liveCount > 0;
-        }
     }
 
     /**
