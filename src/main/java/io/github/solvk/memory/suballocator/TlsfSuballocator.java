@@ -238,7 +238,11 @@ public final class TlsfSuballocator implements Suballocator {
         int ownClass = classOf(size);
 
         int c = firstNonEmpty(ownClass);
-        for (int probes = 0; c != NIL && c < searchClass && probes < HEAD_PROBES; probes++) {
+        for (int probes = 0; c != NIL && c < searchClass; probes++) {
+            if (probes == HEAD_PROBES) {
+                c = firstNonEmpty(searchClass);
+                break;
+            }
             int n = heads[c];
             long at = placement(n, size, alignment, type);
             if (at >= 0) {
@@ -246,7 +250,7 @@ public final class TlsfSuballocator implements Suballocator {
             }
             c = firstNonEmpty(c + 1);
         }
-        c = firstNonEmpty(searchClass);
+        // Here c is the first non-empty class at or above searchClass, or none.
         if (c != NIL) {
             int n = heads[c];
             long at = placement(n, size, alignment, type);
@@ -373,7 +377,7 @@ public final class TlsfSuballocator implements Suballocator {
         long size = nd[b + F_SIZE];
         freeBytes += size;
         liveCount--;
-        liveByType[typeOf(nd[b + F_META]).ordinal()]--;
+        liveByType[(int) ((nd[b + F_META] >>> META_TYPE_SHIFT) & TYPE_MASK)]--;
         int prev = (int) nd[b + F_PREV_PHYS];
         int next = (int) nd[b + F_NEXT_PHYS];
         boolean prevFree = prev != NIL && stateOf(nd[(prev << NODE_SHIFT) + F_META]) == FREE;
