@@ -19,8 +19,9 @@ import java.util.Arrays;
  * {@code j >= k} and splits it {@code j - k} times, filing each right half as free. A free marks the leaf free and,
  * while its buddy is a free leaf of the same order, merges the two into their parent.
  * <p><b>Regions that are not a power of two.</b> The usable part is the region with its ends rounded inwards to
- * multiples of 16. It is cut, from the low end, into <em>roots</em>: each root is the largest power of two that both
- * fits in what is left and is a multiple-aligned node at the current offset. Buddies never merge across roots, so no
+ * multiples of 16. It is cut, from the low end, into <em>roots</em>: each root is the largest power of two that fits
+ * in what is left and to which the current offset is aligned (fewer than 120 roots). Buddies never merge across
+ * roots, so no
  * allocation is larger than the largest root. For example the region [4096, 4096 + 7168) becomes the roots
  * [4096, 8192) of order 12, [8192, 10240) of order 11 and [10240, 11264) of order 10. An allocation of 3000 bytes
  * takes order 12, the whole first root; then one of 600 bytes needs order 10, finds the first root taken and the
@@ -162,7 +163,8 @@ public final class BuddySuballocator implements Suballocator {
             return NULL_HANDLE;
         }
         int order = orderFor(size, alignment);
-        boolean check = granularity > 1 && (1L << order) < granularity && conflictingLive(type);
+        boolean check = granularity > 1 && (1L << order) < granularity
+                && SuballocatorHandles.conflictsWithLive(type, liveByType);
         int n = candidate(order);
         if (n == NIL) {
             return NULL_HANDLE;
@@ -186,18 +188,6 @@ public final class BuddySuballocator implements Suballocator {
         return mask == 0 ? NIL : heads[Long.numberOfTrailingZeros(mask)];
     }
 
-    private boolean conflictingLive(AllocationType type) {
-        switch (type) {
-            case LINEAR:
-                return liveByType[AllocationType.NON_LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()]
-                        > 0;
-            case NON_LINEAR:
-                return liveByType[AllocationType.LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()] > 0;
-            default:
-                return liveCount > 0;
-        }
-    }
-
     /**
      * @return whether {@code [start(n), start(n) + size)} would share a granularity page with an allocation of a
      *         conflicting type; the leaves split off {@code n} are free, so only the leaves outside {@code n} count
@@ -206,7 +196,8 @@ public final class BuddySuballocator implements Suballocator {
         long pageMask = -granularity;
         long start = longs[(n << L_STRIDE_SHIFT) + L_START];
         long firstPage = start & pageMask;
-        for (int p = ints[(n << I_STRIDE_SHIFT) + I_PREV_PHYS]; p != NIL; p = ints[(p << I_STRIDE_SHIFT) + I_PREV_PHYS]) {
+        int ii = n << I_STRIDE_SHIFT;
+        for (int p = ints[ii + I_PREV_PHYS]; p != NIL; p = ints[(p << I_STRIDE_SHIFT) + I_PREV_PHYS]) {
             if (longs[(p << L_STRIDE_SHIFT) + L_START] + nodeSize(p) <= firstPage) {
                 break;
             }
@@ -216,7 +207,7 @@ public final class BuddySuballocator implements Suballocator {
         }
         // The last byte's page ends at most at 2^62 + granularity - 1 < 2^63: no overflow.
         long pagesEnd = ((start + size - 1) & pageMask) + granularity;
-        for (int q = ints[(n << I_STRIDE_SHIFT) + I_NEXT_PHYS]; q != NIL; q = ints[(q << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
+        for (int q = ints[ii + I_NEXT_PHYS]; q != NIL; q = ints[(q << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
             if (longs[(q << L_STRIDE_SHIFT) + L_START] >= pagesEnd) {
                 break;
             }
