@@ -272,27 +272,23 @@ public final class FixedSizeSuballocator implements Suballocator {
     /**
      * {@inheritDoc}
      *
-     * <p>Free slots, the unused end of live slots and the bytes outside the slots are reported as free; adjacent free
-     * bytes are reported as one range.
+     * <p>The free ranges are exactly the bytes that {@link #freeBytes()} counts (free slots and the bytes outside the
+     * slots), with touching ones merged; the unused end of a live slot is taken, so it is reported as neither.
      */
     @Override
     public void visit(Visitor visitor) {
-        long freeStart = regionOffset;
+        FreeRangeMerger out = new FreeRangeMerger(visitor);
+        out.free(regionOffset, firstSlot);
         for (int slot = 0; slot < watermark; slot++) {
-            if (stamps[slot] >= 0) {
-                long offset = firstSlot + slot * stride;
-                if (offset > freeStart) {
-                    visitor.free(freeStart, offset - freeStart);
-                }
-                visitor.allocation(encode(tag, stamps[slot], slot), offset, sizes[slot],
-                        IndexedHandles.type(types[slot]));
-                freeStart = offset + sizes[slot];
+            long offset = firstSlot + slot * stride;
+            if (stamps[slot] < 0) {
+                out.free(offset, offset + stride);
+            } else {
+                out.allocation(encode(tag, stamps[slot], slot), offset, sizes[slot], IndexedHandles.type(types[slot]));
             }
         }
-        long regionEnd = regionOffset + regionSize;
-        if (regionEnd > freeStart) {
-            visitor.free(freeStart, regionEnd - freeStart);
-        }
+        out.free(firstSlot + watermark * stride, regionOffset + regionSize);
+        out.flush();
     }
 
     @Override

@@ -316,12 +316,18 @@ public final class RingSuballocator implements Suballocator {
     /**
      * {@inheritDoc}
      *
-     * <p>Padding and entries freed out of order are reported as free; adjacent free bytes are reported as one range.
+     * <p>The free ranges are exactly the bytes that {@link #freeBytes()} counts, entries freed out of order included,
+     * with touching ones merged; the padding of live entries (the skipped end of the region included) is taken, so it
+     * is reported as neither.
      */
     @Override
     public void visit(Visitor visitor) {
-        // Address order: the entries from the wrapping one to the newest lie at the region's start, then the entries
-        // from the oldest up to the wrapping one (all of them when none wraps).
+        FreeRangeMerger out = new FreeRangeMerger(visitor);
+        if (headSeq == tailSeq) {
+            out.free(regionOffset, regionEnd);
+            out.flush();
+            return;
+        }
         long wrap = headSeq;
         for (long s = tailSeq; s != headSeq; s++) {
             int slot = (int) s & mask;
@@ -330,11 +336,29 @@ public final class RingSuballocator implements Suballocator {
                 break;
             }
         }
-        long freeStart = visitRun(visitor, wrap, headSeq, regionOffset);
-        freeStart = visitRun(visitor, tailSeq, wrap, freeStart);
-        if (regionEnd > freeStart) {
-            visitor.free(freeStart, regionEnd - freeStart);
+        long tail = starts[(int) tailSeq & mask];
+        if (wrap == headSeq) {
+            // Not wrapped: the entries tile [tail, head).
+            out.free(regionOffset, tail);
+            visitRun(out, tailSeq, headSeq);
+            out.free(head, regionEnd);
+        } else {
+            // Wrapped: the wrapping entry and the newer ones tile [regionOffset, head), the older ones [tail,
+            // the wrapping entry's start), and the wrapping entry also takes [its start, regionEnd).
+            int w = (int) wrap & mask;
+            if (seqs[w] < 0) {
+                out.free(regionOffset, ends[w]);
+            } else {
+                out.allocation(handle(wrap), offsets[w], ends[w] - offsets[w], IndexedHandles.type(types[w]));
+            }
+            visitRun(out, wrap + 1, headSeq);
+            out.free(head, tail);
+            visitRun(out, tailSeq, wrap);
+            if (seqs[w] < 0) {
+                out.free(starts[w], regionEnd);
+            }
         }
+        out.flush();
     }
 
     @Override
@@ -446,21 +470,16 @@ public final class RingSuballocator implements Suballocator {
         }
     }
 
-    /** Reports the live allocations of entries {@code [from, to)} and the free bytes before each. */
-    private long visitRun(Visitor visitor, long from, long to, long freeStart) {
-        long next = freeStart;
+    /** Reports entries {@code [from, to)}, none of which wraps: live ones as allocations, freed ones as free. */
+    private void visitRun(FreeRangeMerger out, long from, long to) {
         for (long s = from; s != to; s++) {
             int slot = (int) s & mask;
-            if (seqs[slot] >= 0) {
-                if (offsets[slot] > next) {
-                    visitor.free(next, offsets[slot] - next);
-                }
-                visitor.allocation(handle(s), offsets[slot], ends[slot] - offsets[slot],
-                        IndexedHandles.type(types[slot]));
-                next = ends[slot];
+            if (seqs[slot] < 0) {
+                out.free(starts[slot], ends[slot]);
+            } else {
+                out.allocation(handle(s), offsets[slot], ends[slot] - offsets[slot], IndexedHandles.type(types[slot]));
             }
         }
-        return next;
     }
 
     /** @return the slot of a live entry, or throws for any other handle */
