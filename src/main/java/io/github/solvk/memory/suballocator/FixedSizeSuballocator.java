@@ -61,7 +61,8 @@ import java.util.Arrays;
  * <ul>
  *   <li>the first slot and the stride are multiples of the slot alignment, the stride holds the slot size, and all
  *       slots lie within the region;</li>
- *   <li>{@code 0 <= watermark <= slots}, and {@code liveCount() + free list length == watermark};</li>
+ *   <li>{@code 0 <= free list length <= watermark <= slots}; {@code liveCount()} is {@code watermark - free list
+ *       length};</li>
  *   <li>the free list holds distinct slots below the watermark, each freed; every other slot below the watermark
  *       is live with a size in {@code [1, slotSize]};</li>
  *   <li>{@link #freeBytes()} is the region's size minus one stride per live slot.</li>
@@ -93,7 +94,6 @@ public final class FixedSizeSuballocator implements Suballocator {
     private int freeTop;
     /** Slots at or above it were never handed out since construction or the last reset. */
     private int watermark;
-    private int live;
 
     /**
      * Creates a pool of equal slots over {@code [regionOffset, regionOffset + regionSize)}.
@@ -191,7 +191,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         stamps[slot] = generation;
         sizes[slot] = size;
         types[slot] = typeCode(type);
-        live++;
         return encode(tag, generation, slot);
     }
 
@@ -200,7 +199,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         int slot = liveSlot(handle);
         stamps[slot] |= FREED_BIT;
         freeList[freeTop++] = slot;
-        live--;
     }
 
     @Override
@@ -209,7 +207,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         // it is handed out again, so they stay stale afterwards.
         freeTop = 0;
         watermark = 0;
-        live = 0;
     }
 
     @Override
@@ -246,7 +243,7 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public long freeBytes() {
-        return regionSize - live * stride;
+        return regionSize - liveCount() * stride;
     }
 
     /**
@@ -256,12 +253,13 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public long largestFreeRange() {
-        return live < slotCount ? slotSize : 0;
+        return liveCount() < slotCount ? slotSize : 0;
     }
 
     @Override
     public int liveCount() {
-        return live;
+        // Every slot below the watermark is either live or on the free list.
+        return watermark - freeTop;
     }
 
     @Override
@@ -300,9 +298,9 @@ public final class FixedSizeSuballocator implements Suballocator {
                     + " (expected: aligned to " + slotAlignment + ", holding " + slotSize
                     + " bytes, within the region)");
         }
-        if (watermark < 0 || watermark > slotCount || live + freeTop != watermark || live < 0 || freeTop < 0) {
-            throw new IllegalStateException("watermark: " + watermark + ", live " + live + ", free list " + freeTop
-                    + " (expected: live + free list == watermark <= " + slotCount + ")");
+        if (watermark < 0 || watermark > slotCount || freeTop < 0 || freeTop > watermark) {
+            throw new IllegalStateException("watermark: " + watermark + ", free list " + freeTop
+                    + " (expected: 0 <= free list <= watermark <= " + slotCount + ")");
         }
         boolean[] listed = new boolean[watermark];
         for (int i = 0; i < freeTop; i++) {
@@ -319,16 +317,22 @@ public final class FixedSizeSuballocator implements Suballocator {
                         + " (expected: live with a size in [1, " + slotSize + "] or on the free list)");
             }
         }
-        if (freeBytes() != regionSize - (long) live * stride) {
-            throw new IllegalStateException("freeBytes: " + freeBytes() + " (expected: " + (regionSize - live * stride)
-                    + ")");
+        int live = 0;
+        for (int slot = 0; slot < watermark; slot++) {
+            if (stamps[slot] >= 0) {
+                live++;
+            }
+        }
+        if (live != liveCount() || freeBytes() != regionSize - live * stride) {
+            throw new IllegalStateException("liveCount: " + liveCount() + ", freeBytes " + freeBytes() + " (expected: "
+                    + live + ", " + (regionSize - live * stride) + ")");
         }
     }
 
     @Override
     public String toString() {
         return NAME + "[region " + regionOffset + "+" + regionSize + ", " + slotCount + " slots of " + slotSize
-                + " every " + stride + ", live " + live + "]";
+                + " every " + stride + ", live " + liveCount() + "]";
     }
 
     /** @return the slot of a live allocation, or throws for any other handle */
