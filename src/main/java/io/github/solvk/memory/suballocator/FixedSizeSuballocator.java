@@ -4,10 +4,13 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.FREED_BIT;
 import static io.github.solvk.memory.suballocator.IndexedHandles.MAX_ENTRIES;
 import static io.github.solvk.memory.suballocator.IndexedHandles.alignUp;
 import static io.github.solvk.memory.suballocator.IndexedHandles.encode;
-import static io.github.solvk.memory.suballocator.IndexedHandles.generation;
 import static io.github.solvk.memory.suballocator.IndexedHandles.hasTag;
 import static io.github.solvk.memory.suballocator.IndexedHandles.index;
 import static io.github.solvk.memory.suballocator.IndexedHandles.nextGeneration;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stamp;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampGeneration;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampMatches;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampType;
 import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
 
 import java.util.Arrays;
@@ -55,7 +58,7 @@ import java.util.Arrays;
  *
  * <p><b>Complexity.</b> {@link #tryAllocate} and {@link #free}: O(1), worst case included, apart from the doubling of
  * the arrays while the watermark first rises (steady state allocates nothing). {@link #reset()}: O(1).
- * {@link #visit} and {@link #checkInvariants()}: O(slots). Memory: 17 bytes per slot up to the highest slot used.
+ * {@link #visit} and {@link #checkInvariants()}: O(slots). Memory: 16 bytes per slot up to the highest slot used.
  *
  * <p><b>Invariants</b> ({@link #checkInvariants()}):
  * <ul>
@@ -85,10 +88,9 @@ public final class FixedSizeSuballocator implements Suballocator {
     private final int slotCount;
     private final int tag = IndexedHandles.nextTag();
 
-    /** Per slot: its generation, with {@link IndexedHandles#FREED_BIT} while it is free. */
+    /** Per slot: its stamp (generation and type, see {@link IndexedHandles#stamp}), freed bit included. */
     private int[] stamps;
     private long[] sizes;
-    private byte[] types;
     /** Free slots below the watermark, the most recently freed last. */
     private int[] freeList;
     private int freeTop;
@@ -135,7 +137,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         int capacity = Math.min(INITIAL_CAPACITY, slotCount);
         this.stamps = new int[capacity];
         this.sizes = new long[capacity];
-        this.types = new byte[capacity];
         this.freeList = new int[capacity];
     }
 
@@ -188,9 +189,8 @@ public final class FixedSizeSuballocator implements Suballocator {
             return NULL_HANDLE;
         }
         int generation = nextGeneration(stamps[slot]);
-        stamps[slot] = generation;
+        stamps[slot] = stamp(generation, typeCode(type));
         sizes[slot] = size;
-        types[slot] = typeCode(type);
         return encode(tag, generation, slot);
     }
 
@@ -222,7 +222,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public AllocationType type(long handle) {
-        return IndexedHandles.type(types[liveSlot(handle)]);
+        return IndexedHandles.type(stampType(stamps[liveSlot(handle)]));
     }
 
     @Override
@@ -282,7 +282,8 @@ public final class FixedSizeSuballocator implements Suballocator {
             if (stamps[slot] < 0) {
                 out.free(offset, offset + stride);
             } else {
-                out.allocation(encode(tag, stamps[slot], slot), offset, sizes[slot], IndexedHandles.type(types[slot]));
+                out.allocation(encode(tag, stampGeneration(stamps[slot]), slot), offset, sizes[slot],
+                        IndexedHandles.type(stampType(stamps[slot])));
             }
         }
         out.free(firstSlot + watermark * stride, regionOffset + regionSize);
@@ -338,7 +339,7 @@ public final class FixedSizeSuballocator implements Suballocator {
     /** @return the slot of a live allocation, or throws for any other handle */
     private int liveSlot(long handle) {
         int slot = index(handle);
-        if (!hasTag(handle, tag) || slot >= watermark || stamps[slot] != generation(handle)) {
+        if (!hasTag(handle, tag) || slot >= watermark || !stampMatches(stamps[slot], handle)) {
             throw IndexedHandles.badHandle(NAME, handle, tag);
         }
         return slot;
@@ -348,7 +349,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         int capacity = (int) Math.min((long) stamps.length * 2, slotCount);
         stamps = Arrays.copyOf(stamps, capacity);
         sizes = Arrays.copyOf(sizes, capacity);
-        types = Arrays.copyOf(types, capacity);
         freeList = Arrays.copyOf(freeList, capacity);
     }
 }

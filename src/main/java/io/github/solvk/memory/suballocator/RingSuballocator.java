@@ -174,42 +174,13 @@ public final class RingSuballocator implements Suballocator {
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
-        long count = headSeq - tailSeq;
         byte code = typeCode(type);
-        long start = head;
-        long offset;
-        if (count == 0) {
-            offset = alignUp(regionOffset, alignment);
-            // offset and regionEnd are <= 2^62, so differences of them cannot overflow here and below.
-            if (size > regionEnd - offset) {
-                return NULL_HANDLE;
-            }
-        } else {
-            if (count == MAX_ENTRIES) {
-                return NULL_HANDLE;
-            }
-            int oldest = (int) tailSeq & mask;
-            long tail = entries[at(oldest, START)];
-            offset = alignUp(start, alignment);
-            if (granularity > 1 && conflicts(types[(int) (headSeq - 1) & mask], code)
-                    && samePage(start - 1, offset, granularity)) {
-                offset = alignUp(offset, granularity);
-            }
-            if (start <= tail) {
-                // Wrapped: the only room is [head, tail).
-                if (size > tail - offset || touchesOldest(offset + size, code, oldest)) {
-                    return NULL_HANDLE;
-                }
-            } else if (size > regionEnd - offset) {
-                offset = alignUp(regionOffset, alignment);
-                if (size > tail - offset || touchesOldest(offset + size, code, oldest)) {
-                    return NULL_HANDLE;
-                }
-            }
-            if (count == mask + 1) {
-                grow();
-            }
+        long offset = place(size, alignment, code);
+        // place returns an offset below 2^62 or -1.
+        if (offset < 0) {
+            return NULL_HANDLE;
         }
+        long start = head;
         long seq = headSeq;
         int i = at((int) seq & mask, SEQ);
         long end = offset + size;
@@ -222,6 +193,46 @@ public final class RingSuballocator implements Suballocator {
         head = end;
         headSeq = seq + 1;
         return handle(seq);
+    }
+
+    /**
+     * Finds where the next entry goes, growing the entry arrays when they are full.
+     *
+     * @return the allocation's offset, or -1 when it does not fit
+     */
+    private long place(long size, long alignment, byte code) {
+        long count = headSeq - tailSeq;
+        if (count == 0) {
+            long offset = alignUp(regionOffset, alignment);
+            // offset and regionEnd are <= 2^62, so differences of them cannot overflow here and below.
+            return size > regionEnd - offset ? -1 : offset;
+        }
+        if (count == MAX_ENTRIES) {
+            return -1;
+        }
+        int oldest = (int) tailSeq & mask;
+        long tail = entries[at(oldest, START)];
+        long start = head;
+        long offset = alignUp(start, alignment);
+        if (granularity > 1 && conflicts(types[(int) (headSeq - 1) & mask], code)
+                && samePage(start - 1, offset, granularity)) {
+            offset = alignUp(offset, granularity);
+        }
+        if (start <= tail) {
+            // Wrapped: the only room is [head, tail).
+            if (size > tail - offset || touchesOldest(offset + size, code, oldest)) {
+                return -1;
+            }
+        } else if (size > regionEnd - offset) {
+            offset = alignUp(regionOffset, alignment);
+            if (size > tail - offset || touchesOldest(offset + size, code, oldest)) {
+                return -1;
+            }
+        }
+        if (count == mask + 1) {
+            grow();
+        }
+        return offset;
     }
 
     /**

@@ -379,8 +379,8 @@ public final class StackSuballocator implements Suballocator {
         return new IllegalStateException("stack out of LIFO order: the allocation at offset " + freedOffset
                 + " (handle " + hex(encode(tag, stampGeneration(stamps[freed]), freed)) + ") was freed while "
                 + (top - freed) + " allocation(s) above it are live, the top at offset " + bounds[2 * top + 1]
-                + " (handle " + hex(encode(tag, stampGeneration(stamps[top]), top)) + ") (expected: free every allocation above offset "
-                + freedOffset + " before allocating again, or reset())");
+                + " (handle " + hex(encode(tag, stampGeneration(stamps[top]), top)) + ") (expected: free every "
+                + "allocation above offset " + freedOffset + " before allocating again, or reset())");
     }
 
     private void grow() {
