@@ -26,10 +26,10 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
  * allocation's end; the bytes before its {@code offset} are padding that belongs to it. The {@code tail} is the
  * oldest entry's start and the {@code head} the newest entry's end. While the ring is not wrapped
  * ({@code tail < head}) an allocation is tried at the head, rounded up to the alignment and, when it would share a
- * granularity page with the newest entry of a conflicting {@link AllocationType}, further up to the granularity; if
- * it does not fit before the region's end, it wraps: it is placed at the region's start (rounded up to the alignment)
- * if it then ends at or before the tail, and the skipped bytes {@code [head, regionEnd)} become padding of this entry,
- * freed with it. While wrapped ({@code head <= tail}) the only space is {@code [head, tail)}. An allocation that would
+ * granularity page with the newest entry of a conflicting {@link AllocationType} (the package documentation draws
+ * it), further up to the granularity; if it does not fit before the region's end, it wraps: it is placed at the
+ * region's start (rounded up to the alignment) if it then ends at or before the tail, and the skipped bytes
+ * {@code [head, regionEnd)} become padding of this entry, freed with it. While wrapped ({@code head <= tail}) the only space is {@code [head, tail)}. An allocation that would
  * end on the granularity page where the oldest entry's allocation starts, with a conflicting type, does not fit
  * there. No fit returns {@link Suballocator#NULL_HANDLE}: the ring is full. Freeing the oldest entry moves the tail to
  * the next live entry's start; when the ring becomes empty, head and tail go back to the region's start.

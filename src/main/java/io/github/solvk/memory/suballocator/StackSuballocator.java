@@ -31,9 +31,10 @@ import java.util.Arrays;
  * {@code start} is the previous entry's {@code end} (the region's start for the bottom entry) and the allocation
  * itself is {@code [offset, end)}; {@code [start, offset)} is padding that belongs to the entry. An allocation starts
  * at the {@code head} (the top entry's end), rounded up to the alignment, and, when the top entry's type conflicts
- * with the new type (see {@link AllocationType#conflictsWith}) and the two would share a granularity page, further
- * up to the granularity. It fails with {@link Suballocator#NULL_HANDLE} when it does not fit below the region's end.
- * Freeing the top entry pops it, and then pops every entry below it that was already freed, moving the head down.
+ * with the new type (see {@link AllocationType#conflictsWith}) and the two would share a granularity page (the
+ * package documentation draws it), further up to the granularity. It fails with {@link Suballocator#NULL_HANDLE}
+ * when it does not fit below the region's end. Freeing the top entry pops it, and then pops every entry below it
+ * that was already freed, moving the head down.
  *
  * <p>SOL's stack rule: freeing an entry that is not the top is accepted and recorded (its bytes count as free in
  * {@link #freeBytes()}, it leaves {@link #liveCount()}, its handle becomes stale), but the stack is then <em>out of
