@@ -41,10 +41,10 @@ import java.util.Arrays;
  *   tryAllocate(8, 128, LINEAR)        throws: alignment: 128 (expected: <= the slot alignment 64)
  * </pre>
  *
- * <p><b>Buffer-image granularity</b> (see the package documentation). The pool does not take a granularity: keeping
- * one {@link AllocationType} per pool, or choosing {@code slotAlignment >= bufferImageGranularity} (then every slot starts on a page of its own,
- * because the first slot and the stride are multiples of the granularity), is the caller's responsibility. The type
- * is recorded for {@link #type} and {@link #visit}.
+ * <p><b>Buffer-image granularity</b> (see the package documentation). The pool does not take a granularity: keeping one
+ * {@link AllocationType} per pool, or choosing {@code slotAlignment >= bufferImageGranularity} (then every slot starts
+ * on a page of its own, because the first slot and the stride are multiples of the granularity), is the caller's
+ * responsibility. The type is recorded for {@link #type} and {@link #visit}.
  *
  * <p><b>Handle layout</b> (see {@link IndexedHandles}):
  * <pre>

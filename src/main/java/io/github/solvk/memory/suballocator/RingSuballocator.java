@@ -23,16 +23,17 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
  *
  * <p><b>Algorithm.</b> Entries form a queue in allocation order. Entry {@code e} covers the bytes from its
  * {@code start} (the previous entry's end, or the region's start for an entry made in an empty ring) to its
- * allocation's end; the bytes before its {@code offset} are padding that belongs to it. The {@code tail} is the
- * oldest entry's start and the {@code head} the newest entry's end. While the ring is not wrapped
- * ({@code tail < head}) an allocation is tried at the head, rounded up to the alignment and, when it would share a
- * granularity page with the newest entry of a conflicting {@link AllocationType} (the package documentation draws
- * it), further up to the granularity; if it does not fit before the region's end, it wraps: it is placed at the
- * region's start (rounded up to the alignment) if it then ends at or before the tail, and the skipped bytes
- * {@code [head, regionEnd)} become padding of this entry, freed with it. While wrapped ({@code head <= tail}) the only space is {@code [head, tail)}. An allocation that would
- * end on the granularity page where the oldest entry's allocation starts, with a conflicting type, does not fit
- * there. No fit returns {@link Suballocator#NULL_HANDLE}: the ring is full. Freeing the oldest entry moves the tail to
- * the next live entry's start; when the ring becomes empty, head and tail go back to the region's start.
+ * allocation's end; the bytes before its {@code offset} are padding that belongs to it. The {@code tail} is the oldest
+ * entry's start and the {@code head} the newest entry's end. While the ring is not wrapped ({@code tail < head}) an
+ * allocation is tried at the head, rounded up to the alignment and, when it would share a granularity page with the
+ * newest entry of a conflicting {@link AllocationType} (the package documentation draws it), further up to the
+ * granularity; if it does not fit before the region's end, it wraps: it is placed at the region's start (rounded up to
+ * the alignment) if it then ends at or before the tail, and the skipped bytes {@code [head, regionEnd)} become padding
+ * of this entry, freed with it. While wrapped ({@code head <= tail}) the only space is {@code [head, tail)}. An
+ * allocation that would end on the granularity page where the oldest entry's allocation starts, with a conflicting
+ * type, does not fit there. No fit returns {@link Suballocator#NULL_HANDLE}: the ring is full. Freeing the oldest entry
+ * moves the tail to the next live entry's start; when the ring becomes empty, head and tail go back to the region's
+ * start.
  *
  * <p>SOL's ring rule: freeing an entry that is not the oldest is accepted and recorded (its bytes count as free in
  * {@link #freeBytes()}, it leaves {@link #liveCount()}, its handle becomes stale), but its space cannot be used
