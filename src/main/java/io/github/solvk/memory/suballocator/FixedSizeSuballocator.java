@@ -37,8 +37,8 @@ import java.util.Arrays;
  *   stride 128 (100 rounded up to 64), firstSlot 1024, slots (2000 - 1024) / 128 = 7: 1024, 1152, ..., 1792
  *   A = tryAllocate(100, 64, LINEAR)   slot 0 at 1024          B = tryAllocate(1, 1, LINEAR)   slot 1 at 1152
  *   free(A); C = tryAllocate(30, 16, NON_LINEAR)   slot 0 again, at 1024; freeBytes 1000 - 2 * 128 = 744
- *   tryAllocate(101, 1, LINEAR)        throws: size: 101 (expected: <= the slot size 100)
- *   tryAllocate(8, 128, LINEAR)        throws: alignment: 128 (expected: <= the slot alignment 64)
+ *   tryAllocate(101, 1, LINEAR)        throws: size: 101 (expected: &lt;= the slot size 100)
+ *   tryAllocate(8, 128, LINEAR)        throws: alignment: 128 (expected: &lt;= the slot alignment 64)
  * </pre>
  *
  * <p><b>Buffer-image granularity</b> (see the package documentation). The pool does not take a granularity: keeping one
