@@ -182,14 +182,14 @@ class RingSuballocatorTest {
     void aRegionNearTheMaximumEndShouldWorkWithoutOverflow() {
         long offset = MAX_REGION_END - 4096;
         RingSuballocator ring = new RingSuballocator(offset, 4096, 1L << 62);
-        assertThat(ring.tryAllocate(Long.MAX_VALUE, 1, LINEAR)).isEqualTo(NULL_HANDLE);
+        assertThat(ring.tryAllocate(MAX_REGION_END, 1, LINEAR)).isEqualTo(NULL_HANDLE);
         assertThat(ring.tryAllocate(1, 1L << 62, LINEAR)).isEqualTo(NULL_HANDLE);
         long a = ring.tryAllocate(2048, 4096, LINEAR);
         assertThat(ring.offset(a)).isEqualTo(offset);
         assertThat(ring.tryAllocate(1, 1, NON_LINEAR)).isEqualTo(NULL_HANDLE); // the next page is 2^62
         long b = ring.tryAllocate(2048, 1, LINEAR);
         assertThat(ring.offset(b) + ring.size(b)).isEqualTo(MAX_REGION_END);
-        assertThat(ring.tryAllocate(Long.MAX_VALUE, 1L << 62, LINEAR)).isEqualTo(NULL_HANDLE);
+        assertThat(ring.tryAllocate(MAX_REGION_END, 1L << 62, LINEAR)).isEqualTo(NULL_HANDLE);
         ring.free(a);
         long c = ring.tryAllocate(2048, 1, LINEAR);
         assertThat(ring.offset(c)).isEqualTo(offset);
@@ -206,6 +206,8 @@ class RingSuballocatorTest {
 
         assertRejected(ring, () -> ring.tryAllocate(0, 1, LINEAR), "size: 0");
         assertRejected(ring, () -> ring.tryAllocate(-5, 1, LINEAR), "size: -5");
+        assertRejected(ring, () -> ring.tryAllocate(Long.MAX_VALUE, 1, LINEAR), "size: " + Long.MAX_VALUE);
+        assertRejected(ring, () -> ring.tryAllocate(MAX_REGION_END + 1, 1, LINEAR), "size: " + (MAX_REGION_END + 1));
         assertRejected(ring, () -> ring.tryAllocate(8, 24, LINEAR), "alignment: 24 (expected: a power of two)");
         assertRejected(ring, () -> ring.tryAllocate(8, -4, LINEAR), "alignment: -4");
         assertRejected(ring, () -> ring.tryAllocate(8, 1, null), "type: null");
