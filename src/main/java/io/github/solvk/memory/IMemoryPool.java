@@ -88,8 +88,9 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
      * @param size        bytes, {@code > 0}
      * @param bufferUsage a subset of the pool's usage; 0 for the pool's own
      * @param alignment   0 or a power of two
+     * @param name        shown in statistics, dumps, pictures and errors; may be {@code null}
      */
-    record AllocationInfo(long size, int bufferUsage, long alignment) {
+    record AllocationInfo(long size, int bufferUsage, long alignment, String name) {
         /**
          * @throws IllegalArgumentException for a bad size or alignment
          */
@@ -103,11 +104,31 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
         }
 
         /**
+         * A request without a name.
+         *
+         * @param size        bytes, {@code > 0}
+         * @param bufferUsage a subset of the pool's usage; 0 for the pool's own
+         * @param alignment   0 or a power of two
+         */
+        public AllocationInfo(long size, int bufferUsage, long alignment) {
+            this(size, bufferUsage, alignment, null);
+        }
+
+        /**
          * @param size bytes
          * @return a request of the pool's usage and alignment
          */
         public static AllocationInfo of(long size) {
-            return new AllocationInfo(size, 0, 0);
+            return new AllocationInfo(size, 0, 0, null);
+        }
+
+        /**
+         * @param size bytes
+         * @param name the buffer's name
+         * @return a named request of the pool's usage and alignment
+         */
+        public static AllocationInfo of(long size, String name) {
+            return new AllocationInfo(size, 0, 0, name);
         }
     }
 

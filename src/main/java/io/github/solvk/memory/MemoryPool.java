@@ -64,13 +64,13 @@ final class MemoryPool implements IMemoryPool {
 
     @Override
     public IBuffer allocateBuffer(AllocationInfo info) {
-        return allocate(info, null, 0);
+        return allocate(info, info.name(), 0);
     }
 
     @Override
     public IBuffer allocateBufferWithWait(AllocationInfo info) {
         requireWait();
-        return allocate(info, null, -1);
+        return allocate(info, info.name(), -1);
     }
 
     @Override
@@ -79,7 +79,7 @@ final class MemoryPool implements IMemoryPool {
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis: " + timeoutMillis + " (expected: > 0)");
         }
-        return allocate(info, null, TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+        return allocate(info, info.name(), TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
     }
 
     private void requireWait() {
@@ -94,7 +94,7 @@ final class MemoryPool implements IMemoryPool {
         Objects.requireNonNull(info, "info");
         Objects.requireNonNull(onFailure, "onFailure");
         checkMatches(info);
-        AllocationInfo poolInfo = new AllocationInfo(info.size(), info.bufferUsage(), info.alignment());
+        AllocationInfo poolInfo = new AllocationInfo(info.size(), info.bufferUsage(), info.alignment(), info.name());
         try {
             switch (onFailure) {
                 case WAIT:

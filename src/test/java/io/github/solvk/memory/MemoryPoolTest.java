@@ -228,6 +228,13 @@ class MemoryPoolTest {
         try (IMemoryPool pool = manager.createNonLinearMemoryPool("strict", info(8 * KIB, 1, 1))) {
             IBufferAllocator.AllocationInfo.Builder ok = IBufferAllocator.AllocationInfo.builder().size(64)
                     .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).name("ok");
+            try (IBuffer named = pool.allocateBuffer(IMemoryPool.AllocationInfo.of(64, "terrain tile"))) {
+                assertThat(named.name()).isEqualTo("terrain tile");
+                assertThat(pool.allocateBuffer(64)).satisfies(b -> {
+                    assertThat(b.name()).isNull();
+                    b.close();
+                });
+            }
             try (IBuffer b = pool.allocateBuffer(ok.build())) {
                 assertThat(b.name()).isEqualTo("ok");
                 assertThat(b.allocator()).isSameAs(pool);

@@ -249,7 +249,7 @@ final class EngineSimulation {
     private IBuffer allocate(IBufferAllocator from, String name, long size, int usage, MemoryUsage memoryUsage) {
         IBuffer b;
         if (from instanceof IMemoryPool pool) {
-            b = pool.allocateBuffer(new IMemoryPool.AllocationInfo(size, usage, 0));
+            b = pool.allocateBuffer(new IMemoryPool.AllocationInfo(size, usage, 0, name));
         } else {
             b = from.allocateBuffer(AllocationInfo.builder().name(name).size(size).bufferUsage(usage)
                     .memoryUsage(memoryUsage).build());
