@@ -30,6 +30,12 @@ public record BlockInfo(String pool, String name, int memoryTypeIndex, long size
     /**
      * Checks the values, fills gaps with free ranges and copies the list.
      *
+     * @param pool see {@link #pool()}
+     * @param name see {@link #name()}
+     * @param memoryTypeIndex see {@link #memoryTypeIndex()}
+     * @param size see {@link #size()}
+     * @param kind see {@link #kind()}
+     * @param suballocations see {@link #suballocations()}
      * @throws IllegalArgumentException when a value is {@code null} or out of range, a suballocation lies outside
      *                                  the block, overlaps the previous one or comes before it, or a dedicated block
      *                                  does not hold exactly one allocation covering it

@@ -8,9 +8,13 @@ public final class CorruptionException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The buffer whose margin is corrupted. */
     private final String bufferName;
+    /** Where the first corrupted byte is. */
     private final long offset;
+    /** The pattern byte, 0 to 255. */
     private final int expected;
+    /** The byte found, 0 to 255. */
     private final int actual;
 
     /**

@@ -19,6 +19,11 @@ public record HeapInfo(int index, long size, int flags, long budgetBytes, long u
     /**
      * Checks the values.
      *
+     * @param index see {@link #index()}
+     * @param size see {@link #size()}
+     * @param flags see {@link #flags()}
+     * @param budgetBytes see {@link #budgetBytes()}
+     * @param usageBytes see {@link #usageBytes()}
      * @throws IllegalArgumentException when the index is outside 0 to 15 or a size is negative
      */
     public HeapInfo {

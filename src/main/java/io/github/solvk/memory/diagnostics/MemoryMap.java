@@ -22,6 +22,10 @@ public record MemoryMap(String deviceName, List<HeapInfo> heaps, List<TypeInfo> 
     /**
      * Checks the values and copies the lists.
      *
+     * @param deviceName see {@link #deviceName()}
+     * @param heaps see {@link #heaps()}
+     * @param types see {@link #types()}
+     * @param blocks see {@link #blocks()}
      * @throws IllegalArgumentException when a value is {@code null}, heaps or types are not listed by index from 0,
      *                                  a type names a missing heap, two blocks of one pool, memory type and kind share
      *                                  a name, the blocks of one pool that are not dedicated differ in kind, or the

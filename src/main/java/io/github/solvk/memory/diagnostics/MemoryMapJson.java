@@ -397,15 +397,14 @@ public final class MemoryMapJson {
         Set<String> ourBlocks = new HashSet<>();
         for (BlockInfo block : ours.blocks()) {
             if (!block.pool().equals(BlockInfo.VMA_DEFAULT_POOL)) {
-                ourBlocks.add(block.memoryTypeIndex() + "\u0000" + block.size() + "\u0000" + block.name());
+                ourBlocks.add(blockKey(block.memoryTypeIndex(), block.size(), block.name()));
             }
         }
         List<BlockInfo> blocks = new ArrayList<>();
         for (BlockInfo block : vma.blocks()) {
             if (block.kind() == BlockKind.DEDICATED) {
                 String resource = block.suballocations().get(0).name();
-                if (resource != null
-                        && ourBlocks.contains(block.memoryTypeIndex() + "\u0000" + block.size() + "\u0000" + resource)) {
+                if (resource != null && ourBlocks.contains(blockKey(block.memoryTypeIndex(), block.size(), resource))) {
                     continue;
                 }
             }
@@ -417,6 +416,10 @@ public final class MemoryMapJson {
                 ours.heaps().isEmpty() ? vma.heaps() : ours.heaps(),
                 ours.types().isEmpty() ? vma.types() : ours.types(),
                 blocks);
+    }
+
+    private static String blockKey(int memoryTypeIndex, long size, String name) {
+        return memoryTypeIndex + "\u0000" + size + "\u0000" + name;
     }
 
     private static int readFlags(Object value, String[] names, String path) {

@@ -16,6 +16,12 @@ public record Suballocation(long offset, long size, SuballocationType type, int 
     /**
      * Checks the values.
      *
+     * @param offset see {@link #offset()}
+     * @param size see {@link #size()}
+     * @param type see {@link #type()}
+     * @param usage see {@link #usage()}
+     * @param name see {@link #name()}
+     * @param allocationSite see {@link #allocationSite()}
      * @throws IllegalArgumentException when {@code offset} is negative, {@code size} is not positive, the end
      *                                  overflows a {@code long} or {@code type} is {@code null}
      */

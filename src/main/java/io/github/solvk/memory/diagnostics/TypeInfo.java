@@ -29,6 +29,9 @@ public record TypeInfo(int index, int heapIndex, int propertyFlags) {
     /**
      * Checks the values.
      *
+     * @param index see {@link #index()}
+     * @param heapIndex see {@link #heapIndex()}
+     * @param propertyFlags see {@link #propertyFlags()}
      * @throws IllegalArgumentException when the index is outside 0 to 31 or the heap index outside 0 to 15
      */
     public TypeInfo {

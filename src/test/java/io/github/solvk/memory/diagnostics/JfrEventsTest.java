@@ -76,11 +76,12 @@ class JfrEventsTest {
     void periodicPoolStatisticsShouldBeRecordedPerPool() throws IOException, InterruptedException {
         AtomicInteger calls = new AtomicInteger();
         List<RecordedEvent> events;
-        try (JfrEvents.Registration registration = JfrEvents.registerPeriodic(() -> {
+        JfrEvents.Registration registration = JfrEvents.registerPeriodic(() -> {
             calls.incrementAndGet();
             return List.of(new PoolStats("meshes", 2, 17, 128L << 20, 40L << 20, 8L << 20),
                     new PoolStats("ring", 1, 3, 16L << 20, 1L << 20, 1L << 20));
-        }); Recording recording = new Recording()) {
+        });
+        try (Recording recording = new Recording()) {
             recording.enable("solvk.PoolStatistics").withPeriod(Duration.ofMillis(50));
             recording.start();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -89,6 +90,8 @@ class JfrEventsTest {
             }
             recording.stop();
             events = dump(recording);
+        } finally {
+            registration.close();
         }
         List<RecordedEvent> stats = events.stream()
                 .filter(e -> e.getEventType().getName().equals("solvk.PoolStatistics")).toList();

@@ -28,7 +28,8 @@ final class SampleMaps {
 
     /** Two pool blocks, one VMA block and one dedicated allocation; every kind of allocation appears once. */
     static MemoryMap sample() {
-        String site = "java.lang.Throwable\n\tat game.Terrain.upload(Terrain.java:42)\n\tat game.Main.main(Main.java:7)";
+        String site = "java.lang.Throwable\n\tat game.Terrain.upload(Terrain.java:42)"
+                + "\n\tat game.Main.main(Main.java:7)";
         BlockInfo meshes = new BlockInfo("meshes", "meshes block 0", 0, 1 << 20, BlockKind.POOL_BLOCK, List.of(
                 Suballocation.buffer(0, 256 << 10, VERTEX | TRANSFER_DST, "terrain \"vertices\" <1>", site),
                 Suballocation.buffer(256 << 10, 128 << 10, INDEX | TRANSFER_DST, "terrain indices", null),
