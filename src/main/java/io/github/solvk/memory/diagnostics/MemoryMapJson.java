@@ -382,9 +382,11 @@ public final class MemoryMapJson {
      *
      * <p>The result has our device name, heaps and memory types, or VMA's where ours are empty (VMA's heaps carry
      * its budget). Its blocks are VMA's, then ours. A VMA dedicated allocation whose {@code Name} is the
-     * {@linkplain BlockInfo#name() name} of one of our blocks of the same memory type and size is left out: it is
-     * the device memory of that block, which our block shows in detail. The root package therefore names the VMA
-     * allocation of each pool block ({@code vmaSetAllocationName}) with that block's {@link BlockInfo#name()}.
+     * {@linkplain BlockInfo#name() name} of one of our blocks of the same memory type is left out: it is the device
+     * memory of that block, which our block shows in detail. The root package therefore names the VMA allocation of
+     * each pool block ({@code vmaSetAllocationName}) with that block's {@link BlockInfo#name()}. When our block lies
+     * inside one of VMA's blocks instead, VMA's block keeps it as one range with that name, and our row shows what is
+     * inside. {@code ours} should hold only our own pools: blocks of {@link BlockInfo#VMA_DEFAULT_POOL} come from VMA.
      *
      * @param ours                 the map built from our pools
      * @param vmaDetailedStatsJson VMA's {@code vmaBuildStatsString} with {@code detailedMap = VK_TRUE}
@@ -397,14 +399,14 @@ public final class MemoryMapJson {
         Set<String> ourBlocks = new HashSet<>();
         for (BlockInfo block : ours.blocks()) {
             if (!block.pool().equals(BlockInfo.VMA_DEFAULT_POOL)) {
-                ourBlocks.add(blockKey(block.memoryTypeIndex(), block.size(), block.name()));
+                ourBlocks.add(blockKey(block.memoryTypeIndex(), block.name()));
             }
         }
         List<BlockInfo> blocks = new ArrayList<>();
         for (BlockInfo block : vma.blocks()) {
             if (block.kind() == BlockKind.DEDICATED) {
                 String resource = block.suballocations().get(0).name();
-                if (resource != null && ourBlocks.contains(blockKey(block.memoryTypeIndex(), block.size(), resource))) {
+                if (resource != null && ourBlocks.contains(blockKey(block.memoryTypeIndex(), resource))) {
                     continue;
                 }
             }
@@ -418,8 +420,8 @@ public final class MemoryMapJson {
                 blocks);
     }
 
-    private static String blockKey(int memoryTypeIndex, long size, String name) {
-        return memoryTypeIndex + "\u0000" + size + "\u0000" + name;
+    private static String blockKey(int memoryTypeIndex, String name) {
+        return memoryTypeIndex + "\u0000" + name;
     }
 
     private static int readFlags(Object value, String[] names, String path) {
