@@ -292,6 +292,15 @@ public final class LeakDetector<T> {
         }
 
         /**
+         * Where the resource was tracked, for a memory map's {@code Suballocation.allocationSite}.
+         *
+         * @return the stack trace of the {@code track} call as text, or {@code null} below {@link Level#PARANOID}
+         */
+        public String allocationSite() {
+            return state.site == null ? null : formatSite(state.site);
+        }
+
+        /**
          * Whether {@link #close()} was called (or the leak already reported).
          *
          * @return {@code true} once closed

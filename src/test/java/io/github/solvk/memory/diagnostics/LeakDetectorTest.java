@@ -71,6 +71,7 @@ class LeakDetectorTest {
         @SuppressWarnings({"unchecked", "rawtypes"})
         LeakDetector.Tracker tracker = ((LeakDetector) detector).track(owner, "x");
         assertThat(tracker.isClosed()).isFalse();
+        assertThat(tracker.allocationSite()).startsWith("\tat ").contains("trackerShouldCloseOnce");
         tracker.close();
         tracker.close();
         assertThat(tracker.isClosed()).isTrue();
@@ -96,6 +97,7 @@ class LeakDetectorTest {
             tracked.add(r.tracker != null);
         }
         assertThat(tracked).containsExactly(true, false, false, false, true, false, false, false, true);
+        assertThat(keep.get(0).tracker.allocationSite()).isNull();
         keep.forEach(Resource::close);
 
         BlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
