@@ -8,6 +8,7 @@ module io.github.solvk.memory {
     requires transitive org.lwjgl.vulkan;
     requires transitive org.lwjgl.vma;
     requires static org.junit.jupiter.api;
+    requires jdk.jfr;
 
     exports io.github.solvk.memory;
     exports io.github.solvk.memory.vulkan;

@@ -1,0 +1,312 @@
+package io.github.solvk.memory.diagnostics;
+
+import java.lang.ref.Cleaner;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Reports resources that become unreachable without {@code close()}: GPU memory that the program lost track of.
+ * Netty's {@code ResourceLeakDetector} is the model; this is a smaller one.
+ *
+ * <p>A resource calls {@link #track} when it is made and keeps the {@link Tracker}; its {@code close()} calls
+ * {@link Tracker#close()}. A shared {@link Cleaner} watches each tracked resource; when one is collected while its
+ * tracker is still open, the detector logs a {@link LeakReport} at {@code ERROR} through {@link System.Logger} and
+ * passes it to its listeners. It never frees anything: the device may still be using the memory, and the device may
+ * already be gone.
+ *
+ * <p>How much is tracked is the {@link Level}, read once from the system property {@value #LEVEL_PROPERTY}
+ * ({@code disabled}, {@code simple} or {@code paranoid}, any case; default {@code simple}):
+ * <ul>
+ *   <li>{@link Level#DISABLED}: nothing; {@code track} returns {@code null} at the cost of one branch.</li>
+ *   <li>{@link Level#SIMPLE}: one resource in every {@value #SAMPLING_INTERVAL_PROPERTY} (default
+ *       {@value #DEFAULT_SAMPLING_INTERVAL}), picked by a counter: the 1st, the 129th, ... of each detector. A
+ *       report says what leaked, not where.</li>
+ *   <li>{@link Level#PARANOID}: every resource, each with the stack trace of its {@code track} call. For tests and
+ *       debugging: capturing a stack trace costs microseconds.</li>
+ * </ul>
+ *
+ * <p>A tracker holds nothing of its resource, so tracking never keeps a resource reachable; the resource keeps its
+ * tracker until {@code close()}. Thread-safe.
+ *
+ * @param <T> the type of the tracked resources
+ */
+public final class LeakDetector<T> {
+
+    /** How much a detector tracks. */
+    public enum Level {
+        /** Track nothing. */
+        DISABLED,
+        /** Track one resource in every sampling interval, without allocation sites. */
+        SIMPLE,
+        /** Track every resource and record where it was allocated. */
+        PARANOID
+    }
+
+    /** The system property that sets the level of detectors made without one. */
+    public static final String LEVEL_PROPERTY = "solvk.leakDetection";
+    /** The system property that sets the sampling interval of {@link Level#SIMPLE}. */
+    public static final String SAMPLING_INTERVAL_PROPERTY = "solvk.leakDetection.samplingInterval";
+    /** The sampling interval when the property is not set. */
+    public static final int DEFAULT_SAMPLING_INTERVAL = 128;
+
+    /** Frames of an allocation site kept in a report; the rest are counted. */
+    static final int MAX_SITE_FRAMES = 24;
+
+    private static final System.Logger LOGGER = System.getLogger(LeakDetector.class.getName());
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final Level DEFAULT_LEVEL = parseLevel(System.getProperty(LEVEL_PROPERTY));
+    private static final int DEFAULT_INTERVAL = parseInterval(System.getProperty(SAMPLING_INTERVAL_PROPERTY));
+
+    private final String resourceType;
+    private final Level level;
+    private final int samplingInterval;
+    private final AtomicLong counter = new AtomicLong();
+    private final AtomicLong leaks = new AtomicLong();
+    private final List<Consumer<LeakReport>> listeners = new CopyOnWriteArrayList<>();
+
+    /**
+     * A detector with the level and sampling interval of the system properties.
+     *
+     * @param resourceType the class of the tracked resources, for messages
+     */
+    public LeakDetector(Class<T> resourceType) {
+        this(resourceType, DEFAULT_LEVEL, DEFAULT_INTERVAL);
+    }
+
+    /**
+     * A detector with its own level and sampling interval.
+     *
+     * @param resourceType     the class of the tracked resources, for messages
+     * @param level            how much to track
+     * @param samplingInterval track one in this many resources at {@link Level#SIMPLE}; at least 1
+     * @throws IllegalArgumentException when the interval is below 1
+     */
+    public LeakDetector(Class<T> resourceType, Level level, int samplingInterval) {
+        this.resourceType = Objects.requireNonNull(resourceType, "resourceType: null (expected: a class)")
+                .getSimpleName();
+        this.level = Objects.requireNonNull(level, "level: null (expected: a Level)");
+        if (samplingInterval < 1) {
+            throw new IllegalArgumentException("samplingInterval: " + samplingInterval + " (expected: >= 1)");
+        }
+        this.samplingInterval = samplingInterval;
+    }
+
+    /**
+     * The level that detectors made without one use, read once from {@value #LEVEL_PROPERTY}.
+     *
+     * @return the default level
+     */
+    public static Level defaultLevel() {
+        return DEFAULT_LEVEL;
+    }
+
+    /**
+     * The sampling interval that detectors made without one use, read once from {@value #SAMPLING_INTERVAL_PROPERTY}.
+     *
+     * @return the default sampling interval
+     */
+    public static int defaultSamplingInterval() {
+        return DEFAULT_INTERVAL;
+    }
+
+    /**
+     * This detector's level.
+     *
+     * @return how much it tracks
+     */
+    public Level level() {
+        return level;
+    }
+
+    /**
+     * This detector's sampling interval at {@link Level#SIMPLE}.
+     *
+     * @return one in how many resources is tracked
+     */
+    public int samplingInterval() {
+        return samplingInterval;
+    }
+
+    /**
+     * Starts tracking a resource, if the level and the sampling say so.
+     *
+     * @param resource    the resource; it is watched, never kept reachable
+     * @param description what it is, for the report: a name, a size, a pool
+     * @return the tracker the resource's {@code close()} must close, or {@code null} when it is not tracked
+     */
+    public Tracker track(T resource, String description) {
+        Objects.requireNonNull(resource, "resource: null (expected: an object to track)");
+        return switch (level) {
+            case DISABLED -> null;
+            // getAndIncrement wraps after 2^63 calls; floorMod keeps the remainder non-negative regardless.
+            case SIMPLE -> Math.floorMod(counter.getAndIncrement(), samplingInterval) == 0
+                    ? register(resource, description, null) : null;
+            case PARANOID -> register(resource, description, new Throwable("allocation site"));
+        };
+    }
+
+    private Tracker register(T resource, String description, Throwable site) {
+        State state = new State(this, resourceType + " " + description, site);
+        return new Tracker(state, CLEANER.register(resource, state));
+    }
+
+    /**
+     * Adds a listener for this detector's reports; it runs on the cleaner's thread and must not block.
+     *
+     * @param listener called once per leaked resource
+     */
+    public void addListener(Consumer<LeakReport> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener: null (expected: a consumer)"));
+    }
+
+    /**
+     * Removes a listener.
+     *
+     * @param listener a listener added before
+     * @return whether it was registered
+     */
+    public boolean removeListener(Consumer<LeakReport> listener) {
+        return listeners.remove(listener);
+    }
+
+    /**
+     * The number of leaks this detector has reported.
+     *
+     * @return a count that only grows
+     */
+    public long leakCount() {
+        return leaks.get();
+    }
+
+    private void report(LeakReport report) {
+        leaks.incrementAndGet();
+        LOGGER.log(System.Logger.Level.ERROR, report.message());
+        for (Consumer<LeakReport> listener : listeners) {
+            try {
+                listener.accept(report);
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "leak listener " + listener + " failed", e);
+            }
+        }
+    }
+
+    static Level parseLevel(String value) {
+        if (value == null || value.isBlank()) {
+            return Level.SIMPLE;
+        }
+        try {
+            return Level.valueOf(value.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            LOGGER.log(System.Logger.Level.WARNING, LEVEL_PROPERTY + ": " + value
+                    + " (expected: disabled, simple or paranoid); using simple");
+            return Level.SIMPLE;
+        }
+    }
+
+    static int parseInterval(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_SAMPLING_INTERVAL;
+        }
+        try {
+            int interval = Integer.parseInt(value.trim());
+            if (interval >= 1) {
+                return interval;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        LOGGER.log(System.Logger.Level.WARNING, SAMPLING_INTERVAL_PROPERTY + ": " + value
+                + " (expected: an integer >= 1); using " + DEFAULT_SAMPLING_INTERVAL);
+        return DEFAULT_SAMPLING_INTERVAL;
+    }
+
+    /** Formats a recorded site: the frames below this class, at most {@link #MAX_SITE_FRAMES}. */
+    static String formatSite(Throwable site) {
+        StringBuilder sb = new StringBuilder();
+        StackTraceElement[] frames = site.getStackTrace();
+        int shown = 0;
+        for (int i = 0; i < frames.length; i++) {
+            String className = frames[i].getClassName();
+            if (className.equals(LeakDetector.class.getName())
+                    || className.startsWith(LeakDetector.class.getName() + "$")) {
+                continue;
+            }
+            if (shown == MAX_SITE_FRAMES) {
+                sb.append("\n\t... ").append(frames.length - i).append(" more");
+                break;
+            }
+            if (shown > 0) {
+                sb.append('\n');
+            }
+            sb.append("\tat ").append(frames[i]);
+            shown++;
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The cleaning action: reports unless the tracker was closed. It references the detector and the description,
+     * never the resource.
+     */
+    private static final class State implements Runnable {
+        private final LeakDetector<?> detector;
+        private final String description;
+        private final Throwable site;
+        private final AtomicBoolean closed = new AtomicBoolean();
+
+        State(LeakDetector<?> detector, String description, Throwable site) {
+            this.detector = detector;
+            this.description = description;
+            this.site = site;
+        }
+
+        @Override
+        public void run() {
+            if (closed.compareAndSet(false, true)) {
+                detector.report(new LeakReport(description, site == null ? null : formatSite(site)));
+            }
+        }
+    }
+
+    /** What a tracked resource holds and closes in its own {@code close()}. */
+    public static final class Tracker implements AutoCloseable {
+        private final State state;
+        private final Cleaner.Cleanable cleanable;
+
+        private Tracker(State state, Cleaner.Cleanable cleanable) {
+            this.state = state;
+            this.cleanable = cleanable;
+        }
+
+        /** Marks the resource closed and stops watching it; later calls do nothing. */
+        @Override
+        public void close() {
+            // Mark first, so that the cleaning action, run now or by the cleaner, reports nothing.
+            state.closed.set(true);
+            cleanable.clean();
+        }
+
+        /**
+         * Where the resource was tracked, for a memory map's {@code Suballocation.allocationSite}.
+         *
+         * @return the stack trace of the {@code track} call as text, or {@code null} below {@link Level#PARANOID}
+         */
+        public String allocationSite() {
+            return state.site == null ? null : formatSite(state.site);
+        }
+
+        /**
+         * Whether {@link #close()} was called (or the leak already reported).
+         *
+         * @return {@code true} once closed
+         */
+        public boolean isClosed() {
+            return state.closed.get();
+        }
+    }
+}
