@@ -13,6 +13,7 @@ module io.github.solvk.memory {
     exports io.github.solvk.memory;
     exports io.github.solvk.memory.vulkan;
     exports io.github.solvk.memory.pool;
+    exports io.github.solvk.memory.diagnostics;
     exports io.github.solvk.memory.suballocator;
     exports io.github.solvk.memory.testing;
 }

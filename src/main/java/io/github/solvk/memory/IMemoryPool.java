@@ -72,6 +72,14 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
     /** @return the memory type of the pool's blocks */
     int memoryTypeIndex();
 
+    /**
+     * Checks the guard margins of every open buffer of a pool made with {@link CreateInfo#GUARD_MARGINS}.
+     *
+     * @throws io.github.solvk.memory.diagnostics.CorruptionException naming the first buffer that wrote past its end
+     * @throws IllegalStateException when the pool has no guard margins
+     */
+    void checkCorruption();
+
     /** @return whether the pool is closed */
     boolean isClosed();
 
@@ -135,7 +143,8 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
     /**
      * How to make a pool: SOL's {@code IMemoryPool::CreateInfo}.
      *
-     * @param createFlags          {@link #BUDDY_ALGORITHM} for a non-linear pool on the buddy algorithm; else 0
+     * @param createFlags          {@link #BUDDY_ALGORITHM} for a non-linear pool on the buddy algorithm,
+     *                             {@link #GUARD_MARGINS} for corruption checks; else 0
      * @param bufferUsage          {@code VkBufferUsageFlags} of every buffer the pool hands out
      * @param memoryUsage          what the memory is for
      * @param requiredMemoryFlags  {@code VkMemoryPropertyFlags} the memory type must have
@@ -150,15 +159,23 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
 
         /** {@link #createFlags()} bit: a non-linear pool uses the buddy algorithm instead of TLSF. */
         public static final int BUDDY_ALGORITHM = 0x1;
+        /**
+         * {@link #createFlags()} bit: leave {@link #GUARD_MARGIN_BYTES} after every buffer, filled with a known
+         * pattern that is checked when the buffer is closed and by {@link IMemoryPool#checkCorruption()}; a write
+         * past a buffer's end is reported with the buffer's name. Only on host-visible memory.
+         */
+        public static final int GUARD_MARGINS = 0x2;
+        /** The size of a guard margin. */
+        public static final long GUARD_MARGIN_BYTES = 64;
 
         /**
          * @throws IllegalArgumentException naming the bad value
          */
         public CreateInfo {
             Objects.requireNonNull(memoryUsage, "memoryUsage");
-            if ((createFlags & ~BUDDY_ALGORITHM) != 0) {
+            if ((createFlags & ~(BUDDY_ALGORITHM | GUARD_MARGINS)) != 0) {
                 throw new IllegalArgumentException("createFlags: 0x" + Integer.toHexString(createFlags)
-                        + " (expected: 0 or BUDDY_ALGORITHM)");
+                        + " (expected: BUDDY_ALGORITHM and GUARD_MARGINS bits only)");
             }
             if (bufferUsage == 0) {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlagBits)");

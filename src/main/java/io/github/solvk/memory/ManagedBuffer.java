@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
+import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 
 /**
@@ -18,12 +19,27 @@ final class ManagedBuffer implements IBuffer {
     private final String name;
     private final Consumer<ManagedBuffer> release;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakDetector.Tracker leakTracker;
+
+    /** Reports buffers collected without close(), at the level of {@value LeakDetector#LEVEL_PROPERTY}. */
+    static final LeakDetector<IBuffer> LEAKS = new LeakDetector<>(IBuffer.class);
 
     ManagedBuffer(VulkanBuffer buffer, IBufferAllocator allocator, String name, Consumer<ManagedBuffer> release) {
         this.buffer = Objects.requireNonNull(buffer, "buffer");
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.name = name;
         this.release = Objects.requireNonNull(release, "release");
+        // The description is built before tracking and holds no reference to this buffer.
+        this.leakTracker = LEAKS.track(this, "buffer " + describe() + " from " + allocatorName(allocator));
+    }
+
+    private static String allocatorName(IBufferAllocator allocator) {
+        return allocator instanceof IMemoryPool pool ? "pool '" + pool.name() + "'" : "the MemoryManager";
+    }
+
+    /** @return this buffer's leak tracker, or null when leak detection does not track it */
+    LeakDetector.Tracker leakTracker() {
+        return leakTracker;
     }
 
     VulkanBuffer vulkanBuffer() {
@@ -148,12 +164,16 @@ final class ManagedBuffer implements IBuffer {
 
     @Override
     public boolean isClosed() {
-        return closed.get();
+        // Also closed when its pool or manager was closed under it.
+        return closed.get() || buffer.isClosed();
     }
 
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            if (leakTracker != null) {
+                leakTracker.close();
+            }
             release.accept(this);
         }
     }

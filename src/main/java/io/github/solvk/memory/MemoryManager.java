@@ -1,6 +1,10 @@
 package io.github.solvk.memory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -14,6 +18,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.UnaryOperator;
 
+import io.github.solvk.memory.diagnostics.BlockInfo;
+import io.github.solvk.memory.diagnostics.JfrEvents;
+import io.github.solvk.memory.diagnostics.MemoryMap;
+import io.github.solvk.memory.diagnostics.MemoryMapHtml;
+import io.github.solvk.memory.diagnostics.MemoryMapJson;
+import io.github.solvk.memory.diagnostics.MemoryMapPng;
+import io.github.solvk.memory.diagnostics.PoolStats;
 import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
@@ -51,9 +62,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private static final Logger LOG = System.getLogger(MemoryManager.class.getName());
 
     private final VulkanMemoryAllocator allocator;
-    private final Set<ManagedBuffer> live = ConcurrentHashMap.newKeySet();
+    /** Open buffers by their Vulkan state; never the user's IBuffer, so that a dropped IBuffer can be collected. */
+    private final Map<VulkanBuffer, String> live = new ConcurrentHashMap<>();
     private final Map<String, MemoryPool> pools = new LinkedHashMap<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final JfrEvents.Registration jfrStatistics;
     private volatile Queue graphicsQueue;
     private volatile Queue computeQueue;
     private volatile Queue transferQueue;
@@ -68,6 +81,66 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         if (allocator.isClosed()) {
             throw new IllegalArgumentException("allocator: closed (expected: an open VulkanMemoryAllocator)");
+        }
+        this.jfrStatistics = JfrEvents.registerPeriodic(this::poolStatsForJfr);
+    }
+
+    private List<PoolStats> poolStatsForJfr() {
+        List<PoolStats> stats = new ArrayList<>();
+        if (!closed) {
+            for (IMemoryPool pool : memoryPools()) {
+                BlockMemoryPool.Statistics p = pool.statistics();
+                stats.add(new PoolStats(pool.name(), p.blocks(), p.liveBuffers(), p.committedBytes(), p.freeBytes(),
+                        p.largestFreeRange()));
+            }
+        }
+        return stats;
+    }
+
+    /**
+     * A map of every block of device memory the manager holds: its pools' blocks with each live buffer (name, usage,
+     * allocation site where leak detection recorded one) and free range, and VMA's own blocks and dedicated
+     * allocations (from {@code vmaBuildStatsString}). Write it with
+     * {@link io.github.solvk.memory.diagnostics.MemoryMapJson} (VMA's GpuMemDumpVis format),
+     * {@link io.github.solvk.memory.diagnostics.MemoryMapHtml} or {@link io.github.solvk.memory.diagnostics.MemoryMapPng}.
+     *
+     * @param deviceName the device's name, for the title
+     * @return the map
+     */
+    public MemoryMap memoryMap(String deviceName) {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            List<BlockInfo> blocks = new ArrayList<>();
+            for (IMemoryPool pool : memoryPools()) {
+                blocks.addAll(((MemoryPool) pool).blockInfos());
+            }
+            MemoryMap ours = new MemoryMap(deviceName, List.of(), List.of(), blocks);
+            return MemoryMapJson.mergeVma(ours, allocator.statsJson(true));
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * Writes {@code memory-map.json} (GpuMemDumpVis format), {@code memory-map.html} and {@code memory-map.png}
+     * into a folder, made if missing.
+     *
+     * @param folder     where to write
+     * @param deviceName the device's name, for the title
+     * @return the three files
+     * @throws java.io.UncheckedIOException when a file cannot be written
+     */
+    public List<Path> writeMemoryMap(Path folder, String deviceName) {
+        MemoryMap map = memoryMap(deviceName);
+        try {
+            Files.createDirectories(folder);
+            Path json = Files.writeString(folder.resolve("memory-map.json"), MemoryMapJson.write(map));
+            Path html = Files.writeString(folder.resolve("memory-map.html"), MemoryMapHtml.write(map));
+            Path png = Files.write(folder.resolve("memory-map.png"), MemoryMapPng.write(map, 1400));
+            return List.of(json, html, png);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the memory map into " + folder, e);
         }
     }
 
@@ -119,14 +192,16 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             } catch (VulkanException e) {
                 MemoryAllocationException failure = failure(info, e, describeTypesTried(info)
                         + describeMemoryForFailure());
+                JfrEvents.allocationFailed("MemoryManager", info.size(), info.bufferUsage(),
+                        failure.reason() + " " + e.resultName());
                 if (onFailure == OnAllocationFailure.EMPTY) {
                     LOG.log(Level.DEBUG, () -> "allocateBuffer returned empty: " + failure.getMessage());
                     return null;
                 }
                 throw failure;
             }
-            ManagedBuffer managed = new ManagedBuffer(buffer, this, info.name(), this::release);
-            live.add(managed);
+            ManagedBuffer managed = new ManagedBuffer(buffer, this, info.name(), b -> release(buffer));
+            live.put(buffer, managed.describe());
             return managed;
         } catch (MemoryAllocationException e) {
             if (onFailure == OnAllocationFailure.EMPTY) {
@@ -138,11 +213,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
-    private void release(ManagedBuffer buffer) {
+    private void release(VulkanBuffer buffer) {
         lifecycle.readLock().lock();
         try {
-            if (live.remove(buffer)) {
-                buffer.vulkanBuffer().close();
+            if (live.remove(buffer) != null) {
+                buffer.close();
             }
         } finally {
             lifecycle.readLock().unlock();
@@ -332,8 +407,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 ? HostAccess.SEQUENTIAL_WRITE : HostAccess.NONE;
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
                 info.preferredMemoryFlags());
+        long margin = (info.createFlags() & IMemoryPool.CreateInfo.GUARD_MARGINS) != 0
+                ? IMemoryPool.CreateInfo.GUARD_MARGIN_BYTES : 0;
         BlockMemoryPool.Config config = new BlockMemoryPool.Config(name, kind, info.bufferUsage(), filter,
-                info.blockSize(), info.minBlocks(), info.maxBlocks(), algorithm, slotSize);
+                info.blockSize(), info.minBlocks(), info.maxBlocks(), algorithm, slotSize, margin);
         lifecycle.readLock().lock();
         try {
             checkOpen();
@@ -346,9 +423,21 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 try {
                     core = new BlockMemoryPool(allocator, config);
                 } catch (PoolException e) {
+                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(), e.kind().name());
                     throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
                             e.vkResultName(), e.getMessage(), e);
                 }
+                core.setBlockListener(new BlockMemoryPool.BlockListener() {
+                    @Override
+                    public void blockAllocated(String blockName, int memoryTypeIndex, long size) {
+                        JfrEvents.blockAllocated(name, memoryTypeIndex, size);
+                    }
+
+                    @Override
+                    public void blockFreed(String blockName, int memoryTypeIndex, long size) {
+                        JfrEvents.blockFreed(name, memoryTypeIndex, size);
+                    }
+                });
                 MemoryPool pool = new MemoryPool(this, name, info, core);
                 pools.put(name, pool);
                 return pool;
@@ -503,11 +592,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     /** @return descriptions of the buffers made by {@link #allocateBuffer} and not closed */
     public List<String> liveBuffers() {
-        List<String> result = new ArrayList<>();
-        for (ManagedBuffer buffer : live) {
-            result.add(buffer.describe());
-        }
-        return result;
+        return new ArrayList<>(live.values());
     }
 
     /** @return the graphics queue, or {@code null} */
@@ -563,14 +648,15 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 return;
             }
             closed = true;
+            jfrStatistics.close();
             for (IMemoryPool pool : memoryPools()) {
                 pool.close();
             }
             if (!live.isEmpty()) {
                 LOG.log(Level.WARNING, "MemoryManager closed with " + live.size()
                         + " buffer(s) still open, freeing them: " + liveBuffers());
-                for (ManagedBuffer buffer : live) {
-                    buffer.vulkanBuffer().close();
+                for (VulkanBuffer buffer : live.keySet()) {
+                    buffer.close();
                 }
                 live.clear();
             }

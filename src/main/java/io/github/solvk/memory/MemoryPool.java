@@ -4,12 +4,21 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
+import io.github.solvk.memory.diagnostics.BlockInfo;
+import io.github.solvk.memory.diagnostics.BlockKind;
+import io.github.solvk.memory.diagnostics.CorruptionException;
+import io.github.solvk.memory.diagnostics.GuardMargins;
+import io.github.solvk.memory.diagnostics.JfrEvents;
+import io.github.solvk.memory.diagnostics.LeakDetector;
+import io.github.solvk.memory.diagnostics.Suballocation;
 import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.pool.PooledBuffer;
@@ -33,7 +42,15 @@ final class MemoryPool implements IMemoryPool {
     private final String name;
     private final CreateInfo createInfo;
     private final BlockMemoryPool core;
-    private final Set<ManagedBuffer> live = ConcurrentHashMap.newKeySet();
+    /** What the pool knows of an open buffer; it holds no reference to the user's IBuffer. */
+    private record Open(String description, String name, LeakDetector.Tracker tracker) {
+        String allocationSite() {
+            return tracker == null ? null : tracker.allocationSite();
+        }
+    }
+
+    /** Open buffers by their placement, so that a dropped IBuffer can be collected and reported as a leak. */
+    private final Map<PooledBuffer, Open> live = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     MemoryPool(MemoryManager manager, String name, CreateInfo createInfo, BlockMemoryPool core) {
@@ -154,17 +171,83 @@ final class MemoryPool implements IMemoryPool {
         try {
             placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos);
         } catch (PoolException e) {
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.kind().name());
             throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
                     e.vkResultName(), e.getMessage() + " (size " + info.size() + ", usage 0x"
                     + Integer.toHexString(info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage())
                     + ", memory type " + core.memoryTypeIndex() + ")" + manager.describeMemoryForFailure(), e);
         }
-        ManagedBuffer buffer = new ManagedBuffer(placed.buffer(), this, bufferName, b -> {
-            live.remove(b);
-            placed.release();
-        });
-        live.add(buffer);
+        if (placed.margin() != null) {
+            GuardMargins.fill(placed.margin().map());
+        }
+        ManagedBuffer buffer = new ManagedBuffer(placed.buffer(), this, bufferName, b -> release(placed));
+        live.put(placed, new Open(buffer.describe(), bufferName, buffer.leakTracker()));
         return buffer;
+    }
+
+    private void release(PooledBuffer placed) {
+        Open open = live.remove(placed);
+        if (open == null) {
+            return;
+        }
+        try {
+            checkMargin(open, placed);
+        } finally {
+            placed.release();
+        }
+    }
+
+    private void checkMargin(Open open, PooledBuffer placed) {
+        if (placed.margin() != null) {
+            try {
+                GuardMargins.check(placed.margin().map(), (open.name() != null ? open.name() : "unnamed buffer")
+                        + " (" + placed.buffer().size() + " bytes, pool " + name + ")", placed.margin().offset());
+            } catch (CorruptionException e) {
+                LOG.log(Level.ERROR, e.getMessage());
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void checkCorruption() {
+        if (core.config().guardMargin() == 0) {
+            throw new IllegalStateException("pool '" + name + "' has no guard margins (expected: a pool made with"
+                    + " CreateInfo.GUARD_MARGINS)");
+        }
+        for (Map.Entry<PooledBuffer, Open> e : live.entrySet()) {
+            if (!e.getKey().isReleased()) {
+                checkMargin(e.getValue(), e.getKey());
+            }
+        }
+    }
+
+    /** @return the pool's blocks for a memory map, each live buffer named where it has a name */
+    List<BlockInfo> blockInfos() {
+        Map<List<Long>, PooledBuffer> byPlace = new HashMap<>();
+        for (PooledBuffer b : live.keySet()) {
+            if (!b.isReleased()) {
+                byPlace.put(List.of(b.buffer().buffer(), b.buffer().offset()), b);
+            }
+        }
+        List<BlockInfo> result = new ArrayList<>();
+        for (BlockMemoryPool.BlockSnapshot block : core.snapshot()) {
+            List<Suballocation> subs = new ArrayList<>();
+            for (BlockMemoryPool.Range r : block.ranges()) {
+                if (r.free()) {
+                    continue;
+                }
+                PooledBuffer b = byPlace.get(List.of(block.buffer(), r.offset()));
+                Open open = b == null ? null : live.get(b);
+                // The range covers the buffer and its guard margin; the buffer's own size is what users see.
+                long size = open != null ? b.buffer().size() : r.size();
+                subs.add(Suballocation.buffer(r.offset(), size, createInfo.bufferUsage(),
+                        open != null ? open.name() : null, open != null ? open.allocationSite() : null));
+            }
+            result.add(new BlockInfo(name, block.name(), block.memoryTypeIndex(), block.size(), BlockKind.POOL_BLOCK,
+                    subs));
+        }
+        return result;
     }
 
     @Override
@@ -195,8 +278,8 @@ final class MemoryPool implements IMemoryPool {
 
     List<String> liveBuffers() {
         List<String> result = new ArrayList<>();
-        for (ManagedBuffer b : live) {
-            result.add(b.describe());
+        for (Open open : live.values()) {
+            result.add(open.description());
         }
         return result;
     }
@@ -213,8 +296,12 @@ final class MemoryPool implements IMemoryPool {
         if (!live.isEmpty()) {
             LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + live.size()
                     + " buffer(s) still open, closing them: " + liveBuffers());
-            for (ManagedBuffer b : new ArrayList<>(live)) {
-                b.close();
+            for (PooledBuffer b : new ArrayList<>(live.keySet())) {
+                try {
+                    release(b);
+                } catch (CorruptionException e) {
+                    // Reported by checkMargin; closing the pool goes on.
+                }
             }
         }
         core.close();

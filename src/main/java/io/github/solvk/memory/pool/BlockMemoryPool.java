@@ -72,9 +72,12 @@ public final class BlockMemoryPool implements AutoCloseable {
      * @param maxBlocks          the most blocks the pool may hold (1 for a ring buffer)
      * @param nonLinearAlgorithm TLSF or BUDDY for {@link Kind#NON_LINEAR}; ignored otherwise
      * @param slotSize           the slot size of a {@link Kind#FIXED_SIZE} pool; ignored otherwise
+     * @param guardMargin        bytes left after every buffer for corruption checks (0 for none); needs
+     *                           host-visible memory
      */
     public record Config(String name, Kind kind, int bufferUsage, MemoryTypeFilter filter, long blockSize,
-                         int minBlocks, int maxBlocks, SuballocatorKind nonLinearAlgorithm, long slotSize) {
+                         int minBlocks, int maxBlocks, SuballocatorKind nonLinearAlgorithm, long slotSize,
+                         long guardMargin) {
 
         /**
          * Checks what needs no device.
@@ -104,6 +107,10 @@ public final class BlockMemoryPool implements AutoCloseable {
                 throw new IllegalArgumentException("nonLinearAlgorithm: " + nonLinearAlgorithm
                         + " (expected: TLSF or BUDDY)");
             }
+            if (guardMargin < 0 || guardMargin > blockSize / 2) {
+                throw new IllegalArgumentException("guardMargin: " + guardMargin + " (expected: 0.." + blockSize / 2
+                        + ")");
+            }
             if (kind == Kind.FIXED_SIZE && (slotSize <= 0 || slotSize > blockSize)) {
                 throw new IllegalArgumentException("slotSize: " + slotSize + " (expected: 1.." + blockSize
                         + ", the block size)");
@@ -113,11 +120,13 @@ public final class BlockMemoryPool implements AutoCloseable {
 
     /** One block: memory, its block-wide buffer and its suballocator. */
     private static final class Block {
+        final String name;
         final VulkanMemory memory;
         final VulkanBuffer buffer;
         final Suballocator suballocator;
 
-        Block(VulkanMemory memory, VulkanBuffer buffer, Suballocator suballocator) {
+        Block(String name, VulkanMemory memory, VulkanBuffer buffer, Suballocator suballocator) {
+            this.name = name;
             this.memory = memory;
             this.buffer = buffer;
             this.suballocator = suballocator;
@@ -150,6 +159,8 @@ public final class BlockMemoryPool implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
     private final ArrayDeque<StackEntry> stack = new ArrayDeque<>();
+    private final java.util.concurrent.atomic.AtomicLong blocksMade = new java.util.concurrent.atomic.AtomicLong();
+    private volatile BlockListener blockListener;
     private int live;
     private int pendingStackFrees;
     private boolean draining;
@@ -176,6 +187,11 @@ public final class BlockMemoryPool implements AutoCloseable {
                     + "': no memory type fits " + config.filter() + " with memoryTypeBits 0x"
                     + Integer.toHexString(requirements.memoryTypeBits()), null);
         }
+        if (config.guardMargin() > 0 && (props.propertyFlags(memoryTypeIndex) & MemoryProperties.HOST_VISIBLE) == 0) {
+            throw new IllegalArgumentException("guard margins in pool '" + config.name() + "': memory type "
+                    + memoryTypeIndex + " is " + MemoryProperties.describeFlags(props.propertyFlags(memoryTypeIndex))
+                    + " (expected: HOST_VISIBLE, where the margins can be filled and checked)");
+        }
         this.baseAlignment = Math.max(requirements.alignment(), descriptorAlignment(allocator, config.bufferUsage()));
         this.granularity = props.bufferImageGranularity();
         try {
@@ -183,7 +199,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                 blocks.add(newBlock());
             }
         } catch (RuntimeException e) {
-            blocks.forEach(Block::close);
+            blocks.forEach(this::closeBlock);
             blocks.clear();
             throw e;
         }
@@ -211,11 +227,42 @@ public final class BlockMemoryPool implements AutoCloseable {
         return alignment;
     }
 
+    /** Hears of the pool's blocks being made and freed (for JFR events). */
+    public interface BlockListener {
+        /**
+         * @param blockName       the block's name, as VMA records it
+         * @param memoryTypeIndex its memory type
+         * @param size            bytes
+         */
+        void blockAllocated(String blockName, int memoryTypeIndex, long size);
+
+        /**
+         * @param blockName       the block's name
+         * @param memoryTypeIndex its memory type
+         * @param size            bytes
+         */
+        void blockFreed(String blockName, int memoryTypeIndex, long size);
+    }
+
+    /** @param listener hears of blocks made and freed from now on, or {@code null} */
+    public void setBlockListener(BlockListener listener) {
+        this.blockListener = listener;
+    }
+
+    private void closeBlock(Block block) {
+        block.close();
+        BlockListener listener = blockListener;
+        if (listener != null) {
+            listener.blockFreed(block.name, memoryTypeIndex, block.memory.size());
+        }
+    }
+
     private Block newBlock() {
         VulkanMemory memory;
+        String blockName = config.name() + " block " + blocksMade.getAndIncrement();
         try {
             memory = VulkanMemory.allocate(allocator, config.blockSize(), baseAlignment, memoryTypeIndex, true,
-                    config.name() + " block " + blocks.size());
+                    blockName);
         } catch (VulkanException e) {
             PoolException.Kind kind = "VK_ERROR_OUT_OF_DEVICE_MEMORY".equals(e.resultName())
                     || "VK_ERROR_OUT_OF_HOST_MEMORY".equals(e.resultName())
@@ -239,11 +286,16 @@ public final class BlockMemoryPool implements AutoCloseable {
                     break;
                 case FIXED_SIZE:
                 default:
-                    long stride = alignUp(config.slotSize(), baseAlignment);
+                    long stride = alignUp(config.slotSize() + config.guardMargin(), baseAlignment);
                     suballocator = Suballocators.fixedSize(0, memory.size(), stride, baseAlignment);
                     break;
             }
-            return new Block(memory, buffer, suballocator);
+            Block block = new Block(blockName, memory, buffer, suballocator);
+            BlockListener listener = blockListener;
+            if (listener != null) {
+                listener.blockAllocated(blockName, memoryTypeIndex, memory.size());
+            }
+            return block;
         } catch (RuntimeException e) {
             memory.close();
             throw e;
@@ -277,9 +329,11 @@ public final class BlockMemoryPool implements AutoCloseable {
         lock.lock();
         try {
             checkOpen();
-            if (size > config.blockSize()) {
+            if (size > config.blockSize() - config.guardMargin()) {
                 throw new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED, null, "pool '" + config.name()
-                        + "': size " + size + " (expected: <= the block size " + config.blockSize() + ")", null);
+                        + "': size " + size + " (expected: <= the block size " + config.blockSize()
+                        + (config.guardMargin() > 0 ? " less the guard margin " + config.guardMargin() : "") + ")",
+                        null);
             }
             long deadline = waitNanos > 0 ? System.nanoTime() + waitNanos : 0;
             while (true) {
@@ -424,10 +478,11 @@ public final class BlockMemoryPool implements AutoCloseable {
                     + config.name() + "': size " + size + " (expected: <= the slot size " + config.slotSize() + ")",
                     null);
         }
+        long margin = config.guardMargin();
         long handle = config.kind() == Kind.FIXED_SIZE
-                ? block.suballocator.tryAllocate(alignUp(config.slotSize(), alignment), alignment,
+                ? block.suballocator.tryAllocate(alignUp(config.slotSize() + margin, alignment), alignment,
                 AllocationType.LINEAR)
-                : block.suballocator.tryAllocate(size, alignment, AllocationType.LINEAR);
+                : block.suballocator.tryAllocate(size + margin, alignment, AllocationType.LINEAR);
         if (handle == NULL_HANDLE) {
             return null;
         }
@@ -440,7 +495,9 @@ public final class BlockMemoryPool implements AutoCloseable {
             stack.addLast(entry);
         }
         StackEntry stackEntry = entry;
-        return new PooledBuffer(view, this, handle, b -> release(block, b.handle(), stackEntry));
+        VulkanBuffer marginView = margin == 0 ? null
+                : VulkanBuffer.subRange(block.buffer, block.memory, offset + size, margin);
+        return new PooledBuffer(view, marginView, this, handle, b -> release(block, b.handle(), stackEntry));
     }
 
     private void release(Block block, long handle, StackEntry entry) {
@@ -496,7 +553,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                     continue;
                 }
                 blocks.remove(i);
-                block.close();
+                closeBlock(block);
             }
         }
     }
@@ -583,12 +640,14 @@ public final class BlockMemoryPool implements AutoCloseable {
      * One block as it is now.
      *
      * @param index           the block's position in the pool
+     * @param name            the block's name, as VMA records it
      * @param buffer          the block-wide {@code VkBuffer}
      * @param size            bytes
      * @param memoryTypeIndex its memory type
      * @param ranges          its live and free ranges in offset order
      */
-    public record BlockSnapshot(int index, long buffer, long size, int memoryTypeIndex, List<Range> ranges) {
+    public record BlockSnapshot(int index, String name, long buffer, long size, int memoryTypeIndex,
+                                List<Range> ranges) {
     }
 
     /** @return every block with its live and free ranges */
@@ -610,7 +669,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                         ranges.add(new Range(offset, size, true));
                     }
                 });
-                result.add(new BlockSnapshot(i, b.buffer.buffer(), b.memory.size(), memoryTypeIndex,
+                result.add(new BlockSnapshot(i, b.name, b.buffer.buffer(), b.memory.size(), memoryTypeIndex,
                         List.copyOf(ranges)));
             }
             return result;
@@ -694,7 +753,7 @@ public final class BlockMemoryPool implements AutoCloseable {
             }
             closed = true;
             for (Block b : blocks) {
-                b.close();
+                closeBlock(b);
             }
             blocks.clear();
             stack.clear();

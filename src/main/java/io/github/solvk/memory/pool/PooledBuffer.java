@@ -24,6 +24,7 @@ public final class PooledBuffer {
     }
 
     private final VulkanBuffer buffer;
+    private final VulkanBuffer margin;
     private final Object pool;
     private final long handle;
     private final Releaser releaser;
@@ -31,12 +32,14 @@ public final class PooledBuffer {
 
     /**
      * @param buffer   the placed buffer
+     * @param margin   the guard margin right after it, or {@code null}
      * @param pool     the pool that placed it, for "wrong pool" checks
      * @param handle   the pool's handle for the range (a suballocator handle, or 0)
      * @param releaser gives the range back
      */
-    public PooledBuffer(VulkanBuffer buffer, Object pool, long handle, Releaser releaser) {
+    public PooledBuffer(VulkanBuffer buffer, VulkanBuffer margin, Object pool, long handle, Releaser releaser) {
         this.buffer = Objects.requireNonNull(buffer, "buffer");
+        this.margin = margin;
         this.pool = Objects.requireNonNull(pool, "pool");
         this.handle = handle;
         this.releaser = Objects.requireNonNull(releaser, "releaser");
@@ -45,6 +48,11 @@ public final class PooledBuffer {
     /** @return the placed buffer */
     public VulkanBuffer buffer() {
         return buffer;
+    }
+
+    /** @return the guard margin right after the buffer, or {@code null} when the pool has none */
+    public VulkanBuffer margin() {
+        return margin;
     }
 
     /** @return the pool that placed it */
@@ -68,6 +76,9 @@ public final class PooledBuffer {
             // Destroy the buffer view before its range can be handed out again.
             try {
                 buffer.close();
+                if (margin != null) {
+                    margin.close();
+                }
             } finally {
                 releaser.release(this);
             }
