@@ -68,6 +68,7 @@ public final class Demo {
         int frames = 120;
         int meshes = 48;
         boolean compareVma = false;
+        java.nio.file.Path outDir = java.nio.file.Path.of("target", "demo");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--device" -> device = value(args, ++i);
@@ -77,14 +78,15 @@ public final class Demo {
                 case "--frames" -> frames = Integer.parseInt(value(args, ++i));
                 case "--meshes" -> meshes = Integer.parseInt(value(args, ++i));
                 case "--compare-vma" -> compareVma = true;
+                case "--out" -> outDir = java.nio.file.Path.of(value(args, ++i));
                 case "--help", "-h" -> {
                     out.println("usage: demo [--device NAME|INDEX] [--validation] [--seed N] [--frames N] [--meshes N]"
-                            + " [--compare-vma] [--mesh-bytes N]");
+                            + " [--compare-vma] [--out DIR] [--mesh-bytes N]");
                     return 0;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]
                         + " (expected: --device, --validation, --seed, --frames, --meshes, --compare-vma,"
-                        + " --mesh-bytes, --help)");
+                        + " --out, --mesh-bytes, --help)");
             }
         }
         if (frames < 0) {
@@ -113,7 +115,7 @@ public final class Demo {
                 }
             }
             if (frames > 0) {
-                simulate(context, frames, meshes, seed, compareVma, failures);
+                simulate(context, frames, meshes, seed, compareVma, outDir, failures);
             }
             for (VulkanContext.ValidationMessage m : context.validationErrors()) {
                 failures.add("validation: " + m);
@@ -130,7 +132,7 @@ public final class Demo {
     }
 
     private void simulate(VulkanContext context, int frames, int meshes, long seed, boolean compareVma,
-                          List<String> failures) {
+                          java.nio.file.Path outDir, List<String> failures) {
         out.println();
         out.println("Engine simulation: " + frames + " frames, " + meshes + " meshes streamed through a staging ring,"
                 + " " + EngineSimulation.FRAMES_IN_FLIGHT + " frames of uniforms in flight, per-frame scratch:");
@@ -138,8 +140,14 @@ public final class Demo {
         for (EngineSimulation.Backend backend : compareVma ? EngineSimulation.Backend.values()
                 : new EngineSimulation.Backend[] {EngineSimulation.Backend.POOLS}) {
             try (MemoryManager manager = MemoryManager.create(context)) {
-                EngineSimulation.Result r = new EngineSimulation(context, manager, backend, seed, out)
-                        .run(frames, meshes);
+                EngineSimulation simulation = new EngineSimulation(context, manager, backend, seed, out);
+                if (backend == EngineSimulation.Backend.POOLS) {
+                    simulation.writeMemoryMapTo(outDir);
+                }
+                EngineSimulation.Result r = simulation.run(frames, meshes);
+                for (java.nio.file.Path file : simulation.memoryMapFiles()) {
+                    out.println("  wrote " + file);
+                }
                 results.add(r);
                 for (String f : r.failures()) {
                     failures.add(backend + ": " + f);

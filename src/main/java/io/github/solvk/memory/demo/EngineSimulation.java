@@ -105,6 +105,18 @@ final class EngineSimulation {
         this.out = out;
     }
 
+    private java.nio.file.Path memoryMapFolder;
+    private List<java.nio.file.Path> memoryMapFiles = List.of();
+
+    /** @param folder where to write the memory map after the last frame, or null for none */
+    void writeMemoryMapTo(java.nio.file.Path folder) {
+        this.memoryMapFolder = folder;
+    }
+
+    List<java.nio.file.Path> memoryMapFiles() {
+        return memoryMapFiles;
+    }
+
     Result run(int frames, int meshCount) {
         List<String> failures = new ArrayList<>();
         long vkAllocationsBefore = manager.allocator().deviceMemoryAllocationCount();
@@ -213,6 +225,9 @@ final class EngineSimulation {
                             frame + 1, frames, meshes.size(), Demo.bytes(liveBytes), Demo.bytes(committed()),
                             meshesPool == null ? "" : ", mesh pool " + meshesPool.statistics());
                 }
+            }
+            if (memoryMapFolder != null) {
+                memoryMapFiles = manager.writeMemoryMap(memoryMapFolder, context.deviceName());
             }
         } finally {
             double seconds = (System.nanoTime() - start) / 1e9;
