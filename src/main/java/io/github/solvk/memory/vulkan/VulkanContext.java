@@ -16,6 +16,8 @@ import static org.lwjgl.vulkan.KHRPortabilityEnumeration.VK_KHR_PORTABILITY_ENUM
 import static org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_LEVEL_PRIMARY;
 import static org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
 import static org.lwjgl.vulkan.VK10.VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
+import static org.lwjgl.vulkan.VK10.VK_ERROR_INCOMPATIBLE_DRIVER;
+import static org.lwjgl.vulkan.VK10.VK_ERROR_INITIALIZATION_FAILED;
 import static org.lwjgl.vulkan.VK10.VK_FALSE;
 import static org.lwjgl.vulkan.VK10.VK_API_VERSION_MAJOR;
 import static org.lwjgl.vulkan.VK10.VK_API_VERSION_MINOR;
@@ -620,7 +622,13 @@ public final class VulkanContext implements AutoCloseable {
                     createInfo.pNext(messengerInfo.address());
                 }
                 PointerBuffer pInstance = stack.mallocPointer(1);
-                VkResults.check(vkCreateInstance(createInfo, null, pInstance), "vkCreateInstance");
+                int created = vkCreateInstance(createInfo, null, pInstance);
+                if (created == VK_ERROR_INCOMPATIBLE_DRIVER || created == VK_ERROR_INITIALIZATION_FAILED) {
+                    // The loader found no usable driver (no ICD installed, or none for this machine).
+                    throw new VulkanException("vkCreateInstance", created, "no Vulkan driver was found; "
+                            + INSTALL_HINT);
+                }
+                VkResults.check(created, "vkCreateInstance");
                 instance = new VkInstance(pInstance.get(0), createInfo);
                 if (messengerInfo != null) {
                     var pMessenger = stack.mallocLong(1);

@@ -24,6 +24,17 @@ public final class VulkanException extends RuntimeException {
     }
 
     /**
+     * @param call   the function that failed
+     * @param result the {@code VkResult} it returned
+     * @param advice what the user can do about it
+     */
+    public VulkanException(String call, int result, String advice) {
+        super(call + " failed: " + VkResults.name(result) + " (" + result + "); " + advice);
+        this.call = call;
+        this.result = result;
+    }
+
+    /**
      * @param message what went wrong and how to fix it
      * @param cause   the underlying error, or {@code null}
      */

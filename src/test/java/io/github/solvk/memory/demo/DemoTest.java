@@ -15,11 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoTest {
 
     @Test
-    void theDemoShouldMoveDataThroughTheGpuAndPassEveryCheckWithValidationOn(@TempDir Path out) throws Exception {
+    void theDemoShouldMoveDataThroughTheGpuAndPassEveryCheckWithValidationOn(@TempDir Path folder) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int status = new Demo(new PrintStream(bytes, true, StandardCharsets.UTF_8))
                 .run(new String[] {"--validation", "--mesh-bytes", "65536", "--seed", "7", "--frames", "12",
-                    "--meshes", "16", "--compare-vma", "--out", out.toString()});
+                    "--meshes", "16", "--compare-vma", "--out", folder.toString()});
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertThat(status).as(out).isZero();
         assertThat(out).contains("validation on").contains("ok    host -> staging -> device-local mesh -> readback")
@@ -27,9 +27,9 @@ class DemoTest {
                 .contains("RESULT: OK").contains("| solvk pools").contains("| plain VMA")
                 .containsPattern("meshes read back and checked +\\| [1-9]\\d* +\\| [1-9]")
                 .containsPattern("failures +\\| 0 +\\| 0");
-        assertThat(Files.readString(out.resolve("memory-map.html"))).contains("meshes").contains("staging ring");
-        assertThat(Files.size(out.resolve("memory-map.png"))).isPositive();
-        assertThat(Files.readString(out.resolve("memory-map.json"))).contains("CustomPools");
+        assertThat(Files.readString(folder.resolve("memory-map.html"))).contains("meshes").contains("staging ring");
+        assertThat(Files.size(folder.resolve("memory-map.png"))).isPositive();
+        assertThat(Files.readString(folder.resolve("memory-map.json"))).contains("CustomPools");
     }
 
     @Test
