@@ -283,6 +283,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private final AtomicInteger deviceMemoryCount = new AtomicInteger();
     private final AtomicLong committedBytes = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile CandidateList lastCandidates;
     private volatile long maxMemoryAllocationCount;
     private volatile int liveBuffersAtClose = -1;
 
@@ -345,14 +346,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
         VulkanMemory.Requirements r = requirements(usage, size);
         long alignment = Math.max(Math.max(1, r.alignment()), request.alignment());
         // Dedicated memory and own buffers need the driver's size; a sub-range needs only its own bytes.
-        long ownSize = alignUp(size, Math.max(1, r.alignment()));
-        if (r.size() > ownSize) {
-            ownSize = r.size();
-        }
+        // A cached class has size 0: its size is the request's rounded up to the alignment (see requirements()).
+        long ownSize = Math.max(alignUp(size, Math.max(1, r.alignment())), r.size());
         long rangeSize = mode == BufferMode.SUB_RANGE ? size : ownSize;
         int typeBits = r.memoryTypeBits() & (mode == BufferMode.SUB_RANGE ? blockBufferTypeBits : -1);
-        int[] candidates = (typeBits & properties.allTypeBits()) == 0 ? new int[0]
-                : MemoryTypeSelector.candidates(properties, typeBits, request.filter());
+        int[] candidates = candidates(typeBits, request.filter());
         if (candidates.length == 0) {
             throw new PoolException(PoolException.Kind.NO_COMPATIBLE_MEMORY_TYPE, null, "no memory type fits "
                     + request.filter() + " for usage 0x" + Integer.toHexString(usage) + " (memoryTypeBits 0x"
@@ -461,22 +459,42 @@ public final class BlockPoolAllocator implements AutoCloseable {
         buffer.release();
     }
 
-    /** The driver's requirements, measured once per usage and power-of-two size class where that is exact. */
+    /**
+     * The driver's requirements, measured once per usage and power-of-two size class where that is exact.
+     *
+     * @return the requirements; a cached class's has size 0, meaning "the size rounded up to the alignment"
+     */
     private VulkanMemory.Requirements requirements(int usage, long size) {
         int sizeClass = 64 - Long.numberOfLeadingZeros(size - 1);
         long key = (long) usage << 8 | sizeClass;
         VulkanMemory.Requirements known = requirements.get(key);
         if (known != null) {
-            return new VulkanMemory.Requirements(alignUp(size, known.alignment()), known.alignment(),
-                    known.memoryTypeBits(), known.prefersDedicated(), known.requiresDedicated());
+            return known;
         }
         VulkanMemory.Requirements measured = VulkanMemory.bufferRequirements(vma, size, usage);
         // Cache the class only where the driver's size is the size rounded up to its alignment, as every driver
         // we know does; otherwise a guess could bind a buffer over its neighbour's bytes.
         if (measured.alignment() > 0 && measured.size() == alignUp(size, measured.alignment())) {
-            requirements.putIfAbsent(key, measured);
+            requirements.putIfAbsent(key, new VulkanMemory.Requirements(0, measured.alignment(),
+                    measured.memoryTypeBits(), measured.prefersDedicated(), measured.requiresDedicated()));
         }
         return measured;
+    }
+
+    /** The candidate memory types, best first; the last answer is kept, since most requests repeat it. */
+    private int[] candidates(int typeBits, MemoryTypeFilter filter) {
+        CandidateList last = lastCandidates;
+        if (last != null && last.typeBits() == typeBits && last.filter().equals(filter)) {
+            return last.types();
+        }
+        int[] types = (typeBits & properties.allTypeBits()) == 0 ? new int[0]
+                : MemoryTypeSelector.candidates(properties, typeBits, filter);
+        lastCandidates = new CandidateList(filter, typeBits, types);
+        return types;
+    }
+
+    /** A remembered answer of {@link MemoryTypeSelector#candidates}; the array is never written. */
+    private record CandidateList(MemoryTypeFilter filter, int typeBits, int[] types) {
     }
 
     /** Makes a block or dedicated memory and counts it. */

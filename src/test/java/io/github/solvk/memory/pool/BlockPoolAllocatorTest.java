@@ -279,6 +279,7 @@ class BlockPoolAllocatorTest {
     }
 
     @Test
+    @SuppressWarnings("try") // closes the allocator inside its try block on purpose
     void badInputShouldThrowNamingTheValueAndChangeNothing(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
