@@ -448,7 +448,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      */
     public void free(PooledBuffer buffer) {
         Objects.requireNonNull(buffer, "buffer");
-        if (!(buffer.pool() instanceof PoolBlock block) || block.pool.owner() != this) {
+        if (!owns(buffer)) {
             throw new IllegalArgumentException("buffer: " + buffer.buffer() + " placed by " + buffer.pool()
                     + " (expected: a buffer of this BlockPoolAllocator)");
         }
@@ -457,6 +457,17 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     + "(expected: a live buffer)");
         }
         buffer.release();
+    }
+
+    /**
+     * Whether a buffer was placed by this allocator (its {@link PooledBuffer#pool()} is an internal block object, so
+     * compare through this method).
+     *
+     * @param buffer a pooled buffer
+     * @return true when this allocator placed it
+     */
+    public boolean owns(PooledBuffer buffer) {
+        return buffer.pool() instanceof PoolBlock block && block.pool.owner() == this;
     }
 
     /**

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkBufferCopy;
 
+import io.github.solvk.memory.suballocator.SuballocatorFactory;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
@@ -98,6 +100,37 @@ class BlockPoolAllocatorTest {
             assertThat(pool.statistics(0).blocksReturned()).isEqualTo(4);
             assertThat(pool.statistics(0).allocationCount()).isZero();
             pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void defaultBlockSizesShouldFollowTheHeapSize() {
+        BlockPoolAllocator.Config config = BlockPoolAllocator.Config.builder().blockSize(2, 8 * MIB).build();
+        assertThat(config.blockSizeFor(0, 24L << 30)).isEqualTo(256 * MIB);
+        assertThat(config.blockSizeFor(0, 1L << 30)).isEqualTo(256 * MIB);
+        assertThat(config.blockSizeFor(1, 256 * MIB)).isEqualTo(32 * MIB);
+        assertThat(config.blockSizeFor(1, 100 * KIB)).isEqualTo(BlockPoolAllocator.Config.MIN_BLOCK_SIZE);
+        assertThat(config.blockSizeFor(2, 24L << 30)).isEqualTo(8 * MIB);
+    }
+
+    @Test
+    void anySuballocatorFactoryAndTheConfiguredBufferModeShouldBeUsed(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB)
+                     .suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY))
+                     .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build())) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                buffers.add(pool.allocate(request(3 * KIB + i * 100)));
+            }
+            assertThat(((PoolBlock) buffers.get(0).pool()).suballocator.kind()).isEqualTo(SuballocatorKind.BUDDY);
+            assertThat(buffers.get(0).buffer().ownsBuffer()).isTrue();
+            assertThat(buffers.get(0).buffer().buffer()).isNotEqualTo(buffers.get(1).buffer().buffer());
+            assertThat(pool.owns(buffers.get(0))).isTrue();
+            assertNoOverlap(buffers);
+            pool.checkInvariants();
+            buffers.forEach(pool::free);
+            assertThat(pool.statistics(0).allocationCount()).isZero();
         }
     }
 
