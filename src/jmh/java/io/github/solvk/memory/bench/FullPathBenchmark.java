@@ -46,7 +46,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>{@code poolSubRange}: {@link BlockPoolAllocator} in {@code SUB_RANGE} mode (no Vulkan call);</li>
  *   <li>{@code poolOwnBuffer}: the same in {@code OWN_BUFFER} mode ({@code vkCreateBuffer} + bind + destroy);</li>
  *   <li>{@code vma}: {@code vmaCreateBuffer} + {@code vmaDestroyBuffer} through lwjgl-vma;</li>
- *   <li>{@code dedicated}: {@code vkAllocateMemory} + {@code vkCreateBuffer} + bind + destroy + {@code vkFreeMemory};</li>
+ *   <li>{@code dedicated}: {@code vkAllocateMemory} + {@code vkCreateBuffer} + bind + destroy +
+ *       {@code vkFreeMemory};</li>
  *   <li>{@code nullAllocator} (N, the driver's floor): {@code vkCreateBuffer} + {@code vkBindBufferMemory} at
  *       precomputed offsets in one preallocated {@code VkDeviceMemory}, then {@code vkDestroyBuffer}.</li>
  * </ul>

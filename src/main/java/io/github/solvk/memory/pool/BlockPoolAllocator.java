@@ -1,17 +1,5 @@
 package io.github.solvk.memory.pool;
 
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_INDEX_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_ERROR_OUT_OF_DEVICE_MEMORY;
-import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
-
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,6 +76,20 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
     /** Block sizes are multiples of this, so a block-wide buffer never needs more memory than its block has. */
     static final long BLOCK_GRANULE = 64 * 1024;
+
+    // Vulkan's values, spelled out so that this layer needs nothing from LWJGL (as MemoryProperties does).
+    /** {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}. */
+    static final int VK_ERROR_OUT_OF_DEVICE_MEMORY = -2;
+    private static final int VK_BUFFER_USAGE_TRANSFER_SRC_BIT = 0x1;
+    private static final int VK_BUFFER_USAGE_TRANSFER_DST_BIT = 0x2;
+    private static final int VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT = 0x4;
+    private static final int VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT = 0x8;
+    private static final int VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT = 0x10;
+    private static final int VK_BUFFER_USAGE_STORAGE_BUFFER_BIT = 0x20;
+    private static final int VK_BUFFER_USAGE_INDEX_BUFFER_BIT = 0x40;
+    private static final int VK_BUFFER_USAGE_VERTEX_BUFFER_BIT = 0x80;
+    private static final int VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT = 0x100;
+    private static final int VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT = 0x20000;
 
     private static final System.Logger LOG = System.getLogger(BlockPoolAllocator.class.getName());
 

@@ -1,7 +1,5 @@
 package io.github.solvk.memory.pool;
 
-import static org.lwjgl.vulkan.VK10.VK_ERROR_OUT_OF_DEVICE_MEMORY;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -196,7 +194,7 @@ final class TypeBlockPool {
                 memory = owner.allocateMemory(attempt, 1, memoryTypeIndex, "solvk block pool: memory type "
                         + memoryTypeIndex + ", block of " + attempt + " bytes");
             } catch (VulkanException e) {
-                if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+                if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
                 }
                 last = e;
