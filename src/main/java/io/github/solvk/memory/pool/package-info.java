@@ -1,9 +1,23 @@
 /**
- * Where memory comes from: memory type selection now ({@link io.github.solvk.memory.pool.MemoryTypeFilter},
- * {@link io.github.solvk.memory.pool.MemoryTypeSelector}), and later the vulkano-style block pools (one per memory
- * type, suballocating {@code VkDeviceMemory} blocks) and SOL's named memory pools built on them. Everything here is
- * pure logic over a {@link io.github.solvk.memory.vulkan.MemoryProperties} description and imports nothing from
- * LWJGL, so it is tested against the recorded memory layouts of real GPUs, not only the device at hand.
+ * Where memory comes from: memory type selection ({@link io.github.solvk.memory.pool.MemoryTypeFilter},
+ * {@link io.github.solvk.memory.pool.MemoryTypeSelector}), the vulkano-style block pools of
+ * {@link io.github.solvk.memory.pool.BlockPoolAllocator} (one per memory type, suballocating {@code VkDeviceMemory}
+ * blocks that VMA makes) and SOL's named memory pools. Memory type selection is pure logic over a
+ * {@link io.github.solvk.memory.vulkan.MemoryProperties} description, so it is tested against the recorded memory
+ * layouts of real GPUs, not only the device at hand; the pools reach Vulkan only through the
+ * {@code io.github.solvk.memory.vulkan} layer.
+ *
+ * <h2>Block pools</h2>
+ * <pre>
+ *  BlockPoolAllocator
+ *   ├─ memory type 0: lock ─ blocks  [1/8 block][1/4 block][1/2 block][full]...   each: VkDeviceMemory from VMA
+ *   │                       │          └─ suballocator (TLSF): [buf][free][buf]     + one block-wide VkBuffer
+ *   │                       └─ dedicated: [one buffer] [one buffer]                 (SUB_RANGE mode)
+ *   └─ memory type 1: lock ─ ...
+ * </pre>
+ * A request is placed in the best memory type with room, in an existing block before a new one; large requests and
+ * those the driver wants alone get dedicated memory. A buffer is a sub-range of its block's buffer (no Vulkan call)
+ * or a {@code VkBuffer} of its own bound at its offset.
  *
  * <h2>Choosing a memory type</h2>
  * A request ({@link io.github.solvk.memory.MemoryUsage}, {@link io.github.solvk.memory.HostAccess} and the caller's

@@ -1,0 +1,195 @@
+package io.github.solvk.memory.bench;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
+import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO;
+import static org.lwjgl.vulkan.VK10.vkAllocateMemory;
+import static org.lwjgl.vulkan.VK10.vkBindBufferMemory;
+import static org.lwjgl.vulkan.VK10.vkCreateBuffer;
+import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
+import static org.lwjgl.vulkan.VK10.vkFreeMemory;
+import static org.lwjgl.vulkan.VK10.vkGetBufferMemoryRequirements;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.VkBufferCreateInfo;
+import org.lwjgl.vulkan.VkDevice;
+import org.lwjgl.vulkan.VkMemoryAllocateInfo;
+import org.lwjgl.vulkan.VkMemoryRequirements;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.github.solvk.memory.pool.BlockPoolAllocator;
+import io.github.solvk.memory.pool.BlockRequest;
+import io.github.solvk.memory.pool.PooledBuffer;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * PERFORMANCE.md contender C and N on the real device: one buffer made and destroyed per operation, by
+ * <ul>
+ *   <li>{@code poolSubRange}: {@link BlockPoolAllocator} in {@code SUB_RANGE} mode (no Vulkan call);</li>
+ *   <li>{@code poolOwnBuffer}: the same in {@code OWN_BUFFER} mode ({@code vkCreateBuffer} + bind + destroy);</li>
+ *   <li>{@code vma}: {@code vmaCreateBuffer} + {@code vmaDestroyBuffer} through lwjgl-vma;</li>
+ *   <li>{@code dedicated}: {@code vkAllocateMemory} + {@code vkCreateBuffer} + bind + destroy +
+ *       {@code vkFreeMemory};</li>
+ *   <li>{@code nullAllocator} (N, the driver's floor): {@code vkCreateBuffer} + {@code vkBindBufferMemory} at
+ *       precomputed offsets in one preallocated {@code VkDeviceMemory}, then {@code vkDestroyBuffer}.</li>
+ * </ul>
+ * The pools and VMA hold {@value #BACKGROUND} live buffers of the same size throughout, so no contender works on an
+ * empty heap. Run: {@code java -cp ... org.openjdk.jmh.Main FullPathBenchmark} (see docs/benchmarks.md).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class FullPathBenchmark {
+
+    /** Live buffers kept in the pools and in VMA while measuring. */
+    static final int BACKGROUND = 1024;
+    /** Slots of the null allocator's preallocated memory. */
+    private static final int NULL_SLOTS = 64;
+
+    @Param({"256", "65536"})
+    public long size;
+
+    private VulkanContext context;
+    private VkDevice device;
+    private VulkanMemoryAllocator vma;
+    private long vmaHandle;
+    private BlockPoolAllocator subRangePool;
+    private BlockPoolAllocator ownBufferPool;
+    private BlockRequest subRangeRequest;
+    private BlockRequest ownBufferRequest;
+    private final List<PooledBuffer> background = new ArrayList<>();
+    private final List<long[]> vmaBackground = new ArrayList<>();
+    private final long[] vmaOut = new long[2];
+    private int memoryTypeIndex;
+    private long memorySize;
+    private long nullMemory;
+    private final long[] nullOffsets = new long[NULL_SLOTS];
+    private int nullNext;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        context = VulkanContext.builder().validation(false).applicationName("FullPathBenchmark").build();
+        device = context.device();
+        vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+        vmaHandle = vma.handle();
+        subRangePool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.defaults());
+        ownBufferPool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder()
+                .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build());
+        subRangeRequest = BenchVulkan.request(size, BlockPoolAllocator.BufferMode.SUB_RANGE);
+        ownBufferRequest = BenchVulkan.request(size, BlockPoolAllocator.BufferMode.OWN_BUFFER);
+        for (int i = 0; i < BACKGROUND; i++) {
+            background.add(subRangePool.allocate(subRangeRequest));
+            background.add(ownBufferPool.allocate(ownBufferRequest));
+            long[] b = new long[2];
+            BenchVulkan.vmaCreate(vmaHandle, size, b);
+            vmaBackground.add(b);
+        }
+        try (MemoryStack stack = stackPush()) {
+            long buffer = createBuffer(stack);
+            VkMemoryRequirements r = VkMemoryRequirements.malloc(stack);
+            vkGetBufferMemoryRequirements(device, buffer, r);
+            vkDestroyBuffer(device, buffer, null);
+            memoryTypeIndex = Integer.numberOfTrailingZeros(r.memoryTypeBits());
+            memorySize = r.size();
+            long stride = (r.size() + r.alignment() - 1) / r.alignment() * r.alignment();
+            for (int i = 0; i < NULL_SLOTS; i++) {
+                nullOffsets[i] = i * stride;
+            }
+            nullMemory = allocateMemory(stack, stride * NULL_SLOTS);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        background.forEach(PooledBuffer::release);
+        vmaBackground.forEach(b -> BenchVulkan.vmaDestroy(vmaHandle, b[0], b[1]));
+        vkFreeMemory(device, nullMemory, null);
+        subRangePool.close();
+        ownBufferPool.close();
+        vma.close();
+        context.close();
+    }
+
+    private long createBuffer(MemoryStack stack) {
+        var pBuffer = stack.mallocLong(1);
+        BenchVulkan.check(vkCreateBuffer(device, VkBufferCreateInfo.calloc(stack)
+                .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO).size(size).usage(BenchVulkan.USAGE)
+                .sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, pBuffer), "vkCreateBuffer");
+        return pBuffer.get(0);
+    }
+
+    private long allocateMemory(MemoryStack stack, long bytes) {
+        var pMemory = stack.mallocLong(1);
+        BenchVulkan.check(vkAllocateMemory(device, VkMemoryAllocateInfo.calloc(stack)
+                .sType(VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO).allocationSize(bytes)
+                .memoryTypeIndex(memoryTypeIndex), null, pMemory), "vkAllocateMemory");
+        return pMemory.get(0);
+    }
+
+    @Benchmark
+    public long poolSubRange() {
+        PooledBuffer b = subRangePool.allocate(subRangeRequest);
+        long offset = b.buffer().offset();
+        b.release();
+        return offset;
+    }
+
+    @Benchmark
+    public long poolOwnBuffer() {
+        PooledBuffer b = ownBufferPool.allocate(ownBufferRequest);
+        long handle = b.buffer().buffer();
+        b.release();
+        return handle;
+    }
+
+    @Benchmark
+    public long vma() {
+        BenchVulkan.vmaCreate(vmaHandle, size, vmaOut);
+        BenchVulkan.vmaDestroy(vmaHandle, vmaOut[0], vmaOut[1]);
+        return vmaOut[0];
+    }
+
+    @Benchmark
+    public long dedicated() {
+        try (MemoryStack stack = stackPush()) {
+            long memory = allocateMemory(stack, memorySize);
+            long buffer = createBuffer(stack);
+            BenchVulkan.check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
+            vkDestroyBuffer(device, buffer, null);
+            vkFreeMemory(device, memory, null);
+            return buffer;
+        }
+    }
+
+    @Benchmark
+    public long nullAllocator() {
+        try (MemoryStack stack = stackPush()) {
+            long buffer = createBuffer(stack);
+            int slot = nullNext++ & (NULL_SLOTS - 1);
+            BenchVulkan.check(vkBindBufferMemory(device, buffer, nullMemory, nullOffsets[slot]), "vkBindBufferMemory");
+            vkDestroyBuffer(device, buffer, null);
+            return buffer;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.github.solvk.memory.bench;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.github.solvk.memory.pool.BlockPoolAllocator;
+import io.github.solvk.memory.pool.PooledBuffer;
+import io.github.solvk.memory.vulkan.MemoryProperties;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * PERFORMANCE.md workload W8: threads allocating and freeing buffers, a share of the frees made by another thread.
+ *
+ * <p>Each thread keeps a window of {@value #WINDOW} live buffers (256 B to 64 KiB, log-uniform). One operation
+ * allocates a buffer, takes the oldest out of the window and either frees it or hands it, through a lock-free queue,
+ * to the next thread (with {@code remoteFreePercent} probability), then frees whatever others handed it. With one
+ * thread the "next thread" is itself, which measures the hand-off alone. Contenders: the block pool in both buffer
+ * modes (A) and {@code vmaCreateBuffer} (C). Score: operations per microsecond, all threads together.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(1)
+public class ThreadedChurnBenchmark {
+
+    /** Live buffers each thread keeps. */
+    static final int WINDOW = 256;
+    private static final int MAX_THREADS = 64;
+    private static final int SIZE_COUNT = 4096;
+
+    /** The allocator under test. */
+    public enum Contender {
+        POOL_SUB_RANGE, POOL_OWN_BUFFER, VMA
+    }
+
+    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA"})
+    public Contender contender;
+
+    @Param({"0", "50", "100"})
+    public int remoteFreePercent;
+
+    private VulkanContext context;
+    private VulkanMemoryAllocator vma;
+    private BlockPoolAllocator pool;
+    private final long[] sizes = new long[SIZE_COUNT];
+    private final List<Queue<Object>> inboxes = new ArrayList<>();
+    private final List<ArrayDeque<Object>> windows = new ArrayList<>();
+    private final AtomicInteger nextThread = new AtomicInteger();
+    private volatile int threads;
+
+    /** One benchmark thread's window and random numbers. */
+    @State(Scope.Thread)
+    public static class Worker {
+        int id;
+        ArrayDeque<Object> window;
+        Random random;
+        int next;
+
+        @Setup(Level.Trial)
+        public void setUp(ThreadedChurnBenchmark b, org.openjdk.jmh.infra.BenchmarkParams params) {
+            b.threads = params.getThreads();
+            id = b.nextThread.getAndIncrement();
+            window = b.windows.get(id);
+            random = new Random(id * 7919L + 1);
+            for (int i = 0; i < WINDOW; i++) {
+                window.add(b.allocate(b.sizes[random.nextInt(SIZE_COUNT)]));
+            }
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        context = VulkanContext.builder().validation(false).applicationName("ThreadedChurnBenchmark").build();
+        vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+        BlockPoolAllocator.BufferMode mode = contender == Contender.POOL_OWN_BUFFER
+                ? BlockPoolAllocator.BufferMode.OWN_BUFFER : BlockPoolAllocator.BufferMode.SUB_RANGE;
+        pool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder().bufferMode(mode).build());
+        Random random = new Random(42);
+        for (int i = 0; i < SIZE_COUNT; i++) {
+            sizes[i] = (long) Math.exp(Math.log(256) + random.nextDouble() * (Math.log(65536) - Math.log(256)));
+        }
+        for (int i = 0; i < MAX_THREADS; i++) {
+            inboxes.add(new ConcurrentLinkedQueue<>());
+            windows.add(new ArrayDeque<>());
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        for (ArrayDeque<Object> window : windows) {
+            window.forEach(this::free);
+        }
+        for (Queue<Object> inbox : inboxes) {
+            inbox.forEach(this::free);
+        }
+        pool.close();
+        vma.close();
+        context.close();
+    }
+
+    Object allocate(long size) {
+        if (contender == Contender.VMA) {
+            return vma.createBuffer(new VulkanMemoryAllocator.BufferRequest(size, BenchVulkan.USAGE, null,
+                    VulkanMemoryAllocator.USAGE_AUTO, 0, MemoryProperties.DEVICE_LOCAL, 0, 0, null));
+        }
+        return pool.allocate(BenchVulkan.request(size, null));
+    }
+
+    void free(Object buffer) {
+        if (buffer instanceof PooledBuffer pooled) {
+            pooled.release();
+        } else {
+            ((VulkanBuffer) buffer).close();
+        }
+    }
+
+    private Object churn(Worker w) {
+        Object fresh = allocate(sizes[w.next++ & (SIZE_COUNT - 1)]);
+        w.window.add(fresh);
+        Object oldest = w.window.poll();
+        if (w.random.nextInt(100) < remoteFreePercent) {
+            inboxes.get((w.id + 1) % threads).add(oldest);
+        } else {
+            free(oldest);
+        }
+        Queue<Object> inbox = inboxes.get(w.id);
+        Object given;
+        while ((given = inbox.poll()) != null) {
+            free(given);
+        }
+        return fresh;
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Object oneThread(Worker w) {
+        return churn(w);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Object twoThreads(Worker w) {
+        return churn(w);
+    }
+}

@@ -1,0 +1,694 @@
+package io.github.solvk.memory.pool;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.solvk.memory.suballocator.SuballocatorFactory;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
+import io.github.solvk.memory.vulkan.MemoryProperties;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+import io.github.solvk.memory.vulkan.VulkanException;
+import io.github.solvk.memory.vulkan.VulkanMemory;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * A general-purpose buffer allocator with one pool of {@code VkDeviceMemory} blocks per memory type, the blocks made
+ * by VMA and shared out by a pure-Java {@link io.github.solvk.memory.suballocator.Suballocator} (vulkano's
+ * {@code GenericMemoryAllocator}, on VMA memory).
+ *
+ * <p><b>When to use it.</b> For buffers of any size, lifetime and memory usage, when no pool with stronger rules
+ * (a ring, a stack, a free-at-once pool) fits the pattern. Against {@code vmaCreateBuffer} it trades VMA's
+ * allocation algorithms for ours and, in {@link BufferMode#SUB_RANGE} mode, makes no Vulkan call per allocation.
+ *
+ * <p><b>Algorithm.</b> A request ({@link BlockRequest}) is measured once per usage and power-of-two size class with a
+ * throw-away {@code VkBuffer} ({@code vkGetBufferMemoryRequirements2}: memory type bits, alignment, whether the driver
+ * prefers or requires dedicated memory). {@link MemoryTypeSelector#candidates} orders the acceptable memory types; for
+ * each in turn:
+ * <ol>
+ *   <li>it gets <em>dedicated</em> memory (its own {@code VkDeviceMemory} and {@code VkBuffer}) when the driver
+ *       requires it; or when it is larger than half the block size, the driver prefers dedicated memory, or the
+ *       preference is {@link AllocatePreference#ALWAYS_ALLOCATE}, as long as at most 3/4 of
+ *       {@code maxMemoryAllocationCount} memory objects of this allocator are live (past that, only "required" and
+ *       "larger than a block" make memory of its own);</li>
+ *   <li>else the first block, in the order they were made, whose suballocator has room takes it;</li>
+ *   <li>else a new block is made: the pool's first three are 1/8, 1/4 and 1/2 of the block size (doubled while the
+ *       request does not fit), the later ones full size. When VMA answers {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2,
+ *       1/4 and 1/8 of that size are tried, never below what the request needs;</li>
+ *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
+ *       {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.</li>
+ * </ol>
+ * A release gives the range back; a block left empty is kept while it is the only empty block of its pool
+ * ({@link Config#maxEmptyBlocks()}), else freed at once, so a pool that shrinks returns its memory to VMA.
+ *
+ * <p>Worked example, block size 256 MiB on a 16 GiB heap, {@code DEVICE_ONLY} requests: a 1 MiB buffer makes a 32 MiB
+ * block (1/8); 40 more fill it and make a 64 MiB block; a 200 MiB buffer (over half a block) gets dedicated memory.
+ * If VMA refuses the third block, 128 MiB, it tries 64, 32 and 16 MiB before the next memory type.
+ *
+ * <p><b>Buffers.</b> {@link BufferMode#SUB_RANGE}: every block has one {@code VkBuffer} over its whole range, made
+ * with {@link Config#subRangeUsage()}, and an allocation is a {@link VulkanBuffer#subRange}: no Vulkan call.
+ * {@link BufferMode#OWN_BUFFER}: every allocation gets a {@code VkBuffer} of its own, bound at its offset (three
+ * Vulkan calls, made outside the pool's lock). Dedicated memory always holds a buffer of its own.
+ *
+ * <p><b>Threads.</b> Thread-safe. Each memory type has its own lock; a request holds it while it suballocates or makes
+ * a block, not while it makes a {@code VkBuffer} or dedicated memory. {@link #close()} must not race with
+ * {@link #allocate}.
+ *
+ * <p><b>Complexity.</b> A request whose class was measured before: O(candidates &times; blocks) suballocator calls in
+ * the worst case, O(1) when the first block has room. A release: O(1) plus O(blocks) when a block is freed.
+ *
+ * <p><b>Invariants</b> ({@link #checkInvariants()} asserts them): every suballocator's own; each pool counts its empty
+ * blocks right and keeps at most {@link Config#maxEmptyBlocks()}; every live range has one live buffer; dedicated
+ * memory holds exactly one.
+ *
+ * <p><b>Reference.</b> vulkano's {@code GenericMemoryAllocator} and {@code MemoryAllocatePreference} (block sizes by
+ * heap, dedicated above half a block, the 3/4 rule, the 1/2..1/8 retries); no code of theirs is used.
+ */
+public final class BlockPoolAllocator implements AutoCloseable {
+
+    /** Block sizes are multiples of this, so a block-wide buffer never needs more memory than its block has. */
+    static final long BLOCK_GRANULE = 64 * 1024;
+
+    // Vulkan's values, spelled out so that this layer needs nothing from LWJGL (as MemoryProperties does).
+    /** {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}. */
+    static final int VK_ERROR_OUT_OF_DEVICE_MEMORY = -2;
+    private static final int VK_BUFFER_USAGE_TRANSFER_SRC_BIT = 0x1;
+    private static final int VK_BUFFER_USAGE_TRANSFER_DST_BIT = 0x2;
+    private static final int VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT = 0x4;
+    private static final int VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT = 0x8;
+    private static final int VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT = 0x10;
+    private static final int VK_BUFFER_USAGE_STORAGE_BUFFER_BIT = 0x20;
+    private static final int VK_BUFFER_USAGE_INDEX_BUFFER_BIT = 0x40;
+    private static final int VK_BUFFER_USAGE_VERTEX_BUFFER_BIT = 0x80;
+    private static final int VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT = 0x100;
+    private static final int VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT = 0x20000;
+
+    private static final System.Logger LOG = System.getLogger(BlockPoolAllocator.class.getName());
+
+    /** How a pooled buffer is made. */
+    public enum BufferMode {
+        /** A sub-range of one block-wide {@code VkBuffer}: no Vulkan call per allocation. */
+        SUB_RANGE,
+        /** A {@code VkBuffer} of its own, bound at the allocation's offset in the block. */
+        OWN_BUFFER
+    }
+
+    /**
+     * How the allocator is set up.
+     *
+     * @param blockSizes          block size in bytes by heap index; heaps not listed get the default:
+     *                            {@value #LARGE_HEAP_BLOCK_SIZE} bytes on heaps of at least 1 GiB, 1/8 of the heap
+     *                            below; every size at least {@value #MIN_BLOCK_SIZE}
+     * @param suballocatorFactory makes each block's suballocator (TLSF by default)
+     * @param bufferMode          the mode of requests that name none
+     * @param subRangeUsage       the usage of block-wide buffers: requests in {@link BufferMode#SUB_RANGE} mode must
+     *                            ask for a subset
+     * @param maxEmptyBlocks      the empty blocks each memory type keeps, {@code >= 0}
+     */
+    public record Config(Map<Integer, Long> blockSizes, SuballocatorFactory suballocatorFactory,
+                         BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks) {
+
+        /** The block size on heaps of at least {@link #LARGE_HEAP_THRESHOLD} bytes: 256 MiB. */
+        public static final long LARGE_HEAP_BLOCK_SIZE = 256L << 20;
+        /** Heaps of at least this size (1 GiB) get {@link #LARGE_HEAP_BLOCK_SIZE}; smaller ones 1/8 of the heap. */
+        public static final long LARGE_HEAP_THRESHOLD = 1L << 30;
+        /** The smallest block size: 64 KiB. */
+        public static final long MIN_BLOCK_SIZE = BLOCK_GRANULE;
+        /** The default block-wide buffer usage: transfer, uniform, storage, texel, index, vertex and indirect. */
+        public static final int DEFAULT_SUB_RANGE_USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+                | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT
+                | VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT
+                | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_INDEX_BUFFER_BIT
+                | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
+
+        /**
+         * Checks the values.
+         *
+         * @throws IllegalArgumentException naming the first bad value
+         * @throws NullPointerException     for a null map, factory or mode
+         */
+        public Config {
+            blockSizes = Map.copyOf(Objects.requireNonNull(blockSizes, "blockSizes"));
+            for (Map.Entry<Integer, Long> e : blockSizes.entrySet()) {
+                if (e.getKey() < 0 || e.getKey() >= MemoryProperties.MAX_MEMORY_HEAPS) {
+                    throw new IllegalArgumentException("blockSizes heap index: " + e.getKey() + " (expected: 0.."
+                            + (MemoryProperties.MAX_MEMORY_HEAPS - 1) + ")");
+                }
+                long size = e.getValue();
+                if (size < MIN_BLOCK_SIZE || size > (1L << 40)) {
+                    throw new IllegalArgumentException("blockSizes[" + e.getKey() + "]: " + size + " (expected: "
+                            + MIN_BLOCK_SIZE + ".." + (1L << 40) + " bytes)");
+                }
+            }
+            Objects.requireNonNull(suballocatorFactory, "suballocatorFactory");
+            Objects.requireNonNull(bufferMode, "bufferMode");
+            if (subRangeUsage == 0) {
+                throw new IllegalArgumentException("subRangeUsage: 0 (expected: at least one VkBufferUsageFlagBits"
+                        + " bit)");
+            }
+            if (maxEmptyBlocks < 0) {
+                throw new IllegalArgumentException("maxEmptyBlocks: " + maxEmptyBlocks + " (expected: >= 0)");
+            }
+        }
+
+        /** @return default block sizes, TLSF, {@link BufferMode#SUB_RANGE}, the default usage, one empty block */
+        public static Config defaults() {
+            return builder().build();
+        }
+
+        /** @return a builder that starts from {@link #defaults()} */
+        public static Builder builder() {
+            return new Builder();
+        }
+
+        /**
+         * The block size of a heap.
+         *
+         * @param heapIndex the heap
+         * @param heapSize  its size in bytes
+         * @return the configured size, else 256 MiB for heaps of at least 1 GiB, else 1/8 of the heap rounded down to
+         *         64 KiB (at least 64 KiB)
+         */
+        public long blockSizeFor(int heapIndex, long heapSize) {
+            Long configured = blockSizes.get(heapIndex);
+            if (configured != null) {
+                return configured;
+            }
+            if (heapSize >= LARGE_HEAP_THRESHOLD) {
+                return LARGE_HEAP_BLOCK_SIZE;
+            }
+            return Math.max(MIN_BLOCK_SIZE, (heapSize / 8) & -BLOCK_GRANULE);
+        }
+
+        /** Builds a {@link Config}. Not thread-safe. */
+        public static final class Builder {
+            private final Map<Integer, Long> blockSizes = new HashMap<>();
+            private SuballocatorFactory factory = SuballocatorFactory.of(SuballocatorKind.TLSF);
+            private BufferMode bufferMode = BufferMode.SUB_RANGE;
+            private int subRangeUsage = DEFAULT_SUB_RANGE_USAGE;
+            private int maxEmptyBlocks = 1;
+
+            private Builder() {
+            }
+
+            /**
+             * @param heapIndex the heap
+             * @param bytes     the block size for it, {@code >=} {@value Config#MIN_BLOCK_SIZE}
+             * @return this
+             */
+            public Builder blockSize(int heapIndex, long bytes) {
+                blockSizes.put(heapIndex, bytes);
+                return this;
+            }
+
+            /**
+             * @param suballocatorFactory makes each block's suballocator
+             * @return this
+             */
+            public Builder suballocatorFactory(SuballocatorFactory suballocatorFactory) {
+                this.factory = suballocatorFactory;
+                return this;
+            }
+
+            /**
+             * @param mode the mode of requests that name none
+             * @return this
+             */
+            public Builder bufferMode(BufferMode mode) {
+                this.bufferMode = mode;
+                return this;
+            }
+
+            /**
+             * @param usage the {@code VkBufferUsageFlags} of block-wide buffers
+             * @return this
+             */
+            public Builder subRangeUsage(int usage) {
+                this.subRangeUsage = usage;
+                return this;
+            }
+
+            /**
+             * @param count the empty blocks each memory type keeps
+             * @return this
+             */
+            public Builder maxEmptyBlocks(int count) {
+                this.maxEmptyBlocks = count;
+                return this;
+            }
+
+            /**
+             * @return the config
+             * @throws IllegalArgumentException naming the first bad value
+             */
+            public Config build() {
+                return new Config(blockSizes, factory, bufferMode, subRangeUsage, maxEmptyBlocks);
+            }
+        }
+    }
+
+    /**
+     * One memory type's figures at one moment.
+     *
+     * @param memoryTypeIndex  the memory type
+     * @param blockSize        its pool's full block size
+     * @param blockCount       suballocated blocks
+     * @param dedicatedCount   dedicated memory objects
+     * @param emptyBlockCount  suballocated blocks with no live range
+     * @param allocationCount  live buffers (ranges in blocks plus dedicated memory)
+     * @param committedBytes   bytes of device memory held: blocks plus dedicated memory
+     * @param usedBytes        committed bytes not free in a block (alignment padding counts as used)
+     * @param freeBytes        free bytes in blocks
+     * @param largestFreeRange the largest free range of any block
+     * @param blocksReturned   blocks freed so far because they were empty and another empty one was kept
+     */
+    public record TypeStatistics(int memoryTypeIndex, long blockSize, int blockCount, int dedicatedCount,
+                                 int emptyBlockCount, long allocationCount, long committedBytes, long usedBytes,
+                                 long freeBytes, long largestFreeRange, long blocksReturned) {
+    }
+
+    private final VulkanMemoryAllocator vma;
+    private final Config config;
+    private final MemoryProperties properties;
+    private final TypeBlockPool[] pools;
+    private final int blockBufferTypeBits;
+    /** Measured requirements by {@code usage << 8 | ceil(log2(size))}; only classes where size = alignUp(size). */
+    private final Map<Long, VulkanMemory.Requirements> requirements = new ConcurrentHashMap<>();
+    private final AtomicInteger deviceMemoryCount = new AtomicInteger();
+    private final AtomicLong committedBytes = new AtomicLong();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile CandidateList lastCandidates;
+    private volatile long maxMemoryAllocationCount;
+    private volatile int liveBuffersAtClose = -1;
+
+    /**
+     * Creates an allocator; it makes no memory until the first request.
+     *
+     * @param vma    the VMA allocator that makes the blocks (borrowed: close this allocator first)
+     * @param config how to set it up
+     * @throws IllegalArgumentException when {@code subRangeUsage} asks for device addresses that {@code vma} was not
+     *                                  made for, or no memory type can hold a block-wide buffer of that usage
+     */
+    public BlockPoolAllocator(VulkanMemoryAllocator vma, Config config) {
+        this.vma = Objects.requireNonNull(vma, "vma");
+        this.config = Objects.requireNonNull(config, "config");
+        if ((config.subRangeUsage() & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0
+                && !vma.bufferDeviceAddressEnabled()) {
+            throw new IllegalArgumentException("subRangeUsage: 0x" + Integer.toHexString(config.subRangeUsage())
+                    + " (expected: no SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
+                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT; VUID-VkBufferCreateInfo-usage-parameter)");
+        }
+        this.properties = vma.memoryProperties();
+        this.maxMemoryAllocationCount = vma.maxMemoryAllocationCount();
+        this.blockBufferTypeBits = VulkanMemory.bufferRequirements(vma, BLOCK_GRANULE, config.subRangeUsage())
+                .memoryTypeBits();
+        this.pools = new TypeBlockPool[properties.types().size()];
+        for (int i = 0; i < pools.length; i++) {
+            int heap = properties.type(i).heapIndex();
+            long blockSize = roundToGranule(config.blockSizeFor(heap, properties.heaps().get(heap).size()));
+            pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks());
+        }
+    }
+
+    /**
+     * Places a buffer; see the class documentation for how.
+     *
+     * @param request what to place
+     * @return the buffer; {@link PooledBuffer#release()} or {@link #free} gives it back
+     * @throws IllegalArgumentException when the usage is not a subset of {@link Config#subRangeUsage()} in
+     *                                  {@link BufferMode#SUB_RANGE} mode
+     * @throws IllegalStateException    when the allocator is closed
+     * @throws PoolException            {@link PoolException.Kind#NO_COMPATIBLE_MEMORY_TYPE} when no memory type fits
+     *                                  the request; {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY} when every
+     *                                  candidate's heap is full; {@link PoolException.Kind#OUT_OF_POOL_MEMORY},
+     *                                  {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED} or
+     *                                  {@link PoolException.Kind#DEDICATED_ALLOCATION_REQUIRED} for
+     *                                  {@link AllocatePreference#NEVER_ALLOCATE} requests that no block can take
+     * @throws VulkanException          when a Vulkan call fails other than for want of device memory
+     */
+    public PooledBuffer allocate(BlockRequest request) {
+        Objects.requireNonNull(request, "request");
+        checkOpen();
+        BufferMode mode = request.bufferMode() != null ? request.bufferMode() : config.bufferMode();
+        int usage = request.usage();
+        if (mode == BufferMode.SUB_RANGE && (usage & ~config.subRangeUsage()) != 0) {
+            throw new IllegalArgumentException("usage: 0x" + Integer.toHexString(usage) + " (expected: a subset of "
+                    + "the block buffers' usage 0x" + Integer.toHexString(config.subRangeUsage()) + " in SUB_RANGE "
+                    + "mode; use OWN_BUFFER or widen Config.subRangeUsage)");
+        }
+        long size = request.size();
+        VulkanMemory.Requirements r = requirements(usage, size);
+        long alignment = Math.max(Math.max(1, r.alignment()), request.alignment());
+        // Dedicated memory and own buffers need the driver's size; a sub-range needs only its own bytes.
+        // A cached class has size 0: its size is the request's rounded up to the alignment (see requirements()).
+        long ownSize = Math.max(alignUp(size, Math.max(1, r.alignment())), r.size());
+        long rangeSize = mode == BufferMode.SUB_RANGE ? size : ownSize;
+        int typeBits = r.memoryTypeBits() & (mode == BufferMode.SUB_RANGE ? blockBufferTypeBits : -1);
+        int[] candidates = candidates(typeBits, request.filter());
+        if (candidates.length == 0) {
+            throw new PoolException(PoolException.Kind.NO_COMPATIBLE_MEMORY_TYPE, null, "no memory type fits "
+                    + request.filter() + " for usage 0x" + Integer.toHexString(usage) + " (memoryTypeBits 0x"
+                    + Integer.toHexString(typeBits) + "; the device's types: " + describeTypes() + ")", null);
+        }
+        AllocatePreference preference = request.preference();
+        if (preference == AllocatePreference.NEVER_ALLOCATE) {
+            return allocateNever(request, r, candidates, size, rangeSize, alignment, usage, mode);
+        }
+        // Read once per request: one racing with others may see a slightly stale count, which only moves the point
+        // where dedicated memory stops being preferred by a few objects. maxMemoryAllocationCount < 2^32, so the
+        // products cannot overflow.
+        boolean crowded = deviceMemoryCount.get() * 4L > maxMemoryAllocationCount * 3;
+        VulkanException lastFailure = null;
+        for (int type : candidates) {
+            TypeBlockPool pool = pools[type];
+            long blockSize = pool.blockSize();
+            boolean dedicated;
+            if (r.requiresDedicated() || rangeSize > blockSize) {
+                dedicated = true;
+            } else if (crowded) {
+                dedicated = false;
+            } else {
+                dedicated = preference == AllocatePreference.ALWAYS_ALLOCATE || r.prefersDedicated()
+                        || rangeSize > blockSize / 2;
+            }
+            try {
+                if (dedicated) {
+                    try {
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
+                    } catch (VulkanException e) {
+                        if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || r.requiresDedicated()
+                                || rangeSize > blockSize) {
+                            throw e;
+                        }
+                        lastFailure = e;
+                        // Memory of its own was only preferred: a block that exists may still have room.
+                        PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false);
+                        if (placed != null) {
+                            return placed;
+                        }
+                        continue;
+                    }
+                }
+                return pool.suballocate(size, rangeSize, alignment, usage, mode, true);
+            } catch (VulkanException e) {
+                if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+                    throw e;
+                }
+                lastFailure = e;
+            }
+        }
+        throw new PoolException(PoolException.Kind.OUT_OF_DEVICE_MEMORY, lastFailure.resultName(), "no memory for "
+                + size + " bytes (usage 0x" + Integer.toHexString(usage) + ") in memory types "
+                + Arrays.toString(candidates) + ": every block size down to what the request needs failed; last: "
+                + lastFailure.getMessage(), lastFailure);
+    }
+
+    private PooledBuffer allocateNever(BlockRequest request, VulkanMemory.Requirements r, int[] candidates, long size,
+                                       long rangeSize, long alignment, int usage, BufferMode mode) {
+        if (r.requiresDedicated()) {
+            throw new PoolException(PoolException.Kind.DEDICATED_ALLOCATION_REQUIRED, null, "the driver requires "
+                    + "dedicated memory for " + size + " bytes of usage 0x" + Integer.toHexString(usage)
+                    + " (expected: a preference other than NEVER_ALLOCATE)", null);
+        }
+        boolean fitsSomeBlock = false;
+        for (int type : candidates) {
+            TypeBlockPool pool = pools[type];
+            if (rangeSize > pool.blockSize()) {
+                continue;
+            }
+            fitsSomeBlock = true;
+            PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false);
+            if (placed != null) {
+                return placed;
+            }
+        }
+        if (!fitsSomeBlock) {
+            throw new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED, null, rangeSize + " bytes exceed the "
+                    + "block size of every candidate memory type " + Arrays.toString(candidates)
+                    + " (expected: at most " + pools[candidates[0]].blockSize() + " for NEVER_ALLOCATE)", null);
+        }
+        throw new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY, null, "no block of memory types "
+                + Arrays.toString(candidates) + " has room for " + rangeSize + " bytes at alignment " + alignment
+                + (request.name() != null ? " (" + request.name() + ")" : "")
+                + ", and NEVER_ALLOCATE makes no new block", null);
+    }
+
+    /**
+     * Gives a buffer back: {@link PooledBuffer#release()} with checks.
+     *
+     * @param buffer a buffer this allocator placed
+     * @throws IllegalArgumentException when another allocator or pool placed it
+     * @throws IllegalStateException    when it was released already
+     */
+    public void free(PooledBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (!owns(buffer)) {
+            throw new IllegalArgumentException("buffer: " + buffer.buffer() + " placed by " + buffer.pool()
+                    + " (expected: a buffer of this BlockPoolAllocator)");
+        }
+        if (buffer.isReleased()) {
+            throw new IllegalStateException("buffer of " + buffer.buffer().size() + " bytes was released already "
+                    + "(expected: a live buffer)");
+        }
+        buffer.release();
+    }
+
+    /**
+     * Whether a buffer was placed by this allocator (its {@link PooledBuffer#pool()} is an internal block object, so
+     * compare through this method).
+     *
+     * @param buffer a pooled buffer
+     * @return true when this allocator placed it
+     */
+    public boolean owns(PooledBuffer buffer) {
+        return buffer.pool() instanceof PoolBlock block && block.pool.owner() == this;
+    }
+
+    /**
+     * The driver's requirements, measured once per usage and power-of-two size class where that is exact.
+     *
+     * @return the requirements; a cached class's has size 0, meaning "the size rounded up to the alignment"
+     */
+    private VulkanMemory.Requirements requirements(int usage, long size) {
+        int sizeClass = 64 - Long.numberOfLeadingZeros(size - 1);
+        long key = (long) usage << 8 | sizeClass;
+        VulkanMemory.Requirements known = requirements.get(key);
+        if (known != null) {
+            return known;
+        }
+        VulkanMemory.Requirements measured = VulkanMemory.bufferRequirements(vma, size, usage);
+        // Cache the class only where the driver's size is the size rounded up to its alignment, as every driver
+        // we know does; otherwise a guess could bind a buffer over its neighbour's bytes.
+        if (measured.alignment() > 0 && measured.size() == alignUp(size, measured.alignment())) {
+            requirements.putIfAbsent(key, new VulkanMemory.Requirements(0, measured.alignment(),
+                    measured.memoryTypeBits(), measured.prefersDedicated(), measured.requiresDedicated()));
+        }
+        return measured;
+    }
+
+    /** The candidate memory types, best first; the last answer is kept, since most requests repeat it. */
+    private int[] candidates(int typeBits, MemoryTypeFilter filter) {
+        CandidateList last = lastCandidates;
+        if (last != null && last.typeBits() == typeBits && last.filter().equals(filter)) {
+            return last.types();
+        }
+        int[] types = (typeBits & properties.allTypeBits()) == 0 ? new int[0]
+                : MemoryTypeSelector.candidates(properties, typeBits, filter);
+        lastCandidates = new CandidateList(filter, typeBits, types);
+        return types;
+    }
+
+    /** A remembered answer of {@link MemoryTypeSelector#candidates}; the array is never written. */
+    private record CandidateList(MemoryTypeFilter filter, int typeBits, int[] types) {
+    }
+
+    /** Makes a block or dedicated memory and counts it. */
+    VulkanMemory allocateMemory(long size, long alignment, int memoryTypeIndex, String name) {
+        VulkanMemory memory = VulkanMemory.allocate(vma, size, alignment, memoryTypeIndex, true, name);
+        deviceMemoryCount.incrementAndGet();
+        committedBytes.addAndGet(memory.size());
+        return memory;
+    }
+
+    /** Frees memory made by {@link #allocateMemory}. */
+    void freeMemory(VulkanMemory memory) {
+        memory.close();
+        deviceMemoryCount.decrementAndGet();
+        committedBytes.addAndGet(-memory.size());
+    }
+
+    /** Destroys a block's block-wide buffer and frees its memory; does nothing for {@code null}. */
+    void destroy(PoolBlock block) {
+        if (block == null) {
+            return;
+        }
+        try {
+            if (block.blockBuffer != null) {
+                block.blockBuffer.close();
+            }
+        } finally {
+            freeMemory(block.memory);
+        }
+    }
+
+    Config config() {
+        return config;
+    }
+
+    long bufferImageGranularity() {
+        return properties.bufferImageGranularity();
+    }
+
+    /** For tests: pretends the device allows only {@code count} memory objects. */
+    void overrideMaxMemoryAllocationCount(long count) {
+        this.maxMemoryAllocationCount = count;
+    }
+
+    /** For tests: the sizes of a memory type's suballocated blocks, in the order they were made. */
+    long[] blockSizes(int memoryTypeIndex) {
+        return pool(memoryTypeIndex).blockSizes();
+    }
+
+    /**
+     * @param memoryTypeIndex a memory type
+     * @return its pool's full block size in bytes
+     */
+    public long blockSize(int memoryTypeIndex) {
+        return pool(memoryTypeIndex).blockSize();
+    }
+
+    /**
+     * @param memoryTypeIndex a memory type
+     * @return its figures now
+     */
+    public TypeStatistics statistics(int memoryTypeIndex) {
+        return pool(memoryTypeIndex).statistics();
+    }
+
+    /** @return every memory type's figures, by memory type index; each type is read under its own lock */
+    public List<TypeStatistics> statistics() {
+        List<TypeStatistics> all = new ArrayList<>(pools.length);
+        for (TypeBlockPool pool : pools) {
+            all.add(pool.statistics());
+        }
+        return List.copyOf(all);
+    }
+
+    /** @return bytes of device memory this allocator holds: blocks plus dedicated memory */
+    public long committedBytes() {
+        return committedBytes.get();
+    }
+
+    /** @return the live {@code VkDeviceMemory} objects this allocator made: blocks plus dedicated memory */
+    public int deviceMemoryCount() {
+        return deviceMemoryCount.get();
+    }
+
+    /** @return the configuration */
+    public Config configuration() {
+        return config;
+    }
+
+    /** @return the VMA allocator that makes the blocks */
+    public VulkanMemoryAllocator vma() {
+        return vma;
+    }
+
+    /**
+     * Checks every pool's invariants (see the class documentation); O(blocks + live buffers). Call it while no
+     * request is in flight.
+     *
+     * @throws IllegalStateException naming the first broken invariant
+     */
+    public void checkInvariants() {
+        for (TypeBlockPool pool : pools) {
+            pool.checkInvariants();
+        }
+    }
+
+    /** @return whether {@link #close()} has run */
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** @return the buffers that were still live when {@link #close()} ran, or -1 before it ran */
+    public int liveBuffersAtClose() {
+        return liveBuffersAtClose;
+    }
+
+    /**
+     * Frees every block and dedicated memory; the first call only. Buffers still live are released first (their
+     * {@code VkBuffer}s destroyed, their views closed, so using them throws), counted in {@link #liveBuffersAtClose()}
+     * and reported as a warning. Must not race with {@link #allocate}.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<PooledBuffer> live = new ArrayList<>();
+        List<PoolBlock> blocks = new ArrayList<>();
+        int liveCount = 0;
+        for (TypeBlockPool pool : pools) {
+            liveCount += pool.close(live, blocks);
+        }
+        for (PooledBuffer buffer : live) {
+            buffer.release();
+        }
+        for (PoolBlock block : blocks) {
+            destroy(block);
+        }
+        liveBuffersAtClose = liveCount;
+        if (liveCount > 0) {
+            LOG.log(Level.WARNING, "BlockPoolAllocator closed with {0} live buffers (expected: 0; they are closed "
+                    + "now)", liveCount);
+        }
+    }
+
+    private TypeBlockPool pool(int memoryTypeIndex) {
+        if (memoryTypeIndex < 0 || memoryTypeIndex >= pools.length) {
+            throw new IllegalArgumentException("memoryTypeIndex: " + memoryTypeIndex + " (expected: 0.."
+                    + (pools.length - 1) + ")");
+        }
+        return pools[memoryTypeIndex];
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("BlockPoolAllocator is closed (expected: an open allocator)");
+        }
+    }
+
+    private String describeTypes() {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < properties.types().size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(i).append(' ')
+                    .append(MemoryProperties.describeFlags(properties.propertyFlags(i)));
+        }
+        return sb.toString();
+    }
+
+    static long roundToGranule(long bytes) {
+        return alignUp(bytes, BLOCK_GRANULE);
+    }
+
+    /** @return {@code value} rounded up to a multiple of the power of two {@code alignment}; no overflow below 2^62 */
+    static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    @Override
+    public String toString() {
+        return "BlockPoolAllocator[" + pools.length + " memory types, " + deviceMemoryCount.get()
+                + " memory objects, " + committedBytes.get() + " bytes committed" + (closed.get() ? ", closed" : "")
+                + "]";
+    }
+}

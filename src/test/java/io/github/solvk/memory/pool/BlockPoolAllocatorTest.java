@@ -1,0 +1,501 @@
+package io.github.solvk.memory.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+import static org.lwjgl.vulkan.VK10.VK_WHOLE_SIZE;
+import static org.lwjgl.vulkan.VK10.vkCmdCopyBuffer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.VkBufferCopy;
+
+import io.github.solvk.memory.suballocator.SuballocatorFactory;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
+import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+@ExtendWith(VulkanExtension.class)
+class BlockPoolAllocatorTest {
+
+    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
+            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    private static final long KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+    /** Anything goes: lavapipe has one memory type. */
+    private static final MemoryTypeFilter ANY = MemoryTypeFilter.ofFlags(0, 0, 0);
+
+    private static BlockPoolAllocator.Config.Builder config(VulkanContext context, long blockSize) {
+        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder();
+        for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
+            builder.blockSize(heap, blockSize);
+        }
+        return builder;
+    }
+
+    private static VulkanMemoryAllocator vma(VulkanContext context) {
+        return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+    }
+
+    private static BlockRequest request(long size) {
+        return BlockRequest.of(size, USAGE, ANY);
+    }
+
+    @Test
+    void firstBlocksShouldBeAnEighthAQuarterAndAHalfThenFullAndOnlyOneEmptyBlockIsKept(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            // 64 KiB each: 2 fill the 128 KiB block, 4 the 256 KiB one, 8 the 512 KiB one, 16 each full block.
+            for (int i = 0; i < 2 + 4 + 8 + 16 + 1; i++) {
+                buffers.add(pool.allocate(request(64 * KIB)));
+            }
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB, 512 * KIB, MIB, MIB);
+            VulkanMemoryAllocator.Statistics total = vma.statistics().total();
+            assertThat(total.blockCount()).isEqualTo(5);
+            assertThat(total.blockBytes()).isEqualTo(128 * KIB + 256 * KIB + 512 * KIB + 2 * MIB);
+            assertThat(pool.committedBytes()).isEqualTo(total.blockBytes());
+            assertThat(pool.deviceMemoryCount()).isEqualTo(5);
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.allocationCount()).isEqualTo(31);
+            assertThat(stats.usedBytes()).isEqualTo(31 * 64 * KIB);
+            assertThat(stats.largestFreeRange()).isEqualTo(MIB - 64 * KIB);
+            pool.checkInvariants();
+
+            // Empty the blocks one by one: the first emptied is kept, every later one is freed at once.
+            buffers.get(0).release();
+            buffers.get(1).release();
+            assertThat(vma.statistics().total().blockCount()).as("one empty block kept").isEqualTo(5);
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            for (int i = 2; i < 6; i++) {
+                buffers.get(i).release();
+            }
+            assertThat(vma.statistics().total().blockCount()).as("the second empty block is freed").isEqualTo(4);
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 512 * KIB, MIB, MIB);
+            for (int i = 6; i < buffers.size(); i++) {
+                buffers.get(i).release();
+            }
+            assertThat(vma.statistics().total().blockCount()).isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.statistics(0).blocksReturned()).isEqualTo(4);
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void defaultBlockSizesShouldFollowTheHeapSize() {
+        BlockPoolAllocator.Config config = BlockPoolAllocator.Config.builder().blockSize(2, 8 * MIB).build();
+        assertThat(config.blockSizeFor(0, 24L << 30)).isEqualTo(256 * MIB);
+        assertThat(config.blockSizeFor(0, 1L << 30)).isEqualTo(256 * MIB);
+        assertThat(config.blockSizeFor(1, 256 * MIB)).isEqualTo(32 * MIB);
+        assertThat(config.blockSizeFor(1, 100 * KIB)).isEqualTo(BlockPoolAllocator.Config.MIN_BLOCK_SIZE);
+        assertThat(config.blockSizeFor(2, 24L << 30)).isEqualTo(8 * MIB);
+    }
+
+    @Test
+    void anySuballocatorFactoryAndTheConfiguredBufferModeShouldBeUsed(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB)
+                     .suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY))
+                     .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build())) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                buffers.add(pool.allocate(request(3 * KIB + i * 100)));
+            }
+            assertThat(((PoolBlock) buffers.get(0).pool()).suballocator.kind()).isEqualTo(SuballocatorKind.BUDDY);
+            assertThat(buffers.get(0).buffer().ownsBuffer()).isTrue();
+            assertThat(buffers.get(0).buffer().buffer()).isNotEqualTo(buffers.get(1).buffer().buffer());
+            assertThat(pool.owns(buffers.get(0))).isTrue();
+            assertNoOverlap(buffers);
+            pool.checkInvariants();
+            buffers.forEach(pool::free);
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void allocationsShouldFillGapsBeforeANewBlockIsMade(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 2 + 4; i++) {
+                buffers.add(pool.allocate(request(64 * KIB)));
+            }
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            PooledBuffer gap = buffers.get(3);
+            long gapBuffer = gap.buffer().buffer();
+            long gapOffset = gap.buffer().offset();
+            gap.release();
+            PooledBuffer filler = pool.allocate(request(60 * KIB));
+            assertThat(filler.buffer().buffer()).isEqualTo(gapBuffer);
+            assertThat(filler.buffer().offset()).isEqualTo(gapOffset);
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(vma.statistics().total().blockCount()).isEqualTo(2);
+            filler.release();
+            buffers.forEach(PooledBuffer::release);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void largeRequestsAndAlwaysAllocateShouldGetDedicatedMemory(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            PooledBuffer large = pool.allocate(request(MIB / 2 + 1));
+            PooledBuffer huge = pool.allocate(request(3 * MIB));
+            PooledBuffer always = pool.allocate(request(256).withPreference(AllocatePreference.ALWAYS_ALLOCATE));
+            assertThat(pool.statistics(0).dedicatedCount()).isEqualTo(3);
+            assertThat(pool.statistics(0).blockCount()).isZero();
+            assertThat(vma.statistics().total().blockCount()).isEqualTo(3);
+            assertThat(large.buffer().ownsBuffer()).as("dedicated memory holds a buffer of its own").isTrue();
+            assertThat(large.buffer().offset()).isZero();
+            PooledBuffer half = pool.allocate(request(MIB / 2));
+            assertThat(pool.statistics(0).blockCount()).as("exactly half a block is suballocated").isEqualTo(1);
+            assertThat(pool.blockSizes(0)).containsExactly(MIB / 2);
+            large.release();
+            huge.release();
+            always.release();
+            half.release();
+            assertThat(pool.statistics(0).dedicatedCount()).isZero();
+            assertThat(vma.statistics().total().blockCount()).as("only the empty block is kept").isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void dedicatedMemoryShouldStopBeingPreferredAboveThreeQuartersOfTheAllocationCount(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            pool.overrideMaxMemoryAllocationCount(4);
+            BlockRequest always = request(4 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE);
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                buffers.add(pool.allocate(always));
+            }
+            assertThat(pool.deviceMemoryCount()).as("3 of 4 live is not above 3/4").isEqualTo(4);
+            buffers.add(pool.allocate(always));
+            buffers.add(pool.allocate(request(MIB * 3 / 4)));
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.dedicatedCount()).isEqualTo(4);
+            assertThat(stats.blockCount()).as("above 3/4, ALWAYS_ALLOCATE and large requests are suballocated")
+                    .isEqualTo(2);
+            PooledBuffer tooLarge = pool.allocate(request(2 * MIB));
+            assertThat(pool.statistics(0).dedicatedCount()).as("larger than a block: dedicated anyway").isEqualTo(5);
+            tooLarge.release();
+            buffers.forEach(PooledBuffer::release);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void neverAllocateShouldOnlySuballocateExistingBlocks(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            BlockRequest never = request(4 * KIB).withPreference(AllocatePreference.NEVER_ALLOCATE);
+            assertThatThrownBy(() -> pool.allocate(never)).isInstanceOfSatisfying(PoolException.class,
+                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_POOL_MEMORY));
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().blockCount()).isZero();
+            assertThatThrownBy(() -> pool.allocate(request(2 * MIB).withPreference(AllocatePreference.NEVER_ALLOCATE)))
+                    .isInstanceOfSatisfying(PoolException.class,
+                            e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.BLOCK_SIZE_EXCEEDED));
+
+            PooledBuffer first = pool.allocate(request(4 * KIB));
+            PooledBuffer second = pool.allocate(never);
+            assertThat(second.buffer().buffer()).isEqualTo(first.buffer().buffer());
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            BlockRequest neverLarge = request(128 * KIB).withPreference(AllocatePreference.NEVER_ALLOCATE);
+            assertThatThrownBy(() -> pool.allocate(neverLarge))
+                    .isInstanceOfSatisfying(PoolException.class,
+                            e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_POOL_MEMORY));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            first.release();
+            second.release();
+        }
+    }
+
+    @Test
+    void outOfDeviceMemoryShouldRetrySmallerBlocksThenFailAndTheAllocatorKeepsWorking(VulkanContext context) {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        // 128 + 256 + 512 KiB fit; a full 1 MiB block does not, a second 512 KiB one does; then nothing fits.
+        Arrays.fill(limits, 1400 * KIB + 32 * KIB);
+        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            PoolException failure = null;
+            for (int i = 0; i < 64 && failure == null; i++) {
+                try {
+                    buffers.add(pool.allocate(request(64 * KIB)));
+                } catch (PoolException e) {
+                    failure = e;
+                }
+            }
+            assertThat(failure).isNotNull();
+            assertThat(failure.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+            assertThat(failure.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+            assertThat(failure.getMessage()).contains("65536 bytes");
+            assertThat(pool.blockSizes(0)).as("the 1 MiB block failed, 512 KiB was made instead")
+                    .containsExactly(128 * KIB, 256 * KIB, 512 * KIB, 512 * KIB);
+            assertThat(buffers).hasSize(2 + 4 + 8 + 8);
+            assertThat(vma.statistics().total().blockBytes()).isEqualTo(1408 * KIB);
+            assertThatThrownBy(() -> pool.allocate(request(MIB * 3 / 4))).isInstanceOfSatisfying(PoolException.class,
+                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(4);
+
+            buffers.remove(5).release();
+            buffers.add(pool.allocate(request(64 * KIB)));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(4);
+            buffers.forEach(PooledBuffer::release);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void bothBufferModesShouldCarryDataThroughAGpuCopy(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            PooledBuffer a = pool.allocate(request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.SUB_RANGE));
+            PooledBuffer b = pool.allocate(request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER));
+            PooledBuffer c = pool.allocate(request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.SUB_RANGE));
+            assertThat(a.buffer().buffer()).as("sub-ranges share the block's buffer").isEqualTo(c.buffer().buffer());
+            assertThat(b.buffer().buffer()).isNotEqualTo(a.buffer().buffer());
+            assertThat(b.buffer().offset()).isZero();
+            int[] data = new int[1024];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = i * 31 + 7;
+            }
+            a.buffer().write(0, data);
+            copy(context, a.buffer(), b.buffer(), 4 * KIB);
+            copy(context, b.buffer(), c.buffer(), 4 * KIB);
+            int[] viaOwn = new int[1024];
+            b.buffer().read(0, viaOwn);
+            assertThat(viaOwn).isEqualTo(data);
+            int[] back = new int[1024];
+            c.buffer().read(0, back);
+            assertThat(back).isEqualTo(data);
+            a.release();
+            b.release();
+            c.release();
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+        }
+    }
+
+    private static void copy(VulkanContext context, VulkanBuffer src, VulkanBuffer dst, long size) {
+        context.execute(context.transferQueue(), cmd -> {
+            try (MemoryStack stack = MemoryStack.stackPush()) {
+                vkCmdCopyBuffer(cmd, src.buffer(), dst.buffer(), VkBufferCopy.calloc(1, stack)
+                        .srcOffset(src.offset()).dstOffset(dst.offset()).size(size));
+            }
+        });
+    }
+
+    @Test
+    @SuppressWarnings("try") // closes the allocator inside its try block on purpose
+    void badInputShouldThrowNamingTheValueAndChangeNothing(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            PooledBuffer live = pool.allocate(request(4 * KIB));
+            assertThatThrownBy(() -> request(0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("size: 0");
+            assertThatThrownBy(() -> new BlockRequest(64, 0, ANY, AllocatePreference.UNKNOWN, 0, null))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("usage: 0");
+            assertThatThrownBy(() -> request(64).withAlignment(24)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("alignment: 24 (expected: 0 or a power of two)");
+            int conditionalRendering = 0x200;
+            assertThatThrownBy(() -> pool.allocate(BlockRequest.of(64, conditionalRendering | USAGE, ANY)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("usage: 0x223")
+                    .hasMessageContaining("subset");
+            assertThatThrownBy(() -> BlockPoolAllocator.Config.builder().blockSize(0, 1000).build())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("blockSizes[0]: 1000");
+            assertThatThrownBy(() -> BlockPoolAllocator.Config.builder().maxEmptyBlocks(-1).build())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxEmptyBlocks: -1");
+            assertThatThrownBy(() -> pool.statistics(7)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("memoryTypeIndex: 7");
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(1);
+            assertThat(vma.statistics().total().blockCount()).isEqualTo(1);
+
+            PooledBuffer other;
+            try (BlockPoolAllocator second = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+                other = second.allocate(request(64));
+                assertThatThrownBy(() -> pool.free(other)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("expected: a buffer of this BlockPoolAllocator");
+                second.free(other);
+            }
+            pool.free(live);
+            assertThatThrownBy(() -> pool.free(live)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("released already");
+            live.release();
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+            pool.checkInvariants();
+            pool.close();
+            assertThatThrownBy(() -> pool.allocate(request(64))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+        }
+    }
+
+    @Test
+    void closeShouldFreeEveryBlockOnceAndCountTheLiveBuffers(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build());
+            PooledBuffer sub = pool.allocate(request(4 * KIB));
+            PooledBuffer own = pool.allocate(request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER));
+            PooledBuffer dedicated = pool.allocate(request(MIB));
+            PooledBuffer freed = pool.allocate(request(4 * KIB));
+            freed.release();
+            assertThat(vma.statistics().total().blockCount()).isEqualTo(2);
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).isEqualTo(3);
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            assertThat(vma.statistics().total().blockCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(own.isReleased()).isTrue();
+            assertThatThrownBy(() -> sub.buffer().buffer()).isInstanceOf(IllegalStateException.class);
+            own.release();
+            dedicated.release();
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void eightThreadsAllocatingAndFreeingShouldNeverOverlap(VulkanContext context) throws Exception {
+        int threads = 8;
+        int opsPerThread = 1500;
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, 512 * KIB).build());
+            List<ConcurrentLinkedQueue<PooledBuffer>> handoff = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                handoff.add(new ConcurrentLinkedQueue<>());
+            }
+            List<List<PooledBuffer>> kept = new ArrayList<>();
+            Map<PooledBuffer, Long> stamps = new ConcurrentHashMap<>();
+            CyclicBarrier checkpoint = new CyclicBarrier(threads);
+            CyclicBarrier resume = new CyclicBarrier(threads + 1);
+            ExecutorService executor = Executors.newFixedThreadPool(threads);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    int id = t;
+                    List<PooledBuffer> mine = new ArrayList<>();
+                    kept.add(mine);
+                    futures.add(executor.submit(() -> {
+                        Random random = new Random(1234 + id);
+                        for (int op = 0; op < opsPerThread; op++) {
+                            PooledBuffer given;
+                            while ((given = handoff.get(id).poll()) != null) {
+                                verifyAndFree(given, stamps);
+                            }
+                            if (op == opsPerThread / 2) {
+                                // Everyone stops with their buffers live, for the overlap check.
+                                checkpoint.await();
+                                resume.await();
+                                resume.await();
+                            }
+                            if (mine.isEmpty() || random.nextInt(100) < 55) {
+                                long size = (long) Math.exp(Math.log(64) + random.nextDouble()
+                                        * (Math.log(96 * KIB) - Math.log(64)));
+                                BlockPoolAllocator.BufferMode mode = random.nextInt(4) == 0
+                                        ? BlockPoolAllocator.BufferMode.OWN_BUFFER
+                                        : BlockPoolAllocator.BufferMode.SUB_RANGE;
+                                PooledBuffer b = pool.allocate(request(size).withBufferMode(mode));
+                                long stamp = (long) id << 40 | op;
+                                b.buffer().write(0, new int[] {(int) stamp, (int) (stamp >>> 32)});
+                                stamps.put(b, stamp);
+                                mine.add(b);
+                            } else {
+                                PooledBuffer victim = mine.remove(random.nextInt(mine.size()));
+                                if (random.nextInt(3) == 0) {
+                                    handoff.get((id + 1 + random.nextInt(threads - 1)) % threads).add(victim);
+                                } else {
+                                    verifyAndFree(victim, stamps);
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                resume.await(60, TimeUnit.SECONDS);
+                List<PooledBuffer> live = new ArrayList<>();
+                kept.forEach(live::addAll);
+                handoff.forEach(live::addAll);
+                assertNoOverlap(live);
+                pool.checkInvariants();
+                assertThat(pool.statistics(0).blockCount()).as("the run spreads over several blocks")
+                        .isGreaterThan(2);
+                resume.await(60, TimeUnit.SECONDS);
+                for (Future<?> f : futures) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                executor.shutdownNow();
+            }
+            List<PooledBuffer> live = new ArrayList<>();
+            kept.forEach(live::addAll);
+            handoff.forEach(live::addAll);
+            assertNoOverlap(live);
+            pool.checkInvariants();
+            live.forEach(PooledBuffer::release);
+            pool.checkInvariants();
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.allocationCount()).isZero();
+            assertThat(stats.emptyBlockCount()).isLessThanOrEqualTo(1);
+            assertThat(stats.dedicatedCount()).isZero();
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            assertThat(vma.statistics().total().blockCount()).isZero();
+        }
+    }
+
+    /** Checks the stamp its thread wrote at allocation, so a range handed out twice shows up as a changed stamp. */
+    private static void verifyAndFree(PooledBuffer buffer, Map<PooledBuffer, Long> stamps) {
+        int[] stamp = new int[2];
+        buffer.buffer().read(0, stamp);
+        long expected = stamps.remove(buffer);
+        assertThat(stamp[1] & 0xFFFFFFFFL).as("stamp's high word").isEqualTo(expected >>> 32);
+        assertThat(stamp[0]).as("stamp's low word").isEqualTo((int) expected);
+        buffer.release();
+    }
+
+    private static void assertNoOverlap(List<PooledBuffer> live) {
+        Map<Long, List<long[]>> byMemory = new HashMap<>();
+        for (PooledBuffer b : live) {
+            PoolBlock block = (PoolBlock) b.pool();
+            long offset = block.isDedicated() ? 0 : block.suballocator.offset(b.handle());
+            byMemory.computeIfAbsent(block.memory.deviceMemory(), k -> new ArrayList<>())
+                    .add(new long[] {offset, b.buffer().size()});
+        }
+        for (Map.Entry<Long, List<long[]>> e : byMemory.entrySet()) {
+            List<long[]> ranges = e.getValue();
+            ranges.sort(Comparator.comparingLong(r -> r[0]));
+            for (int i = 1; i < ranges.size(); i++) {
+                long[] previous = ranges.get(i - 1);
+                assertThat(ranges.get(i)[0]).as("memory 0x%x: range at %d after [%d, +%d)", e.getKey(),
+                        ranges.get(i)[0], previous[0], previous[1]).isGreaterThanOrEqualTo(previous[0] + previous[1]);
+            }
+        }
+    }
+}
