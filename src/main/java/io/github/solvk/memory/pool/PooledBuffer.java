@@ -50,6 +50,18 @@ public final class PooledBuffer {
         return buffer;
     }
 
+    /**
+     * A placed buffer without a guard margin.
+     *
+     * @param buffer   the placed buffer
+     * @param pool     the pool that placed it
+     * @param handle   the pool's handle for the range
+     * @param releaser gives the range back
+     */
+    public PooledBuffer(VulkanBuffer buffer, Object pool, long handle, Releaser releaser) {
+        this(buffer, null, pool, handle, releaser);
+    }
+
     /** @return the guard margin right after the buffer, or {@code null} when the pool has none */
     public VulkanBuffer margin() {
         return margin;
