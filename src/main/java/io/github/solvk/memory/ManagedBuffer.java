@@ -34,7 +34,13 @@ final class ManagedBuffer implements IBuffer {
     }
 
     private static String allocatorName(IBufferAllocator allocator) {
-        return allocator instanceof IMemoryPool pool ? "pool '" + pool.name() + "'" : "the MemoryManager";
+        if (allocator instanceof IMemoryPool pool) {
+            return "pool '" + pool.name() + "'";
+        }
+        if (allocator instanceof BlockPoolBufferAllocator blocks) {
+            return "block pools '" + blocks.name() + "'";
+        }
+        return "the MemoryManager";
     }
 
     /** @return this buffer's leak tracker, or null when leak detection does not track it */

@@ -26,6 +26,7 @@ import io.github.solvk.memory.diagnostics.MemoryMapJson;
 import io.github.solvk.memory.diagnostics.MemoryMapPng;
 import io.github.solvk.memory.diagnostics.PoolStats;
 import io.github.solvk.memory.pool.BlockMemoryPool;
+import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
@@ -65,6 +66,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     /** Open buffers by their Vulkan state; never the user's IBuffer, so that a dropped IBuffer can be collected. */
     private final Map<VulkanBuffer, String> live = new ConcurrentHashMap<>();
     private final Map<String, MemoryPool> pools = new LinkedHashMap<>();
+    private final List<BlockPoolBufferAllocator> blockPoolAllocators = new ArrayList<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final JfrEvents.Registration jfrStatistics;
     private volatile Queue graphicsQueue;
@@ -447,6 +449,33 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
+    /**
+     * Creates vulkano-style block pools (one pool of device-memory blocks per memory type, TLSF by default) that
+     * hand out buffers of any usage and memory usage without a {@code vkAllocateMemory} per buffer; they are closed
+     * with the manager. See {@link BlockPoolAllocator} for the block sizes, dedicated memory and retry rules.
+     *
+     * @param name   a name for statistics and errors
+     * @param config block sizes, suballocator, buffer mode; {@link BlockPoolAllocator.Config#defaults()} for the
+     *               defaults
+     * @return the allocator
+     */
+    public BlockPoolBufferAllocator createBlockPoolAllocator(String name, BlockPoolAllocator.Config config) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(config, "config");
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            BlockPoolBufferAllocator created = new BlockPoolBufferAllocator(this, name,
+                    new BlockPoolAllocator(allocator, config));
+            synchronized (blockPoolAllocators) {
+                blockPoolAllocators.add(created);
+            }
+            return created;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
     void unregister(MemoryPool pool) {
         synchronized (pools) {
             pools.remove(pool.name(), pool);
@@ -651,6 +680,12 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             jfrStatistics.close();
             for (IMemoryPool pool : memoryPools()) {
                 pool.close();
+            }
+            synchronized (blockPoolAllocators) {
+                for (BlockPoolBufferAllocator b : blockPoolAllocators) {
+                    b.close();
+                }
+                blockPoolAllocators.clear();
             }
             if (!live.isEmpty()) {
                 LOG.log(Level.WARNING, "MemoryManager closed with " + live.size()

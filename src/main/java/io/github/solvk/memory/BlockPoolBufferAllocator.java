@@ -1,0 +1,131 @@
+package io.github.solvk.memory;
+
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.github.solvk.memory.diagnostics.JfrEvents;
+import io.github.solvk.memory.pool.AllocatePreference;
+import io.github.solvk.memory.pool.BlockPoolAllocator;
+import io.github.solvk.memory.pool.BlockRequest;
+import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.pool.PoolException;
+import io.github.solvk.memory.pool.PooledBuffer;
+import io.github.solvk.memory.vulkan.VulkanException;
+
+/**
+ * The facade over a {@link BlockPoolAllocator}: vulkano-style pools of blocks per memory type, giving the same
+ * {@link IBuffer}s as {@link MemoryManager#allocateBuffer} for any usage and memory usage, without a
+ * {@code vkAllocateMemory} per buffer. Made by {@link MemoryManager#createBlockPoolAllocator}.
+ *
+ * <p>A request whose usage is within the block buffers' usage ({@link BlockPoolAllocator.Config#subRangeUsage()})
+ * gets a sub-range of a block-wide buffer (no Vulkan call); any other gets its own {@code VkBuffer} bound into a
+ * block. {@link AllocationFlags#DEDICATED_MEMORY} asks for memory of its own, {@link AllocationFlags#NEVER_ALLOCATE}
+ * only uses existing blocks. Concurrent sharing is not supported here (use the manager).
+ */
+public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoCloseable {
+
+    private final MemoryManager manager;
+    private final String name;
+    private final BlockPoolAllocator core;
+    private final Map<PooledBuffer, String> live = new ConcurrentHashMap<>();
+
+    BlockPoolBufferAllocator(MemoryManager manager, String name, BlockPoolAllocator core) {
+        this.manager = manager;
+        this.name = name;
+        this.core = core;
+    }
+
+    @Override
+    public IBuffer allocateBuffer(AllocationInfo info, OnAllocationFailure onFailure) {
+        Objects.requireNonNull(info, "info");
+        Objects.requireNonNull(onFailure, "onFailure");
+        if (onFailure == OnAllocationFailure.WAIT) {
+            throw new UnsupportedOperationException("onFailure: WAIT (expected: THROW or EMPTY; block pools have no"
+                    + " WAIT capability)");
+        }
+        if (info.sharingMode() != SharingMode.EXCLUSIVE) {
+            throw new IllegalArgumentException("sharingMode: " + info.sharingMode() + " (expected: EXCLUSIVE in block"
+                    + " pools; make concurrent buffers with MemoryManager.allocateBuffer)");
+        }
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
+                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        AllocatePreference preference = (info.allocationFlags() & AllocationFlags.NEVER_ALLOCATE) != 0
+                ? AllocatePreference.NEVER_ALLOCATE
+                : (info.allocationFlags() & AllocationFlags.DEDICATED_MEMORY) != 0
+                ? AllocatePreference.ALWAYS_ALLOCATE : AllocatePreference.UNKNOWN;
+        BlockPoolAllocator.BufferMode mode = (info.bufferUsage() & ~core.configuration().subRangeUsage()) == 0
+                ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
+        BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
+                info.alignment(), info.name(), mode);
+        PooledBuffer placed;
+        try {
+            placed = core.allocate(request);
+        } catch (PoolException e) {
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.kind().name());
+            if (onFailure == OnAllocationFailure.EMPTY) {
+                return null;
+            }
+            throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
+                    e.vkResultName(), "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage()
+                    + manager.describeMemoryForFailure(), e);
+        } catch (VulkanException e) {
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.resultName());
+            if (onFailure == OnAllocationFailure.EMPTY) {
+                return null;
+            }
+            throw new MemoryAllocationException(MemoryAllocationException.Reason.VULKAN_ERROR, e.resultName(),
+                    "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
+        }
+        ManagedBuffer buffer = new ManagedBuffer(placed.buffer(), this, info.name(), b -> {
+            if (live.remove(placed) != null) {
+                core.free(placed);
+            }
+        });
+        live.put(placed, buffer.describe());
+        return buffer;
+    }
+
+    @Override
+    public Set<Capability> getCapabilities() {
+        return EnumSet.noneOf(Capability.class);
+    }
+
+    /** @return the allocator's name */
+    public String name() {
+        return name;
+    }
+
+    /** @return per memory type: blocks, dedicated blocks, allocations, committed, used and free bytes */
+    public java.util.List<BlockPoolAllocator.TypeStatistics> statistics() {
+        return core.statistics();
+    }
+
+    /** @return bytes held in blocks */
+    public long committedBytes() {
+        return core.committedBytes();
+    }
+
+    /** @return buffers handed out and not closed */
+    public int liveBufferCount() {
+        return live.size();
+    }
+
+    /**
+     * Frees every block (buffers still open are closed, and logged). The manager calls it when it closes; calling it
+     * again does nothing.
+     */
+    @Override
+    public void close() {
+        live.clear();
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return "BlockPoolAllocator['" + name + "', " + live.size() + " live buffers, " + core.committedBytes()
+                + " bytes committed]";
+    }
+}
