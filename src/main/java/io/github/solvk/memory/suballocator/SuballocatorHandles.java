@@ -81,10 +81,11 @@ final class SuballocatorHandles {
         if (regionSize <= 0 || regionSize > Suballocator.MAX_REGION_END) {
             throw new IllegalArgumentException("regionSize: " + regionSize + " (expected: 1 to 2^62)");
         }
-        // Cannot overflow: both are at most 2^62.
-        if (regionOffset + regionSize > Suballocator.MAX_REGION_END) {
-            throw new IllegalArgumentException("regionOffset + regionSize: " + (regionOffset + regionSize)
-                    + " (expected: <= 2^62 = " + Suballocator.MAX_REGION_END + ")");
+        // Compared as a difference: the sum of two values up to 2^62 can reach 2^63, which overflows a long.
+        if (regionSize > Suballocator.MAX_REGION_END - regionOffset) {
+            throw new IllegalArgumentException("regionOffset + regionSize: " + regionOffset + " + " + regionSize
+                    + " = " + Long.toUnsignedString(regionOffset + regionSize) + " (expected: <= 2^62 = "
+                    + Suballocator.MAX_REGION_END + ")");
         }
         if (bufferImageGranularity <= 0 || Long.bitCount(bufferImageGranularity) != 1) {
             throw new IllegalArgumentException("bufferImageGranularity: " + bufferImageGranularity
