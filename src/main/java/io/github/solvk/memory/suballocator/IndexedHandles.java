@@ -1,7 +1,5 @@
 package io.github.solvk.memory.suballocator;
 
-import java.util.concurrent.atomic.AtomicInteger;
-
 /**
  * The handle layout of the stack, ring and fixed-size suballocators, and the argument checks they share.
  *
@@ -17,6 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A handle is live while its index names a live entry whose stored generation equals the handle's. Stale handles
  * are therefore detected unless the same entry was reused a multiple of 2<sup>22</sup> times since, and foreign
  * handles unless the two instances share a tag, which happens only among more than 2<sup>15</sup> - 1 instances.
+ * Tags come from {@link InstanceTags}, which the TLSF and buddy suballocators' {@link SuballocatorHandles} draw from
+ * too, with the tag in the same bits, so a handle of any other suballocator is foreign here as well.
  */
 final class IndexedHandles {
 
@@ -68,8 +68,6 @@ final class IndexedHandles {
     /** The largest power of two that {@link Suballocator} accepts as an alignment or granularity. */
     static final long MAX_ALIGNMENT = Suballocator.MAX_REGION_END;
 
-    private static final AtomicInteger NEXT_TAG = new AtomicInteger();
-
     private static final AllocationType[] TYPES = AllocationType.values();
 
     private IndexedHandles() {
@@ -119,9 +117,9 @@ final class IndexedHandles {
         return (byte) (stamp >>> STAMP_TYPE_SHIFT & STAMP_TYPE_MASK);
     }
 
-    /** @return a tag in {@code [1, 2^15 - 1]}, cycling through all of them across instances */
+    /** @return a tag in {@code [1, 2^15 - 1]} from the source that every algorithm shares */
     static int nextTag() {
-        return Math.floorMod(NEXT_TAG.getAndIncrement(), TAG_MASK) + 1;
+        return InstanceTags.next();
     }
 
     /** The code of {@link AllocationType#UNKNOWN}. */

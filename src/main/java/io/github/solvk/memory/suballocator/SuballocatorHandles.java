@@ -1,7 +1,5 @@
 package io.github.solvk.memory.suballocator;
 
-import java.util.concurrent.atomic.AtomicInteger;
-
 /**
  * The one place that packs and unpacks the {@code long} handles of the node-based suballocators
  * ({@link TlsfSuballocator}, {@link BuddySuballocator}), and checks the arguments every suballocator shares.
@@ -18,8 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>generation: bumped every time a node becomes an allocation, never 0, so a handle of an earlier use of the
  *       same node is stale, and no handle is {@link Suballocator#NULL_HANDLE}; only a handle kept through 65&nbsp;535
  *       later allocations in the same node could be mistaken for live;</li>
- *   <li>instance tag: drawn from a counter shared by all suballocators when one is made, so a handle given to
- *       another instance is recognised as foreign (the tags of 65&nbsp;536 consecutive instances differ).</li>
+ *   <li>instance tag: drawn from {@link InstanceTags}, the counter that all five algorithms share, when the instance
+ *       is made; it is in {@code [1, 2^15 - 1]}, so bit 63 stays clear and the tag reads the same as in
+ *       {@link IndexedHandles}: a handle given to another instance, of any algorithm, is recognised as foreign
+ *       (the tags of 32&nbsp;767 consecutive instances differ).</li>
  * </ul>
  */
 final class SuballocatorHandles {
@@ -36,17 +36,15 @@ final class SuballocatorHandles {
     static final int GENERATION_MASK = (1 << GENERATION_BITS) - 1;
     static final int TAG_MASK = (1 << TAG_BITS) - 1;
 
-    private static final AtomicInteger NEXT_TAG = new AtomicInteger();
-
     /** The types by ordinal, so that decoding one allocates nothing ({@code values()} copies the array). */
     static final AllocationType[] TYPES = AllocationType.values();
 
     private SuballocatorHandles() {
     }
 
-    /** @return a tag for a new suballocator instance */
+    /** @return a tag for a new suballocator instance, from the source that every algorithm shares */
     static int nextTag() {
-        return NEXT_TAG.getAndIncrement() & TAG_MASK;
+        return InstanceTags.next();
     }
 
     static long encode(int tag, int generation, int index) {
@@ -83,10 +81,11 @@ final class SuballocatorHandles {
         if (regionSize <= 0 || regionSize > Suballocator.MAX_REGION_END) {
             throw new IllegalArgumentException("regionSize: " + regionSize + " (expected: 1 to 2^62)");
         }
-        // Cannot overflow: both are at most 2^62.
-        if (regionOffset + regionSize > Suballocator.MAX_REGION_END) {
-            throw new IllegalArgumentException("regionOffset + regionSize: " + (regionOffset + regionSize)
-                    + " (expected: <= 2^62 = " + Suballocator.MAX_REGION_END + ")");
+        // Compared as a difference: the sum of two values up to 2^62 can reach 2^63, which overflows a long.
+        if (regionSize > Suballocator.MAX_REGION_END - regionOffset) {
+            throw new IllegalArgumentException("regionOffset + regionSize: " + regionOffset + " + " + regionSize
+                    + " = " + Long.toUnsignedString(regionOffset + regionSize) + " (expected: <= 2^62 = "
+                    + Suballocator.MAX_REGION_END + ")");
         }
         if (bufferImageGranularity <= 0 || Long.bitCount(bufferImageGranularity) != 1) {
             throw new IllegalArgumentException("bufferImageGranularity: " + bufferImageGranularity

@@ -13,9 +13,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
-class RingSuballocatorTest {
+/** The contract plus what is particular to {@link RingSuballocator}. */
+class RingSuballocatorTest extends SuballocatorContractTest {
+
+    @Override
+    protected Suballocator create(long regionOffset, long regionSize, long granularity) {
+        return new RingSuballocator(regionOffset, regionSize, granularity);
+    }
+
+    /** FIFO: oldest first, which is allocation order; a copy, since callers change the list they passed in. */
+    @Override
+    protected List<Long> freeOrder(List<Long> handlesInAllocationOrder) {
+        return new ArrayList<>(handlesInAllocationOrder);
+    }
 
     @Test
     void fillingExactlyShouldSucceedAndOneMoreShouldReturnNull() {
@@ -432,17 +443,5 @@ class RingSuballocatorTest {
         while (!queue.isEmpty() && queue.get(0)[4] != 0) {
             queue.remove(0);
         }
-    }
-
-    private static void assertRejected(Suballocator sub, Executable call, String messagePart) {
-        long freeBytes = sub.freeBytes();
-        int liveCount = sub.liveCount();
-        long largest = sub.largestFreeRange();
-        assertThatThrownBy(call::execute).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(messagePart).hasMessageContaining("expected");
-        assertThat(sub.freeBytes()).isEqualTo(freeBytes);
-        assertThat(sub.liveCount()).isEqualTo(liveCount);
-        assertThat(sub.largestFreeRange()).isEqualTo(largest);
-        sub.checkInvariants();
     }
 }

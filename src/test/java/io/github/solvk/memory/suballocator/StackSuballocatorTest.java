@@ -12,9 +12,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
-class StackSuballocatorTest {
+/**
+ * The contract plus what is particular to {@link StackSuballocator}. The contract's default {@link #freeOrder}, newest
+ * first, is the stack's LIFO order, so it needs no override.
+ */
+class StackSuballocatorTest extends SuballocatorContractTest {
+
+    @Override
+    protected Suballocator create(long regionOffset, long regionSize, long granularity) {
+        return new StackSuballocator(regionOffset, regionSize, granularity);
+    }
 
     @Test
     void fillingExactlyShouldSucceedAndOneMoreShouldReturnNull() {
@@ -358,17 +366,5 @@ class StackSuballocatorTest {
         while (!entries.isEmpty() && entries.get(entries.size() - 1)[2] != 0) {
             entries.remove(entries.size() - 1);
         }
-    }
-
-    private static void assertRejected(Suballocator sub, Executable call, String messagePart) {
-        long freeBytes = sub.freeBytes();
-        int liveCount = sub.liveCount();
-        long largest = sub.largestFreeRange();
-        assertThatThrownBy(call::execute).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(messagePart).hasMessageContaining("expected");
-        assertThat(sub.freeBytes()).isEqualTo(freeBytes);
-        assertThat(sub.liveCount()).isEqualTo(liveCount);
-        assertThat(sub.largestFreeRange()).isEqualTo(largest);
-        sub.checkInvariants();
     }
 }

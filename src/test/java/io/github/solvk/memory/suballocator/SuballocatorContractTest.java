@@ -10,13 +10,20 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link Suballocator} does, whatever its algorithm. A subclass supplies {@link #create} and, where the
- * algorithm legitimately differs, overrides a hook: the fill size and count ({@link #fillSize()},
- * {@link #fillCount()}), or the order in which it accepts frees ({@link #freeOrder}). Every step that frees more than
- * one allocation goes through {@link #freeOrder} (newest first by default, which a stack accepts; a ring returns the
- * list as given), so stack and ring pass too. A test that cannot hold for an algorithm (say, a fixed-size pool asked
- * for assorted sizes and alignments) is overridden in its subclass with a comment saying why, and what the algorithm
- * does instead goes in that subclass's own tests.
+ * What every {@link Suballocator} does, whatever its algorithm: TLSF, buddy, stack, ring and fixed-size pool all pass
+ * it. A subclass supplies {@link #create} and, where the algorithm legitimately differs, overrides a hook: the fill
+ * size and count ({@link #fillSize()}, {@link #fillCount()}), the order in which it accepts frees ({@link #freeOrder}),
+ * or the one allocation an emptied region must serve ({@link #wholeAllocationSize}). Every step that frees more than
+ * one allocation goes through {@link #freeOrder} (newest first by default, which a stack accepts; a ring returns a
+ * copy of the list as given, oldest first), so stack and ring pass too. A test that cannot hold for an algorithm (say,
+ * a fixed-size pool asked for assorted sizes and alignments) is overridden in its subclass with a comment saying why,
+ * and asserts what the algorithm documents instead.
+ *
+ * <p>What it covers: filling exactly, one more failing, freeing all, one region-sized allocation succeeding; reset and
+ * visit; alignment as an absolute offset; buffer-image granularity between linear and non-linear neighbours; regions
+ * that end at 2^62; and caller bugs (bad size, bad alignment, null type, sizes and regions that overflow, null, stale,
+ * double-freed and foreign handles), each of which throws naming the value and changes nothing. Handles foreign
+ * across algorithms are {@link ForeignHandleAcrossAlgorithmsTest}'s.
  */
 abstract class SuballocatorContractTest {
 
@@ -42,13 +49,23 @@ abstract class SuballocatorContractTest {
     }
 
     /**
-     * @param handlesInAllocationOrder live handles, oldest first
-     * @return the same handles in an order that the algorithm accepts for freeing them all; newest first by default
+     * @param handlesInAllocationOrder live handles, oldest first; the caller may change this list afterwards
+     * @return a new list of the same handles in an order that the algorithm accepts for freeing them all; newest first
+     *     by default
      */
     protected List<Long> freeOrder(List<Long> handlesInAllocationOrder) {
         List<Long> order = new ArrayList<>(handlesInAllocationOrder);
         Collections.reverse(order);
         return order;
+    }
+
+    /**
+     * @param regionSize the size of an emptied region
+     * @return the size of the one allocation that must then succeed at the region's start, and the
+     *     {@link Suballocator#largestFreeRange()} the empty region reports: the region's size by default
+     */
+    protected long wholeAllocationSize(long regionSize) {
+        return regionSize;
     }
 
     // ---- filling and emptying ----
@@ -94,12 +111,15 @@ abstract class SuballocatorContractTest {
         }
         assertThat(s.liveCount()).isZero();
         assertThat(s.freeBytes()).isEqualTo(regionSize);
-        assertThat(s.largestFreeRange()).isEqualTo(regionSize);
+        long wholeSize = wholeAllocationSize(regionSize);
+        assertThat(s.largestFreeRange()).isEqualTo(wholeSize);
 
-        long whole = s.tryAllocate(regionSize, 1, AllocationType.NON_LINEAR);
+        long whole = s.tryAllocate(wholeSize, 1, AllocationType.NON_LINEAR);
         assertThat(whole).isNotEqualTo(Suballocator.NULL_HANDLE);
         assertThat(s.offset(whole)).isEqualTo(regionOffset);
-        assertThat(s.freeBytes()).isZero();
+        assertThat(s.size(whole)).isEqualTo(wholeSize);
+        assertThat(s.liveCount()).isEqualTo(1);
+        assertThat(s.freeBytes()).isEqualTo(regionSize - wholeSize);
         s.checkInvariants();
     }
 
@@ -126,6 +146,11 @@ abstract class SuballocatorContractTest {
         Suballocator s = create(4096, 1 << 16, 1);
         long a = s.tryAllocate(100, 16, AllocationType.LINEAR);
         long b = s.tryAllocate(3000, 256, AllocationType.LINEAR);
+        assertVisitReports(s, a, b);
+    }
+
+    /** Asserts that {@code s.visit} reports exactly the live {@code a} and {@code b} and free ranges, in order. */
+    static void assertVisitReports(Suballocator s, long a, long b) {
         List<long[]> ranges = new ArrayList<>();
         List<Long> visited = new ArrayList<>();
         long[] freeSum = {0};
@@ -147,13 +172,13 @@ abstract class SuballocatorContractTest {
         });
         assertThat(visited).containsExactlyInAnyOrder(a, b);
         assertThat(freeSum[0]).isEqualTo(s.freeBytes());
-        long end = 4096;
+        long end = s.regionOffset();
         for (long[] r : ranges) {
             assertThat(r[0]).isGreaterThanOrEqualTo(end);
             assertThat(r[1]).isPositive();
             end = r[0] + r[1];
         }
-        assertThat(end).isLessThanOrEqualTo(4096 + (1 << 16));
+        assertThat(end).isLessThanOrEqualTo(s.regionOffset() + s.regionSize());
     }
 
     // ---- alignment and granularity ----
@@ -183,6 +208,24 @@ abstract class SuballocatorContractTest {
         assertThat(s.offset(h) + 1000).isLessThanOrEqualTo(MAX_END);
         // An alignment beyond the region's end cannot be met inside it: exhaustion, not an error.
         assertThat(s.tryAllocate(16, 1L << 62, AllocationType.LINEAR)).isEqualTo(Suballocator.NULL_HANDLE);
+        s.checkInvariants();
+    }
+
+    @Test
+    void allocationsTooLargeForARegionEndingAtTheMaximumShouldFailWithoutOverflowAndChangeNothing() {
+        long size = fillCount() * fillSize();
+        Suballocator s = create(MAX_END - size, size, 1);
+        long h = s.tryAllocate(fillSize(), 1, AllocationType.LINEAR);
+        assertThat(h).isNotEqualTo(Suballocator.NULL_HANDLE);
+        String before = snapshot(s);
+        // offset + size would pass 2^62, some of them 2^63: each must be exhaustion, computed without overflow.
+        for (long tooLarge : new long[] {size, size + 1, MAX_END - 1, MAX_END}) {
+            assertThat(s.tryAllocate(tooLarge, 1, AllocationType.LINEAR)).as("size %d", tooLarge)
+                    .isEqualTo(Suballocator.NULL_HANDLE);
+            assertThat(s.tryAllocate(tooLarge, 1L << 62, AllocationType.LINEAR)).as("size %d at 2^62", tooLarge)
+                    .isEqualTo(Suballocator.NULL_HANDLE);
+        }
+        assertThat(snapshot(s)).isEqualTo(before);
         s.checkInvariants();
     }
 
@@ -245,7 +288,7 @@ abstract class SuballocatorContractTest {
         s.checkInvariants();
     }
 
-    private static boolean sharePage(Suballocator s, long x, long y, long granularity) {
+    static boolean sharePage(Suballocator s, long x, long y, long granularity) {
         long xFirst = s.offset(x) / granularity;
         long xLast = (s.offset(x) + s.size(x) - 1) / granularity;
         long yFirst = s.offset(y) / granularity;
@@ -261,6 +304,18 @@ abstract class SuballocatorContractTest {
         for (long size : new long[] {0, -1, -4096, Long.MIN_VALUE, Long.MAX_VALUE, MAX_END + 1}) {
             assertRejected(s, () -> s.tryAllocate(size, 1, AllocationType.LINEAR), Long.toString(size));
         }
+    }
+
+    @Test
+    void handlesWithForeignBitsShouldThrowNamingTheValueAndChangeNothing() {
+        Suballocator s = create(0, fillCount() * fillSize(), 1);
+        long live = s.tryAllocate(fillSize(), 1, AllocationType.LINEAR);
+        // Bits 62 and 63 lie in the tag of both handle layouts, so these are no handles of this instance.
+        for (long bad : new long[] {live ^ 1L << 63, live ^ 1L << 62, -1, Long.MIN_VALUE, Long.MAX_VALUE, 1}) {
+            assertBadHandle(s, bad);
+        }
+        assertThat(s.offset(live)).isEqualTo(0);
+        assertThat(s.liveCount()).isEqualTo(1);
     }
 
     @Test
@@ -321,6 +376,10 @@ abstract class SuballocatorContractTest {
         assertBadConstruction(MAX_END, 4096, 1, Long.toString(MAX_END + 4096));
         assertBadConstruction(MAX_END - 4095, 4096, 1, Long.toString(MAX_END + 1));
         assertBadConstruction(0, Long.MAX_VALUE, 1, Long.toString(Long.MAX_VALUE));
+        assertBadConstruction(Long.MAX_VALUE, 4096, 1, Long.toString(Long.MAX_VALUE));
+        assertBadConstruction(Long.MIN_VALUE, 4096, 1, Long.toString(Long.MIN_VALUE));
+        // Each is at most 2^62, but their sum, 2^63, overflows a long.
+        assertBadConstruction(MAX_END, MAX_END, 1, Long.toUnsignedString(MAX_END + MAX_END));
         assertBadConstruction(0, 4096, 3, "3");
         assertBadConstruction(0, 4096, 0, "0");
         assertBadConstruction(0, 4096, -1024, "-1024");
@@ -339,7 +398,7 @@ abstract class SuballocatorContractTest {
         return s;
     }
 
-    private static void assertBadHandle(Suballocator s, long handle) {
+    static void assertBadHandle(Suballocator s, long handle) {
         String value = handle == 0 ? "0" : Long.toHexString(handle);
         assertRejected(s, () -> s.free(handle), value);
         assertRejected(s, () -> s.offset(handle), value);

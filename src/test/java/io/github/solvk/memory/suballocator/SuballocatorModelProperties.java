@@ -1,11 +1,12 @@
 package io.github.solvk.memory.suballocator;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -18,11 +19,13 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random sequences of allocations, frees and resets, checked after every step against a model of the live
- * allocations: no overlap, inside the region, aligned, buffer-image granularity between conflicting neighbours, byte
+ * allocations, a {@link TreeMap} of intervals by offset: no overlap, inside the region, aligned, buffer-image
+ * granularity between conflicting neighbours, visit reporting exactly the model's allocations in offset order, byte
  * accounting, counts, {@link Suballocator#checkInvariants()}, and that a failed or rejected call changes nothing.
  *
- * <p>Each algorithm is one {@link Algorithm} and one {@code @Property} method; an algorithm that accepts frees only in
- * an order (stack: newest first, ring: oldest first) says so with its {@link FreeOrder}.
+ * <p>Each algorithm is one {@link Algorithm} and one {@code @Property} method, all five of them; an algorithm that
+ * accepts frees only in an order (stack: newest first, ring: oldest first) says so with its {@link FreeOrder}, and one
+ * that takes only requests up to a bound (the fixed-size pool: its slot) says so with its {@link RequestBound}.
  */
 class SuballocatorModelProperties {
 
@@ -55,15 +58,37 @@ class SuballocatorModelProperties {
     @FunctionalInterface
     interface FitGuarantee {
         /** @return the free-range size that guarantees success, or {@code Long.MAX_VALUE} for no promise */
-        long guaranteedBy(long size, long alignment, long granularity);
+        long guaranteedBy(Suballocator s, long size, long alignment, long granularity);
     }
 
     /** How many bytes beyond its size one allocation may take (padding, slack, rounding). */
     @FunctionalInterface
     interface OverheadBound {
         /** @return the most bytes that an allocation of {@code size} at {@code alignment} takes beyond its size */
-        long overhead(long size, long alignment, long granularity);
+        long overhead(Suballocator s, long size, long alignment, long granularity);
     }
+
+    /** The largest request an instance takes; larger ones are caller bugs there, so the run never makes them. */
+    interface RequestBound {
+        /** @return the largest size {@code s} accepts */
+        long maxSize(Suballocator s);
+
+        /** @return the largest alignment {@code s} accepts */
+        long maxAlignment(Suballocator s);
+    }
+
+    /** Every size and alignment the contract allows. */
+    static final RequestBound UNBOUNDED = new RequestBound() {
+        @Override
+        public long maxSize(Suballocator s) {
+            return Suballocator.MAX_REGION_END;
+        }
+
+        @Override
+        public long maxAlignment(Suballocator s) {
+            return Suballocator.MAX_REGION_END;
+        }
+    };
 
     /**
      * One algorithm under test.
@@ -71,7 +96,8 @@ class SuballocatorModelProperties {
      * <p>Byte accounting, precisely: the ranges that {@code visit} reports do not overlap; the free ones sum to
      * {@code freeBytes()}; what lies between them is <em>taken</em> overhead, and
      * {@code regionSize = freeBytes + sum of live sizes + overhead}, where {@code 0 <= overhead <= unusableBytes +
-     * sum over live allocations of overheadBound}. With nothing live, {@code freeBytes >= regionSize - unusableBytes}.
+     * sum over live allocations of overheadBound + (wraps ? the largest wrapSlack of a live allocation : 0)}. With
+     * nothing live, {@code freeBytes >= regionSize - unusableBytes}.
      *
      * @param factory               makes an instance
      * @param freeOrder             which allocation a free step may free
@@ -79,9 +105,14 @@ class SuballocatorModelProperties {
      * @param overheadBound         the most an allocation takes beyond its size
      * @param unusableBytes         bytes of the region the algorithm may never use
      * @param exactLargestFreeRange whether {@code largestFreeRange()} is the largest free range that visit reports
+     * @param wraps                 whether one allocation at a time may also hold the skipped end of the region (a
+     *                              ring's wrapping entry), its <em>wrapSlack</em>: less than its size plus its
+     *                              overhead bound plus one
+     * @param requestBound          the largest size and alignment the run asks for
      */
     record Algorithm(SuballocatorFactory factory, FreeOrder freeOrder, FitGuarantee fitGuarantee,
-                     OverheadBound overheadBound, long unusableBytes, boolean exactLargestFreeRange) {
+                     OverheadBound overheadBound, long unusableBytes, boolean exactLargestFreeRange, boolean wraps,
+                     RequestBound requestBound) {
     }
 
     /**
@@ -89,17 +120,61 @@ class SuballocatorModelProperties {
      * and tail each stay with the allocation only below {@link TlsfSuballocator#FRONT_SPLIT_MIN}.
      */
     static final Algorithm TLSF = new Algorithm(TlsfSuballocator::new, ANY_ORDER,
-            (size, alignment, granularity) -> 2 * (size + alignment + 2 * granularity),
-            (size, alignment, granularity) -> 2 * (TlsfSuballocator.FRONT_SPLIT_MIN - 1), 0, true);
+            (s, size, alignment, granularity) -> 2 * (size + alignment + 2 * granularity),
+            (s, size, alignment, granularity) -> 2 * (TlsfSuballocator.FRONT_SPLIT_MIN - 1), 0, true, false,
+            UNBOUNDED);
     /**
      * Buddy: a free node of the needed order, or of the granularity's order, always serves; an allocation takes its
      * node; the region's ends are rounded inwards to multiples of 16.
      */
     static final Algorithm BUDDY = new Algorithm(BuddySuballocator::new, ANY_ORDER,
-            (size, alignment, granularity) -> Math.max(Math.max(16, 2 * size), Math.max(alignment, granularity)),
-            (size, alignment, granularity) -> Math.max(Math.max(16, 2 * size), Math.max(alignment, granularity))
+            (s, size, alignment, granularity) -> Math.max(Math.max(16, 2 * size), Math.max(alignment, granularity)),
+            (s, size, alignment, granularity) -> Math.max(Math.max(16, 2 * size), Math.max(alignment, granularity))
                     - size,
-            2 * 15, true);
+            2 * 15, true, false, UNBOUNDED);
+    /**
+     * Stack, freed newest first as it demands: the free range is {@code [head, regionEnd)}, and an allocation starts
+     * at the head rounded up to its alignment or, next to a conflicting type, to the granularity: less than
+     * {@code max(alignment, granularity)} bytes of padding, which stay with it.
+     */
+    static final Algorithm STACK = new Algorithm(StackSuballocator::new, NEWEST_FIRST,
+            (s, size, alignment, granularity) -> size + Math.max(alignment, granularity),
+            (s, size, alignment, granularity) -> Math.max(alignment, granularity) - 1, 0, true, false, UNBOUNDED);
+    /**
+     * Ring, freed oldest first as it demands: at the head, or wrapped to the region's start, an allocation takes less
+     * than {@code max(alignment, granularity)} bytes of padding, and must end a granularity page before a conflicting
+     * oldest allocation; so a free range of {@code size + max(alignment, granularity) + granularity} always serves.
+     * The wrapping entry also holds the skipped end of the region, which was too small for it.
+     */
+    static final Algorithm RING = new Algorithm(RingSuballocator::new, OLDEST_FIRST,
+            (s, size, alignment, granularity) -> size + Math.max(alignment, granularity) + granularity,
+            (s, size, alignment, granularity) -> Math.max(alignment, granularity) - 1, 0, true, true, UNBOUNDED);
+    /**
+     * Fixed-size pool, freed in any order. Its slot size follows from the region's size (1 to 2048 bytes) and its slot
+     * alignment is at least the granularity, the pool's documented way to keep conflicting slots off each other's
+     * pages. A free range of one stride means a free slot, which every accepted request fits; an allocation takes its
+     * slot's stride. The bytes before the first slot and after the last count as free (and are reported so), hence
+     * no exact largest free range: it reports the slot size.
+     */
+    static final Algorithm POOL = new Algorithm((offset, size, granularity) -> new FixedSizeSuballocator(offset, size,
+            1 + size % 2048, Math.max(granularity, Math.min(256, Long.lowestOneBit(size)))), ANY_ORDER,
+            (s, size, alignment, granularity) -> pool(s).slotStride(),
+            (s, size, alignment, granularity) -> pool(s).slotStride() - size, 0, false, false,
+            new RequestBound() {
+                @Override
+                public long maxSize(Suballocator s) {
+                    return pool(s).slotSize();
+                }
+
+                @Override
+                public long maxAlignment(Suballocator s) {
+                    return pool(s).slotAlignment();
+                }
+            });
+
+    private static FixedSizeSuballocator pool(Suballocator s) {
+        return (FixedSizeSuballocator) s;
+    }
 
     @Property(tries = TRIES, edgeCases = EdgeCasesMode.NONE)
     void tlsfShouldAgreeWithTheModelAfterEveryStep(@ForAll("regions") Region region,
@@ -113,6 +188,25 @@ class SuballocatorModelProperties {
         run(BUDDY, region, actions);
     }
 
+    @Property(tries = TRIES, edgeCases = EdgeCasesMode.NONE)
+    void stackShouldAgreeWithTheModelAfterEveryStep(@ForAll("regions") Region region,
+                                                    @ForAll("actions") List<Action> actions) {
+        run(STACK, region, actions);
+    }
+
+    @Property(tries = TRIES, edgeCases = EdgeCasesMode.NONE)
+    void ringShouldAgreeWithTheModelAfterEveryStep(@ForAll("regions") Region region,
+                                                   @ForAll("actions") List<Action> actions) {
+        run(RING, region, actions);
+    }
+
+    /** Pool regions start at 16 KiB, so that a slot of up to 2 KiB at an alignment of up to 4 KiB always fits. */
+    @Property(tries = TRIES, edgeCases = EdgeCasesMode.NONE)
+    void poolShouldAgreeWithTheModelAfterEveryStep(@ForAll("poolRegions") Region region,
+                                                   @ForAll("actions") List<Action> actions) {
+        run(POOL, region, actions);
+    }
+
     // ---- generators ----
 
     /** A region and its granularity; a third of them end at 2^62, the end of the address space. */
@@ -121,9 +215,10 @@ class SuballocatorModelProperties {
 
     /**
      * One step: {@code op} (0 to 999) below 620 allocates, 999 resets, else frees; {@code pick} chooses the
-     * allocation to free (through the algorithm's {@link FreeOrder}) and whether to try a stale handle first.
+     * allocation to free (through the algorithm's {@link FreeOrder}) and whether to try a stale handle first. The
+     * size is log-uniform: {@code 2^sizeLog2} plus {@code sizeBits} modulo that.
      */
-    record Action(int op, long size, int alignmentLog2, AllocationType type, int pick) {
+    record Action(int op, int sizeLog2, long sizeBits, int alignmentLog2, AllocationType type, int pick) {
         boolean allocates() {
             return op < 620;
         }
@@ -131,80 +226,163 @@ class SuballocatorModelProperties {
         boolean resets() {
             return op == 999;
         }
+
+        long size() {
+            return (1L << sizeLog2) + Long.remainderUnsigned(sizeBits, 1L << sizeLog2);
+        }
     }
 
     @Provide
     Arbitrary<Region> regions() {
-        Arbitrary<Long> sizes = Arbitraries.integers().between(12, 22)
-                .flatMap(log2 -> Arbitraries.longs().between(1L << log2, (2L << log2) - 1));
+        return regionsOf(12);
+    }
+
+    @Provide
+    Arbitrary<Region> poolRegions() {
+        return regionsOf(14);
+    }
+
+    private static Arbitrary<Region> regionsOf(int minLog2) {
+        Arbitrary<Integer> sizeLog2s = Arbitraries.integers().between(minLog2, 22);
+        Arbitrary<Long> sizeBits = Arbitraries.longs();
         Arbitrary<Long> granularities = Arbitraries.of(1L, 1L, 16L, 64L, 1024L, 4096L);
         Arbitrary<Integer> placements = Arbitraries.integers().between(0, 2);
         Arbitrary<Long> smallOffsets = Arbitraries.longs().between(0, 1 << 16);
-        return Combinators.combine(sizes, granularities, placements, smallOffsets).as((size, granularity, placement,
-                small) -> new Region(placement == 0 ? 0 : placement == 1 ? small : Suballocator.MAX_REGION_END - size,
-                size, granularity));
+        return Combinators.combine(sizeLog2s, sizeBits, granularities, placements, smallOffsets).as((log2, bits,
+                granularity, placement, small) -> {
+            long size = (1L << log2) + Long.remainderUnsigned(bits, 1L << log2);
+            long offset = placement == 0 ? 0 : placement == 1 ? small : Suballocator.MAX_REGION_END - size;
+            return new Region(offset, size, granularity);
+        });
     }
 
     @Provide
     Arbitrary<List<Action>> actions() {
-        Arbitrary<Long> sizes = Arbitraries.integers().between(0, 16)
-                .flatMap(log2 -> Arbitraries.longs().between(1L << log2, (2L << log2) - 1));
-        Arbitrary<Action> action = Combinators.combine(Arbitraries.integers().between(0, 999), sizes,
-                Arbitraries.integers().between(0, 12), Arbitraries.of(AllocationType.class),
-                Arbitraries.integers()).as(Action::new);
+        Arbitrary<Action> action = Combinators.combine(Arbitraries.integers().between(0, 999),
+                Arbitraries.integers().between(0, 16), Arbitraries.longs(), Arbitraries.integers().between(0, 12),
+                Arbitraries.of(AllocationType.class), Arbitraries.integers()).as(Action::new);
         return action.list().ofSize(STEPS);
+    }
+
+    // ---- the model ----
+
+    /** A live allocation as the model knows it. */
+    private record Live(long handle, long offset, long size, long alignment, AllocationType type) {
+        long end() {
+            return offset + size;
+        }
+    }
+
+    /**
+     * The live allocations by offset, the simplest picture of a region, by handle, and in allocation order (for the
+     * free order rules).
+     */
+    private static final class Model {
+        final TreeMap<Long, Live> byOffset = new TreeMap<>();
+        final Map<Long, Live> byHandle = new HashMap<>();
+        final List<Long> inAllocationOrder = new ArrayList<>();
+
+        int size() {
+            return byHandle.size();
+        }
+
+        /** Adds an allocation that {@code s} just made, after checking that it lies alone, inside, aligned. */
+        void allocated(Suballocator s, Region region, long handle, long size, long alignment, AllocationType type) {
+            if (byHandle.containsKey(handle)) {
+                fail("handle %x is already live", handle);
+            }
+            Live live = new Live(handle, s.offset(handle), size, alignment, type);
+            if (s.size(handle) != size || s.type(handle) != type) {
+                fail("%x has size %d and type %s (expected: %d, %s)", handle, s.size(handle), s.type(handle), size,
+                        type);
+            }
+            if (live.offset() % alignment != 0) {
+                fail("offset %d at alignment %d", live.offset(), alignment);
+            }
+            if (live.offset() < region.offset() || size > region.offset() + region.size() - live.offset()) {
+                fail("[%d, +%d) outside the region [%d, +%d)", live.offset(), size, region.offset(), region.size());
+            }
+            Map.Entry<Long, Live> below = byOffset.floorEntry(live.offset());
+            Map.Entry<Long, Live> above = byOffset.ceilingEntry(live.offset());
+            if (below != null && below.getValue().end() > live.offset()) {
+                fail("%s overlaps %s", live, below.getValue());
+            }
+            if (above != null && live.end() > above.getKey()) {
+                fail("%s overlaps %s", live, above.getValue());
+            }
+            byOffset.put(live.offset(), live);
+            byHandle.put(handle, live);
+            inAllocationOrder.add(handle);
+        }
+
+        void freed(long handle, int index) {
+            Live live = byHandle.remove(handle);
+            byOffset.remove(live.offset());
+            inAllocationOrder.remove(index);
+        }
+
+        void cleared() {
+            byOffset.clear();
+            byHandle.clear();
+            inAllocationOrder.clear();
+        }
     }
 
     // ---- the run ----
 
-    /** A live allocation as the model knows it. */
-    private record Live(long offset, long size, long alignment, AllocationType type) {
-    }
-
     private static void run(Algorithm algorithm, Region region, List<Action> actions) {
         Suballocator s = algorithm.factory().create(region.offset(), region.size(), region.granularity());
+        long maxSize = algorithm.requestBound().maxSize(s);
+        int maxAlignmentLog2 = Long.numberOfTrailingZeros(algorithm.requestBound().maxAlignment(s));
         long emptyFreeBytes = s.freeBytes();
-        Map<Long, Live> model = new LinkedHashMap<>();
+        Model model = new Model();
         List<Long> dead = new ArrayList<>();
-        check(algorithm, region, s, model, emptyFreeBytes);
+        Trace before = new Trace();
+        Trace after = new Trace();
+        check(algorithm, region, s, model, emptyFreeBytes, before);
         int maxLive = 0;
         int failures = 0;
         for (Action action : actions) {
             if (action.resets()) {
-                dead.addAll(model.keySet());
-                model.clear();
+                dead.addAll(model.inAllocationOrder);
+                model.cleared();
                 s.reset();
             } else if (action.allocates()) {
-                long alignment = 1L << action.alignmentLog2();
-                long largestBefore = largestVisitedFree(s);
-                String before = SuballocatorContractTest.snapshot(s);
-                long h = s.tryAllocate(action.size(), alignment, action.type());
+                // Within the bound, the generated sizes and alignments stay as they are.
+                long size = action.size() <= maxSize ? action.size() : 1 + (action.size() - 1) % maxSize;
+                int alignmentLog2 = action.alignmentLog2() <= maxAlignmentLog2 ? action.alignmentLog2()
+                        : action.alignmentLog2() % (maxAlignmentLog2 + 1);
+                long alignment = 1L << alignmentLog2;
+                long h = s.tryAllocate(size, alignment, action.type());
                 if (h == Suballocator.NULL_HANDLE) {
                     failures++;
-                    assertThat(SuballocatorContractTest.snapshot(s)).as("a failed allocation changes nothing")
-                            .isEqualTo(before);
-                    assertThat(largestBefore).as("largest free range when %d bytes at alignment %d failed",
-                            action.size(), alignment).isLessThan(
-                            algorithm.fitGuarantee().guaranteedBy(action.size(), alignment, region.granularity()));
+                    after.record(s);
+                    if (!after.sameAs(before)) {
+                        fail("a failed allocation of %d at alignment %d changed the state", size, alignment);
+                    }
+                    long guarantee = algorithm.fitGuarantee().guaranteedBy(s, size, alignment, region.granularity());
+                    if (before.largestFree >= guarantee) {
+                        fail("%d bytes at alignment %d failed with a free range of %d (guaranteed from %d)", size,
+                                alignment, before.largestFree, guarantee);
+                    }
                 } else {
-                    assertThat(model).doesNotContainKey(h);
-                    model.put(h, new Live(s.offset(h), action.size(), alignment, action.type()));
+                    model.allocated(s, region, h, size, alignment, action.type());
                 }
-            } else if (!model.isEmpty()) {
+            } else if (model.size() != 0) {
                 if (!dead.isEmpty() && Math.floorMod(action.pick(), 8) == 0) {
                     long stale = dead.get(Math.floorMod(action.pick() >> 3, dead.size()));
                     SuballocatorContractTest.assertRejected(s, () -> s.free(stale), Long.toHexString(stale));
                 }
-                List<Long> handles = new ArrayList<>(model.keySet());
-                long victim = handles.get(algorithm.freeOrder().pick(handles.size(), action.pick()));
+                int index = algorithm.freeOrder().pick(model.size(), action.pick());
+                long victim = model.inAllocationOrder.get(index);
                 s.free(victim);
-                model.remove(victim);
+                model.freed(victim, index);
                 dead.add(victim);
             }
             if (dead.size() > 64) {
                 dead.subList(0, dead.size() - 64).clear();
             }
-            check(algorithm, region, s, model, emptyFreeBytes);
+            check(algorithm, region, s, model, emptyFreeBytes, before);
             maxLive = Math.max(maxLive, model.size());
         }
         // Shows that the runs reach full regions and many live allocations, not only the easy cases.
@@ -213,87 +391,144 @@ class SuballocatorModelProperties {
         Statistics.label("failed allocations").collect(failures == 0 ? "none" : failures < 50 ? "1 to 49" : ">= 50");
     }
 
-    private static void check(Algorithm algorithm, Region region, Suballocator s, Map<Long, Live> model,
-                              long emptyFreeBytes) {
-        assertThat(s.liveCount()).isEqualTo(model.size());
+    /**
+     * Checks {@code s} against the model and records what visit reported into {@code trace}, the state the next
+     * step's failed allocation must leave unchanged.
+     */
+    private static void check(Algorithm algorithm, Region region, Suballocator s, Model model, long emptyFreeBytes,
+                              Trace trace) {
+        if (s.liveCount() != model.size()) {
+            fail("liveCount %d (expected: %d)", s.liveCount(), model.size());
+        }
+        trace.record(s);
         long regionEnd = region.offset() + region.size();
-        List<long[]> allocations = new ArrayList<>();
-        long[] cursor = {region.offset()};
-        long[] free = {0, 0};
-        s.visit(new Suballocator.Visitor() {
-            @Override
-            public void allocation(long handle, long offset, long size, AllocationType type) {
-                Live live = model.get(handle);
-                assertThat(live).as("visited allocation %x is live in the model", handle).isNotNull();
-                assertThat(offset).isEqualTo(live.offset()).isEqualTo(s.offset(handle));
-                assertThat(size).isEqualTo(live.size()).isEqualTo(s.size(handle));
-                assertThat(type).isEqualTo(live.type()).isEqualTo(s.type(handle));
-                assertThat(offset % live.alignment()).as("offset %d at alignment %d", offset, live.alignment())
-                        .isZero();
-                inOrder(offset, size);
-                allocations.add(new long[] {offset, size, type.ordinal()});
+        long cursor = region.offset();
+        long freeSum = 0;
+        Iterator<Live> expected = model.byOffset.values().iterator();
+        long[] ranges = trace.ranges;
+        for (int i = 0; i < trace.length; i += Trace.LONGS_PER_RANGE) {
+            long handle = ranges[i];
+            long offset = ranges[i + 1];
+            long size = ranges[i + 2];
+            if (size <= 0 || offset < cursor || size > regionEnd - offset) {
+                fail("range [%d, +%d) after the previous range's end %d, in region [%d, %d)", offset, size, cursor,
+                        region.offset(), regionEnd);
             }
-
-            @Override
-            public void free(long offset, long size) {
-                inOrder(offset, size);
-                free[0] += size;
-                free[1] = Math.max(free[1], size);
+            cursor = offset + size;
+            if (handle == Suballocator.NULL_HANDLE) {
+                freeSum += size;
+                continue;
             }
-
-            private void inOrder(long offset, long size) {
-                assertThat(size).isPositive();
-                assertThat(offset).as("range at %d after the previous range's end %d", offset, cursor[0])
-                        .isGreaterThanOrEqualTo(cursor[0]);
-                assertThat(offset + size).as("range end inside the region").isLessThanOrEqualTo(regionEnd);
-                cursor[0] = offset + size;
+            Live live = expected.hasNext() ? expected.next() : null;
+            AllocationType type = SuballocatorHandles.TYPES[(int) ranges[i + 3]];
+            if (live == null || live.handle() != handle || live.offset() != offset || live.size() != size
+                    || live.type() != type) {
+                fail("visit reports %x at [%d, +%d) %s where the model has %s", handle, offset, size, type, live);
             }
-        });
-        assertThat(allocations).hasSize(model.size());
+            if (s.offset(handle) != offset || s.size(handle) != size || s.type(handle) != type) {
+                fail("%x: offset, size, type %d, %d, %s disagree with visit", handle, s.offset(handle),
+                        s.size(handle), s.type(handle));
+            }
+        }
+        if (expected.hasNext()) {
+            fail("visit misses %s", expected.next());
+        }
+        // Granularity: neighbours in offset order of conflicting types lie on different pages.
         long pageMask = -region.granularity();
-        for (int i = 1; i < allocations.size(); i++) {
-            long[] a = allocations.get(i - 1);
-            long[] b = allocations.get(i);
-            AllocationType ta = SuballocatorHandles.TYPES[(int) a[2]];
-            AllocationType tb = SuballocatorHandles.TYPES[(int) b[2]];
-            if (ta.conflictsWith(tb)) {
-                assertThat((a[0] + a[1] - 1) & pageMask).as("%s at [%d, +%d) and %s at %d share a page", ta, a[0],
-                        a[1], tb, b[0]).isNotEqualTo(b[0] & pageMask);
+        Live previous = null;
+        long liveBytes = 0;
+        long overheadBound = algorithm.unusableBytes();
+        long wrapSlack = 0;
+        for (Live live : model.byOffset.values()) {
+            if (previous != null && previous.type().conflictsWith(live.type())
+                    && ((previous.end() - 1) & pageMask) == (live.offset() & pageMask)) {
+                fail("%s and %s share a granularity page of %d", previous, live, region.granularity());
+            }
+            previous = live;
+            liveBytes += live.size();
+            long bound = algorithm.overheadBound().overhead(s, live.size(), live.alignment(), region.granularity());
+            overheadBound += bound;
+            if (algorithm.wraps()) {
+                // The skipped end was too small for the allocation and its padding: less than size + bound + 1.
+                wrapSlack = Math.max(wrapSlack, live.size() + bound + 1);
             }
         }
         // Byte accounting, as Algorithm defines it.
-        long liveBytes = 0;
-        long overheadBound = algorithm.unusableBytes();
-        for (Live live : model.values()) {
-            liveBytes += live.size();
-            overheadBound += algorithm.overheadBound().overhead(live.size(), live.alignment(), region.granularity());
+        if (s.freeBytes() != freeSum) {
+            fail("freeBytes %d (expected: the sum of the visited free ranges, %d)", s.freeBytes(), freeSum);
         }
-        assertThat(s.freeBytes()).as("freeBytes is the sum of the visited free ranges").isEqualTo(free[0]);
-        assertThat(region.size() - s.freeBytes() - liveBytes).as("bytes taken beyond the live sizes")
-                .isBetween(0L, overheadBound);
-        if (model.isEmpty()) {
-            assertThat(s.freeBytes()).as("with nothing live, all is free again").isEqualTo(emptyFreeBytes)
-                    .isGreaterThanOrEqualTo(region.size() - algorithm.unusableBytes());
+        long taken = region.size() - s.freeBytes() - liveBytes;
+        if (taken < 0 || taken > overheadBound + wrapSlack) {
+            fail("%d bytes taken beyond the live sizes (expected: 0 to %d)", taken, overheadBound + wrapSlack);
         }
-        assertThat(s.largestFreeRange()).isBetween(0L, s.freeBytes());
-        if (algorithm.exactLargestFreeRange()) {
-            assertThat(s.largestFreeRange()).isEqualTo(free[1]);
+        if (model.size() == 0 && (s.freeBytes() != emptyFreeBytes
+                || s.freeBytes() < region.size() - algorithm.unusableBytes())) {
+            fail("freeBytes %d with nothing live (expected: %d, all again)", s.freeBytes(), emptyFreeBytes);
+        }
+        if (s.largestFreeRange() < 0 || s.largestFreeRange() > s.freeBytes()) {
+            fail("largestFreeRange %d (expected: 0 to freeBytes %d)", s.largestFreeRange(), s.freeBytes());
+        }
+        if (algorithm.exactLargestFreeRange() && s.largestFreeRange() != trace.largestFree) {
+            fail("largestFreeRange %d (expected: the largest visited free range, %d)", s.largestFreeRange(),
+                    trace.largestFree);
         }
         s.checkInvariants();
     }
 
-    private static long largestVisitedFree(Suballocator s) {
-        long[] largest = {0};
-        s.visit(new Suballocator.Visitor() {
-            @Override
-            public void allocation(long handle, long offset, long size, AllocationType type) {
-            }
+    /**
+     * Everything observable about a suballocator's state: what visit reports, in order, and the counters; cheap to
+     * record and compare after every step.
+     */
+    private static final class Trace {
+        /** Per range: the handle (0 for a free range), offset, size, type ordinal. */
+        static final int LONGS_PER_RANGE = 4;
 
-            @Override
-            public void free(long offset, long size) {
-                largest[0] = Math.max(largest[0], size);
+        long[] ranges = new long[64 * LONGS_PER_RANGE];
+        int length;
+        long freeBytes;
+        long largestFreeRange;
+        int liveCount;
+        long largestFree;
+
+        void record(Suballocator s) {
+            length = 0;
+            largestFree = 0;
+            freeBytes = s.freeBytes();
+            largestFreeRange = s.largestFreeRange();
+            liveCount = s.liveCount();
+            s.visit(new Suballocator.Visitor() {
+                @Override
+                public void allocation(long handle, long offset, long size, AllocationType type) {
+                    add(handle, offset, size, type.ordinal());
+                }
+
+                @Override
+                public void free(long offset, long size) {
+                    add(Suballocator.NULL_HANDLE, offset, size, -1);
+                    largestFree = Math.max(largestFree, size);
+                }
+            });
+        }
+
+        private void add(long handle, long offset, long size, long type) {
+            if (length + LONGS_PER_RANGE > ranges.length) {
+                ranges = Arrays.copyOf(ranges, ranges.length * 2);
             }
-        });
-        return largest[0];
+            ranges[length] = handle;
+            ranges[length + 1] = offset;
+            ranges[length + 2] = size;
+            ranges[length + 3] = type;
+            length += LONGS_PER_RANGE;
+        }
+
+        boolean sameAs(Trace other) {
+            return length == other.length && freeBytes == other.freeBytes
+                    && largestFreeRange == other.largestFreeRange && liveCount == other.liveCount
+                    && Arrays.equals(ranges, 0, length, other.ranges, 0, length);
+        }
+    }
+
+    private static void fail(String format, Object... args) {
+        throw new AssertionError(String.format(format, args));
     }
 }
