@@ -56,14 +56,19 @@ public final class Fragmentation {
             double[] largestOverFree = new double[seeds];
             double[] steps = new double[seeds];
             double[] liveCounts = new double[seeds];
-            for (int s = 0; s < seeds; s++) {
-                try (BenchAllocator a = contender.create(region, MIN_SIZE)) {
-                    double[] r = untilFirstFailure(a, region, allocPercent, Workloads.SEED + s);
-                    efficiency[s] = 100 * r[0];
-                    largestOverFree[s] = 100 * r[1];
-                    steps[s] = r[2];
-                    liveCounts[s] = r[3];
+            try {
+                for (int s = 0; s < seeds; s++) {
+                    try (BenchAllocator a = contender.create(region, MIN_SIZE)) {
+                        double[] r = untilFirstFailure(a, region, allocPercent, Workloads.SEED + s);
+                        efficiency[s] = 100 * r[0];
+                        largestOverFree[s] = 100 * r[1];
+                        steps[s] = r[2];
+                        liveCounts[s] = r[3];
+                    }
                 }
+            } catch (RuntimeException e) {
+                System.out.printf(Locale.ROOT, "%-15s failed: %s%n", name, e);
+                continue;
             }
             System.out.printf(Locale.ROOT, "%-15s %-26s %-26s %-22s %s%n", name, stats(efficiency, "%.2f"),
                     stats(largestOverFree, "%.1f"), stats(steps, "%.0f"), stats(liveCounts, "%.0f"));
