@@ -90,6 +90,11 @@ public interface Suballocator {
     /**
      * Walks the region in offset order, reporting every live allocation and every free range.
      *
+     * <p>The reported ranges do not overlap and lie inside the region; the free ranges are exactly what
+     * {@link #freeBytes()} counts (their sum equals it). Bytes in neither (alignment padding and small slack that an
+     * allocation holds, or parts of the region the algorithm cannot use) are taken: they lie in the gaps between the
+     * reported ranges, and {@code regionSize() - freeBytes() - (sum of live sizes)} is their total.
+     *
      * @param visitor receives the calls
      */
     void visit(Visitor visitor);
@@ -114,7 +119,8 @@ public interface Suballocator {
         void allocation(long handle, long offset, long size, AllocationType type);
 
         /**
-         * A free range (padding between allocations included).
+         * A free range: bytes that {@link Suballocator#freeBytes()} counts. Neighbouring free ranges may be reported
+         * separately where the algorithm keeps them apart (a buddy's free nodes).
          *
          * @param offset absolute offset
          * @param size   bytes

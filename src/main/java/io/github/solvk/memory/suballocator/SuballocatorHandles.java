@@ -1,0 +1,129 @@
+package io.github.solvk.memory.suballocator;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The one place that packs and unpacks the {@code long} handles of the node-based suballocators
+ * ({@link TlsfSuballocator}, {@link BuddySuballocator}), and checks the arguments every suballocator shares.
+ *
+ * <pre>
+ *  63            48 47            32 31                             0
+ * +----------------+----------------+--------------------------------+
+ * |  instance tag  |   generation   |           node index           |
+ * +----------------+----------------+--------------------------------+
+ * </pre>
+ *
+ * <ul>
+ *   <li>node index: where the allocation's record lives in the suballocator's node arrays;</li>
+ *   <li>generation: bumped every time a node becomes an allocation, never 0, so a handle of an earlier use of the
+ *       same node is stale, and no handle is {@link Suballocator#NULL_HANDLE};</li>
+ *   <li>instance tag: drawn from a counter shared by all suballocators when one is made, so a handle given to
+ *       another instance is recognised as foreign (the tags of 65&nbsp;536 consecutive instances differ).</li>
+ * </ul>
+ */
+final class SuballocatorHandles {
+
+    static final int INDEX_BITS = 32;
+    static final int GENERATION_BITS = 16;
+    static final int TAG_BITS = 16;
+
+    static final int INDEX_SHIFT = 0;
+    static final int GENERATION_SHIFT = INDEX_SHIFT + INDEX_BITS;
+    static final int TAG_SHIFT = GENERATION_SHIFT + GENERATION_BITS;
+
+    static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+    static final int GENERATION_MASK = (1 << GENERATION_BITS) - 1;
+    static final int TAG_MASK = (1 << TAG_BITS) - 1;
+
+    private static final AtomicInteger NEXT_TAG = new AtomicInteger();
+
+    /** The types by ordinal, so that decoding one allocates nothing ({@code values()} copies the array). */
+    static final AllocationType[] TYPES = AllocationType.values();
+
+    private SuballocatorHandles() {
+    }
+
+    /** @return a tag for a new suballocator instance */
+    static int nextTag() {
+        return NEXT_TAG.getAndIncrement() & TAG_MASK;
+    }
+
+    static long encode(int tag, int generation, int index) {
+        return ((long) tag << TAG_SHIFT) | ((long) generation << GENERATION_SHIFT) | ((long) index << INDEX_SHIFT);
+    }
+
+    static int index(long handle) {
+        return (int) ((handle >>> INDEX_SHIFT) & INDEX_MASK);
+    }
+
+    static int generation(long handle) {
+        return (int) (handle >>> GENERATION_SHIFT) & GENERATION_MASK;
+    }
+
+    static int tag(long handle) {
+        return (int) (handle >>> TAG_SHIFT) & TAG_MASK;
+    }
+
+    /** @return the generation after {@code generation}, skipping 0 so that no handle is {@code NULL_HANDLE} */
+    static int nextGeneration(int generation) {
+        int next = (generation + 1) & GENERATION_MASK;
+        return next == 0 ? 1 : next;
+    }
+
+    /**
+     * Checks a region and a granularity as every suballocator's constructor takes them.
+     *
+     * @throws IllegalArgumentException naming the first bad value
+     */
+    static void checkRegion(long regionOffset, long regionSize, long bufferImageGranularity) {
+        if (regionOffset < 0 || regionOffset > Suballocator.MAX_REGION_END) {
+            throw new IllegalArgumentException("regionOffset: " + regionOffset + " (expected: 0 to 2^62)");
+        }
+        if (regionSize <= 0 || regionSize > Suballocator.MAX_REGION_END) {
+            throw new IllegalArgumentException("regionSize: " + regionSize + " (expected: 1 to 2^62)");
+        }
+        // Cannot overflow: both are at most 2^62.
+        if (regionOffset + regionSize > Suballocator.MAX_REGION_END) {
+            throw new IllegalArgumentException("regionOffset + regionSize: " + (regionOffset + regionSize)
+                    + " (expected: <= 2^62 = " + Suballocator.MAX_REGION_END + ")");
+        }
+        if (bufferImageGranularity <= 0 || Long.bitCount(bufferImageGranularity) != 1) {
+            throw new IllegalArgumentException("bufferImageGranularity: " + bufferImageGranularity
+                    + " (expected: a power of two)");
+        }
+    }
+
+    /**
+     * Checks the arguments of {@link Suballocator#tryAllocate}.
+     *
+     * @throws IllegalArgumentException naming the first bad value
+     */
+    static void checkRequest(long size, long alignment, AllocationType type) {
+        if (size <= 0 || size > Suballocator.MAX_REGION_END) {
+            throw new IllegalArgumentException("size: " + size + " (expected: 1 to 2^62 = "
+                    + Suballocator.MAX_REGION_END + ")");
+        }
+        // A power of two in a long that is positive is at most 2^62.
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
+        }
+        if (type == null) {
+            throw new IllegalArgumentException("type: null (expected: an AllocationType)");
+        }
+    }
+
+    /** @return the exception for a handle that is not a live allocation of the instance with {@code tag} */
+    static IllegalArgumentException badHandle(long handle, int tag, String owner) {
+        if (handle == Suballocator.NULL_HANDLE) {
+            return new IllegalArgumentException("handle: 0 (expected: a live handle of this " + owner
+                    + ", not NULL_HANDLE)");
+        }
+        String hex = "0x" + Long.toHexString(handle);
+        if (tag(handle) != tag) {
+            return new IllegalArgumentException("handle: " + hex + " (expected: a live handle of this " + owner
+                    + " with tag " + tag + "; it has tag " + tag(handle) + ", so another suballocator made it)");
+        }
+        return new IllegalArgumentException("handle: " + hex + " (expected: a live handle of this " + owner
+                + "; it was already freed, or reset() made it stale)");
+    }
+}
