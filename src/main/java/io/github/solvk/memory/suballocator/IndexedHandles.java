@@ -1,0 +1,174 @@
+package io.github.solvk.memory.suballocator;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The handle layout of the stack, ring and fixed-size suballocators, and the argument checks they share.
+ *
+ * <p>A handle packs an entry index, the generation the entry had when it was handed out, and the tag of the
+ * suballocator instance that made it:
+ * <pre>
+ *  63  62           48 47                        26 25                          0
+ * +---+---------------+----------------------------+----------------------------+
+ * | 0 |  tag (15)     |  generation (22)           |  index (26)                |
+ * +---+---------------+----------------------------+----------------------------+
+ * </pre>
+ * The tag is never 0, so no handle is {@link Suballocator#NULL_HANDLE}, and bit 63 is 0, so every handle is positive.
+ * A handle is live while its index names a live entry whose stored generation equals the handle's. Stale handles
+ * are therefore detected unless the same entry was reused a multiple of 2<sup>22</sup> times since, and foreign
+ * handles unless the two instances share a tag, which happens only among more than 2<sup>15</sup> - 1 instances.
+ */
+final class IndexedHandles {
+
+    /** Bits of the entry index. */
+    static final int INDEX_BITS = 26;
+    /** Bits of the generation. */
+    static final int GENERATION_BITS = 22;
+    /** Bits of the instance tag. */
+    static final int TAG_BITS = 15;
+
+    /** Where the index starts. */
+    static final int INDEX_SHIFT = 0;
+    /** Where the generation starts. */
+    static final int GENERATION_SHIFT = INDEX_SHIFT + INDEX_BITS;
+    /** Where the tag starts. */
+    static final int TAG_SHIFT = GENERATION_SHIFT + GENERATION_BITS;
+
+    /** The index, once shifted down. */
+    static final int INDEX_MASK = (1 << INDEX_BITS) - 1;
+    /** The generation, once shifted down. */
+    static final int GENERATION_MASK = (1 << GENERATION_BITS) - 1;
+    /** The tag, once shifted down. */
+    static final int TAG_MASK = (1 << TAG_BITS) - 1;
+    /** Index and generation together: the low bits below the tag. */
+    static final long PAYLOAD_MASK = (1L << TAG_SHIFT) - 1;
+
+    /** The most entries one instance can index: 2<sup>26</sup>. */
+    static final int MAX_ENTRIES = 1 << INDEX_BITS;
+
+    /**
+     * Marks a stored generation whose entry was freed; above {@link #GENERATION_MASK}, so that a freed entry's stamp
+     * never equals a handle's generation.
+     */
+    static final int FREED_BIT = 1 << 31;
+
+    /** The largest power of two that {@link Suballocator} accepts as an alignment or granularity. */
+    static final long MAX_ALIGNMENT = Suballocator.MAX_REGION_END;
+
+    private static final AtomicInteger NEXT_TAG = new AtomicInteger();
+
+    private static final AllocationType[] TYPES = AllocationType.values();
+
+    private IndexedHandles() {
+    }
+
+    static long encode(int tag, int generation, int index) {
+        return (long) tag << TAG_SHIFT | (long) generation << GENERATION_SHIFT | (long) index << INDEX_SHIFT;
+    }
+
+    static int tag(long handle) {
+        return (int) (handle >>> TAG_SHIFT) & TAG_MASK;
+    }
+
+    static int generation(long handle) {
+        return (int) (handle >>> GENERATION_SHIFT) & GENERATION_MASK;
+    }
+
+    static int index(long handle) {
+        return (int) (handle >>> INDEX_SHIFT) & INDEX_MASK;
+    }
+
+    /** @return whether {@code handle} carries {@code tag} and nothing in bit 63 */
+    static boolean hasTag(long handle, int tag) {
+        return handle >>> TAG_SHIFT == tag;
+    }
+
+    /** @return the generation that follows a stored stamp, freed or not */
+    static int nextGeneration(int stamp) {
+        return (stamp + 1) & GENERATION_MASK;
+    }
+
+    /** @return a tag in {@code [1, 2^15 - 1]}, cycling through all of them across instances */
+    static int nextTag() {
+        return Math.floorMod(NEXT_TAG.getAndIncrement(), TAG_MASK) + 1;
+    }
+
+    static byte typeCode(AllocationType type) {
+        return (byte) type.ordinal();
+    }
+
+    static AllocationType type(byte code) {
+        return TYPES[code];
+    }
+
+    static boolean isPowerOfTwo(long value) {
+        return value > 0 && (value & (value - 1)) == 0;
+    }
+
+    /**
+     * @return {@code value} rounded up to a multiple of {@code alignment}; cannot overflow for {@code value} and
+     *     {@code alignment} up to 2<sup>62</sup>, because their sum minus one is below 2<sup>63</sup>
+     */
+    static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    /** @return whether the bytes at {@code a} and {@code b} lie on the same page of {@code granularity} bytes */
+    static boolean samePage(long a, long b, long granularity) {
+        return (a & -granularity) == (b & -granularity);
+    }
+
+    /** Checks the region bounds that every constructor takes. */
+    static void checkRegion(long regionOffset, long regionSize) {
+        if (regionOffset < 0) {
+            throw new IllegalArgumentException("regionOffset: " + regionOffset + " (expected: >= 0)");
+        }
+        if (regionSize <= 0) {
+            throw new IllegalArgumentException("regionSize: " + regionSize + " (expected: > 0)");
+        }
+        if (regionOffset > Suballocator.MAX_REGION_END || regionSize > Suballocator.MAX_REGION_END - regionOffset) {
+            // Both are >= 0 here, so the sum is reported as the exact decimal without overflowing.
+            throw new IllegalArgumentException("regionOffset + regionSize: " + regionOffset + " + " + regionSize
+                    + " (expected: <= 2^62 = " + Suballocator.MAX_REGION_END + ")");
+        }
+    }
+
+    static void checkPowerOfTwo(String name, long value) {
+        if (!isPowerOfTwo(value) || value > MAX_ALIGNMENT) {
+            throw new IllegalArgumentException(name + ": " + value + " (expected: a power of two in [1, 2^62])");
+        }
+    }
+
+    /** Checks the arguments of {@link Suballocator#tryAllocate} that every algorithm checks the same way. */
+    static void checkRequest(long size, long alignment, AllocationType type) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
+        }
+        // A positive power of two in a long is at most 2^62, so no upper bound needs checking.
+        if (!isPowerOfTwo(alignment)) {
+            throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
+        }
+        if (type == null) {
+            throw new IllegalArgumentException("type: null (expected: an AllocationType)");
+        }
+    }
+
+    /** @return the exception for a handle that this instance did not make or no longer holds */
+    static IllegalArgumentException badHandle(String owner, long handle, int tag) {
+        if (handle == Suballocator.NULL_HANDLE) {
+            return new IllegalArgumentException("handle: 0x0 (expected: a live handle of this " + owner
+                    + ", not NULL_HANDLE)");
+        }
+        if (!hasTag(handle, tag)) {
+            return new IllegalArgumentException("handle: " + hex(handle) + " (expected: a handle of this " + owner
+                    + ", tag " + tag + "; it has tag " + (handle >>> TAG_SHIFT) + ")");
+        }
+        return new IllegalArgumentException("handle: " + hex(handle) + " (expected: a live handle of "
+                + "this " + owner + "; index " + index(handle) + " generation " + generation(handle)
+                + " was freed, reset or never handed out)");
+    }
+
+    static String hex(long handle) {
+        return "0x" + Long.toHexString(handle);
+    }
+}
