@@ -1,7 +1,10 @@
 package io.github.solvk.memory.bench;
 
 import io.github.solvk.memory.suballocator.AllocationType;
+import io.github.solvk.memory.suballocator.StackSuballocator;
 import io.github.solvk.memory.suballocator.Suballocator;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
+import io.github.solvk.memory.suballocator.Suballocators;
 
 /**
  * Ours: a {@link Suballocator} made by the {@code Suballocators} factory, every allocation {@link AllocationType#LINEAR}
@@ -15,8 +18,29 @@ final class SuballocatorContender implements BenchAllocator {
         this.suballocator = suballocator;
     }
 
+    /**
+     * @param contender  one of ours
+     * @param regionSize bytes, the region at offset 0
+     * @param slotSize   the slot size (and alignment) of {@link Contender#POOL}
+     * @return a fresh suballocator made by the {@code Suballocators} factory
+     * @throws UnsupportedOperationException while the factory cannot make it yet
+     */
     static BenchAllocator create(Contender contender, long regionSize, long slotSize) {
-        throw new UnsupportedOperationException(contender + ": the suballocators have not landed on this branch yet");
+        switch (contender) {
+            case POOL:
+                return new SuballocatorContender(Suballocators.fixedSize(0, regionSize, slotSize, slotSize));
+            case STACK:
+                try {
+                    return new SuballocatorContender(Suballocators.create(SuballocatorKind.STACK, 0, regionSize, 1));
+                } catch (UnsupportedOperationException notWired) {
+                    // The linear branch lands the class before the factory knows it; its public constructor is the
+                    // same object the factory will return.
+                    return new SuballocatorContender(new StackSuballocator(0, regionSize, 1));
+                }
+            default:
+                return new SuballocatorContender(
+                        Suballocators.create(SuballocatorKind.valueOf(contender.name()), 0, regionSize, 1));
+        }
     }
 
     @Override
