@@ -206,7 +206,8 @@ public final class BuddySuballocator implements Suballocator {
         long pageMask = -granularity;
         long start = longs[(n << L_STRIDE_SHIFT) + L_START];
         long firstPage = start & pageMask;
-        for (int p = ints[(n << I_STRIDE_SHIFT) + I_PREV_PHYS]; p != NIL; p = ints[(p << I_STRIDE_SHIFT) + I_PREV_PHYS]) {
+        int ii = n << I_STRIDE_SHIFT;
+        for (int p = ints[ii + I_PREV_PHYS]; p != NIL; p = ints[(p << I_STRIDE_SHIFT) + I_PREV_PHYS]) {
             if (longs[(p << L_STRIDE_SHIFT) + L_START] + nodeSize(p) <= firstPage) {
                 break;
             }
@@ -216,7 +217,7 @@ public final class BuddySuballocator implements Suballocator {
         }
         // The last byte's page ends at most at 2^62 + granularity - 1 < 2^63: no overflow.
         long pagesEnd = ((start + size - 1) & pageMask) + granularity;
-        for (int q = ints[(n << I_STRIDE_SHIFT) + I_NEXT_PHYS]; q != NIL; q = ints[(q << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
+        for (int q = ints[ii + I_NEXT_PHYS]; q != NIL; q = ints[(q << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
             if (longs[(q << L_STRIDE_SHIFT) + L_START] >= pagesEnd) {
                 break;
             }
