@@ -127,9 +127,10 @@ final class IndexedHandles {
             throw new IllegalArgumentException("regionSize: " + regionSize + " (expected: > 0)");
         }
         if (regionOffset > Suballocator.MAX_REGION_END || regionSize > Suballocator.MAX_REGION_END - regionOffset) {
-            // Both are >= 0 here, so the sum is reported as the exact decimal without overflowing.
+            // Both are >= 0 here, so their sum fits in 64 unsigned bits.
             throw new IllegalArgumentException("regionOffset + regionSize: " + regionOffset + " + " + regionSize
-                    + " (expected: <= 2^62 = " + Suballocator.MAX_REGION_END + ")");
+                    + " = " + Long.toUnsignedString(regionOffset + regionSize) + " (expected: <= 2^62 = "
+                    + Suballocator.MAX_REGION_END + ")");
         }
     }
 
@@ -141,8 +142,8 @@ final class IndexedHandles {
 
     /** Checks the arguments of {@link Suballocator#tryAllocate} that every algorithm checks the same way. */
     static void checkRequest(long size, long alignment, AllocationType type) {
-        if (size <= 0) {
-            throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
+        if (size <= 0 || size > Suballocator.MAX_REGION_END) {
+            throw new IllegalArgumentException("size: " + size + " (expected: in [1, 2^62])");
         }
         // A positive power of two in a long is at most 2^62, so no upper bound needs checking.
         if (!isPowerOfTwo(alignment)) {

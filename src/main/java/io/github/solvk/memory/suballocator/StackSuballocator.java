@@ -273,24 +273,22 @@ public final class StackSuballocator implements Suballocator {
     /**
      * {@inheritDoc}
      *
-     * <p>Padding and entries freed out of order are reported as free; adjacent free bytes are reported as one range.
+     * <p>The free ranges are exactly the bytes that {@link #freeBytes()} counts, entries freed out of order included,
+     * with touching ones merged; the padding of live entries is taken, so it is reported as neither.
      */
     @Override
     public void visit(Visitor visitor) {
-        long freeStart = regionOffset;
+        FreeRangeMerger out = new FreeRangeMerger(visitor);
         for (int d = 0; d < depth; d++) {
-            if ((stamps[d] & FREED_BIT) == 0) {
-                if (offsets[d] > freeStart) {
-                    visitor.free(freeStart, offsets[d] - freeStart);
-                }
-                visitor.allocation(encode(tag, stamps[d], d), offsets[d], ends[d] - offsets[d],
+            if ((stamps[d] & FREED_BIT) != 0) {
+                out.free(start(d), ends[d]);
+            } else {
+                out.allocation(encode(tag, stamps[d], d), offsets[d], ends[d] - offsets[d],
                         IndexedHandles.type(types[d]));
-                freeStart = ends[d];
             }
         }
-        if (regionEnd > freeStart) {
-            visitor.free(freeStart, regionEnd - freeStart);
-        }
+        out.free(head, regionEnd);
+        out.flush();
     }
 
     @Override

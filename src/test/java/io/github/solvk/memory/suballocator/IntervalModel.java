@@ -40,22 +40,27 @@ final class IntervalModel {
 
     /** Records a successful allocation after checking where it landed. */
     Interval allocated(long handle, long size, long alignment, AllocationType type) {
-        check(handle != Suballocator.NULL_HANDLE, "null handle recorded");
-        check(!byHandle.containsKey(handle), "handle reused while live: " + handle);
+        if (handle == Suballocator.NULL_HANDLE || byHandle.containsKey(handle)) {
+            fail("handle " + handle + " is null or already live");
+        }
         long offset = sub.offset(handle);
-        check(sub.size(handle) == size, "size " + sub.size(handle) + " != " + size);
-        check(sub.type(handle) == type, "type " + sub.type(handle) + " != " + type);
-        check(offset % alignment == 0, "offset " + offset + " not aligned to " + alignment);
-        check(offset >= sub.regionOffset() && size <= sub.regionOffset() + sub.regionSize() - offset,
-                "[" + offset + ", +" + size + ") outside the region");
+        if (sub.size(handle) != size || sub.type(handle) != type) {
+            fail("size " + sub.size(handle) + ", type " + sub.type(handle) + " (expected " + size + ", " + type + ")");
+        }
+        if (offset % alignment != 0) {
+            fail("offset " + offset + " not aligned to " + alignment);
+        }
+        if (offset < sub.regionOffset() || size > sub.regionOffset() + sub.regionSize() - offset) {
+            fail("[" + offset + ", +" + size + ") outside the region");
+        }
         Interval interval = new Interval(handle, offset, size, type);
         Map.Entry<Long, Interval> below = byOffset.floorEntry(offset);
         Map.Entry<Long, Interval> above = byOffset.ceilingEntry(offset);
-        if (below != null) {
-            check(below.getValue().end() <= offset, "overlaps " + below.getValue() + ": " + interval);
+        if (below != null && below.getValue().end() > offset) {
+            fail("overlaps " + below.getValue() + ": " + interval);
         }
-        if (above != null) {
-            check(interval.end() <= above.getKey(), "overlaps " + above.getValue() + ": " + interval);
+        if (above != null && interval.end() > above.getKey()) {
+            fail("overlaps " + above.getValue() + ": " + interval);
         }
         byOffset.put(offset, interval);
         byHandle.put(handle, interval);
@@ -64,7 +69,9 @@ final class IntervalModel {
 
     Interval freed(long handle) {
         Interval interval = byHandle.remove(handle);
-        check(interval != null, "freed unknown handle " + handle);
+        if (interval == null) {
+            fail("freed unknown handle " + handle);
+        }
         byOffset.remove(interval.offset());
         return interval;
     }
@@ -85,58 +92,85 @@ final class IntervalModel {
      */
     void verify(long expectedFreeBytes) {
         sub.checkInvariants();
-        check(sub.liveCount() == byHandle.size(), "liveCount " + sub.liveCount() + " != " + byHandle.size());
+        if (sub.liveCount() != byHandle.size()) {
+            fail("liveCount " + sub.liveCount() + " != " + byHandle.size());
+        }
         long liveBytes = 0;
         Interval previous = null;
         for (Interval interval : byOffset.values()) {
             liveBytes += interval.size();
-            check(sub.offset(interval.handle()) == interval.offset(), "offset moved: " + interval);
-            if (previous != null && granularity > 1 && previous.type().conflictsWith(interval.type())) {
-                check((previous.end() - 1) / granularity != interval.offset() / granularity,
-                        "granularity page shared: " + previous + " and " + interval);
+            if (sub.offset(interval.handle()) != interval.offset()) {
+                fail("offset moved: " + interval);
+            }
+            if (previous != null && granularity > 1 && previous.type().conflictsWith(interval.type())
+                    && (previous.end() - 1) / granularity == interval.offset() / granularity) {
+                fail("granularity page shared: " + previous + " and " + interval);
             }
             previous = interval;
         }
-        check(sub.freeBytes() == expectedFreeBytes, "freeBytes " + sub.freeBytes() + " != " + expectedFreeBytes);
-        check(sub.freeBytes() <= sub.regionSize() - liveBytes, "freeBytes " + sub.freeBytes() + " > region - live");
-        check(sub.largestFreeRange() >= 0 && sub.largestFreeRange() <= sub.freeBytes(),
-                "largestFreeRange " + sub.largestFreeRange() + " vs freeBytes " + sub.freeBytes());
+        if (sub.freeBytes() != expectedFreeBytes || sub.freeBytes() > sub.regionSize() - liveBytes) {
+            fail("freeBytes " + sub.freeBytes() + " (expected " + expectedFreeBytes + ", at most region - live)");
+        }
+        if (sub.largestFreeRange() < 0 || sub.largestFreeRange() > sub.freeBytes()) {
+            fail("largestFreeRange " + sub.largestFreeRange() + " vs freeBytes " + sub.freeBytes());
+        }
         verifyVisit();
     }
 
+    /**
+     * Visit must report the model's allocations and free ranges in increasing offset order, without overlap, inside
+     * the region, with touching free ranges merged, the free ranges summing to {@link Suballocator#freeBytes()}; what
+     * lies between is padding of live allocations.
+     */
     private void verifyVisit() {
         List<Interval> expected = live();
         long[] cursor = {sub.regionOffset()};
+        long[] freeSum = {0};
+        long[] lastFreeEnd = {-1};
         int[] index = {0};
-        boolean[] lastWasFree = {false};
         sub.visit(new Suballocator.Visitor() {
             @Override
             public void allocation(long handle, long offset, long size, AllocationType type) {
-                check(index[0] < expected.size(), "visit reports an extra allocation at " + offset);
+                if (index[0] >= expected.size()) {
+                    fail("visit reports an extra allocation at " + offset);
+                }
                 Interval interval = expected.get(index[0]++);
-                check(interval.equals(new Interval(handle, offset, size, type)),
-                        "visit reports " + handle + " at " + offset + " +" + size + " " + type + ", model " + interval);
-                check(offset == cursor[0], "visit gap before allocation at " + offset + " (cursor " + cursor[0] + ")");
+                if (interval.handle() != handle || interval.offset() != offset || interval.size() != size
+                        || interval.type() != type) {
+                    fail("visit reports " + handle + " at " + offset + " +" + size + " " + type + ", model "
+                            + interval);
+                }
+                if (offset < cursor[0]) {
+                    fail("visit goes back to allocation at " + offset + " (cursor " + cursor[0] + ")");
+                }
                 cursor[0] = offset + size;
-                lastWasFree[0] = false;
             }
 
             @Override
             public void free(long offset, long size) {
-                check(size > 0 && offset == cursor[0], "visit free range at " + offset + " +" + size + " (cursor "
-                        + cursor[0] + ")");
-                check(!lastWasFree[0], "visit reports two adjacent free ranges at " + offset);
+                if (size <= 0 || offset < cursor[0]) {
+                    fail("visit free range at " + offset + " +" + size + " (cursor " + cursor[0] + ")");
+                }
+                if (offset == lastFreeEnd[0]) {
+                    fail("visit reports two touching free ranges at " + offset);
+                }
                 cursor[0] = offset + size;
-                lastWasFree[0] = true;
+                lastFreeEnd[0] = cursor[0];
+                freeSum[0] += size;
             }
         });
-        check(index[0] == expected.size(), "visit reported " + index[0] + " of " + expected.size() + " allocations");
-        check(cursor[0] == sub.regionOffset() + sub.regionSize(), "visit ends at " + cursor[0]);
+        if (index[0] != expected.size()) {
+            fail("visit reported " + index[0] + " of " + expected.size() + " allocations");
+        }
+        if (cursor[0] > sub.regionOffset() + sub.regionSize()) {
+            fail("visit ends at " + cursor[0] + ", past the region");
+        }
+        if (freeSum[0] != sub.freeBytes()) {
+            fail("visit reports " + freeSum[0] + " free bytes, freeBytes() " + sub.freeBytes());
+        }
     }
 
-    static void check(boolean condition, String message) {
-        if (!condition) {
-            throw new AssertionError(message);
-        }
+    private static void fail(String message) {
+        throw new AssertionError(message);
     }
 }

@@ -98,7 +98,7 @@ class StackSuballocatorTest {
     void aRegionNearTheMaximumEndShouldWorkWithoutOverflow() {
         long offset = MAX_REGION_END - 4096;
         StackSuballocator stack = new StackSuballocator(offset, 4096, 1L << 62);
-        assertThat(stack.tryAllocate(Long.MAX_VALUE, 1, LINEAR)).isEqualTo(NULL_HANDLE);
+        assertThat(stack.tryAllocate(MAX_REGION_END, 1, LINEAR)).isEqualTo(NULL_HANDLE);
         assertThat(stack.tryAllocate(1, 1L << 62, LINEAR)).isEqualTo(NULL_HANDLE); // would start at 2^62
         long a = stack.tryAllocate(4095, 4096, LINEAR);
         assertThat(stack.offset(a)).isEqualTo(offset);
@@ -107,7 +107,7 @@ class StackSuballocatorTest {
         long b = stack.tryAllocate(1, 1, LINEAR);
         assertThat(stack.offset(b) + stack.size(b)).isEqualTo(MAX_REGION_END);
         assertThat(stack.freeBytes()).isZero();
-        assertThat(stack.tryAllocate(Long.MAX_VALUE, 1L << 62, LINEAR)).isEqualTo(NULL_HANDLE);
+        assertThat(stack.tryAllocate(MAX_REGION_END, 1L << 62, LINEAR)).isEqualTo(NULL_HANDLE);
         stack.checkInvariants();
     }
 
@@ -122,6 +122,8 @@ class StackSuballocatorTest {
 
         assertRejected(stack, () -> stack.tryAllocate(0, 1, LINEAR), "size: 0");
         assertRejected(stack, () -> stack.tryAllocate(-5, 1, LINEAR), "size: -5");
+        assertRejected(stack, () -> stack.tryAllocate(Long.MAX_VALUE, 1, LINEAR), "size: " + Long.MAX_VALUE);
+        assertRejected(stack, () -> stack.tryAllocate(MAX_REGION_END + 1, 1, LINEAR), "size: " + (MAX_REGION_END + 1));
         assertRejected(stack, () -> stack.tryAllocate(8, 24, LINEAR), "alignment: 24 (expected: a power of two)");
         assertRejected(stack, () -> stack.tryAllocate(8, 0, LINEAR), "alignment: 0");
         assertRejected(stack, () -> stack.tryAllocate(8, Long.MIN_VALUE, LINEAR), "alignment: " + Long.MIN_VALUE);
@@ -154,7 +156,7 @@ class StackSuballocatorTest {
         assertThatThrownBy(() -> new StackSuballocator(0, 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("regionSize: 0");
         assertThatThrownBy(() -> new StackSuballocator(MAX_REGION_END, 1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(MAX_REGION_END + " + 1");
+                .hasMessageContaining(MAX_REGION_END + " + 1 = " + (MAX_REGION_END + 1));
         assertThatThrownBy(() -> new StackSuballocator(1, Long.MAX_VALUE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 + " + Long.MAX_VALUE);
         assertThatThrownBy(() -> new StackSuballocator(0, 10, 24)).isInstanceOf(IllegalArgumentException.class)
