@@ -1,6 +1,8 @@
 package io.github.solvk.memory.bench;
 
 import io.github.solvk.memory.suballocator.AllocationType;
+import io.github.solvk.memory.suballocator.FixedSizeSuballocator;
+import io.github.solvk.memory.suballocator.RingSuballocator;
 import io.github.solvk.memory.suballocator.StackSuballocator;
 import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
@@ -26,20 +28,25 @@ final class SuballocatorContender implements BenchAllocator {
      * @throws UnsupportedOperationException while the factory cannot make it yet
      */
     static BenchAllocator create(Contender contender, long regionSize, long slotSize) {
-        switch (contender) {
-            case POOL:
+        try {
+            if (contender == Contender.POOL) {
                 return new SuballocatorContender(Suballocators.fixedSize(0, regionSize, slotSize, slotSize));
-            case STACK:
-                try {
-                    return new SuballocatorContender(Suballocators.create(SuballocatorKind.STACK, 0, regionSize, 1));
-                } catch (UnsupportedOperationException notWired) {
-                    // The linear branch lands the class before the factory knows it; its public constructor is the
-                    // same object the factory will return.
+            }
+            return new SuballocatorContender(
+                    Suballocators.create(SuballocatorKind.valueOf(contender.name()), 0, regionSize, 1));
+        } catch (UnsupportedOperationException notWired) {
+            // The linear branch landed these classes before the factory knew them; their public constructors make
+            // the same objects the factory will return.
+            switch (contender) {
+                case STACK:
                     return new SuballocatorContender(new StackSuballocator(0, regionSize, 1));
-                }
-            default:
-                return new SuballocatorContender(
-                        Suballocators.create(SuballocatorKind.valueOf(contender.name()), 0, regionSize, 1));
+                case RING:
+                    return new SuballocatorContender(new RingSuballocator(0, regionSize, 1));
+                case POOL:
+                    return new SuballocatorContender(new FixedSizeSuballocator(0, regionSize, slotSize, slotSize));
+                default:
+                    throw notWired;
+            }
         }
     }
 
