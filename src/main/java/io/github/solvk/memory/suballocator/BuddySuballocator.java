@@ -19,8 +19,9 @@ import java.util.Arrays;
  * {@code j >= k} and splits it {@code j - k} times, filing each right half as free. A free marks the leaf free and,
  * while its buddy is a free leaf of the same order, merges the two into their parent.
  * <p><b>Regions that are not a power of two.</b> The usable part is the region with its ends rounded inwards to
- * multiples of 16. It is cut, from the low end, into <em>roots</em>: each root is the largest power of two that both
- * fits in what is left and is a multiple-aligned node at the current offset. Buddies never merge across roots, so no
+ * multiples of 16. It is cut, from the low end, into <em>roots</em>: each root is the largest power of two that fits
+ * in what is left and to which the current offset is aligned (fewer than 120 roots). Buddies never merge across
+ * roots, so no
  * allocation is larger than the largest root. For example the region [4096, 4096 + 7168) becomes the roots
  * [4096, 8192) of order 12, [8192, 10240) of order 11 and [10240, 11264) of order 10. An allocation of 3000 bytes
  * takes order 12, the whole first root; then one of 600 bytes needs order 10, finds the first root taken and the
@@ -162,7 +163,8 @@ public final class BuddySuballocator implements Suballocator {
             return NULL_HANDLE;
         }
         int order = orderFor(size, alignment);
-        boolean check = granularity > 1 && (1L << order) < granularity && conflictingLive(type);
+        boolean check = granularity > 1 && (1L << order) < granularity
+                && SuballocatorHandles.conflictsWithLive(type, liveByType);
         int n = candidate(order);
         if (n == NIL) {
             return NULL_HANDLE;
@@ -184,18 +186,6 @@ public final class BuddySuballocator implements Suballocator {
         }
         long mask = freeOrders & (-1L << order);
         return mask == 0 ? NIL : heads[Long.numberOfTrailingZeros(mask)];
-    }
-
-    private boolean conflictingLive(AllocationType type) {
-        switch (type) {
-            case LINEAR:
-                return liveByType[AllocationType.NON_LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()]
-                        > 0;
-            case NON_LINEAR:
-                return liveByType[AllocationType.LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()] > 0;
-            default:
-                return liveCount > 0;
-        }
     }
 
     /**

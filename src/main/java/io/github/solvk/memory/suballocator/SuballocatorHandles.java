@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>node index: where the allocation's record lives in the suballocator's node arrays;</li>
  *   <li>generation: bumped every time a node becomes an allocation, never 0, so a handle of an earlier use of the
- *       same node is stale, and no handle is {@link Suballocator#NULL_HANDLE};</li>
+ *       same node is stale, and no handle is {@link Suballocator#NULL_HANDLE}; only a handle kept through 65&nbsp;535
+ *       later allocations in the same node could be mistaken for live;</li>
  *   <li>instance tag: drawn from a counter shared by all suballocators when one is made, so a handle given to
  *       another instance is recognised as foreign (the tags of 65&nbsp;536 consecutive instances differ).</li>
  * </ul>
@@ -109,6 +110,25 @@ final class SuballocatorHandles {
         }
         if (type == null) {
             throw new IllegalArgumentException("type: null (expected: an AllocationType)");
+        }
+    }
+
+    /**
+     * @param type       the type of a new allocation
+     * @param liveByType the number of live allocations per type, by ordinal
+     * @return whether a live allocation has a type that conflicts with {@code type}
+     */
+    static boolean conflictsWithLive(AllocationType type, int[] liveByType) {
+        int linear = liveByType[AllocationType.LINEAR.ordinal()];
+        int nonLinear = liveByType[AllocationType.NON_LINEAR.ordinal()];
+        int unknown = liveByType[AllocationType.UNKNOWN.ordinal()];
+        switch (type) {
+            case LINEAR:
+                return nonLinear + unknown > 0;
+            case NON_LINEAR:
+                return linear + unknown > 0;
+            default:
+                return linear + nonLinear + unknown > 0;
         }
     }
 

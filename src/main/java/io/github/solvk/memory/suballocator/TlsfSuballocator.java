@@ -19,25 +19,28 @@ import java.util.Arrays;
  * plus up to {@code 2 * (granularity - 1)} when a live allocation of a conflicting {@link AllocationType} exists (see
  * the package documentation). Call the sum the <em>search size</em>. The allocation
  * <ol>
- *   <li>tries the head of each non-empty class from {@code size}'s own class up to, not including, the search size's
- *       rounded-up class (at most {@value #HEAD_PROBES} heads): the first that fits is a good fit;</li>
+ *   <li>tries the head of the first non-empty class from {@code size}'s own class up to, not including, the search
+ *       size's rounded-up class (the first {@value #HEAD_PROBES} such classes, in general): if it fits, it is a good
+ *       fit, and what the lists hold most often;</li>
  *   <li>else takes the head of the first non-empty class at or above the search size rounded up to the next class
  *       bound: every block there is at least the search size, so it fits without a look;</li>
- *   <li>else, before giving up, looks further down the lists of step 1 (at most {@value #SCAN_LIMIT} blocks), which
- *       lifts the heap efficiency at the first failure by a point or two.</li>
+ *   <li>else, before giving up, walks the lists of the classes of step 1 (at most {@value #SCAN_LIMIT} blocks):
+ *       near exhaustion a block there may still fit.</li>
  * </ol>
  * The chosen block is cut into up to three: the front padding becomes a free block of its own only if it is at least
- * {@value #FRONT_SPLIT_MIN} bytes, else the allocation keeps it; the tail becomes a free block if it is at least
- * {@value #TAIL_SPLIT_MIN} bytes, else the allocation keeps it. Keeping small padding is what stops the churn of
- * aligned allocations whose sizes are not multiples of the alignment from strewing the lists with fragments no
- * aligned request can use. A free merges the block with a free neighbour on each side and files the result.
+ * {@value #FRONT_SPLIT_MIN} bytes, else the allocation keeps it; the tail becomes a free block only if it is at least
+ * the request's alignment, clamped to [{@value #TAIL_SPLIT_MIN}, {@value #FRONT_SPLIT_MIN}], else the allocation keeps
+ * it. Keeping small padding and tails is what stops the churn of aligned allocations whose sizes are not multiples of
+ * the alignment from strewing the lists with fragments that no aligned request can use (each would also cost a list
+ * insertion now and a look later). A free merges the block with a free neighbour on each side and files the result.
+ * Where a free block keeps part of its old extent, its node stays in its list unless its class changes.
  * <p>Example, 64 {@code SL} steps: 1000 bytes at alignment 256. Class of 1000: first level {@code 9 - 6 + 1 = 4}
  * (sizes 512 to 1023 in steps of 8), second level {@code 1000 / 8 - 64 = 61}: class [1000, 1008). Search size
  * {@code 1000 + 255 = 1255}, rounded up to the next class bound of its step of 16: 1264, class (5, 15). Step 1 looks
- * at the heads of the non-empty classes from [1000, 1008) to [1248, 1264); a free block [4000, 5100) (class
- * [1088, 1104)) fits at 4096, and the whole block becomes the allocation's: the 96 bytes of front padding are below
- * {@value #FRONT_SPLIT_MIN} and the 4-byte tail below {@value #TAIL_SPLIT_MIN}. Step 2 would take any block of 1264
- * bytes or more.
+ * at the head of the first non-empty class from [1000, 1008) to [1248, 1264); say it is a free block [4000, 5100)
+ * (class [1088, 1104)): it fits at 4096, and the whole block becomes the allocation's, as the 96 bytes of front
+ * padding are below {@value #FRONT_SPLIT_MIN} and the 4-byte tail below the alignment. Step 2 would take any block of
+ * 1264 bytes or more.
  *
  * <p><b>Handle layout</b> (see {@link SuballocatorHandles}):
  * <pre>
@@ -46,7 +49,7 @@ import java.util.Arrays;
  * |  instance tag  |   generation   |           node index           |
  * +----------------+----------------+--------------------------------+
  * </pre>
- * Blocks live in a pool of nodes held in primitive arrays ({@code int} links, {@code long} offsets), grown by
+ * Blocks live in a pool of nodes, 8 {@code long}s (64 bytes) each in one array, with {@code int} indices, grown by
  * doubling; once the pool is big enough, allocation and free allocate nothing on the Java heap.
  *
  * <p><b>Complexity.</b> Allocation: O(1), at most {@value #HEAD_PROBES} + 1 + {@value #SCAN_LIMIT} blocks looked at
@@ -82,41 +85,47 @@ public final class TlsfSuballocator implements Suballocator {
 
     /** Front padding below this stays with the allocation rather than becoming a free block. */
     static final long FRONT_SPLIT_MIN = 256;
-    /** A tail below this stays with the allocation rather than becoming a free block. */
+    /** A tail below this, or below the request's alignment up to {@link #FRONT_SPLIT_MIN}, stays allocated. */
     static final long TAIL_SPLIT_MIN = 16;
     /** Heads of the good-fit classes looked at before the guaranteed-fit class. */
-    static final int HEAD_PROBES = 4;
+    static final int HEAD_PROBES = 1;
     /** Further blocks of the good-fit classes looked at before an allocation fails. */
     static final int SCAN_LIMIT = 32;
 
     private static final int NIL = -1;
 
-    // The int fields of node i are at ints[(i << I_STRIDE_SHIFT) + I_...].
-    private static final int I_PREV_PHYS = 0;
-    private static final int I_NEXT_PHYS = 1;
-    private static final int I_PREV_FREE = 2;
-    /** The next free block in the list, or for an unused node the next unused node. */
-    private static final int I_NEXT_FREE = 3;
-    /** {@code state | type.ordinal() << STATE_BITS}. */
-    private static final int I_STATE = 4;
-    private static final int I_GENERATION = 5;
-    private static final int I_STRIDE_SHIFT = 3;
-
-    // The long fields of node i are at longs[(i << L_STRIDE_SHIFT) + L_...].
-    private static final int L_START = 0;
-    private static final int L_SIZE = 1;
-    private static final int L_USER_OFFSET = 2;
-    private static final int L_USER_SIZE = 3;
-    private static final int L_STRIDE_SHIFT = 2;
+    // Node i is the 8 longs at nodes[(i << NODE_SHIFT) + F_...]: 64 bytes, so a block's fields share one or two
+    // cache lines. Free blocks and allocations use slots 2 and 3 for different things.
+    private static final int F_START = 0;
+    private static final int F_SIZE = 1;
+    /** A free block's previous block in its list. */
+    private static final int F_PREV_FREE = 2;
+    /** An allocation's offset. */
+    private static final int F_USER_OFFSET = 2;
+    /** A free block's next block in its list; an unused node's next unused node. */
+    private static final int F_NEXT_FREE = 3;
+    /** An allocation's size. */
+    private static final int F_USER_SIZE = 3;
+    private static final int F_PREV_PHYS = 4;
+    private static final int F_NEXT_PHYS = 5;
+    /** {@code state | type.ordinal() << META_TYPE_SHIFT | generation << META_GENERATION_SHIFT}. */
+    private static final int F_META = 6;
+    private static final int NODE_SHIFT = 3;
 
     private static final int STATE_BITS = 2;
-    private static final int STATE_MASK = (1 << STATE_BITS) - 1;
-    private static final int UNUSED = 0;
-    private static final int FREE = 1;
-    private static final int TAKEN = 2;
+    private static final int TYPE_BITS = 2;
+    private static final int META_TYPE_SHIFT = STATE_BITS;
+    private static final int META_GENERATION_SHIFT = META_TYPE_SHIFT + TYPE_BITS;
+    private static final long STATE_MASK = (1L << STATE_BITS) - 1;
+    private static final long TYPE_MASK = (1L << TYPE_BITS) - 1;
+    private static final long META_GENERATION_MASK =
+            (long) SuballocatorHandles.GENERATION_MASK << META_GENERATION_SHIFT;
+    private static final long UNUSED = 0;
+    private static final long FREE = 1;
+    private static final long TAKEN = 2;
 
     private static final int INITIAL_NODES = 64;
-    /** Keeps {@code capacity << I_STRIDE_SHIFT} an int array length. */
+    /** Keeps {@code capacity << NODE_SHIFT} an array length. */
     private static final int MAX_NODES = 1 << 27;
 
     private final long regionOffset;
@@ -124,10 +133,10 @@ public final class TlsfSuballocator implements Suballocator {
     private final long granularity;
     private final int tag;
 
-    private int[] ints;
-    private long[] longs;
+    private long[] nodes;
     private int capacity;
     private int unusedHead;
+    private int unusedCount;
     private int firstBlock;
 
     private final int[] heads = new int[CLASS_COUNT];
@@ -153,8 +162,7 @@ public final class TlsfSuballocator implements Suballocator {
         this.granularity = bufferImageGranularity;
         this.tag = SuballocatorHandles.nextTag();
         this.capacity = INITIAL_NODES;
-        this.ints = new int[capacity << I_STRIDE_SHIFT];
-        this.longs = new long[capacity << L_STRIDE_SHIFT];
+        this.nodes = new long[capacity << NODE_SHIFT];
         reset();
     }
 
@@ -207,7 +215,7 @@ public final class TlsfSuballocator implements Suballocator {
         return (fl << SL_BITS) | Long.numberOfTrailingZeros(slBitmaps[fl]);
     }
 
-    // ---- the Suballocator API ----
+    // ---- allocation ----
 
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
@@ -217,7 +225,7 @@ public final class TlsfSuballocator implements Suballocator {
         }
         // Size <= 2^62 and alignment <= 2^62, so the sum fits.
         long search = size + (alignment - 1);
-        if (granularity > 1 && conflictingLive(type)) {
+        if (granularity > 1 && SuballocatorHandles.conflictsWithLive(type, liveByType)) {
             // Each addition starts from at most regionSize <= 2^62 and adds less than 2^62.
             if (search <= regionSize) {
                 search += granularity - 1;
@@ -230,49 +238,39 @@ public final class TlsfSuballocator implements Suballocator {
         int ownClass = classOf(size);
 
         int c = firstNonEmpty(ownClass);
-        for (int probes = 0; c != NIL && c < searchClass && probes < HEAD_PROBES; probes++) {
+        for (int probes = 0; c != NIL && c < searchClass; probes++) {
+            if (probes == HEAD_PROBES) {
+                c = firstNonEmpty(searchClass);
+                break;
+            }
             int n = heads[c];
             long at = placement(n, size, alignment, type);
             if (at >= 0) {
-                return take(n, at, size, type);
+                return take(n, at, size, alignment, type);
             }
             c = firstNonEmpty(c + 1);
         }
-        c = firstNonEmpty(searchClass);
+        // Here c is the first non-empty class at or above searchClass, or none.
         if (c != NIL) {
             int n = heads[c];
             long at = placement(n, size, alignment, type);
             if (at >= 0) {
-                return take(n, at, size, type);
+                return take(n, at, size, alignment, type);
             }
         }
         int scanned = 0;
         for (c = firstNonEmpty(ownClass); c != NIL && c < searchClass; c = firstNonEmpty(c + 1)) {
-            for (int n = ints[(heads[c] << I_STRIDE_SHIFT) + I_NEXT_FREE]; n != NIL;
-                    n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_FREE]) {
+            for (int n = heads[c]; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE]) {
                 if (++scanned > SCAN_LIMIT) {
                     return NULL_HANDLE;
                 }
                 long at = placement(n, size, alignment, type);
                 if (at >= 0) {
-                    return take(n, at, size, type);
+                    return take(n, at, size, alignment, type);
                 }
             }
         }
         return NULL_HANDLE;
-    }
-
-    /** @return whether a live allocation has a type that conflicts with {@code type} */
-    private boolean conflictingLive(AllocationType type) {
-        switch (type) {
-            case LINEAR:
-                return liveByType[AllocationType.NON_LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()]
-                        > 0;
-            case NON_LINEAR:
-                return liveByType[AllocationType.LINEAR.ordinal()] + liveByType[AllocationType.UNKNOWN.ordinal()] > 0;
-            default:
-                return liveCount > 0;
-        }
     }
 
     /**
@@ -280,9 +278,9 @@ public final class TlsfSuballocator implements Suballocator {
      *         neighbours of a free block are allocations (or the region's ends), because free blocks merge
      */
     private long placement(int n, long size, long alignment, AllocationType type) {
-        int li = n << L_STRIDE_SHIFT;
-        long start = longs[li + L_START];
-        long blockSize = longs[li + L_SIZE];
+        int b = n << NODE_SHIFT;
+        long start = nodes[b + F_START];
+        long blockSize = nodes[b + F_SIZE];
         if (blockSize < size) {
             return -1;
         }
@@ -292,9 +290,8 @@ public final class TlsfSuballocator implements Suballocator {
             return -1;
         }
         if (granularity > 1) {
-            int ii = n << I_STRIDE_SHIFT;
             long pageMask = -granularity;
-            int prev = ints[ii + I_PREV_PHYS];
+            int prev = (int) nodes[b + F_PREV_PHYS];
             if (prev != NIL && conflicts(prev, type) && ((start - 1) & pageMask) == (at & pageMask)) {
                 // at < start + blockSize <= 2^62 here, so rounding up cannot overflow.
                 at = (at + granularity - 1) & pageMask;
@@ -302,7 +299,7 @@ public final class TlsfSuballocator implements Suballocator {
                     return -1;
                 }
             }
-            int next = ints[ii + I_NEXT_PHYS];
+            int next = (int) nodes[b + F_NEXT_PHYS];
             if (next != NIL && conflicts(next, type)
                     && ((at + size - 1) & pageMask) == ((start + blockSize) & pageMask)) {
                 return -1;
@@ -311,122 +308,115 @@ public final class TlsfSuballocator implements Suballocator {
         return at;
     }
 
-    private boolean conflicts(int allocationNode, AllocationType type) {
-        int ordinal = ints[(allocationNode << I_STRIDE_SHIFT) + I_STATE] >>> STATE_BITS;
-        return SuballocatorHandles.TYPES[ordinal].conflictsWith(type);
+    private boolean conflicts(int allocation, AllocationType type) {
+        return typeOf(nodes[(allocation << NODE_SHIFT) + F_META]).conflictsWith(type);
     }
 
-    /** Turns free block {@code n} into an allocation at {@code at}, splitting off front and tail when worth it. */
-    private long take(int n, long at, long size, AllocationType type) {
+    /**
+     * Places an allocation at {@code at} in free block {@code n}. Front padding of {@link #FRONT_SPLIT_MIN} bytes or
+     * more and a tail of at least the alignment (clamped as the class documentation says) stay free; the free block's
+     * node keeps one of them, so that carving from a large block leaves it in its list when its class does not change.
+     */
+    private long take(int n, long at, long size, long alignment, AllocationType type) {
         // Two spare nodes first, so that growing (the only step that can fail) comes before any change.
-        if (unusedHead == NIL || ints[(unusedHead << I_STRIDE_SHIFT) + I_NEXT_FREE] == NIL) {
+        if (unusedCount < 2) {
             grow();
         }
-        removeFree(n);
-        int ii = n << I_STRIDE_SHIFT;
-        int li = n << L_STRIDE_SHIFT;
-        long start = longs[li + L_START];
-        long end = start + longs[li + L_SIZE];
-        if (at - start >= FRONT_SPLIT_MIN) {
-            int front = newNode();
-            int fi = front << I_STRIDE_SHIFT;
-            int prev = ints[ii + I_PREV_PHYS];
-            ints[fi + I_PREV_PHYS] = prev;
-            ints[fi + I_NEXT_PHYS] = n;
-            if (prev != NIL) {
-                ints[(prev << I_STRIDE_SHIFT) + I_NEXT_PHYS] = front;
-            } else {
-                firstBlock = front;
-            }
-            ints[ii + I_PREV_PHYS] = front;
-            longs[(front << L_STRIDE_SHIFT) + L_START] = start;
-            longs[(front << L_STRIDE_SHIFT) + L_SIZE] = at - start;
-            insertFree(front);
-            start = at;
-        }
+        long[] nd = nodes;
+        int b = n << NODE_SHIFT;
+        long start = nd[b + F_START];
+        long end = start + nd[b + F_SIZE];
         long userEnd = at + size;
-        if (end - userEnd >= TAIL_SPLIT_MIN) {
-            int tail = newNode();
-            int ti = tail << I_STRIDE_SHIFT;
-            int next = ints[ii + I_NEXT_PHYS];
-            ints[ti + I_PREV_PHYS] = n;
-            ints[ti + I_NEXT_PHYS] = next;
-            if (next != NIL) {
-                ints[(next << I_STRIDE_SHIFT) + I_PREV_PHYS] = tail;
+        boolean splitFront = at - start >= FRONT_SPLIT_MIN;
+        boolean splitTail = end - userEnd >= Math.min(FRONT_SPLIT_MIN, Math.max(TAIL_SPLIT_MIN, alignment));
+        int a;
+        if (splitTail) {
+            // The free block keeps the tail; a new node before it takes the allocation and, unless split, the front.
+            a = newNode();
+            linkBefore(a, n);
+            resizeFree(n, userEnd, end - userEnd);
+            if (splitFront) {
+                int front = newNode();
+                linkBefore(front, a);
+                nd[(front << NODE_SHIFT) + F_START] = start;
+                nd[(front << NODE_SHIFT) + F_SIZE] = at - start;
+                insertFree(front);
             }
-            ints[ii + I_NEXT_PHYS] = tail;
-            longs[(tail << L_STRIDE_SHIFT) + L_START] = userEnd;
-            longs[(tail << L_STRIDE_SHIFT) + L_SIZE] = end - userEnd;
-            insertFree(tail);
-            end = userEnd;
+        } else if (splitFront) {
+            // The free block keeps the front; a new node after it takes the allocation and the tail.
+            a = newNode();
+            linkAfter(a, n);
+            resizeFree(n, start, at - start);
+        } else {
+            removeFree(n, classOf(nd[b + F_SIZE]));
+            a = n;
         }
-        longs[li + L_START] = start;
-        longs[li + L_SIZE] = end - start;
-        longs[li + L_USER_OFFSET] = at;
-        longs[li + L_USER_SIZE] = size;
-        ints[ii + I_STATE] = TAKEN | type.ordinal() << STATE_BITS;
-        int generation = SuballocatorHandles.nextGeneration(ints[ii + I_GENERATION]);
-        ints[ii + I_GENERATION] = generation;
-        freeBytes -= end - start;
+        long blockStart = splitFront ? at : start;
+        long blockEnd = splitTail ? userEnd : end;
+        int ab = a << NODE_SHIFT;
+        nd[ab + F_START] = blockStart;
+        nd[ab + F_SIZE] = blockEnd - blockStart;
+        nd[ab + F_USER_OFFSET] = at;
+        nd[ab + F_USER_SIZE] = size;
+        int generation = SuballocatorHandles.nextGeneration(generationOf(nd[ab + F_META]));
+        nd[ab + F_META] = TAKEN | (long) type.ordinal() << META_TYPE_SHIFT
+                | (long) generation << META_GENERATION_SHIFT;
+        freeBytes -= blockEnd - blockStart;
         liveCount++;
         liveByType[type.ordinal()]++;
-        return SuballocatorHandles.encode(tag, generation, n);
+        return SuballocatorHandles.encode(tag, generation, a);
     }
+
+    // ---- free ----
 
     @Override
     public void free(long handle) {
         int n = liveNode(handle);
-        int ii = n << I_STRIDE_SHIFT;
-        freeBytes += longs[(n << L_STRIDE_SHIFT) + L_SIZE];
+        long[] nd = nodes;
+        int b = n << NODE_SHIFT;
+        long size = nd[b + F_SIZE];
+        freeBytes += size;
         liveCount--;
-        liveByType[ints[ii + I_STATE] >>> STATE_BITS]--;
-        int prev = ints[ii + I_PREV_PHYS];
-        if (prev != NIL && (ints[(prev << I_STRIDE_SHIFT) + I_STATE] & STATE_MASK) == FREE) {
-            removeFree(prev);
-            absorbNext(prev);
-            n = prev;
+        liveByType[(int) ((nd[b + F_META] >>> META_TYPE_SHIFT) & TYPE_MASK)]--;
+        int prev = (int) nd[b + F_PREV_PHYS];
+        int next = (int) nd[b + F_NEXT_PHYS];
+        boolean prevFree = prev != NIL && stateOf(nd[(prev << NODE_SHIFT) + F_META]) == FREE;
+        boolean nextFree = next != NIL && stateOf(nd[(next << NODE_SHIFT) + F_META]) == FREE;
+        if (prevFree) {
+            long merged = nd[(prev << NODE_SHIFT) + F_SIZE] + size;
+            unlink(n);
+            if (nextFree) {
+                merged += nd[(next << NODE_SHIFT) + F_SIZE];
+                removeFree(next, classOf(nd[(next << NODE_SHIFT) + F_SIZE]));
+                unlink(next);
+            }
+            resizeFree(prev, nd[(prev << NODE_SHIFT) + F_START], merged);
+        } else if (nextFree) {
+            unlink(n);
+            resizeFree(next, nd[b + F_START], nd[(next << NODE_SHIFT) + F_SIZE] + size);
+        } else {
+            insertFree(n);
         }
-        int next = ints[(n << I_STRIDE_SHIFT) + I_NEXT_PHYS];
-        if (next != NIL && (ints[(next << I_STRIDE_SHIFT) + I_STATE] & STATE_MASK) == FREE) {
-            removeFree(next);
-            absorbNext(n);
-        }
-        insertFree(n);
-    }
-
-    /** Merges the block after {@code n} into {@code n} and makes its node unused. */
-    private void absorbNext(int n) {
-        int ii = n << I_STRIDE_SHIFT;
-        int next = ints[ii + I_NEXT_PHYS];
-        int ni = next << I_STRIDE_SHIFT;
-        int after = ints[ni + I_NEXT_PHYS];
-        ints[ii + I_NEXT_PHYS] = after;
-        if (after != NIL) {
-            ints[(after << I_STRIDE_SHIFT) + I_PREV_PHYS] = n;
-        }
-        longs[(n << L_STRIDE_SHIFT) + L_SIZE] += longs[(next << L_STRIDE_SHIFT) + L_SIZE];
-        ints[ni + I_STATE] = UNUSED;
-        ints[ni + I_NEXT_FREE] = unusedHead;
-        unusedHead = next;
     }
 
     @Override
     public void reset() {
         for (int i = 0; i < capacity; i++) {
-            int ii = i << I_STRIDE_SHIFT;
-            ints[ii + I_STATE] = UNUSED;
-            ints[ii + I_NEXT_FREE] = i + 1 < capacity ? i + 1 : NIL;
+            int b = i << NODE_SHIFT;
+            nodes[b + F_META] &= META_GENERATION_MASK;
+            nodes[b + F_NEXT_FREE] = i + 1 < capacity ? i + 1 : NIL;
         }
         unusedHead = 0;
+        unusedCount = capacity;
         Arrays.fill(heads, NIL);
         Arrays.fill(slBitmaps, 0);
         flBitmap = 0;
         int n = newNode();
-        int ii = n << I_STRIDE_SHIFT;
-        ints[ii + I_PREV_PHYS] = NIL;
-        ints[ii + I_NEXT_PHYS] = NIL;
-        longs[(n << L_STRIDE_SHIFT) + L_START] = regionOffset;
-        longs[(n << L_STRIDE_SHIFT) + L_SIZE] = regionSize;
+        int b = n << NODE_SHIFT;
+        nodes[b + F_PREV_PHYS] = NIL;
+        nodes[b + F_NEXT_PHYS] = NIL;
+        nodes[b + F_START] = regionOffset;
+        nodes[b + F_SIZE] = regionSize;
         insertFree(n);
         firstBlock = n;
         freeBytes = regionSize;
@@ -434,19 +424,21 @@ public final class TlsfSuballocator implements Suballocator {
         Arrays.fill(liveByType, 0);
     }
 
+    // ---- queries ----
+
     @Override
     public long offset(long handle) {
-        return longs[(liveNode(handle) << L_STRIDE_SHIFT) + L_USER_OFFSET];
+        return nodes[(liveNode(handle) << NODE_SHIFT) + F_USER_OFFSET];
     }
 
     @Override
     public long size(long handle) {
-        return longs[(liveNode(handle) << L_STRIDE_SHIFT) + L_USER_SIZE];
+        return nodes[(liveNode(handle) << NODE_SHIFT) + F_USER_SIZE];
     }
 
     @Override
     public AllocationType type(long handle) {
-        return SuballocatorHandles.TYPES[ints[(liveNode(handle) << I_STRIDE_SHIFT) + I_STATE] >>> STATE_BITS];
+        return typeOf(nodes[(liveNode(handle) << NODE_SHIFT) + F_META]);
     }
 
     @Override
@@ -472,8 +464,8 @@ public final class TlsfSuballocator implements Suballocator {
         int fl = 63 - Long.numberOfLeadingZeros(flBitmap);
         int c = (fl << SL_BITS) | (63 - Long.numberOfLeadingZeros(slBitmaps[fl]));
         long largest = 0;
-        for (int n = heads[c]; n != NIL; n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_FREE]) {
-            largest = Math.max(largest, longs[(n << L_STRIDE_SHIFT) + L_SIZE]);
+        for (int n = heads[c]; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE]) {
+            largest = Math.max(largest, nodes[(n << NODE_SHIFT) + F_SIZE]);
         }
         return largest;
     }
@@ -490,16 +482,14 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void visit(Visitor visitor) {
-        for (int n = firstBlock; n != NIL; n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
-            int ii = n << I_STRIDE_SHIFT;
-            int li = n << L_STRIDE_SHIFT;
-            int state = ints[ii + I_STATE];
-            if ((state & STATE_MASK) == FREE) {
-                visitor.free(longs[li + L_START], longs[li + L_SIZE]);
+        for (int n = firstBlock; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_PHYS]) {
+            int b = n << NODE_SHIFT;
+            long meta = nodes[b + F_META];
+            if (stateOf(meta) == FREE) {
+                visitor.free(nodes[b + F_START], nodes[b + F_SIZE]);
             } else {
-                visitor.allocation(SuballocatorHandles.encode(tag, ints[ii + I_GENERATION], n),
-                        longs[li + L_USER_OFFSET], longs[li + L_USER_SIZE],
-                        SuballocatorHandles.TYPES[state >>> STATE_BITS]);
+                visitor.allocation(SuballocatorHandles.encode(tag, generationOf(meta), n), nodes[b + F_USER_OFFSET],
+                        nodes[b + F_USER_SIZE], typeOf(meta));
             }
         }
     }
@@ -514,22 +504,21 @@ public final class TlsfSuballocator implements Suballocator {
         int prev = NIL;
         boolean prevFree = false;
         int steps = 0;
-        for (int n = firstBlock; n != NIL; n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
+        for (int n = firstBlock; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_PHYS]) {
             if (++steps > capacity) {
                 throw broken("the block list has a cycle");
             }
-            int ii = n << I_STRIDE_SHIFT;
-            int li = n << L_STRIDE_SHIFT;
-            long start = longs[li + L_START];
-            long size = longs[li + L_SIZE];
-            if (ints[ii + I_PREV_PHYS] != prev) {
-                throw broken("block " + n + " links back to " + ints[ii + I_PREV_PHYS] + ", not " + prev);
+            int b = n << NODE_SHIFT;
+            long start = nodes[b + F_START];
+            long size = nodes[b + F_SIZE];
+            if ((int) nodes[b + F_PREV_PHYS] != prev) {
+                throw broken("block " + n + " links back to " + nodes[b + F_PREV_PHYS] + ", not " + prev);
             }
             if (start != expectedStart || size <= 0) {
                 throw broken("block " + n + " is [" + start + ", +" + size + "), expected to start at "
                         + expectedStart + " and be non-empty");
             }
-            int state = ints[ii + I_STATE] & STATE_MASK;
+            long state = stateOf(nodes[b + F_META]);
             if (state == FREE) {
                 if (prevFree) {
                     throw broken("free blocks " + prev + " and " + n + " are neighbours");
@@ -537,14 +526,14 @@ public final class TlsfSuballocator implements Suballocator {
                 freeBlocks++;
                 sumFree += size;
             } else if (state == TAKEN) {
-                long userOffset = longs[li + L_USER_OFFSET];
-                long userSize = longs[li + L_USER_SIZE];
+                long userOffset = nodes[b + F_USER_OFFSET];
+                long userSize = nodes[b + F_USER_SIZE];
                 if (userOffset < start || userSize <= 0 || userOffset - start > size - userSize) {
                     throw broken("allocation [" + userOffset + ", +" + userSize + ") is not inside its block ["
                             + start + ", +" + size + ")");
                 }
                 taken++;
-                byType[ints[ii + I_STATE] >>> STATE_BITS]++;
+                byType[typeOf(nodes[b + F_META]).ordinal()]++;
             } else {
                 throw broken("unused node " + n + " is in the block list");
             }
@@ -567,13 +556,13 @@ public final class TlsfSuballocator implements Suballocator {
                     throw broken("bitmap bit of class " + c + " disagrees with its list");
                 }
                 int back = NIL;
-                for (int n = heads[c]; n != NIL; n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_FREE]) {
+                for (int n = heads[c]; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE]) {
                     if (++listed > freeBlocks) {
                         throw broken("the free lists hold more than the " + freeBlocks + " free blocks");
                     }
-                    int ii = n << I_STRIDE_SHIFT;
-                    if ((ints[ii + I_STATE] & STATE_MASK) != FREE || ints[ii + I_PREV_FREE] != back
-                            || classOf(longs[(n << L_STRIDE_SHIFT) + L_SIZE]) != c) {
+                    int b = n << NODE_SHIFT;
+                    if (stateOf(nodes[b + F_META]) != FREE || (int) nodes[b + F_PREV_FREE] != back
+                            || classOf(nodes[b + F_SIZE]) != c) {
                         throw broken("node " + n + " in the list of class " + c
                                 + " is not a free block of that class or has a wrong back link");
                     }
@@ -590,14 +579,14 @@ public final class TlsfSuballocator implements Suballocator {
                     + Arrays.toString(byType));
         }
         int unused = 0;
-        for (int n = unusedHead; n != NIL; n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_FREE]) {
-            if (++unused > capacity || (ints[(n << I_STRIDE_SHIFT) + I_STATE] & STATE_MASK) != UNUSED) {
+        for (int n = unusedHead; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE]) {
+            if (++unused > capacity || stateOf(nodes[(n << NODE_SHIFT) + F_META]) != UNUSED) {
                 throw broken("the unused-node list holds a used node or has a cycle");
             }
         }
-        if (unused + freeBlocks + taken != capacity) {
-            throw broken(unused + " unused + " + freeBlocks + " free + " + taken + " allocated nodes, not the "
-                    + capacity + " nodes");
+        if (unused != unusedCount || unused + freeBlocks + taken != capacity) {
+            throw broken(unused + " unused (counted " + unusedCount + ") + " + freeBlocks + " free + " + taken
+                    + " allocated nodes, not the " + capacity + " nodes");
         }
     }
 
@@ -605,14 +594,28 @@ public final class TlsfSuballocator implements Suballocator {
         return new IllegalStateException("TLSF invariant broken: " + what);
     }
 
-    // ---- nodes and lists ----
+    // ---- nodes, links and lists ----
+
+    private static long stateOf(long meta) {
+        return meta & STATE_MASK;
+    }
+
+    private static AllocationType typeOf(long meta) {
+        return SuballocatorHandles.TYPES[(int) ((meta >>> META_TYPE_SHIFT) & TYPE_MASK)];
+    }
+
+    private static int generationOf(long meta) {
+        return (int) ((meta & META_GENERATION_MASK) >>> META_GENERATION_SHIFT);
+    }
 
     /** @return the node of a live allocation */
     private int liveNode(long handle) {
         int n = SuballocatorHandles.index(handle);
-        if (SuballocatorHandles.tag(handle) != tag || n < 0 || n >= capacity || handle == NULL_HANDLE
-                || (ints[(n << I_STRIDE_SHIFT) + I_STATE] & STATE_MASK) != TAKEN
-                || ints[(n << I_STRIDE_SHIFT) + I_GENERATION] != SuballocatorHandles.generation(handle)) {
+        if (SuballocatorHandles.tag(handle) != tag || n < 0 || n >= capacity || handle == NULL_HANDLE) {
+            throw SuballocatorHandles.badHandle(handle, tag, "TlsfSuballocator");
+        }
+        long meta = nodes[(n << NODE_SHIFT) + F_META];
+        if (stateOf(meta) != TAKEN || generationOf(meta) != SuballocatorHandles.generation(handle)) {
             throw SuballocatorHandles.badHandle(handle, tag, "TlsfSuballocator");
         }
         return n;
@@ -623,7 +626,8 @@ public final class TlsfSuballocator implements Suballocator {
             grow();
         }
         int n = unusedHead;
-        unusedHead = ints[(n << I_STRIDE_SHIFT) + I_NEXT_FREE];
+        unusedHead = (int) nodes[(n << NODE_SHIFT) + F_NEXT_FREE];
+        unusedCount--;
         return n;
     }
 
@@ -634,23 +638,83 @@ public final class TlsfSuballocator implements Suballocator {
         }
         int old = capacity;
         capacity = old * 2;
-        ints = Arrays.copyOf(ints, capacity << I_STRIDE_SHIFT);
-        longs = Arrays.copyOf(longs, capacity << L_STRIDE_SHIFT);
+        nodes = Arrays.copyOf(nodes, capacity << NODE_SHIFT);
         for (int i = capacity - 1; i >= old; i--) {
-            ints[(i << I_STRIDE_SHIFT) + I_NEXT_FREE] = unusedHead;
+            nodes[(i << NODE_SHIFT) + F_NEXT_FREE] = unusedHead;
             unusedHead = i;
+        }
+        unusedCount += capacity - old;
+    }
+
+    /** Takes {@code n} out of the block list and makes it unused, keeping its generation. */
+    private void unlink(int n) {
+        long[] nd = nodes;
+        int b = n << NODE_SHIFT;
+        int prev = (int) nd[b + F_PREV_PHYS];
+        int next = (int) nd[b + F_NEXT_PHYS];
+        if (prev != NIL) {
+            nd[(prev << NODE_SHIFT) + F_NEXT_PHYS] = next;
+        } else {
+            firstBlock = next;
+        }
+        if (next != NIL) {
+            nd[(next << NODE_SHIFT) + F_PREV_PHYS] = prev;
+        }
+        nd[b + F_META] &= META_GENERATION_MASK;
+        nd[b + F_NEXT_FREE] = unusedHead;
+        unusedHead = n;
+        unusedCount++;
+    }
+
+    /** Puts unused node {@code a} into the block list right before {@code n}. */
+    private void linkBefore(int a, int n) {
+        long[] nd = nodes;
+        int prev = (int) nd[(n << NODE_SHIFT) + F_PREV_PHYS];
+        nd[(a << NODE_SHIFT) + F_PREV_PHYS] = prev;
+        nd[(a << NODE_SHIFT) + F_NEXT_PHYS] = n;
+        if (prev != NIL) {
+            nd[(prev << NODE_SHIFT) + F_NEXT_PHYS] = a;
+        } else {
+            firstBlock = a;
+        }
+        nd[(n << NODE_SHIFT) + F_PREV_PHYS] = a;
+    }
+
+    /** Puts unused node {@code a} into the block list right after {@code n}. */
+    private void linkAfter(int a, int n) {
+        long[] nd = nodes;
+        int next = (int) nd[(n << NODE_SHIFT) + F_NEXT_PHYS];
+        nd[(a << NODE_SHIFT) + F_PREV_PHYS] = n;
+        nd[(a << NODE_SHIFT) + F_NEXT_PHYS] = next;
+        if (next != NIL) {
+            nd[(next << NODE_SHIFT) + F_PREV_PHYS] = a;
+        }
+        nd[(n << NODE_SHIFT) + F_NEXT_PHYS] = a;
+    }
+
+    /** Gives free block {@code n} a new extent, moving it to another list only when its class changes. */
+    private void resizeFree(int n, long start, long size) {
+        int b = n << NODE_SHIFT;
+        int oldClass = classOf(nodes[b + F_SIZE]);
+        nodes[b + F_START] = start;
+        nodes[b + F_SIZE] = size;
+        if (classOf(size) != oldClass) {
+            removeFree(n, oldClass);
+            insertFree(n);
         }
     }
 
+    /** Files {@code n}, whose size is set, as a free block at the head of its class's list. */
     private void insertFree(int n) {
-        int ii = n << I_STRIDE_SHIFT;
-        int c = classOf(longs[(n << L_STRIDE_SHIFT) + L_SIZE]);
+        long[] nd = nodes;
+        int b = n << NODE_SHIFT;
+        int c = classOf(nd[b + F_SIZE]);
         int head = heads[c];
-        ints[ii + I_STATE] = FREE;
-        ints[ii + I_PREV_FREE] = NIL;
-        ints[ii + I_NEXT_FREE] = head;
+        nd[b + F_META] = (nd[b + F_META] & META_GENERATION_MASK) | FREE;
+        nd[b + F_PREV_FREE] = NIL;
+        nd[b + F_NEXT_FREE] = head;
         if (head != NIL) {
-            ints[(head << I_STRIDE_SHIFT) + I_PREV_FREE] = n;
+            nd[(head << NODE_SHIFT) + F_PREV_FREE] = n;
         }
         heads[c] = n;
         int fl = c >>> SL_BITS;
@@ -658,17 +722,18 @@ public final class TlsfSuballocator implements Suballocator {
         flBitmap |= 1L << fl;
     }
 
-    private void removeFree(int n) {
-        int ii = n << I_STRIDE_SHIFT;
-        int prev = ints[ii + I_PREV_FREE];
-        int next = ints[ii + I_NEXT_FREE];
+    /** Takes free block {@code n} out of the list of class {@code c}; it stays in the block list. */
+    private void removeFree(int n, int c) {
+        long[] nd = nodes;
+        int b = n << NODE_SHIFT;
+        int prev = (int) nd[b + F_PREV_FREE];
+        int next = (int) nd[b + F_NEXT_FREE];
         if (next != NIL) {
-            ints[(next << I_STRIDE_SHIFT) + I_PREV_FREE] = prev;
+            nd[(next << NODE_SHIFT) + F_PREV_FREE] = prev;
         }
         if (prev != NIL) {
-            ints[(prev << I_STRIDE_SHIFT) + I_NEXT_FREE] = next;
+            nd[(prev << NODE_SHIFT) + F_NEXT_FREE] = next;
         } else {
-            int c = classOf(longs[(n << L_STRIDE_SHIFT) + L_SIZE]);
             heads[c] = next;
             if (next == NIL) {
                 int fl = c >>> SL_BITS;

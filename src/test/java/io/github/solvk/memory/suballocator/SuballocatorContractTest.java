@@ -11,8 +11,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What every {@link Suballocator} does, whatever its algorithm. A subclass supplies {@link #create} and, where the
- * algorithm legitimately differs, overrides a hook: the fill size and count, or the order in which it accepts frees.
- * Steps that depend on the order of frees go through {@link #freeOrder}, so stack and ring pass too.
+ * algorithm legitimately differs, overrides a hook: the fill size and count ({@link #fillSize()},
+ * {@link #fillCount()}), or the order in which it accepts frees ({@link #freeOrder}). Every step that frees more than
+ * one allocation goes through {@link #freeOrder} (newest first by default, which a stack accepts; a ring returns the
+ * list as given), so stack and ring pass too. A test that cannot hold for an algorithm (say, a fixed-size pool asked
+ * for assorted sizes and alignments) is overridden in its subclass with a comment saying why, and what the algorithm
+ * does instead goes in that subclass's own tests.
  */
 abstract class SuballocatorContractTest {
 
