@@ -4,10 +4,13 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.FREED_BIT;
 import static io.github.solvk.memory.suballocator.IndexedHandles.MAX_ENTRIES;
 import static io.github.solvk.memory.suballocator.IndexedHandles.alignUp;
 import static io.github.solvk.memory.suballocator.IndexedHandles.encode;
-import static io.github.solvk.memory.suballocator.IndexedHandles.generation;
 import static io.github.solvk.memory.suballocator.IndexedHandles.hasTag;
 import static io.github.solvk.memory.suballocator.IndexedHandles.index;
 import static io.github.solvk.memory.suballocator.IndexedHandles.nextGeneration;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stamp;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampGeneration;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampMatches;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampType;
 import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
 
 import java.util.Arrays;
@@ -34,14 +37,14 @@ import java.util.Arrays;
  *   stride 128 (100 rounded up to 64), firstSlot 1024, slots (2000 - 1024) / 128 = 7: 1024, 1152, ..., 1792
  *   A = tryAllocate(100, 64, LINEAR)   slot 0 at 1024          B = tryAllocate(1, 1, LINEAR)   slot 1 at 1152
  *   free(A); C = tryAllocate(30, 16, NON_LINEAR)   slot 0 again, at 1024; freeBytes 1000 - 2 * 128 = 744
- *   tryAllocate(101, 1, LINEAR)        throws: size: 101 (expected: <= the slot size 100)
- *   tryAllocate(8, 128, LINEAR)        throws: alignment: 128 (expected: <= the slot alignment 64)
+ *   tryAllocate(101, 1, LINEAR)        throws: size: 101 (expected: &lt;= the slot size 100)
+ *   tryAllocate(8, 128, LINEAR)        throws: alignment: 128 (expected: &lt;= the slot alignment 64)
  * </pre>
  *
- * <p><b>Buffer-image granularity.</b> The pool does not take a granularity: keeping one {@link AllocationType} per
- * pool, or choosing {@code slotAlignment >= bufferImageGranularity} (then every slot starts on a page of its own,
- * because the first slot and the stride are multiples of the granularity), is the caller's responsibility. The type
- * is recorded for {@link #type} and {@link #visit}.
+ * <p><b>Buffer-image granularity</b> (see the package documentation). The pool does not take a granularity: keeping one
+ * {@link AllocationType} per pool, or choosing {@code slotAlignment >= bufferImageGranularity} (then every slot starts
+ * on a page of its own, because the first slot and the stride are multiples of the granularity), is the caller's
+ * responsibility. The type is recorded for {@link #type} and {@link #visit}.
  *
  * <p><b>Handle layout</b> (see {@link IndexedHandles}):
  * <pre>
@@ -55,13 +58,14 @@ import java.util.Arrays;
  *
  * <p><b>Complexity.</b> {@link #tryAllocate} and {@link #free}: O(1), worst case included, apart from the doubling of
  * the arrays while the watermark first rises (steady state allocates nothing). {@link #reset()}: O(1).
- * {@link #visit} and {@link #checkInvariants()}: O(slots). Memory: 17 bytes per slot up to the highest slot used.
+ * {@link #visit} and {@link #checkInvariants()}: O(slots). Memory: 16 bytes per slot up to the highest slot used.
  *
  * <p><b>Invariants</b> ({@link #checkInvariants()}):
  * <ul>
  *   <li>the first slot and the stride are multiples of the slot alignment, the stride holds the slot size, and all
  *       slots lie within the region;</li>
- *   <li>{@code 0 <= watermark <= slots}, and {@code liveCount() + free list length == watermark};</li>
+ *   <li>{@code 0 <= free list length <= watermark <= slots}; {@code liveCount()} is {@code watermark - free list
+ *       length};</li>
  *   <li>the free list holds distinct slots below the watermark, each freed; every other slot below the watermark
  *       is live with a size in {@code [1, slotSize]};</li>
  *   <li>{@link #freeBytes()} is the region's size minus one stride per live slot.</li>
@@ -84,16 +88,14 @@ public final class FixedSizeSuballocator implements Suballocator {
     private final int slotCount;
     private final int tag = IndexedHandles.nextTag();
 
-    /** Per slot: its generation, with {@link IndexedHandles#FREED_BIT} while it is free. */
+    /** Per slot: its stamp (generation and type, see {@link IndexedHandles#stamp}), freed bit included. */
     private int[] stamps;
     private long[] sizes;
-    private byte[] types;
     /** Free slots below the watermark, the most recently freed last. */
     private int[] freeList;
     private int freeTop;
     /** Slots at or above it were never handed out since construction or the last reset. */
     private int watermark;
-    private int live;
 
     /**
      * Creates a pool of equal slots over {@code [regionOffset, regionOffset + regionSize)}.
@@ -135,7 +137,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         int capacity = Math.min(INITIAL_CAPACITY, slotCount);
         this.stamps = new int[capacity];
         this.sizes = new long[capacity];
-        this.types = new byte[capacity];
         this.freeList = new int[capacity];
     }
 
@@ -188,10 +189,8 @@ public final class FixedSizeSuballocator implements Suballocator {
             return NULL_HANDLE;
         }
         int generation = nextGeneration(stamps[slot]);
-        stamps[slot] = generation;
+        stamps[slot] = stamp(generation, typeCode(type));
         sizes[slot] = size;
-        types[slot] = typeCode(type);
-        live++;
         return encode(tag, generation, slot);
     }
 
@@ -200,7 +199,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         int slot = liveSlot(handle);
         stamps[slot] |= FREED_BIT;
         freeList[freeTop++] = slot;
-        live--;
     }
 
     @Override
@@ -209,7 +207,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         // it is handed out again, so they stay stale afterwards.
         freeTop = 0;
         watermark = 0;
-        live = 0;
     }
 
     @Override
@@ -225,7 +222,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public AllocationType type(long handle) {
-        return IndexedHandles.type(types[liveSlot(handle)]);
+        return IndexedHandles.type(stampType(stamps[liveSlot(handle)]));
     }
 
     @Override
@@ -246,7 +243,7 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public long freeBytes() {
-        return regionSize - live * stride;
+        return regionSize - liveCount() * stride;
     }
 
     /**
@@ -256,12 +253,13 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public long largestFreeRange() {
-        return live < slotCount ? slotSize : 0;
+        return liveCount() < slotCount ? slotSize : 0;
     }
 
     @Override
     public int liveCount() {
-        return live;
+        // Every slot below the watermark is either live or on the free list.
+        return watermark - freeTop;
     }
 
     @Override
@@ -284,7 +282,8 @@ public final class FixedSizeSuballocator implements Suballocator {
             if (stamps[slot] < 0) {
                 out.free(offset, offset + stride);
             } else {
-                out.allocation(encode(tag, stamps[slot], slot), offset, sizes[slot], IndexedHandles.type(types[slot]));
+                out.allocation(encode(tag, stampGeneration(stamps[slot]), slot), offset, sizes[slot],
+                        IndexedHandles.type(stampType(stamps[slot])));
             }
         }
         out.free(firstSlot + watermark * stride, regionOffset + regionSize);
@@ -300,9 +299,9 @@ public final class FixedSizeSuballocator implements Suballocator {
                     + " (expected: aligned to " + slotAlignment + ", holding " + slotSize
                     + " bytes, within the region)");
         }
-        if (watermark < 0 || watermark > slotCount || live + freeTop != watermark || live < 0 || freeTop < 0) {
-            throw new IllegalStateException("watermark: " + watermark + ", live " + live + ", free list " + freeTop
-                    + " (expected: live + free list == watermark <= " + slotCount + ")");
+        if (watermark < 0 || watermark > slotCount || freeTop < 0 || freeTop > watermark) {
+            throw new IllegalStateException("watermark: " + watermark + ", free list " + freeTop
+                    + " (expected: 0 <= free list <= watermark <= " + slotCount + ")");
         }
         boolean[] listed = new boolean[watermark];
         for (int i = 0; i < freeTop; i++) {
@@ -319,22 +318,28 @@ public final class FixedSizeSuballocator implements Suballocator {
                         + " (expected: live with a size in [1, " + slotSize + "] or on the free list)");
             }
         }
-        if (freeBytes() != regionSize - (long) live * stride) {
-            throw new IllegalStateException("freeBytes: " + freeBytes() + " (expected: " + (regionSize - live * stride)
-                    + ")");
+        int live = 0;
+        for (int slot = 0; slot < watermark; slot++) {
+            if (stamps[slot] >= 0) {
+                live++;
+            }
+        }
+        if (live != liveCount() || freeBytes() != regionSize - live * stride) {
+            throw new IllegalStateException("liveCount: " + liveCount() + ", freeBytes " + freeBytes() + " (expected: "
+                    + live + ", " + (regionSize - live * stride) + ")");
         }
     }
 
     @Override
     public String toString() {
         return NAME + "[region " + regionOffset + "+" + regionSize + ", " + slotCount + " slots of " + slotSize
-                + " every " + stride + ", live " + live + "]";
+                + " every " + stride + ", live " + liveCount() + "]";
     }
 
     /** @return the slot of a live allocation, or throws for any other handle */
     private int liveSlot(long handle) {
         int slot = index(handle);
-        if (!hasTag(handle, tag) || slot >= watermark || stamps[slot] != generation(handle)) {
+        if (!hasTag(handle, tag) || slot >= watermark || !stampMatches(stamps[slot], handle)) {
             throw IndexedHandles.badHandle(NAME, handle, tag);
         }
         return slot;
@@ -344,7 +349,6 @@ public final class FixedSizeSuballocator implements Suballocator {
         int capacity = (int) Math.min((long) stamps.length * 2, slotCount);
         stamps = Arrays.copyOf(stamps, capacity);
         sizes = Arrays.copyOf(sizes, capacity);
-        types = Arrays.copyOf(types, capacity);
         freeList = Arrays.copyOf(freeList, capacity);
     }
 }

@@ -46,11 +46,24 @@ final class IndexedHandles {
     /** The most entries one instance can index: 2<sup>26</sup>. */
     static final int MAX_ENTRIES = 1 << INDEX_BITS;
 
+    /*
+     * An entry's stamp, the int that the stack and the fixed-size pool keep per entry, packs what the hot paths read
+     * together: the generation in the low bits, the type code above it, and a freed mark in bit 31.
+     */
+
+    /** Bits of the type code in a stamp. */
+    static final int STAMP_TYPE_BITS = 2;
+    /** Where the type code starts in a stamp: above the generation. */
+    static final int STAMP_TYPE_SHIFT = GENERATION_BITS;
+    /** The type code, once shifted down. */
+    static final int STAMP_TYPE_MASK = (1 << STAMP_TYPE_BITS) - 1;
     /**
-     * Marks a stored generation whose entry was freed; above {@link #GENERATION_MASK}, so that a freed entry's stamp
-     * never equals a handle's generation.
+     * Marks the stamp of an entry that was freed but is still kept; outside the generation, so that a freed entry
+     * never matches a handle.
      */
     static final int FREED_BIT = 1 << 31;
+    /** The bits of a stamp that must equal a handle's generation for the handle to be live. */
+    static final int STAMP_MATCH_MASK = GENERATION_MASK | FREED_BIT;
 
     /** The largest power of two that {@link Suballocator} accepts as an alignment or granularity. */
     static final long MAX_ALIGNMENT = Suballocator.MAX_REGION_END;
@@ -88,9 +101,35 @@ final class IndexedHandles {
         return (stamp + 1) & GENERATION_MASK;
     }
 
+    /** @return the stamp of a live entry */
+    static int stamp(int generation, byte typeCode) {
+        return generation | typeCode << STAMP_TYPE_SHIFT;
+    }
+
+    /** @return whether a stamp belongs to the live entry that {@code handle} names */
+    static boolean stampMatches(int stamp, long handle) {
+        return (stamp & STAMP_MATCH_MASK) == generation(handle);
+    }
+
+    static int stampGeneration(int stamp) {
+        return stamp & GENERATION_MASK;
+    }
+
+    static byte stampType(int stamp) {
+        return (byte) (stamp >>> STAMP_TYPE_SHIFT & STAMP_TYPE_MASK);
+    }
+
     /** @return a tag in {@code [1, 2^15 - 1]}, cycling through all of them across instances */
     static int nextTag() {
         return Math.floorMod(NEXT_TAG.getAndIncrement(), TAG_MASK) + 1;
+    }
+
+    /** The code of {@link AllocationType#UNKNOWN}. */
+    static final byte UNKNOWN_CODE = (byte) AllocationType.UNKNOWN.ordinal();
+
+    /** @return {@link AllocationType#conflictsWith} on type codes, without touching the enum on the hot path */
+    static boolean conflicts(byte a, byte b) {
+        return a != b || a == UNKNOWN_CODE;
     }
 
     static byte typeCode(AllocationType type) {

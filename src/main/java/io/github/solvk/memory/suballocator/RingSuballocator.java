@@ -6,6 +6,7 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.INDEX_MASK;
 import static io.github.solvk.memory.suballocator.IndexedHandles.MAX_ENTRIES;
 import static io.github.solvk.memory.suballocator.IndexedHandles.PAYLOAD_MASK;
 import static io.github.solvk.memory.suballocator.IndexedHandles.alignUp;
+import static io.github.solvk.memory.suballocator.IndexedHandles.conflicts;
 import static io.github.solvk.memory.suballocator.IndexedHandles.hasTag;
 import static io.github.solvk.memory.suballocator.IndexedHandles.hex;
 import static io.github.solvk.memory.suballocator.IndexedHandles.samePage;
@@ -22,16 +23,17 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
  *
  * <p><b>Algorithm.</b> Entries form a queue in allocation order. Entry {@code e} covers the bytes from its
  * {@code start} (the previous entry's end, or the region's start for an entry made in an empty ring) to its
- * allocation's end; the bytes before its {@code offset} are padding that belongs to it. The {@code tail} is the
- * oldest entry's start and the {@code head} the newest entry's end. While the ring is not wrapped
- * ({@code tail < head}) an allocation is tried at the head, rounded up to the alignment and, when it would share a
- * granularity page with the newest entry of a conflicting {@link AllocationType}, further up to the granularity; if
- * it does not fit before the region's end, it wraps: it is placed at the region's start (rounded up to the alignment)
- * if it then ends at or before the tail, and the skipped bytes {@code [head, regionEnd)} become padding of this entry,
- * freed with it. While wrapped ({@code head <= tail}) the only space is {@code [head, tail)}. An allocation that would
- * end on the granularity page where the oldest entry's allocation starts, with a conflicting type, does not fit
- * there. No fit returns {@link Suballocator#NULL_HANDLE}: the ring is full. Freeing the oldest entry moves the tail to
- * the next live entry's start; when the ring becomes empty, head and tail go back to the region's start.
+ * allocation's end; the bytes before its {@code offset} are padding that belongs to it. The {@code tail} is the oldest
+ * entry's start and the {@code head} the newest entry's end. While the ring is not wrapped ({@code tail < head}) an
+ * allocation is tried at the head, rounded up to the alignment and, when it would share a granularity page with the
+ * newest entry of a conflicting {@link AllocationType} (the package documentation draws it), further up to the
+ * granularity; if it does not fit before the region's end, it wraps: it is placed at the region's start (rounded up to
+ * the alignment) if it then ends at or before the tail, and the skipped bytes {@code [head, regionEnd)} become padding
+ * of this entry, freed with it. While wrapped ({@code head <= tail}) the only space is {@code [head, tail)}. An
+ * allocation that would end on the granularity page where the oldest entry's allocation starts, with a conflicting
+ * type, does not fit there. No fit returns {@link Suballocator#NULL_HANDLE}: the ring is full. Freeing the oldest entry
+ * moves the tail to the next live entry's start; when the ring becomes empty, head and tail go back to the region's
+ * start.
  *
  * <p>SOL's ring rule: freeing an entry that is not the oldest is accepted and recorded (its bytes count as free in
  * {@link #freeBytes()}, it leaves {@link #liveCount()}, its handle becomes stale), but its space cannot be used
@@ -76,8 +78,9 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
  *   <li>every entry starts where the previous one ends, lies within the region, and at most one entry wraps
  *       ({@code start > offset}); the head is the newest entry's end, {@code head <= tail} exactly when an entry
  *       wraps;</li>
- *   <li>the freed entries number {@code outOfOrderCount}, {@code liveCount()} is the rest, and the bytes taken
- *       (live entries' padding and allocation) plus {@link #freeBytes()} equal the region's size;</li>
+ *   <li>the freed entries number {@code outOfOrderCount} and take {@code outOfOrderBytes}, {@code liveCount()} is
+ *       the rest, and the bytes taken (live entries' padding and allocation) plus {@link #freeBytes()} equal the
+ *       region's size;</li>
  *   <li>neighbours in address order with conflicting types do not share a granularity page.</li>
  * </ul>
  *
@@ -92,19 +95,26 @@ public final class RingSuballocator implements Suballocator {
     /** Marks a stored sequence number whose entry was freed; sequence numbers stay below 2^63. */
     private static final long FREED_SEQ_BIT = Long.MIN_VALUE;
 
+    /** The longs per entry in {@link #entries}, and their positions. */
+    private static final int ENTRY_LONGS_SHIFT = 2;
+    private static final int SEQ = 0;
+    private static final int START = 1;
+    private static final int OFFSET = 2;
+    private static final int END = 3;
+
     private final long regionOffset;
     private final long regionSize;
     private final long regionEnd;
     private final long granularity;
     private final int tag = IndexedHandles.nextTag();
 
-    /** Per slot: the entry's sequence number, with {@link #FREED_SEQ_BIT} once it was freed. */
-    private long[] seqs = new long[INITIAL_CAPACITY];
-    private long[] starts = new long[INITIAL_CAPACITY];
-    private long[] offsets = new long[INITIAL_CAPACITY];
-    private long[] ends = new long[INITIAL_CAPACITY];
+    /**
+     * Per slot, four longs: the entry's sequence number (with {@link #FREED_SEQ_BIT} once it was freed out of order),
+     * its start, its allocation's offset and its end.
+     */
+    private long[] entries = new long[INITIAL_CAPACITY << ENTRY_LONGS_SHIFT];
     private byte[] types = new byte[INITIAL_CAPACITY];
-    /** The arrays' capacity minus one; the capacity is a power of two. */
+    /** The capacity in entries minus one; the capacity is a power of two. */
     private int mask = INITIAL_CAPACITY - 1;
 
     /** The oldest entry's sequence number. */
@@ -113,10 +123,10 @@ public final class RingSuballocator implements Suballocator {
     private long headSeq;
     /** Entries behind the oldest that were freed out of FIFO order and are not popped yet. */
     private int outOfOrderCount;
+    /** The bytes of those entries: they are inside the occupied span but count as free. */
+    private long outOfOrderBytes;
     /** The newest entry's end, or the region's start when empty. */
     private long head;
-    /** Sum of the live entries' padding and allocation bytes. */
-    private long takenBytes;
 
     /**
      * Creates a ring over {@code [regionOffset, regionOffset + regionSize)} with no granularity constraint.
@@ -165,54 +175,65 @@ public final class RingSuballocator implements Suballocator {
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
-        long count = headSeq - tailSeq;
-        long start = head;
-        long offset;
-        if (count == 0) {
-            offset = alignUp(regionOffset, alignment);
-            // offset and regionEnd are <= 2^62, so differences of them cannot overflow here and below.
-            if (size > regionEnd - offset) {
-                return NULL_HANDLE;
-            }
-        } else {
-            if (count == MAX_ENTRIES) {
-                return NULL_HANDLE;
-            }
-            int oldest = (int) tailSeq & mask;
-            long tail = starts[oldest];
-            boolean wrapped = head <= tail;
-            offset = alignUp(head, alignment);
-            int newest = (int) (headSeq - 1) & mask;
-            if (granularity > 1 && IndexedHandles.type(types[newest]).conflictsWith(type)
-                    && samePage(head - 1, offset, granularity)) {
-                offset = alignUp(offset, granularity);
-            }
-            if (wrapped) {
-                if (size > tail - offset || touchesOldest(offset + size, type, oldest)) {
-                    return NULL_HANDLE;
-                }
-            } else if (size > regionEnd - offset) {
-                offset = alignUp(regionOffset, alignment);
-                if (size > tail - offset || touchesOldest(offset + size, type, oldest)) {
-                    return NULL_HANDLE;
-                }
-            }
-            if (count == mask + 1) {
-                grow();
-            }
+        byte code = typeCode(type);
+        long offset = place(size, alignment, code);
+        // place returns an offset below 2^62 or -1.
+        if (offset < 0) {
+            return NULL_HANDLE;
         }
+        long start = head;
         long seq = headSeq;
-        int slot = (int) seq & mask;
+        int i = at((int) seq & mask, SEQ);
         long end = offset + size;
-        seqs[slot] = seq;
-        starts[slot] = start;
-        offsets[slot] = offset;
-        ends[slot] = end;
-        types[slot] = typeCode(type);
-        takenBytes += extent(start, offset, end);
+        long[] e = entries;
+        e[i + SEQ] = seq;
+        e[i + START] = start;
+        e[i + OFFSET] = offset;
+        e[i + END] = end;
+        types[(int) seq & mask] = code;
         head = end;
         headSeq = seq + 1;
         return handle(seq);
+    }
+
+    /**
+     * Finds where the next entry goes, growing the entry arrays when they are full.
+     *
+     * @return the allocation's offset, or -1 when it does not fit
+     */
+    private long place(long size, long alignment, byte code) {
+        long count = headSeq - tailSeq;
+        if (count == 0) {
+            long offset = alignUp(regionOffset, alignment);
+            // offset and regionEnd are <= 2^62, so differences of them cannot overflow here and below.
+            return size > regionEnd - offset ? -1 : offset;
+        }
+        if (count == MAX_ENTRIES) {
+            return -1;
+        }
+        int oldest = (int) tailSeq & mask;
+        long tail = entries[at(oldest, START)];
+        long start = head;
+        long offset = alignUp(start, alignment);
+        if (granularity > 1 && conflicts(types[(int) (headSeq - 1) & mask], code)
+                && samePage(start - 1, offset, granularity)) {
+            offset = alignUp(offset, granularity);
+        }
+        if (start <= tail) {
+            // Wrapped: the only room is [head, tail).
+            if (size > tail - offset || touchesOldest(offset + size, code, oldest)) {
+                return -1;
+            }
+        } else if (size > regionEnd - offset) {
+            offset = alignUp(regionOffset, alignment);
+            if (size > tail - offset || touchesOldest(offset + size, code, oldest)) {
+                return -1;
+            }
+        }
+        if (count == mask + 1) {
+            grow();
+        }
+        return offset;
     }
 
     /**
@@ -224,18 +245,30 @@ public final class RingSuballocator implements Suballocator {
     @Override
     public void free(long handle) {
         int slot = liveSlot(handle);
-        takenBytes -= extent(starts[slot], offsets[slot], ends[slot]);
-        long seq = seqs[slot];
-        seqs[slot] = seq | FREED_SEQ_BIT;
+        long seq = entries[at(slot, SEQ)];
+        if (seq == tailSeq && outOfOrderCount == 0) {
+            // A popped entry needs no mark: its sequence number is now below tailSeq, which liveSlot rejects.
+            tailSeq = seq + 1;
+            if (tailSeq == headSeq) {
+                head = regionOffset;
+            }
+        } else {
+            freeSlow(slot, seq);
+        }
+    }
+
+    private void freeSlow(int slot, long seq) {
         if (seq != tailSeq) {
+            entries[at(slot, SEQ)] = seq | FREED_SEQ_BIT;
             outOfOrderCount++;
+            outOfOrderBytes += extent(slot);
             return;
         }
         long t = seq + 1;
         // Pop the run of entries that were freed out of order behind the oldest; each is popped once.
-        while (outOfOrderCount != 0 && t != headSeq && seqs[(int) t & mask] < 0) {
-            t++;
+        for (int next; t != headSeq && entries[at(next = (int) t & mask, SEQ)] < 0; t++) {
             outOfOrderCount--;
+            outOfOrderBytes -= extent(next);
         }
         tailSeq = t;
         if (t == headSeq) {
@@ -248,19 +281,19 @@ public final class RingSuballocator implements Suballocator {
         // Every outstanding handle's sequence number is now below tailSeq, which liveSlot rejects.
         tailSeq = headSeq;
         outOfOrderCount = 0;
+        outOfOrderBytes = 0;
         head = regionOffset;
-        takenBytes = 0;
     }
 
     @Override
     public long offset(long handle) {
-        return offsets[liveSlot(handle)];
+        return entries[at(liveSlot(handle), OFFSET)];
     }
 
     @Override
     public long size(long handle) {
-        int slot = liveSlot(handle);
-        return ends[slot] - offsets[slot];
+        int i = at(liveSlot(handle), SEQ);
+        return entries[i + END] - entries[i + OFFSET];
     }
 
     @Override
@@ -285,7 +318,7 @@ public final class RingSuballocator implements Suballocator {
      */
     @Override
     public long freeBytes() {
-        return regionSize - takenBytes;
+        return regionSize - occupiedBytes() + outOfOrderBytes;
     }
 
     /**
@@ -299,7 +332,7 @@ public final class RingSuballocator implements Suballocator {
         if (headSeq == tailSeq) {
             return regionSize;
         }
-        long tail = starts[(int) tailSeq & mask];
+        long tail = entries[at((int) tailSeq & mask, START)];
         return head <= tail ? tail - head : Math.max(regionEnd - head, tail - regionOffset);
     }
 
@@ -330,13 +363,13 @@ public final class RingSuballocator implements Suballocator {
         }
         long wrap = headSeq;
         for (long s = tailSeq; s != headSeq; s++) {
-            int slot = (int) s & mask;
-            if (starts[slot] > offsets[slot]) {
+            int i = at((int) s & mask, SEQ);
+            if (entries[i + START] > entries[i + OFFSET]) {
                 wrap = s;
                 break;
             }
         }
-        long tail = starts[(int) tailSeq & mask];
+        long tail = entries[at((int) tailSeq & mask, START)];
         if (wrap == headSeq) {
             // Not wrapped: the entries tile [tail, head).
             out.free(regionOffset, tail);
@@ -346,16 +379,19 @@ public final class RingSuballocator implements Suballocator {
             // Wrapped: the wrapping entry and the newer ones tile [regionOffset, head), the older ones [tail,
             // the wrapping entry's start), and the wrapping entry also takes [its start, regionEnd).
             int w = (int) wrap & mask;
-            if (seqs[w] < 0) {
-                out.free(regionOffset, ends[w]);
+            int i = at(w, SEQ);
+            boolean freed = entries[i + SEQ] < 0;
+            if (freed) {
+                out.free(regionOffset, entries[i + END]);
             } else {
-                out.allocation(handle(wrap), offsets[w], ends[w] - offsets[w], IndexedHandles.type(types[w]));
+                out.allocation(handle(wrap), entries[i + OFFSET], entries[i + END] - entries[i + OFFSET],
+                        IndexedHandles.type(types[w]));
             }
             visitRun(out, wrap + 1, headSeq);
             out.free(head, tail);
             visitRun(out, tailSeq, wrap);
-            if (seqs[w] < 0) {
-                out.free(starts[w], regionEnd);
+            if (freed) {
+                out.free(entries[i + START], regionEnd);
             }
         }
         out.flush();
@@ -364,31 +400,34 @@ public final class RingSuballocator implements Suballocator {
     @Override
     public void checkInvariants() {
         long count = headSeq - tailSeq;
-        if (count < 0 || count > mask + 1 || count > MAX_ENTRIES || Integer.bitCount(mask + 1) != 1) {
+        if (count < 0 || count > mask + 1 || count > MAX_ENTRIES || Integer.bitCount(mask + 1) != 1
+                || entries.length != (mask + 1) << ENTRY_LONGS_SHIFT || types.length != mask + 1) {
             throw new IllegalStateException("entries: " + count + " in capacity " + (mask + 1)
                     + " (expected: 0 to the capacity, a power of two <= 2^26)");
         }
         if (count == 0) {
-            if (head != regionOffset || outOfOrderCount != 0 || takenBytes != 0) {
+            if (head != regionOffset || outOfOrderCount != 0 || outOfOrderBytes != 0) {
                 throw new IllegalStateException("empty ring: head " + head + ", outOfOrderCount " + outOfOrderCount
-                        + ", takenBytes " + takenBytes + " (expected: " + regionOffset + ", 0, 0)");
+                        + ", outOfOrderBytes " + outOfOrderBytes + " (expected: " + regionOffset + ", 0, 0)");
             }
             return;
         }
         int oldest = (int) tailSeq & mask;
-        if (seqs[oldest] < 0) {
+        if (entries[at(oldest, SEQ)] < 0) {
             throw new IllegalStateException("oldest entry " + tailSeq + " is freed (expected: popped)");
         }
         long taken = 0;
+        long freedBytes = 0;
         int freed = 0;
         int wraps = 0;
         for (long s = tailSeq; s != headSeq; s++) {
             int slot = (int) s & mask;
-            long start = starts[slot];
-            long offset = offsets[slot];
-            long end = ends[slot];
-            if ((seqs[slot] & ~FREED_SEQ_BIT) != s) {
-                throw new IllegalStateException("slot " + slot + ": seq " + (seqs[slot] & ~FREED_SEQ_BIT)
+            int i = at(slot, SEQ);
+            long start = entries[i + START];
+            long offset = entries[i + OFFSET];
+            long end = entries[i + END];
+            if ((entries[i + SEQ] & ~FREED_SEQ_BIT) != s) {
+                throw new IllegalStateException("slot " + slot + ": seq " + (entries[i + SEQ] & ~FREED_SEQ_BIT)
                         + " (expected: " + s + ")");
             }
             if (offset < regionOffset || end <= offset || end > regionEnd || start < regionOffset
@@ -401,38 +440,42 @@ public final class RingSuballocator implements Suballocator {
             }
             if (s != tailSeq) {
                 int previous = (int) (s - 1) & mask;
-                if (start != ends[previous]) {
-                    throw new IllegalStateException("entry " + s + ": start " + start + " (expected: " + ends[previous]
+                long previousEnd = entries[at(previous, END)];
+                if (start != previousEnd) {
+                    throw new IllegalStateException("entry " + s + ": start " + start + " (expected: " + previousEnd
                             + ", the previous entry's end)");
                 }
                 if (start <= offset) {
                     checkGranularity(previous, slot);
                 }
             }
-            if (seqs[slot] < 0) {
+            if (entries[i + SEQ] < 0) {
                 freed++;
+                freedBytes += extent(slot);
             } else {
-                taken += extent(start, offset, end);
+                taken += extent(slot);
             }
         }
         int newest = (int) (headSeq - 1) & mask;
-        long tail = starts[oldest];
-        if (head != ends[newest]) {
-            throw new IllegalStateException("head: " + head + " (expected: " + ends[newest] + ", the newest's end)");
+        long tail = entries[at(oldest, START)];
+        if (head != entries[at(newest, END)]) {
+            throw new IllegalStateException("head: " + head + " (expected: " + entries[at(newest, END)]
+                    + ", the newest's end)");
         }
         if (wraps > 1 || (wraps == 1) != (head <= tail)) {
             throw new IllegalStateException("wrapping entries: " + wraps + " with head " + head + ", tail " + tail
                     + " (expected: one exactly when head <= tail)");
         }
-        if (wraps == 1 && starts[oldest] <= offsets[oldest]) {
+        if (wraps == 1 && tail <= entries[at(oldest, OFFSET)]) {
             checkGranularity(newest, oldest);
         }
-        if (freed != outOfOrderCount) {
-            throw new IllegalStateException("outOfOrderCount: " + outOfOrderCount + " (expected: " + freed
-                    + " freed entries)");
+        if (freed != outOfOrderCount || freedBytes != outOfOrderBytes) {
+            throw new IllegalStateException("outOfOrderCount: " + outOfOrderCount + ", outOfOrderBytes "
+                    + outOfOrderBytes + " (expected: " + freed + " freed entries of " + freedBytes + " bytes)");
         }
-        if (taken != takenBytes || freeBytes() != regionSize - taken) {
-            throw new IllegalStateException("takenBytes: " + takenBytes + " (expected: " + taken + ")");
+        if (freeBytes() != regionSize - taken) {
+            throw new IllegalStateException("freeBytes: " + freeBytes() + " (expected: " + (regionSize - taken)
+                    + ", the region less the live entries)");
         }
     }
 
@@ -442,12 +485,30 @@ public final class RingSuballocator implements Suballocator {
                 + (headSeq - tailSeq) + ", live " + liveCount() + "]";
     }
 
+    /** @return the index in {@link #entries} of one of a slot's longs */
+    private static int at(int slot, int field) {
+        return (slot << ENTRY_LONGS_SHIFT) + field;
+    }
+
     private long handle(long seq) {
         return IndexedHandles.encode(tag, (int) (seq >>> GENERATION_SHIFT) & GENERATION_MASK, (int) seq & INDEX_MASK);
     }
 
+    /** @return the span from the oldest entry's start to the newest's end, the skipped end of the region included */
+    private long occupiedBytes() {
+        if (headSeq == tailSeq) {
+            return 0;
+        }
+        long tail = entries[at((int) tailSeq & mask, START)];
+        return head > tail ? head - tail : (regionEnd - tail) + (head - regionOffset);
+    }
+
     /** @return the bytes an entry takes: its padding (the skipped end of the region included when it wraps) and more */
-    private long extent(long start, long offset, long end) {
+    private long extent(int slot) {
+        int i = at(slot, SEQ);
+        long start = entries[i + START];
+        long offset = entries[i + OFFSET];
+        long end = entries[i + END];
         return start <= offset ? end - start : (regionEnd - start) + (end - regionOffset);
     }
 
@@ -455,17 +516,19 @@ public final class RingSuballocator implements Suballocator {
      * @return whether an allocation ending before {@code end} would share a granularity page with the oldest entry's
      *     allocation, which follows it in address order unless that entry wraps
      */
-    private boolean touchesOldest(long end, AllocationType type, int oldest) {
-        return granularity > 1 && starts[oldest] <= offsets[oldest]
-                && IndexedHandles.type(types[oldest]).conflictsWith(type)
-                && samePage(end - 1, offsets[oldest], granularity);
+    private boolean touchesOldest(long end, byte code, int oldest) {
+        int i = at(oldest, SEQ);
+        return granularity > 1 && entries[i + START] <= entries[i + OFFSET] && conflicts(types[oldest], code)
+                && samePage(end - 1, entries[i + OFFSET], granularity);
     }
 
     private void checkGranularity(int lower, int upper) {
-        if (granularity > 1 && IndexedHandles.type(types[lower]).conflictsWith(IndexedHandles.type(types[upper]))
-                && samePage(ends[lower] - 1, offsets[upper], granularity)) {
-            throw new IllegalStateException("allocation at " + offsets[upper] + " shares a granularity page with the "
-                    + "one ending at " + ends[lower] + " (expected: conflicting types on pages of " + granularity
+        long lowerEnd = entries[at(lower, END)];
+        long upperOffset = entries[at(upper, OFFSET)];
+        if (granularity > 1 && conflicts(types[lower], types[upper])
+                && samePage(lowerEnd - 1, upperOffset, granularity)) {
+            throw new IllegalStateException("allocation at " + upperOffset + " shares a granularity page with the "
+                    + "one ending at " + lowerEnd + " (expected: conflicting types on pages of " + granularity
                     + " bytes apart)");
         }
     }
@@ -474,10 +537,12 @@ public final class RingSuballocator implements Suballocator {
     private void visitRun(FreeRangeMerger out, long from, long to) {
         for (long s = from; s != to; s++) {
             int slot = (int) s & mask;
-            if (seqs[slot] < 0) {
-                out.free(starts[slot], ends[slot]);
+            int i = at(slot, SEQ);
+            if (entries[i + SEQ] < 0) {
+                out.free(entries[i + START], entries[i + END]);
             } else {
-                out.allocation(handle(s), offsets[slot], ends[slot] - offsets[slot], IndexedHandles.type(types[slot]));
+                out.allocation(handle(s), entries[i + OFFSET], entries[i + END] - entries[i + OFFSET],
+                        IndexedHandles.type(types[slot]));
             }
         }
     }
@@ -488,7 +553,7 @@ public final class RingSuballocator implements Suballocator {
             long payload = handle & PAYLOAD_MASK;
             // The capacity divides 2^26, so the slot is the low bits of the sequence number that the handle keeps.
             int slot = (int) payload & mask;
-            long seq = seqs[slot];
+            long seq = entries[at(slot, SEQ)];
             if (seq >= tailSeq && seq < headSeq && (seq & PAYLOAD_MASK) == payload) {
                 return slot;
             }
@@ -499,32 +564,22 @@ public final class RingSuballocator implements Suballocator {
     private IllegalStateException outOfOrder() {
         int oldest = (int) tailSeq & mask;
         return new IllegalStateException("ring out of FIFO order: " + outOfOrderCount + " allocation(s) were freed "
-                + "while the oldest, at offset " + offsets[oldest] + " (handle " + hex(handle(tailSeq)) + "), is live "
-                + "(expected: free the allocations in the order they were made, or reset())");
+                + "while the oldest, at offset " + entries[at(oldest, OFFSET)] + " (handle " + hex(handle(tailSeq))
+                + "), is live (expected: free the allocations in the order they were made, or reset())");
     }
 
     private void grow() {
-        int capacity = mask + 1;
-        int newCapacity = capacity * 2;
+        int newCapacity = (mask + 1) * 2;
         int newMask = newCapacity - 1;
-        long[] newSeqs = new long[newCapacity];
-        long[] newStarts = new long[newCapacity];
-        long[] newOffsets = new long[newCapacity];
-        long[] newEnds = new long[newCapacity];
+        long[] newEntries = new long[newCapacity << ENTRY_LONGS_SHIFT];
         byte[] newTypes = new byte[newCapacity];
         for (long s = tailSeq; s != headSeq; s++) {
             int from = (int) s & mask;
             int to = (int) s & newMask;
-            newSeqs[to] = seqs[from];
-            newStarts[to] = starts[from];
-            newOffsets[to] = offsets[from];
-            newEnds[to] = ends[from];
+            System.arraycopy(entries, at(from, SEQ), newEntries, at(to, SEQ), 1 << ENTRY_LONGS_SHIFT);
             newTypes[to] = types[from];
         }
-        seqs = newSeqs;
-        starts = newStarts;
-        offsets = newOffsets;
-        ends = newEnds;
+        entries = newEntries;
         types = newTypes;
         mask = newMask;
     }

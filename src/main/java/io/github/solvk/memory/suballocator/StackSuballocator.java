@@ -1,16 +1,19 @@
 package io.github.solvk.memory.suballocator;
 
 import static io.github.solvk.memory.suballocator.IndexedHandles.FREED_BIT;
-import static io.github.solvk.memory.suballocator.IndexedHandles.GENERATION_MASK;
 import static io.github.solvk.memory.suballocator.IndexedHandles.MAX_ENTRIES;
 import static io.github.solvk.memory.suballocator.IndexedHandles.alignUp;
+import static io.github.solvk.memory.suballocator.IndexedHandles.conflicts;
 import static io.github.solvk.memory.suballocator.IndexedHandles.encode;
-import static io.github.solvk.memory.suballocator.IndexedHandles.generation;
 import static io.github.solvk.memory.suballocator.IndexedHandles.hasTag;
 import static io.github.solvk.memory.suballocator.IndexedHandles.hex;
 import static io.github.solvk.memory.suballocator.IndexedHandles.index;
 import static io.github.solvk.memory.suballocator.IndexedHandles.nextGeneration;
 import static io.github.solvk.memory.suballocator.IndexedHandles.samePage;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stamp;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampGeneration;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampMatches;
+import static io.github.solvk.memory.suballocator.IndexedHandles.stampType;
 import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
 
 import java.util.Arrays;
@@ -28,9 +31,10 @@ import java.util.Arrays;
  * {@code start} is the previous entry's {@code end} (the region's start for the bottom entry) and the allocation
  * itself is {@code [offset, end)}; {@code [start, offset)} is padding that belongs to the entry. An allocation starts
  * at the {@code head} (the top entry's end), rounded up to the alignment, and, when the top entry's type conflicts
- * with the new type (see {@link AllocationType#conflictsWith}) and the two would share a granularity page, further
- * up to the granularity. It fails with {@link Suballocator#NULL_HANDLE} when it does not fit below the region's end.
- * Freeing the top entry pops it, and then pops every entry below it that was already freed, moving the head down.
+ * with the new type (see {@link AllocationType#conflictsWith}) and the two would share a granularity page (the
+ * package documentation draws it), further up to the granularity. It fails with {@link Suballocator#NULL_HANDLE}
+ * when it does not fit below the region's end. Freeing the top entry pops it, and then pops every entry below it
+ * that was already freed, moving the head down.
  *
  * <p>SOL's stack rule: freeing an entry that is not the top is accepted and recorded (its bytes count as free in
  * {@link #freeBytes()}, it leaves {@link #liveCount()}, its handle becomes stale), but the stack is then <em>out of
@@ -62,7 +66,7 @@ import java.util.Arrays;
  *
  * <p><b>Complexity.</b> {@link #tryAllocate}: O(1), amortized over the doubling of the entry arrays (steady state
  * allocates nothing). {@link #free}: O(1) amortized; one free pops at most every entry (O(n) worst case), but each
- * entry is popped once. {@link #reset()}: O(1). {@link #visit} and {@link #checkInvariants()}: O(n). Memory: 21 bytes
+ * entry is popped once. {@link #reset()}: O(1). {@link #visit} and {@link #checkInvariants()}: O(n). Memory: 20 bytes
  * per entry of the deepest stack so far.
  *
  * <p><b>Invariants</b> ({@link #checkInvariants()}):
@@ -72,7 +76,8 @@ import java.util.Arrays;
  *       end (the region's start when empty);</li>
  *   <li>the top entry, if any, is live; the freed entries below it number {@code outOfOrderCount}, and
  *       {@code liveCount() == depth - outOfOrderCount};</li>
- *   <li>the bytes taken (live entries' {@code end - start}) plus {@link #freeBytes()} equal the region's size;</li>
+ *   <li>the bytes taken (live entries' {@code end - start}) plus {@link #freeBytes()} equal the region's size, and
+ *       the freed entries' bytes equal {@code outOfOrderBytes};</li>
  *   <li>neighbouring entries of conflicting types do not share a granularity page.</li>
  * </ul>
  *
@@ -90,11 +95,13 @@ public final class StackSuballocator implements Suballocator {
     private final long granularity;
     private final int tag = IndexedHandles.nextTag();
 
-    private long[] offsets = new long[INITIAL_CAPACITY];
-    private long[] ends = new long[INITIAL_CAPACITY];
-    /** The generation of each depth's entry, with {@link IndexedHandles#FREED_BIT} once it was freed. */
+    /**
+     * Entry {@code d}'s offset at {@code [2d + 1]} and end at {@code [2d + 2]}; {@code [0]} holds the region's start,
+     * so that every entry's start, the previous end, is at {@code [2d]}.
+     */
+    private long[] bounds = new long[2 * INITIAL_CAPACITY + 1];
+    /** Each depth's entry's stamp (generation and type, see {@link IndexedHandles#stamp}), freed bit included. */
     private int[] stamps = new int[INITIAL_CAPACITY];
-    private byte[] types = new byte[INITIAL_CAPACITY];
 
     /** Entries on the stack, freed-but-not-popped ones included. */
     private int depth;
@@ -102,8 +109,8 @@ public final class StackSuballocator implements Suballocator {
     private int outOfOrderCount;
     /** The top entry's end, or the region's start. */
     private long head;
-    /** Sum of {@code end - start} over live entries. */
-    private long takenBytes;
+    /** Sum of {@code end - start} over the entries freed out of order; the rest of {@code [start, head)} is taken. */
+    private long outOfOrderBytes;
 
     /**
      * Creates a stack over {@code [regionOffset, regionOffset + regionSize)} with no granularity constraint.
@@ -133,6 +140,7 @@ public final class StackSuballocator implements Suballocator {
         this.regionEnd = regionOffset + regionSize;
         this.granularity = bufferImageGranularity;
         this.head = regionOffset;
+        this.bounds[0] = regionOffset;
     }
 
     /** @return the granularity given at construction */
@@ -152,27 +160,26 @@ public final class StackSuballocator implements Suballocator {
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
-        long offset = alignUp(head, alignment);
-        int top = depth - 1;
-        if (granularity > 1 && top >= 0 && IndexedHandles.type(types[top]).conflictsWith(type)
-                && samePage(head - 1, offset, granularity)) {
+        int d = depth;
+        long start = head;
+        long offset = alignUp(start, alignment);
+        byte code = typeCode(type);
+        if (granularity > 1 && d > 0 && conflicts(stampType(stamps[d - 1]), code)
+                && samePage(start - 1, offset, granularity)) {
             offset = alignUp(offset, granularity);
         }
         // offset <= 2^62 and regionEnd <= 2^62, so the difference cannot overflow; it is negative past the end.
-        if (size > regionEnd - offset || depth == MAX_ENTRIES) {
+        if (size > regionEnd - offset || d == MAX_ENTRIES) {
             return NULL_HANDLE;
         }
-        int d = depth;
-        if (d == offsets.length) {
+        if (d == stamps.length) {
             grow();
         }
         int generation = nextGeneration(stamps[d]);
-        offsets[d] = offset;
         long end = offset + size;
-        ends[d] = end;
-        stamps[d] = generation;
-        types[d] = typeCode(type);
-        takenBytes += end - head;
+        bounds[2 * d + 1] = offset;
+        bounds[2 * d + 2] = end;
+        stamps[d] = stamp(generation, code);
         head = end;
         depth = d + 1;
         return encode(tag, generation, d);
@@ -187,21 +194,31 @@ public final class StackSuballocator implements Suballocator {
     @Override
     public void free(long handle) {
         int d = liveDepth(handle);
-        takenBytes -= ends[d] - start(d);
-        if (d == depth - 1) {
-            int newDepth = d;
-            // Pop the run of entries that were freed out of order and now lie on top; each is popped once.
-            while (outOfOrderCount != 0 && newDepth > 0 && (stamps[newDepth - 1] & FREED_BIT) != 0) {
-                newDepth--;
-                outOfOrderCount--;
-            }
-            stamps[d] |= FREED_BIT;
-            depth = newDepth;
-            head = newDepth == 0 ? regionOffset : ends[newDepth - 1];
+        if (d == depth - 1 && outOfOrderCount == 0) {
+            // A popped entry needs no mark: its depth is now >= depth, which liveDepth rejects.
+            depth = d;
+            head = bounds[2 * d];
         } else {
+            freeSlow(d);
+        }
+    }
+
+    private void freeSlow(int d) {
+        if (d != depth - 1) {
             stamps[d] |= FREED_BIT;
             outOfOrderCount++;
+            outOfOrderBytes += bounds[2 * d + 2] - bounds[2 * d];
+            return;
         }
+        int newDepth = d;
+        // Pop the run of entries that were freed out of order and now lie on top; each is popped once.
+        while (newDepth > 0 && (stamps[newDepth - 1] & FREED_BIT) != 0) {
+            newDepth--;
+            outOfOrderCount--;
+            outOfOrderBytes -= bounds[2 * newDepth + 2] - bounds[2 * newDepth];
+        }
+        depth = newDepth;
+        head = bounds[2 * newDepth];
     }
 
     @Override
@@ -211,23 +228,23 @@ public final class StackSuballocator implements Suballocator {
         depth = 0;
         outOfOrderCount = 0;
         head = regionOffset;
-        takenBytes = 0;
+        outOfOrderBytes = 0;
     }
 
     @Override
     public long offset(long handle) {
-        return offsets[liveDepth(handle)];
+        return bounds[2 * liveDepth(handle) + 1];
     }
 
     @Override
     public long size(long handle) {
         int d = liveDepth(handle);
-        return ends[d] - offsets[d];
+        return bounds[2 * d + 2] - bounds[2 * d + 1];
     }
 
     @Override
     public AllocationType type(long handle) {
-        return IndexedHandles.type(types[liveDepth(handle)]);
+        return IndexedHandles.type(stampType(stamps[liveDepth(handle)]));
     }
 
     @Override
@@ -247,7 +264,8 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public long freeBytes() {
-        return regionSize - takenBytes;
+        // Everything below the head is taken but the entries freed out of order.
+        return regionEnd - head + outOfOrderBytes;
     }
 
     /**
@@ -281,10 +299,10 @@ public final class StackSuballocator implements Suballocator {
         FreeRangeMerger out = new FreeRangeMerger(visitor);
         for (int d = 0; d < depth; d++) {
             if ((stamps[d] & FREED_BIT) != 0) {
-                out.free(start(d), ends[d]);
+                out.free(bounds[2 * d], bounds[2 * d + 2]);
             } else {
-                out.allocation(encode(tag, stamps[d], d), offsets[d], ends[d] - offsets[d],
-                        IndexedHandles.type(types[d]));
+                out.allocation(encode(tag, stampGeneration(stamps[d]), d), bounds[2 * d + 1],
+                        bounds[2 * d + 2] - bounds[2 * d + 1], IndexedHandles.type(stampType(stamps[d])));
             }
         }
         out.free(head, regionEnd);
@@ -293,26 +311,31 @@ public final class StackSuballocator implements Suballocator {
 
     @Override
     public void checkInvariants() {
+        if (bounds[0] != regionOffset) {
+            throw new IllegalStateException("bounds[0]: " + bounds[0] + " (expected: " + regionOffset + ")");
+        }
         long expectedStart = regionOffset;
         long taken = 0;
+        long freedBytes = 0;
         int freed = 0;
         for (int d = 0; d < depth; d++) {
-            long offset = offsets[d];
-            long end = ends[d];
+            long offset = bounds[2 * d + 1];
+            long end = bounds[2 * d + 2];
             if (offset < expectedStart || end <= offset || end > regionEnd) {
                 throw new IllegalStateException("entry " + d + ": [" + offset + ", " + end + ") (expected: within ["
                         + expectedStart + ", " + regionEnd + ") and not empty)");
             }
             if ((stamps[d] & FREED_BIT) != 0) {
                 freed++;
+                freedBytes += end - expectedStart;
             } else {
                 taken += end - expectedStart;
             }
-            if (d > 0 && granularity > 1 && IndexedHandles.type(types[d - 1]).conflictsWith(
-                    IndexedHandles.type(types[d])) && samePage(ends[d - 1] - 1, offset, granularity)) {
+            if (d > 0 && granularity > 1 && conflicts(stampType(stamps[d - 1]), stampType(stamps[d]))
+                    && samePage(expectedStart - 1, offset, granularity)) {
                 throw new IllegalStateException("entry " + d + " at " + offset + " shares a granularity page with "
-                        + "entry " + (d - 1) + " ending at " + ends[d - 1] + " (expected: conflicting types on pages "
-                        + "of " + granularity + " bytes apart)");
+                        + "entry " + (d - 1) + " ending at " + expectedStart + " (expected: conflicting types on "
+                        + "pages of " + granularity + " bytes apart)");
             }
             expectedStart = end;
         }
@@ -326,8 +349,9 @@ public final class StackSuballocator implements Suballocator {
             throw new IllegalStateException("outOfOrderCount: " + outOfOrderCount + " (expected: " + freed
                     + " freed entries)");
         }
-        if (taken != takenBytes || freeBytes() != regionSize - taken) {
-            throw new IllegalStateException("takenBytes: " + takenBytes + " (expected: " + taken + ")");
+        if (freedBytes != outOfOrderBytes || freeBytes() != regionSize - taken) {
+            throw new IllegalStateException("outOfOrderBytes: " + outOfOrderBytes + ", freeBytes " + freeBytes()
+                    + " (expected: " + freedBytes + ", " + (regionSize - taken) + ")");
         }
     }
 
@@ -337,14 +361,10 @@ public final class StackSuballocator implements Suballocator {
                 + liveCount() + "]";
     }
 
-    private long start(int d) {
-        return d == 0 ? regionOffset : ends[d - 1];
-    }
-
     /** @return the depth of a live entry, or throws for any other handle */
     private int liveDepth(long handle) {
         int d = index(handle);
-        if (!hasTag(handle, tag) || d >= depth || stamps[d] != generation(handle)) {
+        if (!hasTag(handle, tag) || d >= depth || !stampMatches(stamps[d], handle)) {
             throw IndexedHandles.badHandle(NAME, handle, tag);
         }
         return d;
@@ -356,18 +376,17 @@ public final class StackSuballocator implements Suballocator {
             freed--;
         }
         int top = depth - 1;
-        return new IllegalStateException("stack out of LIFO order: the allocation at offset " + offsets[freed]
-                + " (handle " + hex(encode(tag, stamps[freed] & GENERATION_MASK, freed)) + ") was freed while "
-                + (top - freed) + " allocation(s) above it are live, the top at offset " + offsets[top] + " (handle "
-                + hex(encode(tag, stamps[top], top)) + ") (expected: free every allocation above offset "
-                + offsets[freed] + " before allocating again, or reset())");
+        long freedOffset = bounds[2 * freed + 1];
+        return new IllegalStateException("stack out of LIFO order: the allocation at offset " + freedOffset
+                + " (handle " + hex(encode(tag, stampGeneration(stamps[freed]), freed)) + ") was freed while "
+                + (top - freed) + " allocation(s) above it are live, the top at offset " + bounds[2 * top + 1]
+                + " (handle " + hex(encode(tag, stampGeneration(stamps[top]), top)) + ") (expected: free every "
+                + "allocation above offset " + freedOffset + " before allocating again, or reset())");
     }
 
     private void grow() {
-        int capacity = (int) Math.min((long) offsets.length * 2, MAX_ENTRIES);
-        offsets = Arrays.copyOf(offsets, capacity);
-        ends = Arrays.copyOf(ends, capacity);
+        int capacity = (int) Math.min((long) stamps.length * 2, MAX_ENTRIES);
+        bounds = Arrays.copyOf(bounds, 2 * capacity + 1);
         stamps = Arrays.copyOf(stamps, capacity);
-        types = Arrays.copyOf(types, capacity);
     }
 }

@@ -95,6 +95,16 @@ class StackSuballocatorTest {
     }
 
     @Test
+    void typeCodesShouldConflictExactlyAsTheTypesDo() {
+        for (AllocationType a : AllocationType.values()) {
+            for (AllocationType b : AllocationType.values()) {
+                assertThat(IndexedHandles.conflicts(IndexedHandles.typeCode(a), IndexedHandles.typeCode(b)))
+                        .as("%s, %s", a, b).isEqualTo(a.conflictsWith(b));
+            }
+        }
+    }
+
+    @Test
     void aRegionNearTheMaximumEndShouldWorkWithoutOverflow() {
         long offset = MAX_REGION_END - 4096;
         StackSuballocator stack = new StackSuballocator(offset, 4096, 1L << 62);
