@@ -16,8 +16,13 @@ import java.util.Map;
  * benchmark configuration, one column per contender, then the ratios ours / VMA and the worst
  * {@code gc.alloc.rate.norm} of the row. For SampleTime results it prints p99.9 (and the mean in brackets).
  *
+ * <p>Given files of the same name from several runs, it prints one table per name with the best and the worst run of
+ * every cell ({@code best … worst}) and computes the ratios from the best: on a shared machine interference only ever
+ * adds time, so the lowest of several runs is the least disturbed estimate.
+ *
  * <pre>
  * java -cp ... io.github.solvk.memory.bench.BenchReport target/bench/*.json
+ * java -cp ... io.github.solvk.memory.bench.BenchReport run1/*.json run2/*.json run3/*.json
  * </pre>
  */
 public final class BenchReport {
@@ -31,27 +36,40 @@ public final class BenchReport {
      */
     public static void main(String[] args) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
+        // Files of the same name from several runs (run1/floor.json run2/floor.json ...) are one table.
+        Map<String, List<JsonNode>> runsByName = new LinkedHashMap<>();
         for (String file : args) {
             JsonNode results = mapper.readTree(new File(file));
+            String name = new File(file).getName();
             if (results == null || !results.isArray() || results.size() == 0) {
                 System.out.println("(" + file + ": no results)\n");
                 continue;
             }
-            report(new File(file).getName(), results);
+            runsByName.computeIfAbsent(name, k -> new ArrayList<>()).add(results);
+        }
+        for (Map.Entry<String, List<JsonNode>> entry : runsByName.entrySet()) {
+            report(entry.getKey(), entry.getValue());
         }
     }
 
     private static final class Row {
         final Map<String, String> scores = new LinkedHashMap<>();
+        /** The best (lowest) value of every run: interference on a shared box only ever adds time. */
         final Map<String, Double> values = new LinkedHashMap<>();
+        final Map<String, Double> worst = new LinkedHashMap<>();
         double worstAllocNorm = Double.NaN;
     }
 
-    private static void report(String name, JsonNode results) {
+    private static void report(String name, List<JsonNode> runs) {
         Map<String, Row> rows = new LinkedHashMap<>();
         List<String> contenders = new ArrayList<>();
         String unit = "";
-        for (JsonNode result : results) {
+        boolean several = runs.size() > 1;
+        List<JsonNode> all = new ArrayList<>();
+        for (JsonNode results : runs) {
+            results.forEach(all::add);
+        }
+        for (JsonNode result : all) {
             String benchmark = result.get("benchmark").asText();
             benchmark = benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1);
             String mode = result.get("mode").asText();
@@ -82,15 +100,19 @@ public final class BenchReport {
                 text = format(value) + " (" + format(score) + ")";
             }
             Row row = rows.computeIfAbsent(config.toString(), k -> new Row());
-            row.scores.put(contender, text);
-            row.values.put(contender, value);
+            row.values.merge(contender, value, Math::min);
+            row.worst.merge(contender, value, Math::max);
+            row.scores.put(contender, several
+                    ? format(row.values.get(contender)) + " … " + format(row.worst.get(contender)) : text);
             JsonNode norm = result.path("secondaryMetrics").path("gc.alloc.rate.norm").path("score");
             if (!norm.isMissingNode()) {
                 double n = norm.asDouble();
                 row.worstAllocNorm = Double.isNaN(row.worstAllocNorm) ? n : Math.max(row.worstAllocNorm, n);
             }
         }
-        System.out.println("### " + name + " (" + unit + (name.contains("sampled") ? ", p99.9 (mean)" : "") + ")");
+        System.out.println("### " + name + " (" + unit + (name.contains("sampled") ? ", p99.9" : "")
+                + (several ? ", best … worst of " + runs.size() + " runs; ratios of the best"
+                        : name.contains("sampled") ? " (mean)" : "") + ")");
         System.out.println();
         StringBuilder header = new StringBuilder("| configuration |");
         StringBuilder rule = new StringBuilder("|---|");
