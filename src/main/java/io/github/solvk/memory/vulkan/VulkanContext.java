@@ -694,22 +694,31 @@ public final class VulkanContext implements AutoCloseable {
         IntBuffer count = stack.mallocInt(1);
         VkResults.check(vkEnumerateInstanceExtensionProperties((String) null, count, null),
                 "vkEnumerateInstanceExtensionProperties");
-        VkExtensionProperties.Buffer props = VkExtensionProperties.malloc(count.get(0), stack);
-        VkResults.check(vkEnumerateInstanceExtensionProperties((String) null, count, props),
-                "vkEnumerateInstanceExtensionProperties");
-        Set<String> names = new LinkedHashSet<>();
-        props.forEach(p -> names.add(p.extensionNameString()));
-        return names;
+        // On the heap: a driver lists hundreds of extensions (260 bytes each), more than the MemoryStack holds.
+        VkExtensionProperties.Buffer props = VkExtensionProperties.malloc(count.get(0));
+        try {
+            VkResults.check(vkEnumerateInstanceExtensionProperties((String) null, count, props),
+                    "vkEnumerateInstanceExtensionProperties");
+            Set<String> names = new LinkedHashSet<>();
+            props.forEach(p -> names.add(p.extensionNameString()));
+            return names;
+        } finally {
+            props.free();
+        }
     }
 
     private static Set<String> instanceLayers(MemoryStack stack) {
         IntBuffer count = stack.mallocInt(1);
         VkResults.check(vkEnumerateInstanceLayerProperties(count, null), "vkEnumerateInstanceLayerProperties");
-        VkLayerProperties.Buffer props = VkLayerProperties.malloc(count.get(0), stack);
-        VkResults.check(vkEnumerateInstanceLayerProperties(count, props), "vkEnumerateInstanceLayerProperties");
-        Set<String> names = new LinkedHashSet<>();
-        props.forEach(p -> names.add(p.layerNameString()));
-        return names;
+        VkLayerProperties.Buffer props = VkLayerProperties.malloc(count.get(0));
+        try {
+            VkResults.check(vkEnumerateInstanceLayerProperties(count, props), "vkEnumerateInstanceLayerProperties");
+            Set<String> names = new LinkedHashSet<>();
+            props.forEach(p -> names.add(p.layerNameString()));
+            return names;
+        } finally {
+            props.free();
+        }
     }
 
     private static PointerBuffer pointers(MemoryStack stack, List<String> names) {
@@ -808,11 +817,16 @@ public final class VulkanContext implements AutoCloseable {
             IntBuffer count = stack.mallocInt(1);
             VkResults.check(vkEnumerateDeviceExtensionProperties(physical, (String) null, count, null),
                     "vkEnumerateDeviceExtensionProperties");
-            VkExtensionProperties.Buffer props = VkExtensionProperties.malloc(count.get(0), stack);
-            VkResults.check(vkEnumerateDeviceExtensionProperties(physical, (String) null, count, props),
-                    "vkEnumerateDeviceExtensionProperties");
-            extensions = new LinkedHashSet<>();
-            props.forEach(p -> extensions.add(p.extensionNameString()));
+            // On the heap: an NVIDIA driver lists over 200 device extensions, 260 bytes each.
+            VkExtensionProperties.Buffer props = VkExtensionProperties.malloc(count.get(0));
+            try {
+                VkResults.check(vkEnumerateDeviceExtensionProperties(physical, (String) null, count, props),
+                        "vkEnumerateDeviceExtensionProperties");
+                extensions = new LinkedHashSet<>();
+                props.forEach(p -> extensions.add(p.extensionNameString()));
+            } finally {
+                props.free();
+            }
 
             vkGetPhysicalDeviceQueueFamilyProperties(physical, count, null);
             VkQueueFamilyProperties.Buffer families = VkQueueFamilyProperties.malloc(count.get(0), stack);
