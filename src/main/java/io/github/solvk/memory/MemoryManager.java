@@ -421,15 +421,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                     throw new IllegalArgumentException("pool name: '" + name + "' (expected: a name not yet used;"
                             + " pools: " + pools.keySet() + ")");
                 }
-                BlockMemoryPool core;
-                try {
-                    core = new BlockMemoryPool(allocator, config);
-                } catch (PoolException e) {
-                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(), e.kind().name());
-                    throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
-                            e.vkResultName(), e.getMessage(), e);
-                }
-                core.setBlockListener(new BlockMemoryPool.BlockListener() {
+                BlockMemoryPool.BlockListener jfr = new BlockMemoryPool.BlockListener() {
                     @Override
                     public void blockAllocated(String blockName, int memoryTypeIndex, long size) {
                         JfrEvents.blockAllocated(name, memoryTypeIndex, size);
@@ -439,7 +431,15 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                     public void blockFreed(String blockName, int memoryTypeIndex, long size) {
                         JfrEvents.blockFreed(name, memoryTypeIndex, size);
                     }
-                });
+                };
+                BlockMemoryPool core;
+                try {
+                    core = new BlockMemoryPool(allocator, config, jfr);
+                } catch (PoolException e) {
+                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(), e.kind().name());
+                    throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
+                            e.vkResultName(), e.getMessage(), e);
+                }
                 MemoryPool pool = new MemoryPool(this, name, info, core);
                 pools.put(name, pool);
                 return pool;

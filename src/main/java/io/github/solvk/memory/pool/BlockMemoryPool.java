@@ -175,6 +175,19 @@ public final class BlockMemoryPool implements AutoCloseable {
      *                                  cannot be made (nothing is left allocated)
      */
     public BlockMemoryPool(VulkanMemoryAllocator allocator, Config config) {
+        this(allocator, config, null);
+    }
+
+    /**
+     * As {@link #BlockMemoryPool(VulkanMemoryAllocator, Config)}, with a listener that hears of every block from
+     * the first ({@code minBlocks} are made here, before a setter could be called).
+     *
+     * @param allocator the VMA allocator the blocks come from
+     * @param config    what to make
+     * @param listener  hears of blocks made and freed, or {@code null}
+     */
+    public BlockMemoryPool(VulkanMemoryAllocator allocator, Config config, BlockListener listener) {
+        this.blockListener = listener;
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.config = Objects.requireNonNull(config, "config");
         VulkanMemory.Requirements requirements = VulkanMemory.bufferRequirements(allocator, config.blockSize(),

@@ -1,0 +1,54 @@
+package io.github.solvk.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.github.solvk.memory.IMemoryPool.CreateInfo;
+import io.github.solvk.memory.testing.VulkanExtension;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+
+@ExtendWith(VulkanExtension.class)
+class JfrWiringTest {
+
+    @Test
+    void poolBlocksAndFailuresShouldBeRecordedWhenARecordingEnablesTheEvents(MemoryManager manager,
+                                                                            @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("solvk.jfr");
+        try (Recording recording = new Recording()) {
+            recording.enable("solvk.BlockAllocated");
+            recording.enable("solvk.BlockFreed");
+            recording.enable("solvk.AllocationFailed");
+            recording.start();
+            try (IMemoryPool pool = manager.createNonLinearMemoryPool("jfr pool", CreateInfo.of(
+                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT, MemoryUsage.UPLOAD, 64 * 1024).withBlocks(1, 1))) {
+                assertThatThrownBy(() -> pool.allocateBuffer(64 * 1024 + 1))
+                        .isInstanceOf(MemoryAllocationException.class);
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+        assertThat(events).filteredOn(e -> e.getEventType().getName().equals("solvk.BlockAllocated"))
+                .anySatisfy(e -> {
+                    assertThat(e.getString("pool")).isEqualTo("jfr pool");
+                    assertThat(e.getLong("size")).isEqualTo(64 * 1024);
+                });
+        assertThat(events).filteredOn(e -> e.getEventType().getName().equals("solvk.BlockFreed"))
+                .anySatisfy(e -> assertThat(e.getString("pool")).isEqualTo("jfr pool"));
+        assertThat(events).filteredOn(e -> e.getEventType().getName().equals("solvk.AllocationFailed"))
+                .anySatisfy(e -> {
+                    assertThat(e.getString("pool")).isEqualTo("jfr pool");
+                    assertThat(e.getString("reason")).contains("BLOCK_SIZE_EXCEEDED");
+                });
+    }
+}
