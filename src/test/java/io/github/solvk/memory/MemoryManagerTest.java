@@ -306,7 +306,7 @@ class MemoryManagerTest {
             }
             assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(upload(64).build()),
                     MemoryAllocationException.class, "required flags HOST_VISIBLE");
-            assertThat(manager.statistics().total().allocationCount()).isZero();
+            VulkanExtension.assertNothingLive(manager);
         }
     }
 
@@ -332,6 +332,7 @@ class MemoryManagerTest {
             try (IBuffer small = manager.allocateBuffer(upload(1024).build())) {
                 small.write(0, new int[] {1});
             }
+            VulkanExtension.assertNothingLive(manager);
         }
     }
 
@@ -373,6 +374,21 @@ class MemoryManagerTest {
             assertThat(e).hasMessageContaining("closed");
         } finally {
             jul.removeHandler(handler);
+        }
+    }
+
+    @Test
+    void theLiveCheckShouldNameWhatATestLeftOpen(VulkanContext context) {
+        try (MemoryManager manager = MemoryManager.create(context)) {
+            IBuffer forgotten = manager.allocateBuffer(upload(64).name("forgotten").build());
+            IMemoryPool pool = manager.createNonLinearMemoryPool("left", IMemoryPool.CreateInfo.of(
+                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT, MemoryUsage.UPLOAD, 64 * 1024));
+            assertThatThrownBy(() -> VulkanExtension.assertNothingLive(manager)).isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("'forgotten' of 64 bytes").hasMessageContaining("pool 'left' open")
+                    .hasMessageContaining("live allocation(s)");
+            forgotten.close();
+            pool.close();
+            VulkanExtension.assertNothingLive(manager);
         }
     }
 

@@ -381,6 +381,7 @@ class MemoryPoolTest {
             try (IMemoryPool small = manager.createNonLinearMemoryPool("small", info(1L << 20, 1, 1))) {
                 small.allocateBuffer(1000).close();
             }
+            VulkanExtension.assertNothingLive(manager);
         }
     }
 

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
+import io.github.solvk.memory.IMemoryPool;
 import io.github.solvk.memory.MemoryManager;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
@@ -77,6 +78,41 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
         }
     }
 
+    /**
+     * Fails when a manager still holds anything: buffers of its own, buffers of its pools, or VMA allocations
+     * (pool blocks included). For tests that make their own managers; the extension runs it on the managers it
+     * hands out.
+     *
+     * @param manager an open manager
+     * @throws AssertionError listing what is still live
+     */
+    public static void assertNothingLive(MemoryManager manager) {
+        List<String> problems = liveProblems(manager);
+        if (!problems.isEmpty()) {
+            throw new AssertionError(String.join("\n", problems));
+        }
+    }
+
+    private static List<String> liveProblems(MemoryManager manager) {
+        List<String> problems = new ArrayList<>();
+        if (manager.liveBufferCount() != 0) {
+            problems.add("the test left " + manager.liveBufferCount() + " buffer(s) open: " + manager.liveBuffers());
+        }
+        for (IMemoryPool pool : manager.memoryPools()) {
+            if (pool.liveBufferCount() != 0) {
+                problems.add("the test left " + pool.liveBufferCount() + " buffer(s) of pool '" + pool.name()
+                        + "' open");
+            }
+            problems.add("the test left pool '" + pool.name() + "' open (expected: closed, or made per test)");
+        }
+        VulkanMemoryAllocator.Statistics total = manager.statistics().total();
+        if (total.allocationCount() != 0) {
+            problems.add("VMA reports " + total.allocationCount() + " live allocation(s) of "
+                    + total.allocationBytes() + " bytes (expected: 0)");
+        }
+        return problems;
+    }
+
     @Override
     public void beforeEach(ExtensionContext extensionContext) {
         sharedContext(extensionContext).clearValidationMessages();
@@ -92,15 +128,7 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
                 if (manager.isClosed()) {
                     continue;
                 }
-                if (manager.liveBufferCount() != 0) {
-                    problems.add("the test left " + manager.liveBufferCount() + " buffer(s) open: "
-                            + manager.liveBuffers());
-                }
-                VulkanMemoryAllocator.Statistics total = manager.statistics().total();
-                if (total.allocationCount() != 0) {
-                    problems.add("VMA reports " + total.allocationCount() + " live allocation(s) of "
-                            + total.allocationBytes() + " bytes after the test (expected: 0)");
-                }
+                problems.addAll(liveProblems(manager));
                 manager.close();
             }
         }
