@@ -1,7 +1,6 @@
 package io.github.solvk.memory;
 
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,7 +29,18 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     private final MemoryManager manager;
     private final String name;
     private final BlockPoolAllocator core;
-    private final Map<PooledBuffer, String> live = new ConcurrentHashMap<>();
+    /** The buffers handed out and not closed (a set: nothing is looked up by them). */
+    private final Set<PooledBuffer> live = ConcurrentHashMap.newKeySet();
+    /** Every buffer's release: one object, so that a buffer needs no action of its own. */
+    private final ManagedBuffer.PooledRelease releaser = this::release;
+    /**
+     * The last request made and the {@link AllocationInfo} it was made from: an application that asks again with the
+     * same (immutable) info makes no filter and no request again.
+     */
+    private volatile LastRequest lastRequest;
+
+    private record LastRequest(AllocationInfo info, BlockRequest request) {
+    }
 
     BlockPoolBufferAllocator(MemoryManager manager, String name, BlockPoolAllocator core) {
         this.manager = manager;
@@ -50,16 +60,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             throw new IllegalArgumentException("sharingMode: " + info.sharingMode() + " (expected: EXCLUSIVE in block"
                     + " pools; make concurrent buffers with MemoryManager.allocateBuffer)");
         }
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
-                info.requiredMemoryFlags(), info.preferredMemoryFlags());
-        AllocatePreference preference = (info.allocationFlags() & AllocationFlags.NEVER_ALLOCATE) != 0
-                ? AllocatePreference.NEVER_ALLOCATE
-                : (info.allocationFlags() & AllocationFlags.DEDICATED_MEMORY) != 0
-                ? AllocatePreference.ALWAYS_ALLOCATE : AllocatePreference.UNKNOWN;
-        BlockPoolAllocator.BufferMode mode = (info.bufferUsage() & ~core.configuration().subRangeUsage()) == 0
-                ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
-        BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
-                info.alignment(), info.name(), mode);
+        BlockRequest request = request(info);
         PooledBuffer placed;
         try {
             placed = core.allocate(request);
@@ -79,13 +80,35 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             throw new MemoryAllocationException(MemoryAllocationException.Reason.VULKAN_ERROR, e.resultName(),
                     "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
         }
-        ManagedBuffer buffer = new ManagedBuffer(placed.buffer(), this, info.name(), b -> {
-            if (live.remove(placed) != null) {
-                core.free(placed);
-            }
-        });
-        live.put(placed, buffer.describe());
+        ManagedBuffer buffer = new ManagedBuffer(placed, this, info.name(), releaser);
+        live.add(placed);
         return buffer;
+    }
+
+    /** The request for {@code info}: the last one when {@code info} is the same object, else a new one. */
+    private BlockRequest request(AllocationInfo info) {
+        LastRequest last = lastRequest;
+        if (last != null && last.info() == info) {
+            return last.request();
+        }
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
+                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        AllocatePreference preference = (info.allocationFlags() & AllocationFlags.NEVER_ALLOCATE) != 0
+                ? AllocatePreference.NEVER_ALLOCATE
+                : (info.allocationFlags() & AllocationFlags.DEDICATED_MEMORY) != 0
+                ? AllocatePreference.ALWAYS_ALLOCATE : AllocatePreference.UNKNOWN;
+        BlockPoolAllocator.BufferMode mode = (info.bufferUsage() & ~core.configuration().subRangeUsage()) == 0
+                ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
+        BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
+                info.alignment(), info.name(), mode);
+        lastRequest = new LastRequest(info, request);
+        return request;
+    }
+
+    private void release(PooledBuffer placed) {
+        if (live.remove(placed)) {
+            core.free(placed);
+        }
     }
 
     @Override

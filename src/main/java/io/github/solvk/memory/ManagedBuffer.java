@@ -1,11 +1,13 @@
 package io.github.solvk.memory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import io.github.solvk.memory.diagnostics.LeakDetector;
+import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 
 /**
@@ -14,11 +16,33 @@ import io.github.solvk.memory.vulkan.VulkanBuffer;
  */
 final class ManagedBuffer implements IBuffer {
 
+    /** Gives a pool's buffer back: one object per allocator, so a pooled buffer carries no release action of its own. */
+    @FunctionalInterface
+    interface PooledRelease {
+        /** @param placed the pool's buffer behind a closed {@code IBuffer} */
+        void release(PooledBuffer placed);
+    }
+
+    /** Sets {@link #closed} once; a field of this object rather than an {@code AtomicBoolean} beside it. */
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(ManagedBuffer.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final VulkanBuffer buffer;
     private final IBufferAllocator allocator;
     private final String name;
+    /** The release action of a buffer that is not a pool's; {@code null} for a pool's. */
     private final Consumer<ManagedBuffer> release;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** A pool's buffer and its allocator's release; {@code null} for other buffers. */
+    private final PooledBuffer placed;
+    private final PooledRelease pooledRelease;
+    private volatile boolean closed;
     private final LeakDetector.Tracker leakTracker;
 
     /** Reports buffers collected without close(), at the level of {@value LeakDetector#LEVEL_PROPERTY}. */
@@ -29,8 +53,33 @@ final class ManagedBuffer implements IBuffer {
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.name = name;
         this.release = Objects.requireNonNull(release, "release");
-        // The description is built before tracking and holds no reference to this buffer.
-        this.leakTracker = LEAKS.track(this, "buffer " + describe() + " from " + allocatorName(allocator));
+        this.placed = null;
+        this.pooledRelease = null;
+        // The description is built before tracking, only when tracked, and holds no reference to this buffer.
+        this.leakTracker = LEAKS.track(this, ManagedBuffer::leakDescription);
+    }
+
+    /**
+     * A pool's buffer: {@code close()} calls {@code release.release(placed)}.
+     *
+     * @param placed    the pool's buffer; its view is what this buffer shows
+     * @param allocator the facade object that placed it
+     * @param name      the buffer's name, or {@code null}
+     * @param release   the allocator's release, shared by all its buffers
+     */
+    ManagedBuffer(PooledBuffer placed, IBufferAllocator allocator, String name, PooledRelease release) {
+        this.buffer = placed.buffer();
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.name = name;
+        this.release = null;
+        this.placed = placed;
+        this.pooledRelease = Objects.requireNonNull(release, "release");
+        this.leakTracker = LEAKS.track(this, ManagedBuffer::leakDescription);
+    }
+
+    private static String leakDescription(IBuffer buffer) {
+        ManagedBuffer b = (ManagedBuffer) buffer;
+        return "buffer " + b.describe() + " from " + allocatorName(b.allocator);
     }
 
     private static String allocatorName(IBufferAllocator allocator) {
@@ -53,14 +102,19 @@ final class ManagedBuffer implements IBuffer {
     }
 
     private VulkanBuffer open() {
-        if (closed.get()) {
+        if (closed) {
             throw new IllegalStateException("buffer " + describe() + " is closed (expected: an open buffer)");
         }
         return buffer;
     }
 
     String describe() {
-        return (name != null ? "'" + name + "' " : "") + "of " + buffer.size() + " bytes";
+        return describe(name, buffer.size());
+    }
+
+    /** @return how a buffer of this name and size is described in messages: {@code 'name' of N bytes} */
+    static String describe(String name, long size) {
+        return (name != null ? "'" + name + "' " : "") + "of " + size + " bytes";
     }
 
     @Override
@@ -171,16 +225,20 @@ final class ManagedBuffer implements IBuffer {
     @Override
     public boolean isClosed() {
         // Also closed when its pool or manager was closed under it.
-        return closed.get() || buffer.isClosed();
+        return closed || buffer.isClosed();
     }
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (CLOSED.compareAndSet(this, false, true)) {
             if (leakTracker != null) {
                 leakTracker.close();
             }
-            release.accept(this);
+            if (placed != null) {
+                pooledRelease.release(placed);
+            } else {
+                release.accept(this);
+            }
         }
     }
 

@@ -42,8 +42,15 @@ final class MemoryPool implements IMemoryPool {
     private final String name;
     private final CreateInfo createInfo;
     private final BlockMemoryPool core;
-    /** What the pool knows of an open buffer; it holds no reference to the user's IBuffer. */
-    private record Open(String description, String name, LeakDetector.Tracker tracker) {
+    /**
+     * What the pool knows of an open buffer; it holds no reference to the user's IBuffer. The description is made
+     * when asked for, not for every buffer.
+     */
+    private record Open(String name, long size, LeakDetector.Tracker tracker) {
+        String description() {
+            return ManagedBuffer.describe(name, size);
+        }
+
         String allocationSite() {
             return tracker == null ? null : tracker.allocationSite();
         }
@@ -51,6 +58,8 @@ final class MemoryPool implements IMemoryPool {
 
     /** Open buffers by their placement, so that a dropped IBuffer can be collected and reported as a leak. */
     private final Map<PooledBuffer, Open> live = new ConcurrentHashMap<>();
+    /** Every buffer's release: one object, so that a buffer needs no action of its own. */
+    private final ManagedBuffer.PooledRelease releaser = this::release;
     private volatile boolean closed;
 
     MemoryPool(MemoryManager manager, String name, CreateInfo createInfo, BlockMemoryPool core) {
@@ -180,8 +189,8 @@ final class MemoryPool implements IMemoryPool {
         if (placed.margin() != null) {
             GuardMargins.fill(placed.margin().map());
         }
-        ManagedBuffer buffer = new ManagedBuffer(placed.buffer(), this, bufferName, b -> release(placed));
-        live.put(placed, new Open(buffer.describe(), bufferName, buffer.leakTracker()));
+        ManagedBuffer buffer = new ManagedBuffer(placed, this, bufferName, releaser);
+        live.put(placed, new Open(bufferName, placed.buffer().size(), buffer.leakTracker()));
         return buffer;
     }
 

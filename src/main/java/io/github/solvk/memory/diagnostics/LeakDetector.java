@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Reports resources that become unreachable without {@code close()}: GPU memory that the program lost track of.
@@ -147,6 +148,27 @@ public final class LeakDetector<T> {
             case SIMPLE -> Math.floorMod(counter.getAndIncrement(), samplingInterval) == 0
                     ? register(resource, description, null) : null;
             case PARANOID -> register(resource, description, new Throwable("allocation site"));
+        };
+    }
+
+    /**
+     * As {@link #track(Object, String)}, but the description is made only for a resource that is tracked: where
+     * most are not (the default sampling), a hot path builds no string for nothing. Pass a function that captures
+     * nothing (a method reference such as {@code Resource::describe}), so that no object is made per call either.
+     *
+     * @param resource  the resource; it is watched, never kept reachable
+     * @param describer makes the description from the resource, once, before it is watched; the description must
+     *                  not refer to the resource
+     * @return the tracker the resource's {@code close()} must close, or {@code null} when it is not tracked
+     */
+    public Tracker track(T resource, Function<? super T, String> describer) {
+        Objects.requireNonNull(resource, "resource: null (expected: an object to track)");
+        Objects.requireNonNull(describer, "describer");
+        return switch (level) {
+            case DISABLED -> null;
+            case SIMPLE -> Math.floorMod(counter.getAndIncrement(), samplingInterval) == 0
+                    ? register(resource, describer.apply(resource), null) : null;
+            case PARANOID -> register(resource, describer.apply(resource), new Throwable("allocation site"));
         };
     }
 

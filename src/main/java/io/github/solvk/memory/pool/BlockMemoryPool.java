@@ -118,18 +118,29 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
     }
 
-    /** One block: memory, its block-wide buffer and its suballocator. */
-    private static final class Block {
+    /**
+     * One block: memory, its block-wide buffer and its suballocator. It is the {@link PooledBuffer.Releaser} of the
+     * buffers placed in it (but a stack pool's), so a buffer carries no release action of its own.
+     */
+    private static final class Block implements PooledBuffer.Releaser {
+        final BlockMemoryPool owner;
         final String name;
         final VulkanMemory memory;
         final VulkanBuffer buffer;
         final Suballocator suballocator;
 
-        Block(String name, VulkanMemory memory, VulkanBuffer buffer, Suballocator suballocator) {
+        Block(BlockMemoryPool owner, String name, VulkanMemory memory, VulkanBuffer buffer,
+              Suballocator suballocator) {
+            this.owner = owner;
             this.name = name;
             this.memory = memory;
             this.buffer = buffer;
             this.suballocator = suballocator;
+        }
+
+        @Override
+        public void release(PooledBuffer buffer) {
+            owner.release(this, buffer.handle(), null);
         }
 
         void close() {
@@ -138,8 +149,8 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
     }
 
-    /** A live allocation of a stack pool, in allocation order. */
-    private static final class StackEntry {
+    /** A live allocation of a stack pool, in allocation order; the {@link PooledBuffer.Releaser} of its buffer. */
+    private static final class StackEntry implements PooledBuffer.Releaser {
         final Block block;
         final long handle;
         boolean freed;
@@ -147,6 +158,11 @@ public final class BlockMemoryPool implements AutoCloseable {
         StackEntry(Block block, long handle) {
             this.block = block;
             this.handle = handle;
+        }
+
+        @Override
+        public void release(PooledBuffer buffer) {
+            block.owner.release(block, handle, this);
         }
     }
 
@@ -303,7 +319,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                     suballocator = Suballocators.fixedSize(0, memory.size(), stride, baseAlignment);
                     break;
             }
-            Block block = new Block(blockName, memory, buffer, suballocator);
+            Block block = new Block(this, blockName, memory, buffer, suballocator);
             BlockListener listener = blockListener;
             if (listener != null) {
                 listener.blockAllocated(blockName, memoryTypeIndex, memory.size());
@@ -502,15 +518,15 @@ public final class BlockMemoryPool implements AutoCloseable {
         long offset = block.suballocator.offset(handle);
         VulkanBuffer view = VulkanBuffer.subRange(block.buffer, block.memory, offset, size);
         live++;
-        StackEntry entry = null;
+        PooledBuffer.Releaser releaser = block;
         if (config.kind() == Kind.STACK) {
-            entry = new StackEntry(block, handle);
+            StackEntry entry = new StackEntry(block, handle);
             stack.addLast(entry);
+            releaser = entry;
         }
-        StackEntry stackEntry = entry;
         VulkanBuffer marginView = margin == 0 ? null
                 : VulkanBuffer.subRange(block.buffer, block.memory, offset + size, margin);
-        return new PooledBuffer(view, marginView, this, handle, b -> release(block, b.handle(), stackEntry));
+        return new PooledBuffer(view, marginView, this, handle, releaser);
     }
 
     private void release(Block block, long handle, StackEntry entry) {

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import io.github.solvk.memory.suballocator.SuballocatorFactory;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
@@ -280,8 +281,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private final MemoryProperties properties;
     private final TypeBlockPool[] pools;
     private final int blockBufferTypeBits;
-    /** Measured requirements by {@code usage << 8 | ceil(log2(size))}; only classes where size = alignUp(size). */
-    private final Map<Long, VulkanMemory.Requirements> requirements = new ConcurrentHashMap<>();
+    /** Measured requirements by usage, then by {@code ceil(log2(size))}; only classes where size = alignUp(size). */
+    private final Map<Integer, UsageRequirements> requirements = new ConcurrentHashMap<>();
+    /** The usage of the last request's requirements: most requests repeat it, and then no map is read. */
+    private volatile UsageRequirements lastUsage;
     private final AtomicInteger deviceMemoryCount = new AtomicInteger();
     private final AtomicLong committedBytes = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -478,9 +481,14 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @return the requirements; a cached class's has size 0, meaning "the size rounded up to the alignment"
      */
     private VulkanMemory.Requirements requirements(int usage, long size) {
+        UsageRequirements byClass = lastUsage;
+        if (byClass == null || byClass.usage != usage) {
+            byClass = requirements.computeIfAbsent(usage, UsageRequirements::new);
+            lastUsage = byClass;
+        }
+        // size >= 1, so the class is 0..63: ceil(log2(size)).
         int sizeClass = 64 - Long.numberOfLeadingZeros(size - 1);
-        long key = (long) usage << 8 | sizeClass;
-        VulkanMemory.Requirements known = requirements.get(key);
+        VulkanMemory.Requirements known = byClass.bySizeClass.get(sizeClass);
         if (known != null) {
             return known;
         }
@@ -488,10 +496,20 @@ public final class BlockPoolAllocator implements AutoCloseable {
         // Cache the class only where the driver's size is the size rounded up to its alignment, as every driver
         // we know does; otherwise a guess could bind a buffer over its neighbour's bytes.
         if (measured.alignment() > 0 && measured.size() == alignUp(size, measured.alignment())) {
-            requirements.putIfAbsent(key, new VulkanMemory.Requirements(0, measured.alignment(),
+            byClass.bySizeClass.compareAndSet(sizeClass, null, new VulkanMemory.Requirements(0, measured.alignment(),
                     measured.memoryTypeBits(), measured.prefersDedicated(), measured.requiresDedicated()));
         }
         return measured;
+    }
+
+    /** One usage's cached requirements, by power-of-two size class; read without a lock, each class set once. */
+    private static final class UsageRequirements {
+        final int usage;
+        final AtomicReferenceArray<VulkanMemory.Requirements> bySizeClass = new AtomicReferenceArray<>(64);
+
+        UsageRequirements(int usage) {
+            this.usage = usage;
+        }
     }
 
     /** The candidate memory types, best first; the last answer is kept, since most requests repeat it. */

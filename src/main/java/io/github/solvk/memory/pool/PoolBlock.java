@@ -1,7 +1,6 @@
 package io.github.solvk.memory.pool;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Collection;
 
 import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
@@ -22,8 +21,13 @@ final class PoolBlock implements PooledBuffer.Releaser {
     final Suballocator suballocator;
     /** The block-wide buffer that sub-ranges borrow, made on the first sub-range; {@code null} until then. */
     VulkanBuffer blockBuffer;
-    /** The live buffers by suballocator handle (dedicated memory: its one buffer under handle 0). */
-    final Map<Long, PooledBuffer> live = new HashMap<>();
+    /**
+     * The first of the live buffers (dedicated memory: its one buffer), linked through
+     * {@link PooledBuffer#liveNext} and {@link PooledBuffer#livePrev}; {@code null} when none.
+     */
+    private PooledBuffer liveHead;
+    /** The number of buffers in that list. */
+    private int liveBuffers;
 
     PoolBlock(TypeBlockPool pool, VulkanMemory memory, Suballocator suballocator) {
         this.pool = pool;
@@ -37,7 +41,51 @@ final class PoolBlock implements PooledBuffer.Releaser {
 
     /** @return whether no range is taken: a reserved range whose buffer is still being made counts as taken */
     boolean isEmpty() {
-        return suballocator != null ? suballocator.liveCount() == 0 : live.isEmpty();
+        return suballocator != null ? suballocator.liveCount() == 0 : liveBuffers == 0;
+    }
+
+    /** Adds a live buffer to the list; O(1), the lock is held. */
+    void link(PooledBuffer buffer) {
+        PooledBuffer head = liveHead;
+        buffer.livePrev = null;
+        buffer.liveNext = head;
+        if (head != null) {
+            head.livePrev = buffer;
+        }
+        liveHead = buffer;
+        liveBuffers++;
+    }
+
+    /** Takes a buffer out of the list; O(1), does nothing for one not in it; the lock is held. */
+    void unlink(PooledBuffer buffer) {
+        PooledBuffer prev = buffer.livePrev;
+        PooledBuffer next = buffer.liveNext;
+        if (prev == null && liveHead != buffer) {
+            return;
+        }
+        if (prev != null) {
+            prev.liveNext = next;
+        } else {
+            liveHead = next;
+        }
+        if (next != null) {
+            next.livePrev = prev;
+        }
+        buffer.livePrev = null;
+        buffer.liveNext = null;
+        liveBuffers--;
+    }
+
+    /** @return the number of live buffers in the list; the lock is held */
+    int liveBufferCount() {
+        return liveBuffers;
+    }
+
+    /** Adds every live buffer to {@code into}; the lock is held. */
+    void addLiveBuffersTo(Collection<PooledBuffer> into) {
+        for (PooledBuffer b = liveHead; b != null; b = b.liveNext) {
+            into.add(b);
+        }
     }
 
     @Override
@@ -47,6 +95,6 @@ final class PoolBlock implements PooledBuffer.Releaser {
 
     @Override
     public String toString() {
-        return (isDedicated() ? "dedicated " : "block ") + memory + ", " + live.size() + " live";
+        return (isDedicated() ? "dedicated " : "block ") + memory + ", " + liveBuffers + " live";
     }
 }

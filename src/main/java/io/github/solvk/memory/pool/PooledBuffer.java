@@ -1,7 +1,8 @@
 package io.github.solvk.memory.pool;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 
@@ -13,6 +14,17 @@ import io.github.solvk.memory.vulkan.VulkanBuffer;
  * from {@code close()}.
  */
 public final class PooledBuffer {
+
+    /** Sets {@link #released} once; a field of this object rather than an {@code AtomicBoolean} beside it. */
+    private static final VarHandle RELEASED;
+
+    static {
+        try {
+            RELEASED = MethodHandles.lookup().findVarHandle(PooledBuffer.class, "released", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Gives a placed range back to its pool. */
     @FunctionalInterface
@@ -28,7 +40,13 @@ public final class PooledBuffer {
     private final Object pool;
     private final long handle;
     private final Releaser releaser;
-    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile boolean released;
+    /**
+     * The neighbours in its block's list of live buffers ({@link PoolBlock}), guarded by the pool's lock: the list
+     * lives in the buffers themselves, so tracking one costs no map entry and no boxed handle.
+     */
+    PooledBuffer livePrev;
+    PooledBuffer liveNext;
 
     /**
      * @param buffer   the placed buffer
@@ -79,12 +97,12 @@ public final class PooledBuffer {
 
     /** @return whether {@link #release()} has run */
     public boolean isReleased() {
-        return released.get();
+        return released;
     }
 
     /** Closes the buffer view, then gives the range back to the pool; only the first call does anything. */
     public void release() {
-        if (released.compareAndSet(false, true)) {
+        if (RELEASED.compareAndSet(this, false, true)) {
             // Destroy the buffer view before its range can be handed out again.
             try {
                 buffer.close();

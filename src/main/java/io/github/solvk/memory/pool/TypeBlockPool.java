@@ -137,7 +137,7 @@ final class TypeBlockPool {
         }
         PooledBuffer buffer = new PooledBuffer(VulkanBuffer.subRange(block.blockBuffer, block.memory, offset, size),
                 block, handle, block);
-        block.live.put(handle, buffer);
+        block.link(buffer);
         return buffer;
     }
 
@@ -160,7 +160,7 @@ final class TypeBlockPool {
         PooledBuffer buffer = new PooledBuffer(view, block, handle, block);
         lock.lock();
         try {
-            block.live.put(handle, buffer);
+            block.link(buffer);
         } finally {
             lock.unlock();
         }
@@ -248,7 +248,7 @@ final class TypeBlockPool {
         lock.lock();
         try {
             dedicated.add(block);
-            block.live.put(Suballocator.NULL_HANDLE, buffer);
+            block.link(buffer);
         } finally {
             lock.unlock();
         }
@@ -264,11 +264,11 @@ final class TypeBlockPool {
                 return;
             }
             if (block.isDedicated()) {
-                block.live.clear();
+                block.unlink(buffer);
                 dedicated.remove(block);
                 unused = block;
             } else {
-                block.live.remove(buffer.handle());
+                block.unlink(buffer);
                 unused = freeRange(block, buffer.handle());
             }
         } finally {
@@ -348,9 +348,9 @@ final class TypeBlockPool {
                 if (b.isEmpty()) {
                     empty++;
                 }
-                if (b.live.size() != b.suballocator.liveCount()) {
+                if (b.liveBufferCount() != b.suballocator.liveCount()) {
                     throw new IllegalStateException("memory type " + memoryTypeIndex + ", " + b + ": "
-                            + b.live.size() + " live buffers (expected: the suballocator's "
+                            + b.liveBufferCount() + " live buffers (expected: the suballocator's "
                             + b.suballocator.liveCount()
                             + ", with no allocation in flight)");
                 }
@@ -360,7 +360,7 @@ final class TypeBlockPool {
                         + emptyBlocks + " counted (expected: equal and at most " + maxEmptyBlocks + ")");
             }
             for (PoolBlock b : dedicated) {
-                if (b.live.size() != 1) {
+                if (b.liveBufferCount() != 1) {
                     throw new IllegalStateException("memory type " + memoryTypeIndex + ", " + b
                             + " (expected: exactly one live buffer in dedicated memory)");
                 }
@@ -388,12 +388,12 @@ final class TypeBlockPool {
             int live = 0;
             for (PoolBlock b : blocks) {
                 live += b.suballocator.liveCount();
-                liveBuffers.addAll(b.live.values());
+                b.addLiveBuffersTo(liveBuffers);
                 toFree.add(b);
             }
             for (PoolBlock b : dedicated) {
                 live++;
-                liveBuffers.addAll(b.live.values());
+                b.addLiveBuffersTo(liveBuffers);
                 toFree.add(b);
             }
             blocks.clear();

@@ -15,9 +15,10 @@ import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
 import static org.lwjgl.vulkan.VK12.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO;
 import static org.lwjgl.vulkan.VK12.vkGetBufferDeviceAddress;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
@@ -46,6 +47,17 @@ import org.lwjgl.vulkan.VkMappedMemoryRange;
  */
 public final class VulkanBuffer implements AutoCloseable {
 
+    /** Sets {@link #closed} once; a field of this object rather than an {@code AtomicBoolean} beside it. */
+    private static final VarHandle CLOSED;
+
+    static {
+        try {
+            CLOSED = MethodHandles.lookup().findVarHandle(VulkanBuffer.class, "closed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final VulkanMemoryAllocator allocator;
     private final VkDevice device;
     private final long buffer;
@@ -62,7 +74,7 @@ public final class VulkanBuffer implements AutoCloseable {
     private final boolean ownsBuffer;
     private final VulkanMemory block;
     private final long blockOffset;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean closed;
     private final boolean persistentlyMapped;
     private volatile long mapped;
 
@@ -125,11 +137,13 @@ public final class VulkanBuffer implements AutoCloseable {
             throw new IllegalArgumentException("range: offset " + offset + ", size " + size
                     + " (expected: inside the block buffer of " + blockBuffer.size + " bytes)");
         }
-        VulkanMemoryAllocator allocator = block.allocator();
-        long mapped = block.mappedAddress() == NULL ? NULL : block.mappedAddress() + offset;
-        return new VulkanBuffer(allocator, allocator.device(), blockBuffer.buffer, NULL, NULL, 0, offset, size,
-                blockBuffer.usage, block.memoryTypeIndex(), block.propertyFlags(),
-                allocator.memoryProperties().nonCoherentAtomSize(), false, mapped, false, block, offset);
+        // Everything but the range is the block buffer's already (boundTo took it from this block): copying it
+        // costs no look-up through the allocator and its memory properties on this hot path.
+        long blockMapped = block.mappedAddress();
+        long mapped = blockMapped == NULL ? NULL : blockMapped + offset;
+        return new VulkanBuffer(blockBuffer.allocator, blockBuffer.device, blockBuffer.buffer, NULL, NULL, 0, offset,
+                size, blockBuffer.usage, blockBuffer.memoryTypeIndex, blockBuffer.memoryPropertyFlags,
+                blockBuffer.nonCoherentAtomSize, false, mapped, false, block, offset);
     }
 
     /**
@@ -524,7 +538,7 @@ public final class VulkanBuffer implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed.get()) {
+        if (closed) {
             throw new IllegalStateException("buffer 0x" + Long.toHexString(buffer) + " of " + size
                     + " bytes is closed (expected: an open buffer)");
         }
@@ -532,7 +546,7 @@ public final class VulkanBuffer implements AutoCloseable {
 
     /** @return whether {@link #close()} has run */
     public boolean isClosed() {
-        return closed.get();
+        return closed;
     }
 
     /**
@@ -541,7 +555,7 @@ public final class VulkanBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!CLOSED.compareAndSet(this, false, true)) {
             return;
         }
         if (owned) {
@@ -558,6 +572,6 @@ public final class VulkanBuffer implements AutoCloseable {
     public String toString() {
         return "VulkanBuffer[0x" + Long.toHexString(buffer) + ", offset " + offset + ", size " + size
                 + ", memory type " + memoryTypeIndex + " " + MemoryProperties.describeFlags(memoryPropertyFlags)
-                + (owned ? "" : ", borrowed") + (closed.get() ? ", closed" : "") + "]";
+                + (owned ? "" : ", borrowed") + (closed ? ", closed" : "") + "]";
     }
 }
