@@ -39,11 +39,17 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * to the next thread (with {@code remoteFreePercent} probability), then frees whatever others handed it. With one
  * thread the "next thread" is itself, which measures the hand-off alone. Contenders: the block pool in both buffer
  * modes (A) and {@code vmaCreateBuffer} (C). Score: operations per microsecond, all threads together.
+ *
+ * <p>Size of the run: 3 contenders x 3 shares x 2 thread counts = 18 forks of about 4 s measured each (1 warm-up and 3
+ * measured iterations of 1 s, the defaults here), about 2 minutes in all with JVM and device start-up. The thread
+ * counts are {@code @Threads} on the two benchmark methods, so a {@code -t} on the command line would override both:
+ * leave it out. The tear-down prints how many worker threads took part and how many operations each made, which shows
+ * that {@code twoThreads} really ran two.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 2, time = 1)
+@Warmup(iterations = 1, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(1)
 public class ThreadedChurnBenchmark {
@@ -71,6 +77,7 @@ public class ThreadedChurnBenchmark {
     private final List<Queue<Object>> inboxes = new ArrayList<>();
     private final List<ArrayDeque<Object>> windows = new ArrayList<>();
     private final AtomicInteger nextThread = new AtomicInteger();
+    private final Queue<Worker> workers = new ConcurrentLinkedQueue<>();
     private volatile int threads;
 
     /** One benchmark thread's window and random numbers. */
@@ -80,11 +87,13 @@ public class ThreadedChurnBenchmark {
         ArrayDeque<Object> window;
         Random random;
         int next;
+        long operations;
 
         @Setup(Level.Trial)
         public void setUp(ThreadedChurnBenchmark b, org.openjdk.jmh.infra.BenchmarkParams params) {
             b.threads = params.getThreads();
             id = b.nextThread.getAndIncrement();
+            b.workers.add(this);
             window = b.windows.get(id);
             random = new Random(id * 7919L + 1);
             for (int i = 0; i < WINDOW; i++) {
@@ -112,6 +121,12 @@ public class ThreadedChurnBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        StringBuilder perThread = new StringBuilder();
+        for (Worker w : workers) {
+            perThread.append(perThread.length() == 0 ? "" : ", ").append(w.operations);
+        }
+        System.out.printf("%n[W8] %s, remote free %d %%: %d worker thread(s), operations per thread: %s%n",
+                contender, remoteFreePercent, workers.size(), perThread);
         for (ArrayDeque<Object> window : windows) {
             window.forEach(this::free);
         }
@@ -140,6 +155,7 @@ public class ThreadedChurnBenchmark {
     }
 
     private Object churn(Worker w) {
+        w.operations++;
         Object fresh = allocate(sizes[w.next++ & (SIZE_COUNT - 1)]);
         w.window.add(fresh);
         Object oldest = w.window.poll();
