@@ -168,7 +168,9 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
-        IndexedHandles.checkRequest(size, alignment, type);
+        if (IndexedHandles.isBadRequest(size, alignment, type)) {
+            throw IndexedHandles.badRequest(size, alignment, type);
+        }
         if (size > slotSize) {
             throw new IllegalArgumentException("size: " + size + " (expected: <= the slot size " + slotSize + ")");
         }

@@ -179,16 +179,31 @@ final class IndexedHandles {
 
     /** Checks the arguments of {@link Suballocator#tryAllocate} that every algorithm checks the same way. */
     static void checkRequest(long size, long alignment, AllocationType type) {
+        if (isBadRequest(size, alignment, type)) {
+            throw badRequest(size, alignment, type);
+        }
+    }
+
+    /**
+     * One test for the three argument rules, for the hot paths: {@code size - 1} and {@code alignment - 1} both in
+     * {@code [0, 2^62)}, {@code alignment} a power of two, {@code type} not null.
+     *
+     * @return whether {@link #badRequest} has an exception for these arguments
+     */
+    static boolean isBadRequest(long size, long alignment, AllocationType type) {
+        return ((size - 1) | (alignment - 1)) >>> 62 != 0 || (alignment & (alignment - 1)) != 0 || type == null;
+    }
+
+    /** @return the exception naming the first bad argument, for arguments that {@link #isBadRequest} rejects */
+    static IllegalArgumentException badRequest(long size, long alignment, AllocationType type) {
         if (size <= 0 || size > Suballocator.MAX_REGION_END) {
-            throw new IllegalArgumentException("size: " + size + " (expected: in [1, 2^62])");
+            return new IllegalArgumentException("size: " + size + " (expected: in [1, 2^62])");
         }
         // A positive power of two in a long is at most 2^62, so no upper bound needs checking.
         if (!isPowerOfTwo(alignment)) {
-            throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
+            return new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
         }
-        if (type == null) {
-            throw new IllegalArgumentException("type: null (expected: an AllocationType)");
-        }
+        return new IllegalArgumentException("type: null (expected: an AllocationType)");
     }
 
     /** @return the exception for a handle that this instance did not make or no longer holds */

@@ -156,7 +156,9 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
-        IndexedHandles.checkRequest(size, alignment, type);
+        if (IndexedHandles.isBadRequest(size, alignment, type)) {
+            throw IndexedHandles.badRequest(size, alignment, type);
+        }
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }

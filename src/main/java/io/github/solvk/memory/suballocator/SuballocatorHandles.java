@@ -99,17 +99,29 @@ final class SuballocatorHandles {
      * @throws IllegalArgumentException naming the first bad value
      */
     static void checkRequest(long size, long alignment, AllocationType type) {
+        IllegalArgumentException bad = badRequest(size, alignment, type);
+        if (bad != null) {
+            throw bad;
+        }
+    }
+
+    /**
+     * @return the exception naming the first bad argument of {@link Suballocator#tryAllocate}, or null when all are
+     *     good: {@code size} in {@code [1, 2^62]}, {@code alignment} a power of two, {@code type} not null
+     */
+    static IllegalArgumentException badRequest(long size, long alignment, AllocationType type) {
         if (size <= 0 || size > Suballocator.MAX_REGION_END) {
-            throw new IllegalArgumentException("size: " + size + " (expected: 1 to 2^62 = "
+            return new IllegalArgumentException("size: " + size + " (expected: 1 to 2^62 = "
                     + Suballocator.MAX_REGION_END + ")");
         }
         // A power of two in a long that is positive is at most 2^62.
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-            throw new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
+            return new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
         }
         if (type == null) {
-            throw new IllegalArgumentException("type: null (expected: an AllocationType)");
+            return new IllegalArgumentException("type: null (expected: an AllocationType)");
         }
+        return null;
     }
 
     /**

@@ -63,8 +63,9 @@ import java.util.Arrays;
  *       where the previous ends, each is non-empty, and the back links mirror the forward ones;</li>
  *   <li>no two free blocks are neighbours;</li>
  *   <li>an allocation's {@code [offset, offset + size)} lies inside its block;</li>
- *   <li>every free block is in the list of its size class and nothing else is; the lists' back links mirror the
- *       forward ones; a bitmap bit is set exactly when its list or level is non-empty;</li>
+ *   <li>every free block is in the list of its size class, records that class in its node, and nothing else is in
+ *       a list; the lists' back links mirror the forward ones; a bitmap bit is set exactly when its list or level
+ *       is non-empty;</li>
  *   <li>{@link #freeBytes()} is the sum of the free blocks, {@link #liveCount()} the number of allocations, and the
  *       per-type counts match;</li>
  *   <li>every node is exactly one of: a free block, an allocation, unused.</li>
@@ -110,6 +111,8 @@ public final class TlsfSuballocator implements Suballocator {
     private static final int F_NEXT_PHYS = 5;
     /** {@code state | type.ordinal() << META_TYPE_SHIFT | generation << META_GENERATION_SHIFT}. */
     private static final int F_META = 6;
+    /** A free block's size class, kept so that taking it out of its list needs no {@link #classOf}. */
+    private static final int F_CLASS = 7;
     private static final int NODE_SHIFT = 3;
 
     private static final int STATE_BITS = 2;
@@ -123,6 +126,8 @@ public final class TlsfSuballocator implements Suballocator {
     private static final long UNUSED = 0;
     private static final long FREE = 1;
     private static final long TAKEN = 2;
+    /** The meta bits that a live allocation's handle must match: its state and generation. */
+    private static final long LIVE_MATCH_MASK = STATE_MASK | META_GENERATION_MASK;
 
     private static final int INITIAL_NODES = 64;
     /** Keeps {@code capacity << NODE_SHIFT} an array length. */
@@ -219,7 +224,11 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
-        SuballocatorHandles.checkRequest(size, alignment, type);
+        // One test for the three argument rules: size - 1 and alignment - 1 both in [0, 2^62) and alignment a power
+        // of two; the exact message comes from the shared check, which throws for every request that fails here.
+        if (((size - 1) | (alignment - 1)) >>> 62 != 0 || (alignment & (alignment - 1)) != 0 || type == null) {
+            throw SuballocatorHandles.badRequest(size, alignment, type);
+        }
         if (size > regionSize) {
             return NULL_HANDLE;
         }
@@ -236,8 +245,21 @@ public final class TlsfSuballocator implements Suballocator {
         }
         int searchClass = search <= regionSize ? searchClassOf(search) : CLASS_COUNT;
         int ownClass = classOf(size);
-
         int c = firstNonEmpty(ownClass);
+        if (c != NIL && c >= searchClass) {
+            // The common case: no good-fit class holds anything, and every block of class c is at least the search
+            // size, so without a granularity it fits at the aligned start without a look.
+            int n = heads[c];
+            long at = granularity == 1 ? (nodes[(n << NODE_SHIFT) + F_START] + alignment - 1) & -alignment
+                    : placement(n, size, alignment, type);
+            return at >= 0 ? take(n, at, size, alignment, type) : NULL_HANDLE;
+        }
+        return allocateSearching(c, ownClass, searchClass, size, alignment, type);
+    }
+
+    /** Steps 1 to 3 of the class documentation, from {@code c}, the first non-empty class at or above own class. */
+    private long allocateSearching(int c, int ownClass, int searchClass, long size, long alignment,
+                                   AllocationType type) {
         for (int probes = 0; c != NIL && c < searchClass; probes++) {
             if (probes == HEAD_PROBES) {
                 c = firstNonEmpty(searchClass);
@@ -348,7 +370,7 @@ public final class TlsfSuballocator implements Suballocator {
             linkAfter(a, n);
             resizeFree(n, start, at - start);
         } else {
-            removeFree(n, classOf(nd[b + F_SIZE]));
+            removeFree(n);
             a = n;
         }
         long blockStart = splitFront ? at : start;
@@ -383,14 +405,15 @@ public final class TlsfSuballocator implements Suballocator {
         boolean prevFree = prev != NIL && stateOf(nd[(prev << NODE_SHIFT) + F_META]) == FREE;
         boolean nextFree = next != NIL && stateOf(nd[(next << NODE_SHIFT) + F_META]) == FREE;
         if (prevFree) {
-            long merged = nd[(prev << NODE_SHIFT) + F_SIZE] + size;
+            int pb = prev << NODE_SHIFT;
+            long merged = nd[pb + F_SIZE] + size;
             unlink(n);
             if (nextFree) {
                 merged += nd[(next << NODE_SHIFT) + F_SIZE];
-                removeFree(next, classOf(nd[(next << NODE_SHIFT) + F_SIZE]));
+                removeFree(next);
                 unlink(next);
             }
-            resizeFree(prev, nd[(prev << NODE_SHIFT) + F_START], merged);
+            resizeFree(prev, nd[pb + F_START], merged);
         } else if (nextFree) {
             unlink(n);
             resizeFree(next, nd[b + F_START], nd[(next << NODE_SHIFT) + F_SIZE] + size);
@@ -562,9 +585,9 @@ public final class TlsfSuballocator implements Suballocator {
                     }
                     int b = n << NODE_SHIFT;
                     if (stateOf(nodes[b + F_META]) != FREE || (int) nodes[b + F_PREV_FREE] != back
-                            || classOf(nodes[b + F_SIZE]) != c) {
+                            || classOf(nodes[b + F_SIZE]) != c || (int) nodes[b + F_CLASS] != c) {
                         throw broken("node " + n + " in the list of class " + c
-                                + " is not a free block of that class or has a wrong back link");
+                                + " is not a free block of that class, does not record it, or has a wrong back link");
                     }
                     back = n;
                 }
@@ -611,11 +634,10 @@ public final class TlsfSuballocator implements Suballocator {
     /** @return the node of a live allocation */
     private int liveNode(long handle) {
         int n = SuballocatorHandles.index(handle);
-        if (SuballocatorHandles.tag(handle) != tag || n < 0 || n >= capacity || handle == NULL_HANDLE) {
-            throw SuballocatorHandles.badHandle(handle, tag, "TlsfSuballocator");
-        }
-        long meta = nodes[(n << NODE_SHIFT) + F_META];
-        if (stateOf(meta) != TAKEN || generationOf(meta) != SuballocatorHandles.generation(handle)) {
+        // The tag is never 0, so a matching tag also rules out NULL_HANDLE; the unsigned compare rules out n < 0.
+        if (SuballocatorHandles.tag(handle) != tag || Integer.compareUnsigned(n, capacity) >= 0
+                || (nodes[(n << NODE_SHIFT) + F_META] & LIVE_MATCH_MASK)
+                != (TAKEN | (long) SuballocatorHandles.generation(handle) << META_GENERATION_SHIFT)) {
             throw SuballocatorHandles.badHandle(handle, tag, "TlsfSuballocator");
         }
         return n;
@@ -694,36 +716,42 @@ public final class TlsfSuballocator implements Suballocator {
 
     /** Gives free block {@code n} a new extent, moving it to another list only when its class changes. */
     private void resizeFree(int n, long start, long size) {
+        long[] nd = nodes;
         int b = n << NODE_SHIFT;
-        int oldClass = classOf(nodes[b + F_SIZE]);
-        nodes[b + F_START] = start;
-        nodes[b + F_SIZE] = size;
-        if (classOf(size) != oldClass) {
-            removeFree(n, oldClass);
-            insertFree(n);
+        nd[b + F_START] = start;
+        nd[b + F_SIZE] = size;
+        int c = classOf(size);
+        if (c != (int) nd[b + F_CLASS]) {
+            removeFree(n);
+            insertFree(n, c);
         }
     }
 
     /** Files {@code n}, whose size is set, as a free block at the head of its class's list. */
     private void insertFree(int n) {
+        insertFree(n, classOf(nodes[(n << NODE_SHIFT) + F_SIZE]));
+    }
+
+    /** Files {@code n} as a free block at the head of the list of class {@code c}, the class of its size. */
+    private void insertFree(int n, int c) {
         long[] nd = nodes;
         int b = n << NODE_SHIFT;
-        int c = classOf(nd[b + F_SIZE]);
         int head = heads[c];
         nd[b + F_META] = (nd[b + F_META] & META_GENERATION_MASK) | FREE;
         nd[b + F_PREV_FREE] = NIL;
         nd[b + F_NEXT_FREE] = head;
+        nd[b + F_CLASS] = c;
         if (head != NIL) {
             nd[(head << NODE_SHIFT) + F_PREV_FREE] = n;
         }
         heads[c] = n;
         int fl = c >>> SL_BITS;
-        slBitmaps[fl] |= 1L << (c & SL_MASK);
+        slBitmaps[fl] |= 1L << c;
         flBitmap |= 1L << fl;
     }
 
-    /** Takes free block {@code n} out of the list of class {@code c}; it stays in the block list. */
-    private void removeFree(int n, int c) {
+    /** Takes free block {@code n} out of the list of its class; it stays in the block list. */
+    private void removeFree(int n) {
         long[] nd = nodes;
         int b = n << NODE_SHIFT;
         int prev = (int) nd[b + F_PREV_FREE];
@@ -734,11 +762,14 @@ public final class TlsfSuballocator implements Suballocator {
         if (prev != NIL) {
             nd[(prev << NODE_SHIFT) + F_NEXT_FREE] = next;
         } else {
+            int c = (int) nd[b + F_CLASS];
             heads[c] = next;
             if (next == NIL) {
+                // Shifts of a long use only the low 6 bits, so 1L << c is the bit of c & SL_MASK.
                 int fl = c >>> SL_BITS;
-                slBitmaps[fl] &= ~(1L << (c & SL_MASK));
-                if (slBitmaps[fl] == 0) {
+                long sl = slBitmaps[fl] & ~(1L << c);
+                slBitmaps[fl] = sl;
+                if (sl == 0) {
                     flBitmap &= ~(1L << fl);
                 }
             }
