@@ -1,11 +1,13 @@
 package io.github.solvk.memory;
 
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.github.solvk.memory.diagnostics.JfrEvents;
+import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.pool.AllocatePreference;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.BlockRequest;
@@ -30,7 +32,9 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     private final String name;
     private final BlockPoolAllocator core;
     /** The buffers handed out and not closed (a set: nothing is looked up by them). */
-    private final Set<PooledBuffer> live = ConcurrentHashMap.newKeySet();
+    /** Open buffers and their leak trackers (or a marker where leak detection skipped one); never the IBuffer. */
+    private final Map<PooledBuffer, Object> live = new ConcurrentHashMap<>();
+    private static final Object UNTRACKED = new Object();
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
     private final ManagedBuffer.PooledRelease releaser = this::release;
     /**
@@ -81,7 +85,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
                     "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
         }
         ManagedBuffer buffer = new ManagedBuffer(placed, this, info.name(), releaser);
-        live.add(placed);
+        live.put(placed, buffer.leakTracker() != null ? buffer.leakTracker() : UNTRACKED);
         return buffer;
     }
 
@@ -106,8 +110,17 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     }
 
     private void release(PooledBuffer placed) {
-        if (live.remove(placed)) {
+        Object tracker = live.remove(placed);
+        if (tracker != null) {
+            forget(tracker);
             core.free(placed);
+        }
+    }
+
+    private static void forget(Object tracker) {
+        if (tracker instanceof LeakDetector.Tracker t) {
+            // Freed, by its owner or by this allocator closing under it: no longer a leak when collected.
+            t.close();
         }
     }
 
@@ -142,6 +155,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      */
     @Override
     public void close() {
+        live.values().forEach(BlockPoolBufferAllocator::forget);
         live.clear();
         core.close();
     }

@@ -20,6 +20,7 @@ import java.util.function.UnaryOperator;
 
 import io.github.solvk.memory.diagnostics.BlockInfo;
 import io.github.solvk.memory.diagnostics.JfrEvents;
+import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.diagnostics.MemoryMap;
 import io.github.solvk.memory.diagnostics.MemoryMapHtml;
 import io.github.solvk.memory.diagnostics.MemoryMapJson;
@@ -64,7 +65,16 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     private final VulkanMemoryAllocator allocator;
     /** Open buffers by their Vulkan state; never the user's IBuffer, so that a dropped IBuffer can be collected. */
-    private final Map<VulkanBuffer, String> live = new ConcurrentHashMap<>();
+    private final Map<VulkanBuffer, Open> live = new ConcurrentHashMap<>();
+
+    /** What the manager knows of an open buffer: its description and leak tracker, never the IBuffer itself. */
+    private record Open(String description, LeakDetector.Tracker tracker) {
+        void forget() {
+            if (tracker != null) {
+                tracker.close();
+            }
+        }
+    }
     private final Map<String, MemoryPool> pools = new LinkedHashMap<>();
     private final List<BlockPoolBufferAllocator> blockPoolAllocators = new ArrayList<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -203,7 +213,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 throw failure;
             }
             ManagedBuffer managed = new ManagedBuffer(buffer, this, info.name(), b -> release(buffer));
-            live.put(buffer, managed.describe());
+            live.put(buffer, new Open(managed.describe(), managed.leakTracker()));
             return managed;
         } catch (MemoryAllocationException e) {
             if (onFailure == OnAllocationFailure.EMPTY) {
@@ -218,7 +228,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private void release(VulkanBuffer buffer) {
         lifecycle.readLock().lock();
         try {
-            if (live.remove(buffer) != null) {
+            Open open = live.remove(buffer);
+            if (open != null) {
+                open.forget();
                 buffer.close();
             }
         } finally {
@@ -621,7 +633,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     /** @return descriptions of the buffers made by {@link #allocateBuffer} and not closed */
     public List<String> liveBuffers() {
-        return new ArrayList<>(live.values());
+        List<String> result = new ArrayList<>();
+        for (Open open : live.values()) {
+            result.add(open.description());
+        }
+        return result;
     }
 
     /** @return the graphics queue, or {@code null} */
@@ -690,8 +706,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             if (!live.isEmpty()) {
                 LOG.log(Level.WARNING, "MemoryManager closed with " + live.size()
                         + " buffer(s) still open, freeing them: " + liveBuffers());
-                for (VulkanBuffer buffer : live.keySet()) {
-                    buffer.close();
+                for (Map.Entry<VulkanBuffer, Open> e : live.entrySet()) {
+                    e.getValue().forget();
+                    e.getKey().close();
                 }
                 live.clear();
             }

@@ -199,6 +199,10 @@ final class MemoryPool implements IMemoryPool {
         if (open == null) {
             return;
         }
+        if (open.tracker() != null) {
+            // Freed, by its owner or by the pool closing under it: no longer a leak when it is collected.
+            open.tracker().close();
+        }
         try {
             checkMargin(open, placed);
         } finally {

@@ -131,4 +131,29 @@ class DiagnosticsWiringTest {
     private static void allocateAndForget(IMemoryPool pool) {
         pool.allocateBuffer(IMemoryPool.AllocationInfo.of(512, "forgotten texture"));
     }
+
+    @Test
+    void aBufferFreedByItsPoolClosingShouldNotBeReportedAsALeak(MemoryManager manager) throws Exception {
+        LinkedBlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
+        Consumer<LeakReport> listener = reports::add;
+        ManagedBuffer.LEAKS.addListener(listener);
+        try {
+            IMemoryPool pool = manager.createNonLinearMemoryPool("closing", CreateInfo.of(USAGE, MemoryUsage.UPLOAD,
+                    64 * 1024));
+            allocateAndForgetNamed(pool, "freed by the pool");
+            pool.close();
+            LeakReport report = null;
+            for (int i = 0; i < 20 && report == null; i++) {
+                System.gc();
+                report = reports.poll(50, TimeUnit.MILLISECONDS);
+            }
+            assertThat(report).as("the memory was freed when the pool closed: not a leak").isNull();
+        } finally {
+            ManagedBuffer.LEAKS.removeListener(listener);
+        }
+    }
+
+    private static void allocateAndForgetNamed(IMemoryPool pool, String name) {
+        pool.allocateBuffer(IMemoryPool.AllocationInfo.of(256, name));
+    }
 }
