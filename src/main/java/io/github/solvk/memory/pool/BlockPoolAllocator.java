@@ -536,6 +536,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
         return memory;
     }
 
+    /** Dedicated memory made for one buffer, counted as {@link #allocateMemory} counts. */
+    VulkanMemory.DedicatedBuffer allocateDedicatedBuffer(long size, int usage, int memoryTypeIndex, String name) {
+        VulkanMemory.DedicatedBuffer made = VulkanMemory.allocateDedicatedBuffer(vma, size, usage, memoryTypeIndex,
+                name);
+        deviceMemoryCount.incrementAndGet();
+        committedBytes.addAndGet(made.memory().size());
+        return made;
+    }
+
     /** Frees memory made by {@link #allocateMemory}. */
     void freeMemory(VulkanMemory memory) {
         memory.close();

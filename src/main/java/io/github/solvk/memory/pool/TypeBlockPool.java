@@ -234,16 +234,13 @@ final class TypeBlockPool {
         } finally {
             lock.unlock();
         }
-        VulkanMemory memory = owner.allocateMemory(memorySize, alignment, memoryTypeIndex,
+        // Memory made for this buffer: the driver is told which buffer it is for (VkMemoryDedicatedAllocateInfo);
+        // VMA takes the size and alignment from the buffer's own requirements, which memorySize and alignment are.
+        VulkanMemory.DedicatedBuffer made = owner.allocateDedicatedBuffer(size, usage, memoryTypeIndex,
                 name != null ? name : "solvk block pool: dedicated, memory type " + memoryTypeIndex);
+        VulkanMemory memory = made.memory();
         PoolBlock block = new PoolBlock(this, memory, null);
-        VulkanBuffer view;
-        try {
-            view = memory.createBuffer(0, size, usage);
-        } catch (RuntimeException e) {
-            owner.freeMemory(memory);
-            throw e;
-        }
+        VulkanBuffer view = made.buffer();
         PooledBuffer buffer = new PooledBuffer(view, block, Suballocator.NULL_HANDLE, block);
         lock.lock();
         try {

@@ -5,6 +5,8 @@ import static org.lwjgl.system.MemoryUtil.NULL;
 import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
 import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_MAPPED_BIT;
 import static org.lwjgl.util.vma.Vma.vmaAllocateMemory;
+import static org.lwjgl.util.vma.Vma.vmaAllocateMemoryForBuffer;
+import static org.lwjgl.util.vma.Vma.vmaBindBufferMemory;
 import static org.lwjgl.util.vma.Vma.vmaBindBufferMemory2;
 import static org.lwjgl.util.vma.Vma.vmaFreeMemory;
 import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
@@ -111,6 +113,63 @@ public final class VulkanMemory implements AutoCloseable {
             }
             return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags);
         }
+    }
+
+    /**
+     * A buffer with memory of its own, allocated for that buffer.
+     *
+     * @param memory the memory, which frees the {@code VkDeviceMemory} on close
+     * @param buffer the buffer, bound at offset 0, which destroys the {@code VkBuffer} on close
+     */
+    public record DedicatedBuffer(VulkanMemory memory, VulkanBuffer buffer) {
+    }
+
+    /**
+     * Creates a buffer and gives it dedicated memory made for it ({@code vmaAllocateMemoryForBuffer} with the
+     * dedicated flag, so that the driver gets {@code VkMemoryDedicatedAllocateInfo} naming the buffer, as drivers
+     * that prefer or require dedicated memory expect), then binds it. On failure nothing is left.
+     *
+     * @param allocator       the VMA allocator
+     * @param size            the buffer's size
+     * @param usage           {@code VkBufferUsageFlags}
+     * @param memoryTypeIndex the memory type
+     * @param name            recorded by VMA, or {@code null}
+     * @return the memory and the buffer; close the buffer first, then the memory
+     * @throws VulkanException when VMA fails
+     */
+    public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
+                                                          int memoryTypeIndex, String name) {
+        Objects.requireNonNull(allocator, "allocator");
+        int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
+        long buffer = createUnboundBuffer(allocator, size, usage);
+        VulkanMemory memory;
+        try (MemoryStack stack = stackPush()) {
+            int flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
+            if ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0) {
+                flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
+            }
+            VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
+                    .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
+            PointerBuffer pAllocation = stack.mallocPointer(1);
+            VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
+            VkResults.check(vmaAllocateMemoryForBuffer(allocator.handle(), buffer, create, pAllocation, info),
+                    "vmaAllocateMemoryForBuffer");
+            memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags);
+            if (name != null) {
+                vmaSetAllocationName(allocator.handle(), memory.allocation, name);
+            }
+        } catch (RuntimeException e) {
+            vkDestroyBuffer(allocator.device(), buffer, null);
+            throw e;
+        }
+        try {
+            VkResults.check(vmaBindBufferMemory(allocator.handle(), memory.allocation, buffer), "vmaBindBufferMemory");
+        } catch (RuntimeException e) {
+            vkDestroyBuffer(allocator.device(), buffer, null);
+            memory.close();
+            throw e;
+        }
+        return new DedicatedBuffer(memory, VulkanBuffer.boundTo(memory, buffer, 0, size, usage, true));
     }
 
     /**

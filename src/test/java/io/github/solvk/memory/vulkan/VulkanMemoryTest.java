@@ -109,4 +109,24 @@ class VulkanMemoryTest {
             assertThat(heard).containsExactly("+1048576", "+2097152", "-1048576", "-2097152");
         }
     }
+
+    @Test
+    void aDedicatedBufferShouldHaveMemoryOfItsOwnAndLeaveNothingWhenClosed(VulkanContext context) {
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context))) {
+            VulkanMemory.DedicatedBuffer made = VulkanMemory.allocateDedicatedBuffer(allocator, 100_000, USAGE, 0,
+                    "dedicated test");
+            assertThat(allocator.liveDeviceMemoryCount()).isEqualTo(1);
+            assertThat(made.memory().size()).isGreaterThanOrEqualTo(100_000);
+            assertThat(made.buffer().ownsBuffer()).isTrue();
+            made.buffer().write(99_996, new int[] {7});
+            int[] back = new int[1];
+            made.buffer().read(99_996, back);
+            assertThat(back[0]).isEqualTo(7);
+            made.buffer().close();
+            made.memory().close();
+            assertThat(allocator.liveDeviceMemoryCount()).isZero();
+            assertThat(allocator.statistics().total().allocationCount()).isZero();
+        }
+    }
 }
