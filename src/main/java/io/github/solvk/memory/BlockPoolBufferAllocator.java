@@ -35,6 +35,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     /** Open buffers and their leak trackers (or a marker where leak detection skipped one); never the IBuffer. */
     private final Map<PooledBuffer, Object> live = new ConcurrentHashMap<>();
     private static final Object UNTRACKED = new Object();
+    private volatile boolean closed;
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
     private final ManagedBuffer.PooledRelease releaser = this::release;
     /**
@@ -84,9 +85,17 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             throw new MemoryAllocationException(MemoryAllocationException.Reason.VULKAN_ERROR, e.resultName(),
                     "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
         }
-        ManagedBuffer buffer = new ManagedBuffer(placed, this, info.name(), releaser);
-        live.put(placed, buffer.leakTracker() != null ? buffer.leakTracker() : UNTRACKED);
-        return buffer;
+        synchronized (this) {
+            if (closed) {
+                // close() ran while the buffer was being placed: never hand it out.
+                placed.release();
+                throw new IllegalStateException("block pools '" + name + "' were closed during the allocation"
+                        + " (expected: open block pools)");
+            }
+            ManagedBuffer buffer = new ManagedBuffer(placed, this, info.name(), releaser);
+            live.put(placed, buffer.leakTracker() != null ? buffer.leakTracker() : UNTRACKED);
+            return buffer;
+        }
     }
 
     /** The request for {@code info}: the last one when {@code info} is the same object, else a new one. */
@@ -113,7 +122,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         Object tracker = live.remove(placed);
         if (tracker != null) {
             forget(tracker);
-            core.free(placed);
+            // Idempotent: a close() of the block pools may have released it already.
+            placed.release();
         }
     }
 
@@ -139,6 +149,11 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         return core.statistics();
     }
 
+    /** @return the {@code VkDeviceMemory} objects the block pools hold now (blocks and dedicated memory) */
+    public int deviceMemoryCount() {
+        return core.deviceMemoryCount();
+    }
+
     /** @return bytes held in blocks */
     public long committedBytes() {
         return core.committedBytes();
@@ -155,9 +170,20 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      */
     @Override
     public void close() {
-        live.values().forEach(BlockPoolBufferAllocator::forget);
-        live.clear();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            live.values().forEach(BlockPoolBufferAllocator::forget);
+            live.clear();
+        }
         core.close();
+    }
+
+    /** @return whether {@link #close()} has run */
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override

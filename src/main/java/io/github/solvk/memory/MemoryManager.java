@@ -99,12 +99,20 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     private List<PoolStats> poolStatsForJfr() {
         List<PoolStats> stats = new ArrayList<>();
-        if (!closed) {
-            for (IMemoryPool pool : memoryPools()) {
-                BlockMemoryPool.Statistics p = pool.statistics();
-                stats.add(new PoolStats(pool.name(), p.blocks(), p.liveBuffers(), p.committedBytes(), p.freeBytes(),
-                        p.largestFreeRange()));
+        // tryLock: JFR's periodic thread must never wait on, or run into, a closing manager.
+        if (!lifecycle.readLock().tryLock()) {
+            return stats;
+        }
+        try {
+            if (!closed) {
+                for (IMemoryPool pool : memoryPools()) {
+                    BlockMemoryPool.Statistics p = pool.statistics();
+                    stats.add(new PoolStats(pool.name(), p.blocks(), p.liveBuffers(), p.committedBytes(),
+                            p.freeBytes(), p.largestFreeRange()));
+                }
             }
+        } finally {
+            lifecycle.readLock().unlock();
         }
         return stats;
     }
@@ -488,6 +496,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
+    /** @return the block pool allocators made by {@link #createBlockPoolAllocator} and not closed */
+    public List<BlockPoolBufferAllocator> blockPoolAllocators() {
+        synchronized (blockPoolAllocators) {
+            return blockPoolAllocators.stream().filter(b -> !b.isClosed()).toList();
+        }
+    }
+
     void unregister(MemoryPool pool) {
         synchronized (pools) {
             pools.remove(pool.name(), pool);
@@ -563,8 +578,14 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     /** @return VMA's statistics now */
     public VulkanMemoryAllocator.TotalStatistics statistics() {
-        checkOpen();
-        return allocator.statistics();
+        // Under the read lock: close() must not destroy the VmaAllocator while VMA counts.
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            return allocator.statistics();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     /** @return the memory per heap, memory type and pool now */
@@ -693,28 +714,50 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 return;
             }
             closed = true;
-            jfrStatistics.close();
+            // Every step runs even when an earlier one fails, so that the VmaAllocator is always destroyed.
+            RuntimeException failure = null;
+            failure = attempt(failure, jfrStatistics::close);
             for (IMemoryPool pool : memoryPools()) {
-                pool.close();
+                failure = attempt(failure, pool::close);
             }
+            List<BlockPoolBufferAllocator> blocks;
             synchronized (blockPoolAllocators) {
-                for (BlockPoolBufferAllocator b : blockPoolAllocators) {
-                    b.close();
-                }
+                blocks = new ArrayList<>(blockPoolAllocators);
                 blockPoolAllocators.clear();
+            }
+            for (BlockPoolBufferAllocator b : blocks) {
+                failure = attempt(failure, b::close);
             }
             if (!live.isEmpty()) {
                 LOG.log(Level.WARNING, "MemoryManager closed with " + live.size()
                         + " buffer(s) still open, freeing them: " + liveBuffers());
                 for (Map.Entry<VulkanBuffer, Open> e : live.entrySet()) {
-                    e.getValue().forget();
-                    e.getKey().close();
+                    failure = attempt(failure, () -> {
+                        e.getValue().forget();
+                        e.getKey().close();
+                    });
                 }
                 live.clear();
             }
-            allocator.close();
+            failure = attempt(failure, allocator::close);
+            if (failure != null) {
+                throw failure;
+            }
         } finally {
             lifecycle.writeLock().unlock();
+        }
+    }
+
+    private static RuntimeException attempt(RuntimeException failure, Runnable step) {
+        try {
+            step.run();
+            return failure;
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+            return failure;
         }
     }
 }

@@ -186,15 +186,28 @@ final class MemoryPool implements IMemoryPool {
                     + Integer.toHexString(info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage())
                     + ", memory type " + core.memoryTypeIndex() + ")" + manager.describeMemoryForFailure(), e);
         }
-        if (placed.margin() != null) {
-            GuardMargins.fill(placed.margin().map());
+        synchronized (this) {
+            if (closed) {
+                // close() ran while the range was being placed: its block may be gone; never hand it out.
+                placed.release();
+                throw new IllegalStateException("pool '" + name + "' was closed during the allocation (expected: an"
+                        + " open pool)");
+            }
+            if (placed.margin() != null) {
+                GuardMargins.fill(placed.margin().map());
+            }
+            return register(placed, bufferName);
         }
+    }
+
+    private IBuffer register(PooledBuffer placed, String bufferName) {
         ManagedBuffer buffer = new ManagedBuffer(placed, this, bufferName, releaser);
         live.put(placed, new Open(bufferName, placed.buffer().size(), buffer.leakTracker()));
         return buffer;
     }
 
-    private void release(PooledBuffer placed) {
+    private synchronized void release(PooledBuffer placed) {
+        // Synchronized with close(): the margin check reads the block's mapping, which close() frees.
         Open open = live.remove(placed);
         if (open == null) {
             return;
@@ -304,8 +317,12 @@ final class MemoryPool implements IMemoryPool {
                 return;
             }
             closed = true;
+            closeLocked();
         }
         manager.unregister(this);
+    }
+
+    private void closeLocked() {
         if (!live.isEmpty()) {
             LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + live.size()
                     + " buffer(s) still open, closing them: " + liveBuffers());

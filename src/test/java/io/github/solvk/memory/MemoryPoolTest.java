@@ -446,4 +446,21 @@ class MemoryPoolTest {
             a.close();
         }
     }
+
+    @Test
+    void fixedSizeRequestsNoSlotCanHoldShouldFailBeforeAnyBlockIsMade(MemoryManager manager) {
+        assertThatThrownBy(() -> manager.createFixedSizeMemoryPool("too big", info(64 * KIB, 1, 1)
+                .withCreateFlags(CreateInfo.GUARD_MARGINS), 64 * KIB))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slotSize: 65536 with guard margin 64");
+        assertThat(manager.memoryPools()).isEmpty();
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("lazy", info(64 * KIB, 0, 2), 1000)) {
+            assertThatThrownBy(() -> pool.allocateBuffer(1001)).isInstanceOf(MemoryAllocationException.class)
+                    .hasMessageContaining("size 1001 (expected: <= the slot size 1000)");
+            assertThatThrownBy(() -> pool.allocateBuffer(new IMemoryPool.AllocationInfo(100, 0, 1L << 20)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("alignment: 1048576");
+            assertThat(pool.statistics().blocks()).as("no block was made for requests that cannot fit").isZero();
+            assertThat(manager.statistics().total().blockCount()).isZero();
+        }
+    }
 }

@@ -115,6 +115,10 @@ public final class BlockMemoryPool implements AutoCloseable {
                 throw new IllegalArgumentException("slotSize: " + slotSize + " (expected: 1.." + blockSize
                         + ", the block size)");
             }
+            if (kind == Kind.FIXED_SIZE && slotSize > blockSize - guardMargin) {
+                throw new IllegalArgumentException("slotSize: " + slotSize + " with guard margin " + guardMargin
+                        + " (expected: slot and margin within the block size " + blockSize + ")");
+            }
         }
     }
 
@@ -299,8 +303,9 @@ public final class BlockMemoryPool implements AutoCloseable {
             throw new PoolException(kind, e.resultName(), "pool '" + config.name() + "': cannot allocate a block of "
                     + config.blockSize() + " bytes in memory type " + memoryTypeIndex + ": " + e.getMessage(), e);
         }
+        VulkanBuffer buffer = null;
         try {
-            VulkanBuffer buffer = memory.createBlockBuffer(config.bufferUsage());
+            buffer = memory.createBlockBuffer(config.bufferUsage());
             Suballocator suballocator;
             switch (config.kind()) {
                 case NON_LINEAR:
@@ -326,6 +331,9 @@ public final class BlockMemoryPool implements AutoCloseable {
             }
             return block;
         } catch (RuntimeException e) {
+            if (buffer != null) {
+                buffer.close();
+            }
             memory.close();
             throw e;
         }
@@ -353,6 +361,18 @@ public final class BlockMemoryPool implements AutoCloseable {
         if (waitNanos != 0 && config.kind() != Kind.RING_BUFFER) {
             throw new UnsupportedOperationException("pool '" + config.name() + "' of kind " + config.kind()
                     + " cannot wait (expected: a RING_BUFFER pool)");
+        }
+        if (config.kind() == Kind.FIXED_SIZE) {
+            // Checked before any block is made, so that a request no slot can hold changes nothing.
+            if (alignment > baseAlignment) {
+                throw new IllegalArgumentException("alignment: " + alignment + " (expected: <= the slot alignment "
+                        + baseAlignment + " of fixed-size pool '" + config.name() + "')");
+            }
+            if (size > config.slotSize()) {
+                throw new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED, null, "fixed-size pool '"
+                        + config.name() + "': size " + size + " (expected: <= the slot size " + config.slotSize()
+                        + ")", null);
+            }
         }
         long effectiveAlignment = Math.max(alignment, baseAlignment);
         lock.lock();

@@ -160,6 +160,12 @@ final class TypeBlockPool {
         PooledBuffer buffer = new PooledBuffer(view, block, handle, block);
         lock.lock();
         try {
+            if (closed) {
+                // close() ran while the VkBuffer was being made: the block is freed; undo and report.
+                view.close();
+                throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
+                        + " the allocation (expected: no allocation racing close())");
+            }
             block.link(buffer);
         } finally {
             lock.unlock();
@@ -242,12 +248,23 @@ final class TypeBlockPool {
         PoolBlock block = new PoolBlock(this, memory, null);
         VulkanBuffer view = made.buffer();
         PooledBuffer buffer = new PooledBuffer(view, block, Suballocator.NULL_HANDLE, block);
+        boolean raced;
         lock.lock();
         try {
-            dedicated.add(block);
-            block.link(buffer);
+            raced = closed;
+            if (!raced) {
+                dedicated.add(block);
+                block.link(buffer);
+            }
         } finally {
             lock.unlock();
+        }
+        if (raced) {
+            // close() ran while the memory was being made: it never saw this block, so free it here.
+            view.close();
+            owner.freeMemory(memory);
+            throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
+                    + " the allocation (expected: no allocation racing close())");
         }
         return buffer;
     }

@@ -453,6 +453,10 @@ public final class VulkanBuffer implements AutoCloseable {
     }
 
     private void syncRange(long rangeOffset, long length, boolean flush) {
+        if (length == 0) {
+            // Nothing to make visible; a zero-sized range is invalid (VUID-VkMappedMemoryRange-size-00686).
+            return;
+        }
         if (block != null) {
             long[] range = atomAlignedRange(blockOffset + rangeOffset, length, nonCoherentAtomSize, block.size());
             if (flush) {
