@@ -94,7 +94,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         if (allocator.isClosed()) {
             throw new IllegalArgumentException("allocator: closed (expected: an open VulkanMemoryAllocator)");
         }
-        this.jfrStatistics = JfrEvents.registerPeriodic(this::poolStatsForJfr);
+        // JFR keeps the hook for the life of the JVM: hold the manager weakly, so that an unclosed one can still be
+        // collected.
+        java.lang.ref.WeakReference<MemoryManager> self = new java.lang.ref.WeakReference<>(this);
+        this.jfrStatistics = JfrEvents.registerPeriodic(() -> {
+            MemoryManager manager = self.get();
+            return manager == null ? List.of() : manager.poolStatsForJfr();
+        });
     }
 
     private List<PoolStats> poolStatsForJfr() {
