@@ -103,7 +103,8 @@ public interface IBufferAllocator {
             Objects.requireNonNull(hostAccess, "hostAccess");
             queueFamilies = queueFamilies == null ? new int[0] : queueFamilies.clone();
             if (size <= 0) {
-                throw new IllegalArgumentException("size: " + size + " (expected: > 0, VUID-VkBufferCreateInfo-size-00912)");
+                throw new IllegalArgumentException("size: " + size
+                        + " (expected: > 0, VUID-VkBufferCreateInfo-size-00912)");
             }
             if (bufferUsage == 0) {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlagBits, "

@@ -16,7 +16,9 @@ import io.github.solvk.memory.vulkan.VulkanBuffer;
  */
 final class ManagedBuffer implements IBuffer {
 
-    /** Gives a pool's buffer back: one object per allocator, so a pooled buffer carries no release action of its own. */
+    /**
+     * Gives a pool's buffer back: one object per allocator, so a pooled buffer carries no release action of its own.
+     */
     @FunctionalInterface
     interface PooledRelease {
         /** @param placed the pool's buffer behind a closed {@code IBuffer} */

@@ -128,7 +128,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * allocation site where leak detection recorded one) and free range, and VMA's own blocks and dedicated
      * allocations (from {@code vmaBuildStatsString}). Write it with
      * {@link io.github.solvk.memory.diagnostics.MemoryMapJson} (VMA's GpuMemDumpVis format),
-     * {@link io.github.solvk.memory.diagnostics.MemoryMapHtml} or {@link io.github.solvk.memory.diagnostics.MemoryMapPng}.
+     * {@link io.github.solvk.memory.diagnostics.MemoryMapHtml} or
+     * {@link io.github.solvk.memory.diagnostics.MemoryMapPng}.
      *
      * @param deviceName the device's name, for the title
      * @return the map
@@ -644,7 +645,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             }
             for (IMemoryPool pool : memoryPools()) {
                 BlockMemoryPool.Statistics p = pool.statistics();
-                sb.append("; pool '").append(pool.name()).append("': ").append(p.blocks()).append(" block(s), largest free ")
+                sb.append("; pool '").append(pool.name()).append("': ").append(p.blocks())
+                        .append(" block(s), largest free ")
                         .append(p.largestFreeRange()).append(" of ").append(p.freeBytes()).append(" free bytes");
             }
         } catch (RuntimeException e) {

@@ -33,7 +33,8 @@ final class MemoryPool implements IMemoryPool {
     private static final Logger LOG = System.getLogger(MemoryPool.class.getName());
 
     /** Allocation flags that a pool can honour: its blocks are persistently mapped when host-visible. */
-    private static final int POOL_COMPATIBLE_FLAGS = AllocationFlags.MAPPED | AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE
+    private static final int POOL_COMPATIBLE_FLAGS = AllocationFlags.MAPPED
+            | AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE
             | AllocationFlags.HOST_ACCESS_RANDOM | AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD
             | AllocationFlags.STRATEGY_MIN_MEMORY | AllocationFlags.STRATEGY_MIN_TIME
             | AllocationFlags.STRATEGY_MIN_OFFSET | AllocationFlags.WITHIN_BUDGET;

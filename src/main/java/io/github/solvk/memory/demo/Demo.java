@@ -209,7 +209,8 @@ public final class Demo {
         Table types = new Table("type", "heap", "property flags");
         for (int i = 0; i < props.types().size(); i++) {
             MemoryProperties.Type t = props.types().get(i);
-            types.row(String.valueOf(i), String.valueOf(t.heapIndex()), MemoryProperties.describeFlags(t.propertyFlags()));
+            types.row(String.valueOf(i), String.valueOf(t.heapIndex()),
+                    MemoryProperties.describeFlags(t.propertyFlags()));
         }
         out.println();
         heaps.print(out);

@@ -92,7 +92,8 @@ public final class BlockMemoryPool implements AutoCloseable {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: the pool's VkBufferUsageFlags)");
             }
             if (blockSize <= 0 || blockSize > Suballocator.MAX_REGION_END) {
-                throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: 1.." + Suballocator.MAX_REGION_END + ")");
+                throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: 1.."
+                        + Suballocator.MAX_REGION_END + ")");
             }
             if (minBlocks < 0 || maxBlocks < 1 || minBlocks > maxBlocks) {
                 throw new IllegalArgumentException("minBlocks: " + minBlocks + ", maxBlocks: " + maxBlocks

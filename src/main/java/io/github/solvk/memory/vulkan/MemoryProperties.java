@@ -102,10 +102,12 @@ public record MemoryProperties(List<Heap> heaps, List<Type> types, long bufferIm
         heaps = List.copyOf(Objects.requireNonNull(heaps, "heaps"));
         types = List.copyOf(Objects.requireNonNull(types, "types"));
         if (heaps.isEmpty() || heaps.size() > MAX_MEMORY_HEAPS) {
-            throw new IllegalArgumentException("heap count: " + heaps.size() + " (expected: 1.." + MAX_MEMORY_HEAPS + ")");
+            throw new IllegalArgumentException("heap count: " + heaps.size() + " (expected: 1.." + MAX_MEMORY_HEAPS
+                    + ")");
         }
         if (types.isEmpty() || types.size() > MAX_MEMORY_TYPES) {
-            throw new IllegalArgumentException("type count: " + types.size() + " (expected: 1.." + MAX_MEMORY_TYPES + ")");
+            throw new IllegalArgumentException("type count: " + types.size() + " (expected: 1.." + MAX_MEMORY_TYPES
+                    + ")");
         }
         for (int i = 0; i < types.size(); i++) {
             if (types.get(i).heapIndex() >= heaps.size()) {
@@ -139,7 +141,8 @@ public record MemoryProperties(List<Heap> heaps, List<Type> types, long bufferIm
      */
     public Type type(int typeIndex) {
         if (typeIndex < 0 || typeIndex >= types.size()) {
-            throw new IllegalArgumentException("memory type index: " + typeIndex + " (expected: 0.." + (types.size() - 1) + ")");
+            throw new IllegalArgumentException("memory type index: " + typeIndex + " (expected: 0.."
+                    + (types.size() - 1) + ")");
         }
         return types.get(typeIndex);
     }

@@ -33,7 +33,8 @@ import org.lwjgl.vulkan.VkMappedMemoryRange;
  * <p>Ownership (see the package documentation): a buffer made by {@link VulkanMemoryAllocator#createBuffer} owns its
  * {@code VkBuffer} and {@code VmaAllocation} and frees both, exactly once, in {@link #close()}. One made by
  * {@link VulkanMemory#createBuffer} owns its {@code VkBuffer} only; the block's owner frees the memory. One made by
- * {@link #subRange} or {@link #wrap} borrows a range of someone else's buffer and memory: closing it frees nothing. After close, every
+ * {@link #subRange} or {@link #wrap} borrows a range of someone else's buffer and memory: closing it frees nothing.
+ * After close, every
  * method but {@link #close()}, {@link #isClosed()}, {@link #size()} and {@link #isOwned()} throws
  * {@link IllegalStateException}.
  *

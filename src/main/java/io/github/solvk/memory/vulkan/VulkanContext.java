@@ -253,7 +253,9 @@ public final class VulkanContext implements AutoCloseable {
         }
     }
 
-    /** @return a builder with validation taken from {@value #VALIDATION_PROPERTY} and the device from the environment */
+    /**
+     * @return a builder with validation taken from {@value #VALIDATION_PROPERTY} and the device from the environment
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -472,7 +474,8 @@ public final class VulkanContext implements AutoCloseable {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("VulkanContext for " + deviceName + " is closed (expected: an open context)");
+            throw new IllegalStateException("VulkanContext for " + deviceName
+                    + " is closed (expected: an open context)");
         }
     }
 
@@ -481,7 +484,8 @@ public final class VulkanContext implements AutoCloseable {
      * @return {@code major.minor.patch}
      */
     public static String versionString(int version) {
-        return VK_API_VERSION_MAJOR(version) + "." + VK_API_VERSION_MINOR(version) + "." + VK_API_VERSION_PATCH(version);
+        return VK_API_VERSION_MAJOR(version) + "." + VK_API_VERSION_MINOR(version) + "."
+                + VK_API_VERSION_PATCH(version);
     }
 
     static MemoryProperties readMemoryProperties(VkPhysicalDevice physicalDevice, VkPhysicalDeviceProperties props) {

@@ -1,5 +1,6 @@
 /**
- * The only layer that talks to Vulkan and VMA through LWJGL: a headless {@link io.github.solvk.memory.vulkan.VulkanContext},
+ * The only layer that talks to Vulkan and VMA through LWJGL: a headless
+ * {@link io.github.solvk.memory.vulkan.VulkanContext},
  * the {@link io.github.solvk.memory.vulkan.VulkanMemoryAllocator} (a VMA allocator), the
  * {@link io.github.solvk.memory.vulkan.VulkanBuffer} and the one {@code VkResult} check
  * ({@link io.github.solvk.memory.vulkan.VulkanException}).
