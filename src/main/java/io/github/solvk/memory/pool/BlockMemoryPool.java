@@ -180,8 +180,9 @@ public final class BlockMemoryPool implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
     private final ArrayDeque<StackEntry> stack = new ArrayDeque<>();
-    private final java.util.concurrent.atomic.AtomicLong blocksMade = new java.util.concurrent.atomic.AtomicLong();
-    private volatile BlockListener blockListener;
+    /** Blocks made so far, for their names; changed only in the constructor and under {@link #lock}. */
+    private long blocksMade;
+    private final BlockListener blockListener;
     private int live;
     private int pendingStackFrees;
     private boolean draining;
@@ -201,7 +202,7 @@ public final class BlockMemoryPool implements AutoCloseable {
 
     /**
      * As {@link #BlockMemoryPool(VulkanMemoryAllocator, Config)}, with a listener that hears of every block from
-     * the first ({@code minBlocks} are made here, before a setter could be called).
+     * the first (the {@code minBlocks} blocks made here included).
      *
      * @param allocator the VMA allocator the blocks come from
      * @param config    what to make
@@ -278,22 +279,16 @@ public final class BlockMemoryPool implements AutoCloseable {
         void blockFreed(String blockName, int memoryTypeIndex, long size);
     }
 
-    /** @param listener hears of blocks made and freed from now on, or {@code null} */
-    public void setBlockListener(BlockListener listener) {
-        this.blockListener = listener;
-    }
-
     private void closeBlock(Block block) {
         block.close();
-        BlockListener listener = blockListener;
-        if (listener != null) {
-            listener.blockFreed(block.name, memoryTypeIndex, block.memory.size());
+        if (blockListener != null) {
+            blockListener.blockFreed(block.name, memoryTypeIndex, block.memory.size());
         }
     }
 
     private Block newBlock() {
         VulkanMemory memory;
-        String blockName = config.name() + " block " + blocksMade.getAndIncrement();
+        String blockName = config.name() + " block " + blocksMade++;
         try {
             memory = VulkanMemory.allocate(allocator, config.blockSize(), baseAlignment, memoryTypeIndex, true,
                     blockName);
@@ -326,9 +321,8 @@ public final class BlockMemoryPool implements AutoCloseable {
                     break;
             }
             Block block = new Block(this, blockName, memory, buffer, suballocator);
-            BlockListener listener = blockListener;
-            if (listener != null) {
-                listener.blockAllocated(blockName, memoryTypeIndex, memory.size());
+            if (blockListener != null) {
+                blockListener.blockAllocated(blockName, memoryTypeIndex, memory.size());
             }
             return block;
         } catch (RuntimeException e) {
