@@ -38,10 +38,11 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * allocates a buffer, takes the oldest out of the window and either frees it or hands it, through a lock-free queue,
  * to the next thread (with {@code remoteFreePercent} probability), then frees whatever others handed it. With one
  * thread the "next thread" is itself, which measures the hand-off alone. Contenders: the block pool in both buffer
- * modes (A) and {@code vmaCreateBuffer} (C). Score: operations per microsecond, all threads together.
+ * modes (A), {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is
+ * what the window and the hand-off queues alone allow. Score: operations per microsecond, all threads together.
  *
- * <p>Size of the run: 3 contenders x 3 shares x 2 thread counts = 18 forks of about 4 s measured each (1 warm-up and 3
- * measured iterations of 1 s, the defaults here), about 2 minutes in all with JVM and device start-up. The thread
+ * <p>Size of the run: 4 contenders x 3 shares x 2 thread counts = 24 forks of about 4 s measured each (1 warm-up and 3
+ * measured iterations of 1 s, the defaults here), about 3 minutes in all with JVM and device start-up. The thread
  * counts are {@code @Threads} on the two benchmark methods, so a {@code -t} on the command line would override both:
  * leave it out. The tear-down prints how many worker threads took part and how many operations each made, which shows
  * that {@code twoThreads} really ran two.
@@ -61,10 +62,12 @@ public class ThreadedChurnBenchmark {
 
     /** The allocator under test. */
     public enum Contender {
-        POOL_SUB_RANGE, POOL_OWN_BUFFER, VMA
+        POOL_SUB_RANGE, POOL_OWN_BUFFER, VMA,
+        /** No allocator: a Java object stands for the buffer, so the score is the harness's own ceiling. */
+        HARNESS
     }
 
-    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA"})
+    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA", "HARNESS"})
     public Contender contender;
 
     @Param({"0", "50", "100"})
@@ -139,6 +142,9 @@ public class ThreadedChurnBenchmark {
     }
 
     Object allocate(long size) {
+        if (contender == Contender.HARNESS) {
+            return new long[] {size};
+        }
         if (contender == Contender.VMA) {
             return vma.createBuffer(new VulkanMemoryAllocator.BufferRequest(size, BenchVulkan.USAGE, null,
                     VulkanMemoryAllocator.USAGE_AUTO, 0, MemoryProperties.DEVICE_LOCAL, 0, 0, null));
@@ -149,6 +155,8 @@ public class ThreadedChurnBenchmark {
     void free(Object buffer) {
         if (buffer instanceof PooledBuffer pooled) {
             pooled.release();
+        } else if (buffer instanceof long[]) {
+            return;
         } else {
             ((VulkanBuffer) buffer).close();
         }

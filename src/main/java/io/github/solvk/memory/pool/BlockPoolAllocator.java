@@ -40,14 +40,16 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *       preference is {@link AllocatePreference#ALWAYS_ALLOCATE}, as long as at most 3/4 of
  *       {@code maxMemoryAllocationCount} memory objects of this allocator are live (past that, only "required" and
  *       "larger than a block" make memory of its own);</li>
- *   <li>else the first block, in the order they were made, whose suballocator has room takes it;</li>
- *   <li>else a new block is made: the pool's first three are 1/8, 1/4 and 1/2 of the block size (doubled while the
- *       request does not fit), the later ones full size. When VMA answers {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2,
- *       1/4 and 1/8 of that size are tried, never below what the request needs;</li>
+ *   <li>else the first block of the calling thread's arena (see <b>Threads</b>), in the order they came to it, whose
+ *       suballocator has room takes it;</li>
+ *   <li>else an empty block that another arena keeps moves to this one, or a new block is made: an arena's first
+ *       three are 1/8, 1/4 and 1/2 of the block size (doubled while the request does not fit), the later ones full
+ *       size. When VMA answers {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2, 1/4 and 1/8 of that size are tried, never
+ *       below what the request needs, and then the other arenas' blocks;</li>
  *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
  *       {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.</li>
  * </ol>
- * A release gives the range back; a block left empty is kept while it is the only empty block of its pool
+ * A release gives the range back; a block left empty is kept while it is the only empty block of its memory type
  * ({@link Config#maxEmptyBlocks()}), else freed at once, so a pool that shrinks returns its memory to VMA.
  *
  * <p>Worked example, block size 256 MiB on a 16 GiB heap, {@code DEVICE_ONLY} requests: a 1 MiB buffer makes a 32 MiB
@@ -59,8 +61,15 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * {@link BufferMode#OWN_BUFFER}: every allocation gets a {@code VkBuffer} of its own, bound at its offset (three
  * Vulkan calls, made outside the pool's lock). Dedicated memory always holds a buffer of its own.
  *
- * <p><b>Threads.</b> Thread-safe. Each memory type has its own lock; a request holds it while it suballocates or makes
- * a block, not while it makes a {@code VkBuffer} or dedicated memory. {@link #close()} must not race with
+ * <p><b>Threads.</b> Thread-safe. Each memory type's blocks are split into {@link Config#arenas()} arenas (by default
+ * one per processor, at most four), each with its own lock and blocks; every thread has a home arena (threads are
+ * numbered as they first allocate, thread {@code n} in arena {@code n mod arenas}), so two threads allocating at once
+ * rarely touch the same lock or suballocator. A request holds its arena's lock while it suballocates or makes a block,
+ * not while it makes a {@code VkBuffer} or dedicated memory. A release never waits: when the arena's lock is taken, or
+ * the releasing thread's home is another arena, the range waits on a lock-free stack until the arena is next locked.
+ * The price is memory: each arena a thread uses holds blocks of its own (its first is 1/8 of the block size), and
+ * ranges released by other threads are reused only once the arena's threads come back. At most
+ * {@link Config#maxEmptyBlocks()} empty blocks are kept over all arenas. {@link #close()} must not race with
  * {@link #allocate}.
  *
  * <p><b>Complexity.</b> A request whose class was measured before: O(candidates &times; blocks) suballocator calls in
@@ -113,14 +122,22 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param subRangeUsage       the usage of block-wide buffers: requests in {@link BufferMode#SUB_RANGE} mode must
      *                            ask for a subset
      * @param maxEmptyBlocks      the empty blocks each memory type keeps, {@code >= 0}
+     * @param arenas              the arenas each memory type's blocks are split into, 1..{@value #MAX_ARENAS}: threads
+     *                            are spread over them so that they rarely wait for each other's lock, each arena
+     *                            that a thread uses holding at least one block of its own; 1 gives one lock and one
+     *                            list of blocks per memory type
      */
     public record Config(Map<Integer, Long> blockSizes, SuballocatorFactory suballocatorFactory,
-                         BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks) {
+                         BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks, int arenas) {
 
         /** The block size on heaps of at least {@link #LARGE_HEAP_THRESHOLD} bytes: 256 MiB. */
         public static final long LARGE_HEAP_BLOCK_SIZE = 256L << 20;
         /** Heaps of at least this size (1 GiB) get {@link #LARGE_HEAP_BLOCK_SIZE}; smaller ones 1/8 of the heap. */
         public static final long LARGE_HEAP_THRESHOLD = 1L << 30;
+        /** The most arenas per memory type. */
+        public static final int MAX_ARENAS = 64;
+        /** The most arenas {@link #defaults()} gives: one per processor, up to this many. */
+        public static final int DEFAULT_MAX_ARENAS = 4;
         /** The smallest block size: 64 KiB. */
         public static final long MIN_BLOCK_SIZE = BLOCK_GRANULE;
         /** The default block-wide buffer usage: transfer, uniform, storage, texel, index, vertex and indirect. */
@@ -158,9 +175,23 @@ public final class BlockPoolAllocator implements AutoCloseable {
             if (maxEmptyBlocks < 0) {
                 throw new IllegalArgumentException("maxEmptyBlocks: " + maxEmptyBlocks + " (expected: >= 0)");
             }
+            if (arenas < 1 || arenas > MAX_ARENAS) {
+                throw new IllegalArgumentException("arenas: " + arenas + " (expected: 1.." + MAX_ARENAS + ")");
+            }
         }
 
-        /** @return default block sizes, TLSF, {@link BufferMode#SUB_RANGE}, the default usage, one empty block */
+        /**
+         * @return the default arena count: the processors available to the JVM, at most
+         *         {@value #DEFAULT_MAX_ARENAS}
+         */
+        public static int defaultArenas() {
+            return Math.max(1, Math.min(DEFAULT_MAX_ARENAS, Runtime.getRuntime().availableProcessors()));
+        }
+
+        /**
+         * @return default block sizes, TLSF, {@link BufferMode#SUB_RANGE}, the default usage, one empty block,
+         *         {@link #defaultArenas()} arenas
+         */
         public static Config defaults() {
             return builder().build();
         }
@@ -196,6 +227,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             private BufferMode bufferMode = BufferMode.SUB_RANGE;
             private int subRangeUsage = DEFAULT_SUB_RANGE_USAGE;
             private int maxEmptyBlocks = 1;
+            private int arenas = defaultArenas();
 
             private Builder() {
             }
@@ -247,11 +279,20 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
 
             /**
+             * @param count the arenas each memory type's blocks are split into, 1..{@value Config#MAX_ARENAS}
+             * @return this
+             */
+            public Builder arenas(int count) {
+                this.arenas = count;
+                return this;
+            }
+
+            /**
              * @return the config
              * @throws IllegalArgumentException naming the first bad value
              */
             public Config build() {
-                return new Config(blockSizes, factory, bufferMode, subRangeUsage, maxEmptyBlocks);
+                return new Config(blockSizes, factory, bufferMode, subRangeUsage, maxEmptyBlocks, arenas);
             }
         }
     }
@@ -317,7 +358,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         for (int i = 0; i < pools.length; i++) {
             int heap = properties.type(i).heapIndex();
             long blockSize = roundToGranule(config.blockSizeFor(heap, properties.heaps().get(heap).size()));
-            pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks());
+            pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks(), config.arenas());
         }
     }
 
@@ -579,9 +620,24 @@ public final class BlockPoolAllocator implements AutoCloseable {
         this.maxMemoryAllocationCount = count;
     }
 
-    /** For tests: the sizes of a memory type's suballocated blocks, in the order they were made. */
+    /** For tests: the sizes of a memory type's suballocated blocks, arena by arena, in the order they were made. */
     long[] blockSizes(int memoryTypeIndex) {
         return pool(memoryTypeIndex).blockSizes();
+    }
+
+    /** For tests: the calling thread's home arena in a memory type's pool. */
+    int homeArena(int memoryTypeIndex) {
+        return pool(memoryTypeIndex).homeArena().index;
+    }
+
+    /** For tests: how many releases wait for an arena's lock. */
+    int pendingReleases(int memoryTypeIndex, int arena) {
+        return pool(memoryTypeIndex).pendingReleases(arena);
+    }
+
+    /** For tests: the sizes of one arena's blocks of a memory type, in the order they came to it. */
+    long[] blockSizes(int memoryTypeIndex, int arena) {
+        return pool(memoryTypeIndex).blockSizes(arena);
     }
 
     /**

@@ -11,11 +11,18 @@ import io.github.solvk.memory.vulkan.VulkanMemory;
  * that holds one buffer. It is the {@link PooledBuffer#pool()} and the {@link PooledBuffer.Releaser} of every buffer
  * placed in it, so a release finds its block without a look-up.
  *
- * <p>Every field but {@link #memory} and {@link #pool} is guarded by the pool's lock.
+ * <p>Every field but {@link #memory}, {@link #pool} and {@link #arena} is guarded by its arena's lock (dedicated
+ * memory: the pool's dedicated lock).
  */
 final class PoolBlock implements PooledBuffer.Releaser {
 
     final TypeBlockPool pool;
+    /**
+     * The arena whose lock guards this block and whose list holds it; {@code null} for dedicated memory. It changes
+     * only while the block is empty, under both arenas' locks ({@code TypeBlockPool.adoptEmptyBlock}), so whoever
+     * holds one of its ranges reads the right arena.
+     */
+    volatile TypeBlockPool.Arena arena;
     final VulkanMemory memory;
     /** Shares the block out; {@code null} for dedicated memory. */
     final Suballocator suballocator;
@@ -29,8 +36,9 @@ final class PoolBlock implements PooledBuffer.Releaser {
     /** The number of buffers in that list. */
     private int liveBuffers;
 
-    PoolBlock(TypeBlockPool pool, VulkanMemory memory, Suballocator suballocator) {
+    PoolBlock(TypeBlockPool pool, TypeBlockPool.Arena arena, VulkanMemory memory, Suballocator suballocator) {
         this.pool = pool;
+        this.arena = arena;
         this.memory = memory;
         this.suballocator = suballocator;
     }

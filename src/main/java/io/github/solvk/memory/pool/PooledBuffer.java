@@ -47,6 +47,10 @@ public final class PooledBuffer {
      */
     PooledBuffer livePrev;
     PooledBuffer liveNext;
+    /** The next buffer on an arena's stack of releases that wait for its lock ({@code TypeBlockPool.Arena}). */
+    PooledBuffer pendingNext;
+    /** How many buffers that stack held with this one on top. */
+    int pendingDepth;
 
     /**
      * @param buffer   the placed buffer

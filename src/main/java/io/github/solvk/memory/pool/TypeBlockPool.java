@@ -1,10 +1,15 @@
 package io.github.solvk.memory.pool;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.solvk.memory.suballocator.AllocationType;
@@ -14,35 +19,225 @@ import io.github.solvk.memory.vulkan.VulkanException;
 import io.github.solvk.memory.vulkan.VulkanMemory;
 
 /**
- * The blocks of one memory type in a {@link BlockPoolAllocator}, with their own lock: requests for different memory
- * types never wait for each other.
+ * The blocks of one memory type in a {@link BlockPoolAllocator}, split into {@link Arena arenas} with a lock each:
+ * requests for different memory types never wait for each other, and threads whose home arenas differ rarely do.
  *
- * <p>What runs under the lock: suballocation, the empty-block bookkeeping, and making a new block (a Vulkan call, but
- * a rare one; holding the lock keeps two threads from both growing the pool). What runs outside it: making and
- * destroying a per-allocation {@code VkBuffer} ({@link BlockPoolAllocator.BufferMode#OWN_BUFFER}), dedicated memory,
- * and freeing a block that was taken out of the list.
+ * <p><b>Arenas.</b> Each thread has a home arena ({@link #homeArena()}: threads are numbered in the order they first
+ * ask any pool, and thread {@code n} lives in arena {@code n mod arenas}). A request tries the blocks of its home arena
+ * and grows that arena when none has room; only when growing fails for want of device memory, or the request may not
+ * grow the pool at all, are the other arenas' blocks tried. A release goes to the arena that holds its block, from
+ * whichever thread. So two threads allocating at once touch different locks and different suballocators, at the price
+ * of one block (the first of an arena is 1/8 of the block size) per arena that a thread uses. Empty blocks are counted
+ * across arenas ({@link #keptEmpty}): the pool keeps at most {@code maxEmptyBlocks} of them, and an arena that must
+ * grow first takes over an empty block another arena keeps, so threads never make and free blocks against each other.
+ *
+ * <p>What runs under an arena's lock: suballocation, the empty-block bookkeeping, and making a new block (a Vulkan
+ * call, but a rare one; holding the lock keeps two threads from both growing the arena). What runs outside it: making
+ * and destroying a per-allocation {@code VkBuffer} ({@link BlockPoolAllocator.BufferMode#OWN_BUFFER}), dedicated
+ * memory, and freeing a block that was taken out of its list. Lock order: an arena's lock may be held while another
+ * arena's lock is <em>tried</em> ({@link Arena#tryLock()}), never while one is waited for, so no two threads
+ * can wait for each other.
  */
 final class TypeBlockPool {
+
+    /** Remote releases an arena collects before the releasing thread frees them itself (see {@link #release}). */
+    static final int REMOTE_BATCH = 64;
+
+    /** Numbers the threads that use any pool, in the order they first do; a thread's home arena follows from it. */
+    private static final AtomicInteger NEXT_THREAD = new AtomicInteger();
+    private static final ThreadLocal<int[]> THREAD_NUMBER =
+            ThreadLocal.withInitial(() -> new int[] {NEXT_THREAD.getAndIncrement() & Integer.MAX_VALUE});
 
     private final BlockPoolAllocator owner;
     private final int memoryTypeIndex;
     private final long blockSize;
     private final int maxEmptyBlocks;
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Suballocated blocks, in the order they were made; allocations try them in this order. */
-    private final List<PoolBlock> blocks = new ArrayList<>();
+    private final Arena[] arenas;
+    /** Guards {@link #dedicated} and {@link #dedicatedClosed}. */
+    private final ReentrantLock dedicatedLock = new ReentrantLock();
     private final Set<PoolBlock> dedicated = Collections.newSetFromMap(new IdentityHashMap<>());
-    /** Blocks of {@link #blocks} with no live range; at most {@link #maxEmptyBlocks}. */
-    private int emptyBlocks;
-    private long blocksMade;
-    private long blocksReturned;
-    private boolean closed;
+    private boolean dedicatedClosed;
+    /** Empty blocks kept, over all arenas: at most {@link #maxEmptyBlocks}; each is counted in its arena too. */
+    private final AtomicInteger keptEmpty = new AtomicInteger();
+    private final AtomicLong blocksReturned = new AtomicLong();
 
-    TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks) {
+    /**
+     * One share of a memory type's blocks, with its own lock: the arena is the lock (a non-reentrant mutex on
+     * {@link AbstractQueuedSynchronizer}), padded so that two arenas' hot fields never share a cache line (see
+     * {@link ArenaLock}). Every field but {@link #pendingHead} is guarded by the lock. A block belongs to one arena at a
+     * time ({@link PoolBlock#arena}); an empty one may move.
+     *
+     * <p><b>Releases that wait.</b> A release does not wait for the lock when another thread holds it, and a release
+     * from a thread whose home is another arena (a <em>remote free</em>) does not take it at all: the buffer goes on
+     * {@link #pendingHead}, a lock-free stack, and whoever next holds the lock frees it ({@link TypeBlockPool#drain}),
+     * with the arena's data in its own cache. Every unlock looks at the stack again, and a remote release that finds
+     * {@value TypeBlockPool#REMOTE_BATCH} or more waiting frees them itself if the lock is free, so releases wait only
+     * while the arena is busy or until its threads come back.
+     */
+    static final class Arena extends ArenaPending {
+        private static final long serialVersionUID = 1L;
+        @SuppressWarnings("unused")
+        private long r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15;
+
+        Arena(TypeBlockPool pool, int index) {
+            super(pool, index);
+        }
+
+        /**
+         * Pushes a released buffer whose range waits for the lock.
+         *
+         * @return how many wait now, this one included
+         */
+        int pushPending(PooledBuffer buffer) {
+            PooledBuffer head;
+            do {
+                head = pendingHead;
+                buffer.pendingNext = head;
+                buffer.pendingDepth = head == null ? 1 : head.pendingDepth + 1;
+            } while (!PENDING.compareAndSet(this, head, buffer));
+            return buffer.pendingDepth;
+        }
+
+        /** @return the pending buffers, taking them all; the lock is held */
+        PooledBuffer takePending() {
+            return pendingHead == null ? null : (PooledBuffer) PENDING.getAndSet(this, (PooledBuffer) null);
+        }
+
+        /**
+         * Suballocates from an existing block (first fit, in list order); the lock is held.
+         *
+         * @return the block that took the range, its handle in {@link #placedHandle}; or {@code null} when none had
+         *         room
+         */
+        PoolBlock tryExisting(long rangeSize, long alignment) {
+            for (int i = 0, n = blocks.size(); i < n; i++) {
+                PoolBlock b = blocks.get(i);
+                boolean wasEmpty = b.isEmpty();
+                long handle = b.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
+                if (handle != Suballocator.NULL_HANDLE) {
+                    if (wasEmpty) {
+                        emptyBlocks--;
+                        pool.keptEmpty.decrementAndGet();
+                    }
+                    placedHandle = handle;
+                    return b;
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public String toString() {
+            return "arena " + index + " of memory type " + pool.memoryTypeIndex;
+        }
+    }
+
+    /**
+     * The lock of an {@link Arena}: a non-reentrant mutex. The arena classes are a chain only to place fields: the
+     * lock state, the fields it guards, and the stack of pending releases each sit between 128 bytes of padding (a
+     * superclass's fields come before a subclass's), so two arenas never share a cache line that either writes.
+     */
+    abstract static class ArenaLock extends AbstractQueuedSynchronizer {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected final boolean tryAcquire(int ignored) {
+            return compareAndSetState(0, 1);
+        }
+
+        @Override
+        protected final boolean tryRelease(int ignored) {
+            setState(0);
+            return true;
+        }
+
+        /** Takes the lock, waiting for it. */
+        final void lock() {
+            if (!compareAndSetState(0, 1)) {
+                acquire(1);
+            }
+        }
+
+        /** @return whether the lock was free and is now taken */
+        final boolean tryLock() {
+            return compareAndSetState(0, 1);
+        }
+
+        /** Gives the lock back; {@link TypeBlockPool#unlock} also frees the releases that waited. */
+        final void unlockOnly() {
+            release(1);
+        }
+    }
+
+    /** Padding after the lock state. */
+    abstract static class ArenaLockPad extends ArenaLock {
+        private static final long serialVersionUID = 1L;
+        @SuppressWarnings("unused")
+        private long p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15;
+    }
+
+    /** What an arena's lock guards. */
+    abstract static class ArenaFields extends ArenaLockPad {
+        private static final long serialVersionUID = 1L;
+        final transient TypeBlockPool pool;
+        final int index;
+        /** Suballocated blocks, in the order they came to this arena; allocations try them in this order. */
+        final transient List<PoolBlock> blocks = new ArrayList<>();
+        /** Blocks of {@link #blocks} with no live range, each counted in {@link TypeBlockPool#keptEmpty} too. */
+        int emptyBlocks;
+        /** Blocks this arena made: the first three are 1/8, 1/4 and 1/2 of the block size. */
+        long blocksMade;
+        /** The handle that {@code tryExisting} or {@code adoptEmptyBlock} placed; read right after, under the lock. */
+        long placedHandle;
+        boolean closed;
+
+        ArenaFields(TypeBlockPool pool, int index) {
+            this.pool = pool;
+            this.index = index;
+        }
+    }
+
+    /** Padding before the stack of pending releases, which other threads write. */
+    abstract static class ArenaPendingPad extends ArenaFields {
+        private static final long serialVersionUID = 1L;
+        @SuppressWarnings("unused")
+        private long q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15;
+
+        ArenaPendingPad(TypeBlockPool pool, int index) {
+            super(pool, index);
+        }
+    }
+
+    /** The stack of pending releases. */
+    abstract static class ArenaPending extends ArenaPendingPad {
+        private static final long serialVersionUID = 1L;
+        static final VarHandle PENDING;
+
+        static {
+            try {
+                PENDING = MethodHandles.lookup().findVarHandle(ArenaPending.class, "pendingHead", PooledBuffer.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /** Released buffers whose ranges wait for the lock, linked through {@link PooledBuffer#pendingNext}. */
+        transient volatile PooledBuffer pendingHead;
+
+        ArenaPending(TypeBlockPool pool, int index) {
+            super(pool, index);
+        }
+    }
+
+    TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks, int arenaCount) {
         this.owner = owner;
         this.memoryTypeIndex = memoryTypeIndex;
         this.blockSize = blockSize;
         this.maxEmptyBlocks = maxEmptyBlocks;
+        this.arenas = new Arena[arenaCount];
+        for (int i = 0; i < arenaCount; i++) {
+            arenas[i] = new Arena(this, i);
+        }
     }
 
     BlockPoolAllocator owner() {
@@ -57,9 +252,27 @@ final class TypeBlockPool {
         return blockSize;
     }
 
+    /** @return the calling thread's number, from which its home arena follows (for tests) */
+    static int threadNumber() {
+        return THREAD_NUMBER.get()[0];
+    }
+
+    /** @return how many releases wait on an arena's stack (for tests) */
+    int pendingReleases(int arenaIndex) {
+        PooledBuffer head = arenas[arenaIndex].pendingHead;
+        return head == null ? 0 : head.pendingDepth;
+    }
+
+    /** @return the calling thread's arena; with one arena, no thread-local is read */
+    Arena homeArena() {
+        Arena[] all = arenas;
+        return all.length == 1 ? all[0] : all[THREAD_NUMBER.get()[0] % all.length];
+    }
+
     /**
-     * Places a buffer in a block: an existing one with room (first fit, in the order the blocks were made), else a new
-     * one when {@code mayGrow}.
+     * Places a buffer in a block: an existing one of the calling thread's arena with room (first fit, in list order),
+     * else a new one there when {@code mayGrow}; when that fails for want of device memory, or {@code mayGrow} is
+     * false, the other arenas' blocks.
      *
      * @param size      the buffer's size
      * @param rangeSize the bytes to reserve: {@code size} for a sub-range, the driver's size for a buffer of its own
@@ -68,70 +281,144 @@ final class TypeBlockPool {
      * @param mode      how the buffer is made
      * @param mayGrow   whether a new block may be made
      * @return the buffer, or {@code null} when no block had room and {@code mayGrow} is false
-     * @throws VulkanException when every size of new block failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} (the last
-     *                         failure), or another Vulkan call failed; nothing is left allocated
+     * @throws VulkanException when every size of new block failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} and no
+     *                         other arena had room (the last failure), or another Vulkan call failed; nothing is left
+     *                         allocated
      */
     PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
                              boolean mayGrow) {
-        PoolBlock block = null;
+        Arena home = homeArena();
+        VulkanException outOfMemory = null;
+        try {
+            PooledBuffer placed = suballocateIn(home, size, rangeSize, alignment, usage, mode, mayGrow);
+            if (placed != null || arenas.length == 1) {
+                return placed;
+            }
+        } catch (VulkanException e) {
+            if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY || arenas.length == 1) {
+                throw e;
+            }
+            outOfMemory = e;
+        }
+        for (int i = 1; i < arenas.length; i++) {
+            PooledBuffer placed = suballocateIn(arenas[(home.index + i) % arenas.length], size, rangeSize, alignment,
+                    usage, mode, false);
+            if (placed != null) {
+                return placed;
+            }
+        }
+        if (outOfMemory != null) {
+            throw outOfMemory;
+        }
+        return null;
+    }
+
+    /** {@link #suballocate} in one arena. */
+    private PooledBuffer suballocateIn(Arena arena, long size, long rangeSize, long alignment, int usage,
+                                       BlockPoolAllocator.BufferMode mode, boolean mayGrow) {
+        PoolBlock block;
         long handle = Suballocator.NULL_HANDLE;
         long offset;
         PoolException refused = null;
         PoolBlock unused = null;
-        lock.lock();
+        List<PoolBlock> drained = null;
+        arena.lock();
         try {
-            checkOpen();
-            for (int i = 0, n = blocks.size(); i < n; i++) {
-                PoolBlock b = blocks.get(i);
-                boolean wasEmpty = b.isEmpty();
-                handle = b.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
-                if (handle != Suballocator.NULL_HANDLE) {
-                    block = b;
-                    if (wasEmpty) {
-                        emptyBlocks--;
-                    }
-                    break;
-                }
-            }
-            if (block == null) {
+            checkOpen(arena);
+            drained = drain(arena, null);
+            block = arena.tryExisting(rangeSize, alignment);
+            if (block != null) {
+                handle = arena.placedHandle;
+            } else {
                 if (!mayGrow) {
                     return null;
                 }
-                block = newBlock(rangeSize);
-                handle = block.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
-                if (handle == Suballocator.NULL_HANDLE) {
-                    // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first range.
-                    unused = afterFree(block);
-                    refused = new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
-                            "a new block of " + block.memory.size() + " bytes in memory type " + memoryTypeIndex
-                                    + " has no room for " + rangeSize + " bytes at alignment " + alignment + " in its "
-                                    + block.suballocator.kind() + " suballocator (expected: room in an empty block)",
-                            null);
+                block = adoptEmptyBlock(arena, rangeSize, alignment);
+                if (block != null) {
+                    handle = arena.placedHandle;
+                } else {
+                    block = newBlock(arena, rangeSize);
+                    handle = block.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
+                    if (handle == Suballocator.NULL_HANDLE) {
+                        // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first
+                        // range.
+                        unused = afterFree(arena, block);
+                        refused = new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
+                                "a new block of " + block.memory.size() + " bytes in memory type " + memoryTypeIndex
+                                        + " has no room for " + rangeSize + " bytes at alignment " + alignment
+                                        + " in its " + block.suballocator.kind() + " suballocator (expected: room in"
+                                        + " an empty block)", null);
+                    }
                 }
             }
             if (refused == null && mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
-                return subRange(block, handle, size);
+                return subRange(arena, block, handle, size);
             }
             offset = refused == null ? block.suballocator.offset(handle) : -1;
         } finally {
-            lock.unlock();
+            unlock(arena);
+            destroyAll(drained);
         }
         if (refused != null) {
             owner.destroy(unused);
             throw refused;
         }
-        return ownBuffer(block, handle, offset, size, usage);
+        return ownBuffer(arena, block, handle, offset, size, usage);
     }
 
-    /** Hands out a sub-range of the block-wide buffer; the lock is held. */
-    private PooledBuffer subRange(PoolBlock block, long handle, long size) {
+    /**
+     * Takes over an empty block that another arena keeps and places the range in it, so that an arena that must grow
+     * reuses memory the pool holds already; {@code arena}'s lock is held, the others' are only tried.
+     *
+     * @return the block, now listed in {@code arena} and no longer empty, its handle in {@link Arena#placedHandle};
+     *         or {@code null} when no other arena keeps one that takes the range, or their locks are busy
+     */
+    private PoolBlock adoptEmptyBlock(Arena arena, long rangeSize, long alignment) {
+        if (arenas.length == 1 || keptEmpty.get() == 0) {
+            return null;
+        }
+        for (int i = 1; i < arenas.length; i++) {
+            Arena other = arenas[(arena.index + i) % arenas.length];
+            if (!other.tryLock()) {
+                continue;
+            }
+            try {
+                if (other.closed || other.emptyBlocks == 0) {
+                    continue;
+                }
+                for (int j = 0; j < other.blocks.size(); j++) {
+                    PoolBlock b = other.blocks.get(j);
+                    if (!b.isEmpty()) {
+                        continue;
+                    }
+                    long handle = b.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
+                    if (handle == Suballocator.NULL_HANDLE) {
+                        continue;
+                    }
+                    other.blocks.remove(j);
+                    other.emptyBlocks--;
+                    keptEmpty.decrementAndGet();
+                    b.arena = arena;
+                    arena.blocks.add(b);
+                    arena.placedHandle = handle;
+                    return b;
+                }
+            } finally {
+                unlock(other);
+            }
+        }
+        return null;
+    }
+
+    /** Hands out a sub-range of the block-wide buffer; the arena's lock is held. */
+    private PooledBuffer subRange(Arena arena, PoolBlock block, long handle, long size) {
         long offset = block.suballocator.offset(handle);
         try {
             if (block.blockBuffer == null) {
                 block.blockBuffer = block.memory.createBlockBuffer(owner.config().subRangeUsage());
             }
         } catch (RuntimeException e) {
-            PoolBlock unused = freeRange(block, handle);
+            PoolBlock unused = freeRange(arena, block, handle);
             owner.destroy(unused);
             throw e;
         }
@@ -141,26 +428,29 @@ final class TypeBlockPool {
         return buffer;
     }
 
-    /** Makes a {@code VkBuffer} bound at the reserved range, outside the lock. */
-    private PooledBuffer ownBuffer(PoolBlock block, long handle, long offset, long size, int usage) {
+    /**
+     * Makes a {@code VkBuffer} bound at the reserved range, outside the lock. The block cannot change arenas
+     * meanwhile: the reserved range keeps it from being empty.
+     */
+    private PooledBuffer ownBuffer(Arena arena, PoolBlock block, long handle, long offset, long size, int usage) {
         VulkanBuffer view;
         try {
             view = block.memory.createBuffer(offset, size, usage);
         } catch (RuntimeException e) {
             PoolBlock unused;
-            lock.lock();
+            arena.lock();
             try {
-                unused = closed ? null : freeRange(block, handle);
+                unused = arena.closed ? null : freeRange(arena, block, handle);
             } finally {
-                lock.unlock();
+                unlock(arena);
             }
             owner.destroy(unused);
             throw e;
         }
         PooledBuffer buffer = new PooledBuffer(view, block, handle, block);
-        lock.lock();
+        arena.lock();
         try {
-            if (closed) {
+            if (arena.closed) {
                 // close() ran while the VkBuffer was being made: the block is freed; undo and report.
                 view.close();
                 throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
@@ -168,20 +458,20 @@ final class TypeBlockPool {
             }
             block.link(buffer);
         } finally {
-            lock.unlock();
+            unlock(arena);
         }
         return buffer;
     }
 
     /**
-     * Makes and lists a new block for at least {@code needed} bytes; the lock is held. The size is the next step of
-     * 1/8, 1/4, 1/2, 1 of the block size (doubled until {@code needed} fits); when that fails for want of device
-     * memory, 1/2, 1/4 and 1/8 of it are tried, never below {@code needed}.
+     * Makes and lists a new block for at least {@code needed} bytes; the arena's lock is held. The size is the next
+     * step of 1/8, 1/4, 1/2, 1 of the block size in this arena (doubled until {@code needed} fits); when that fails
+     * for want of device memory, 1/2, 1/4 and 1/8 of it are tried, never below {@code needed}.
      */
-    private PoolBlock newBlock(long needed) {
+    private PoolBlock newBlock(Arena arena, long needed) {
         long floor = BlockPoolAllocator.roundToGranule(needed);
         // blocksMade < 3 gives the shift 3, 2, 1; afterwards 0. The block size is at most 2^62, so no step overflows.
-        long size = blockSize >>> Math.max(0, 3 - (int) Math.min(blocksMade, 3));
+        long size = blockSize >>> Math.max(0, 3 - (int) Math.min(arena.blocksMade, 3));
         size = BlockPoolAllocator.roundToGranule(size);
         while (size < floor) {
             size <<= 1;
@@ -214,9 +504,9 @@ final class TypeBlockPool {
                 owner.freeMemory(memory);
                 throw e;
             }
-            PoolBlock block = new PoolBlock(this, memory, suballocator);
-            blocks.add(block);
-            blocksMade++;
+            PoolBlock block = new PoolBlock(this, arena, memory, suballocator);
+            arena.blocks.add(block);
+            arena.blocksMade++;
             return block;
         }
         throw last;
@@ -234,30 +524,32 @@ final class TypeBlockPool {
      * @throws VulkanException when the memory or the buffer cannot be made; nothing is left allocated
      */
     PooledBuffer allocateDedicated(long memorySize, long size, long alignment, int usage, String name) {
-        lock.lock();
+        dedicatedLock.lock();
         try {
-            checkOpen();
+            if (dedicatedClosed) {
+                throw closedError();
+            }
         } finally {
-            lock.unlock();
+            dedicatedLock.unlock();
         }
         // Memory made for this buffer: the driver is told which buffer it is for (VkMemoryDedicatedAllocateInfo);
         // VMA takes the size and alignment from the buffer's own requirements, which memorySize and alignment are.
         VulkanMemory.DedicatedBuffer made = owner.allocateDedicatedBuffer(size, usage, memoryTypeIndex,
                 name != null ? name : "solvk block pool: dedicated, memory type " + memoryTypeIndex);
         VulkanMemory memory = made.memory();
-        PoolBlock block = new PoolBlock(this, memory, null);
+        PoolBlock block = new PoolBlock(this, null, memory, null);
         VulkanBuffer view = made.buffer();
         PooledBuffer buffer = new PooledBuffer(view, block, Suballocator.NULL_HANDLE, block);
         boolean raced;
-        lock.lock();
+        dedicatedLock.lock();
         try {
-            raced = closed;
+            raced = dedicatedClosed;
             if (!raced) {
                 dedicated.add(block);
                 block.link(buffer);
             }
         } finally {
-            lock.unlock();
+            dedicatedLock.unlock();
         }
         if (raced) {
             // close() ran while the memory was being made: it never saw this block, so free it here.
@@ -271,108 +563,273 @@ final class TypeBlockPool {
 
     /** Gives a released buffer's range back; its view is closed already. Frees memory that is no longer kept. */
     void release(PoolBlock block, PooledBuffer buffer) {
-        PoolBlock unused = null;
-        lock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            if (block.isDedicated()) {
+        PoolBlock unused;
+        if (block.isDedicated()) {
+            dedicatedLock.lock();
+            try {
+                if (dedicatedClosed) {
+                    return;
+                }
                 block.unlink(buffer);
                 dedicated.remove(block);
                 unused = block;
-            } else {
-                block.unlink(buffer);
-                unused = freeRange(block, buffer.handle());
+            } finally {
+                dedicatedLock.unlock();
             }
-        } finally {
-            lock.unlock();
+        } else {
+            // The block holds this buffer's range, so it is not empty and cannot move to another arena: the arena
+            // read here is the one whose lock guards it.
+            Arena arena = block.arena;
+            if (arenas.length > 1 && arena != homeArena()) {
+                // A remote free: the arena's own threads free it with their next request, while its data is in their
+                // cache; taking the lock here would pull the lock and the suballocator over to this core. Past
+                // REMOTE_BATCH waiting releases, they are freed here if the lock is free, so a quiet arena (its
+                // threads gone) does not hold them for ever.
+                if (arena.pushPending(buffer) >= REMOTE_BATCH) {
+                    unlock(arena, false);
+                }
+                return;
+            }
+            if (!arena.tryLock()) {
+                // Another thread is in the arena: leave the range to it rather than wait (see Arena).
+                arena.pushPending(buffer);
+                unlock(arena, false);
+                return;
+            }
+            List<PoolBlock> drained;
+            try {
+                if (arena.closed) {
+                    return;
+                }
+                block.unlink(buffer);
+                unused = freeRange(arena, block, buffer.handle());
+                drained = drain(arena, null);
+            } finally {
+                unlock(arena);
+            }
+            destroyAll(drained);
         }
         owner.destroy(unused);
     }
 
     /**
-     * Frees a range; the lock is held.
-     *
-     * @return the block when it became empty and is not kept (taken out of the list: the caller frees it), else null
+     * Gives the lock back, then frees the ranges released meanwhile for as long as the lock can be had, so that none
+     * stays pending while the lock is free; destroys the blocks those frees emptied and the pool does not keep.
      */
-    private PoolBlock freeRange(PoolBlock block, long handle) {
-        block.suballocator.free(handle);
-        return block.isEmpty() ? afterFree(block) : null;
+    private void unlock(Arena arena) {
+        unlock(arena, true);
     }
 
-    /** Keeps an empty block, or takes it out when {@code maxEmptyBlocks} are kept already; the lock is held. */
-    private PoolBlock afterFree(PoolBlock emptied) {
-        if (emptyBlocks < maxEmptyBlocks) {
-            emptyBlocks++;
-            return null;
+    /**
+     * @param held whether the caller holds the lock (else it only pushed a pending release)
+     */
+    private void unlock(Arena arena, boolean held) {
+        if (held) {
+            arena.unlockOnly();
         }
-        blocks.remove(emptied);
-        blocksReturned++;
-        return emptied;
-    }
-
-    /** @return this memory type's figures */
-    BlockPoolAllocator.TypeStatistics statistics() {
-        lock.lock();
-        try {
-            long committed = 0;
-            long free = 0;
-            long largest = 0;
-            long allocations = dedicated.size();
-            for (PoolBlock b : blocks) {
-                committed += b.memory.size();
-                free += b.suballocator.freeBytes();
-                largest = Math.max(largest, b.suballocator.largestFreeRange());
-                allocations += b.suballocator.liveCount();
+        while (arena.pendingHead != null && arena.tryLock()) {
+            List<PoolBlock> drained = null;
+            try {
+                if (arena.closed) {
+                    // close() freed the blocks: the ranges went with them.
+                    arena.takePending();
+                } else {
+                    drained = drain(arena, null);
+                }
+            } finally {
+                arena.unlockOnly();
             }
-            long dedicatedBytes = 0;
-            for (PoolBlock b : dedicated) {
-                dedicatedBytes += b.memory.size();
-            }
-            committed += dedicatedBytes;
-            return new BlockPoolAllocator.TypeStatistics(memoryTypeIndex, blockSize, blocks.size(), dedicated.size(),
-                    emptyBlocks, allocations, committed, committed - free, free, largest, blocksReturned);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** @return the sizes of the suballocated blocks, in the order they were made */
-    long[] blockSizes() {
-        lock.lock();
-        try {
-            return blocks.stream().mapToLong(b -> b.memory.size()).toArray();
-        } finally {
-            lock.unlock();
+            destroyAll(drained);
         }
     }
 
     /**
-     * Checks the suballocators' invariants and this pool's own bookkeeping.
+     * Frees the ranges of the buffers released while the lock was taken; the lock is held.
+     *
+     * @param unused a list to add emptied blocks to, or {@code null}
+     * @return the blocks those frees emptied and the pool does not keep (taken out of the list: the caller destroys
+     *         them after unlocking), or {@code unused} when there were none
+     */
+    private List<PoolBlock> drain(Arena arena, List<PoolBlock> unused) {
+        PooledBuffer b = arena.takePending();
+        while (b != null) {
+            PooledBuffer next = b.pendingNext;
+            b.pendingNext = null;
+            PoolBlock block = (PoolBlock) b.pool();
+            block.unlink(b);
+            PoolBlock emptied = freeRange(arena, block, b.handle());
+            if (emptied != null) {
+                if (unused == null) {
+                    unused = new ArrayList<>(2);
+                }
+                unused.add(emptied);
+            }
+            b = next;
+        }
+        return unused;
+    }
+
+    /** Destroys blocks taken out of their arena; does nothing for {@code null}. */
+    private void destroyAll(List<PoolBlock> blocks) {
+        if (blocks != null) {
+            for (PoolBlock b : blocks) {
+                owner.destroy(b);
+            }
+        }
+    }
+
+    /**
+     * Frees a range; the arena's lock is held.
+     *
+     * @return the block when it became empty and is not kept (taken out of the list: the caller frees it), else null
+     */
+    private PoolBlock freeRange(Arena arena, PoolBlock block, long handle) {
+        block.suballocator.free(handle);
+        return block.isEmpty() ? afterFree(arena, block) : null;
+    }
+
+    /**
+     * Keeps an empty block, or takes it out when {@code maxEmptyBlocks} are kept already over all arenas; the arena's
+     * lock is held.
+     */
+    private PoolBlock afterFree(Arena arena, PoolBlock emptied) {
+        while (true) {
+            int kept = keptEmpty.get();
+            if (kept >= maxEmptyBlocks) {
+                break;
+            }
+            if (keptEmpty.compareAndSet(kept, kept + 1)) {
+                arena.emptyBlocks++;
+                return null;
+            }
+        }
+        arena.blocks.remove(emptied);
+        blocksReturned.incrementAndGet();
+        return emptied;
+    }
+
+    /** @return this memory type's figures; each arena is read under its lock in turn */
+    BlockPoolAllocator.TypeStatistics statistics() {
+        long committed = 0;
+        long free = 0;
+        long largest = 0;
+        long allocations = 0;
+        int blockCount = 0;
+        int empty = 0;
+        List<PoolBlock> drained = null;
+        for (Arena arena : arenas) {
+            arena.lock();
+            try {
+                if (!arena.closed) {
+                    drained = drain(arena, drained);
+                }
+                for (PoolBlock b : arena.blocks) {
+                    committed += b.memory.size();
+                    free += b.suballocator.freeBytes();
+                    largest = Math.max(largest, b.suballocator.largestFreeRange());
+                    allocations += b.suballocator.liveCount();
+                }
+                blockCount += arena.blocks.size();
+                empty += arena.emptyBlocks;
+            } finally {
+                unlock(arena);
+            }
+        }
+        destroyAll(drained);
+        int dedicatedCount;
+        dedicatedLock.lock();
+        try {
+            dedicatedCount = dedicated.size();
+            for (PoolBlock b : dedicated) {
+                committed += b.memory.size();
+            }
+        } finally {
+            dedicatedLock.unlock();
+        }
+        allocations += dedicatedCount;
+        return new BlockPoolAllocator.TypeStatistics(memoryTypeIndex, blockSize, blockCount, dedicatedCount, empty,
+                allocations, committed, committed - free, free, largest, blocksReturned.get());
+    }
+
+    /** @return the sizes of the suballocated blocks, arena by arena, each in the order they came to it */
+    long[] blockSizes() {
+        List<Long> sizes = new ArrayList<>();
+        for (Arena arena : arenas) {
+            arena.lock();
+            try {
+                for (PoolBlock b : arena.blocks) {
+                    sizes.add(b.memory.size());
+                }
+            } finally {
+                unlock(arena);
+            }
+        }
+        return sizes.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** @return the number of arenas */
+    int arenaCount() {
+        return arenas.length;
+    }
+
+    /** @return the sizes of one arena's blocks, in the order they came to it */
+    long[] blockSizes(int arenaIndex) {
+        Arena arena = arenas[arenaIndex];
+        arena.lock();
+        try {
+            return arena.blocks.stream().mapToLong(b -> b.memory.size()).toArray();
+        } finally {
+            unlock(arena);
+        }
+    }
+
+    /**
+     * Checks the suballocators' invariants and this pool's own bookkeeping. Call it while no request is in flight.
      *
      * @throws IllegalStateException naming the first broken invariant
      */
     void checkInvariants() {
-        lock.lock();
+        int emptyTotal = 0;
+        List<PoolBlock> drained = null;
+        for (Arena arena : arenas) {
+            arena.lock();
+            try {
+                if (!arena.closed) {
+                    // Releases that found the lock taken are finished first: they are not in flight.
+                    drained = drain(arena, drained);
+                }
+                int empty = 0;
+                for (PoolBlock b : arena.blocks) {
+                    b.suballocator.checkInvariants();
+                    if (b.arena != arena) {
+                        throw new IllegalStateException(arena + ", " + b + ": listed here but belongs to " + b.arena
+                                + " (expected: one arena per block)");
+                    }
+                    if (b.isEmpty()) {
+                        empty++;
+                    }
+                    if (b.liveBufferCount() != b.suballocator.liveCount()) {
+                        throw new IllegalStateException(arena + ", " + b + ": " + b.liveBufferCount()
+                                + " live buffers (expected: the suballocator's " + b.suballocator.liveCount()
+                                + ", with no allocation in flight)");
+                    }
+                }
+                if (empty != arena.emptyBlocks) {
+                    throw new IllegalStateException(arena + ": " + empty + " empty blocks, " + arena.emptyBlocks
+                            + " counted (expected: equal)");
+                }
+                emptyTotal += empty;
+            } finally {
+                unlock(arena);
+            }
+        }
+        destroyAll(drained);
+        if (emptyTotal != keptEmpty.get() || emptyTotal > maxEmptyBlocks) {
+            throw new IllegalStateException("memory type " + memoryTypeIndex + ": " + emptyTotal + " empty blocks, "
+                    + keptEmpty.get() + " counted (expected: equal and at most " + maxEmptyBlocks + ")");
+        }
+        dedicatedLock.lock();
         try {
-            int empty = 0;
-            for (PoolBlock b : blocks) {
-                b.suballocator.checkInvariants();
-                if (b.isEmpty()) {
-                    empty++;
-                }
-                if (b.liveBufferCount() != b.suballocator.liveCount()) {
-                    throw new IllegalStateException("memory type " + memoryTypeIndex + ", " + b + ": "
-                            + b.liveBufferCount() + " live buffers (expected: the suballocator's "
-                            + b.suballocator.liveCount()
-                            + ", with no allocation in flight)");
-                }
-            }
-            if (empty != emptyBlocks || empty > maxEmptyBlocks) {
-                throw new IllegalStateException("memory type " + memoryTypeIndex + ": " + empty + " empty blocks, "
-                        + emptyBlocks + " counted (expected: equal and at most " + maxEmptyBlocks + ")");
-            }
             for (PoolBlock b : dedicated) {
                 if (b.liveBufferCount() != 1) {
                     throw new IllegalStateException("memory type " + memoryTypeIndex + ", " + b
@@ -380,48 +837,68 @@ final class TypeBlockPool {
                 }
             }
         } finally {
-            lock.unlock();
+            dedicatedLock.unlock();
         }
     }
 
     /**
-     * Marks the pool closed and hands everything over to the caller, which closes the buffers and then frees the
-     * blocks.
+     * Marks the pool closed, arena by arena, and hands everything over to the caller, which closes the buffers and
+     * then frees the blocks.
      *
      * @param liveBuffers receives the live buffers
      * @param toFree      receives every block and dedicated memory
      * @return the number of ranges still live (buffers whose making was in flight included)
      */
     int close(List<PooledBuffer> liveBuffers, List<PoolBlock> toFree) {
-        lock.lock();
+        int live = 0;
+        for (Arena arena : arenas) {
+            arena.lock();
+            try {
+                if (arena.closed) {
+                    continue;
+                }
+                // Releases that found the lock taken are finished first, so their buffers do not count as live.
+                List<PoolBlock> drained = drain(arena, null);
+                if (drained != null) {
+                    toFree.addAll(drained);
+                }
+                arena.closed = true;
+                for (PoolBlock b : arena.blocks) {
+                    live += b.suballocator.liveCount();
+                    b.addLiveBuffersTo(liveBuffers);
+                    toFree.add(b);
+                }
+                arena.blocks.clear();
+                keptEmpty.addAndGet(-arena.emptyBlocks);
+                arena.emptyBlocks = 0;
+            } finally {
+                unlock(arena);
+            }
+        }
+        dedicatedLock.lock();
         try {
-            if (closed) {
-                return 0;
+            if (!dedicatedClosed) {
+                dedicatedClosed = true;
+                for (PoolBlock b : dedicated) {
+                    live++;
+                    b.addLiveBuffersTo(liveBuffers);
+                    toFree.add(b);
+                }
+                dedicated.clear();
             }
-            closed = true;
-            int live = 0;
-            for (PoolBlock b : blocks) {
-                live += b.suballocator.liveCount();
-                b.addLiveBuffersTo(liveBuffers);
-                toFree.add(b);
-            }
-            for (PoolBlock b : dedicated) {
-                live++;
-                b.addLiveBuffersTo(liveBuffers);
-                toFree.add(b);
-            }
-            blocks.clear();
-            dedicated.clear();
-            emptyBlocks = 0;
-            return live;
         } finally {
-            lock.unlock();
+            dedicatedLock.unlock();
+        }
+        return live;
+    }
+
+    private void checkOpen(Arena arena) {
+        if (arena.closed) {
+            throw closedError();
         }
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("BlockPoolAllocator is closed (expected: an open allocator)");
-        }
+    private static IllegalStateException closedError() {
+        return new IllegalStateException("BlockPoolAllocator is closed (expected: an open allocator)");
     }
 }

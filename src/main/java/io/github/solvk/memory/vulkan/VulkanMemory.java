@@ -13,7 +13,9 @@ import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
 import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
 import static org.lwjgl.vulkan.VK10.vkCreateBuffer;
+import static org.lwjgl.vulkan.VK10.vkBindBufferMemory;
 import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
+import static org.lwjgl.vulkan.VK10.vkGetBufferMemoryRequirements;
 import static org.lwjgl.vulkan.VK11.VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2;
 import static org.lwjgl.vulkan.VK11.VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS;
 import static org.lwjgl.vulkan.VK11.VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2;
@@ -28,6 +30,7 @@ import org.lwjgl.util.vma.VmaAllocationCreateInfo;
 import org.lwjgl.util.vma.VmaAllocationInfo;
 import org.lwjgl.vulkan.VkBufferCreateInfo;
 import org.lwjgl.vulkan.VkBufferMemoryRequirementsInfo2;
+import org.lwjgl.vulkan.VkDevice;
 import org.lwjgl.vulkan.VkMemoryDedicatedRequirements;
 import org.lwjgl.vulkan.VkMemoryRequirements;
 import org.lwjgl.vulkan.VkMemoryRequirements2;
@@ -38,7 +41,7 @@ import org.lwjgl.vulkan.VkMemoryRequirements2;
  *
  * <p>It owns the allocation and frees it in {@link #close()}; host-visible blocks are persistently mapped. Buffers are
  * placed in it with {@link #createBuffer} (a {@code VkBuffer} bound at a local offset with
- * {@code vmaBindBufferMemory2}) or as sub-ranges of one block-wide buffer ({@link VulkanBuffer#subRange}).
+ * {@code vkBindBufferMemory}) or as sub-ranges of one block-wide buffer ({@link VulkanBuffer#subRange}).
  */
 public final class VulkanMemory implements AutoCloseable {
 
@@ -50,9 +53,13 @@ public final class VulkanMemory implements AutoCloseable {
     private final int memoryTypeIndex;
     private final int propertyFlags;
     private final long mapped;
+    /** Whether the allocation is a {@code VkDeviceMemory} of its own, which nothing but this object binds or maps. */
+    private final boolean ownsDeviceMemory;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private VulkanMemory(VulkanMemoryAllocator allocator, long allocation, VmaAllocationInfo info, int propertyFlags) {
+    private VulkanMemory(VulkanMemoryAllocator allocator, long allocation, VmaAllocationInfo info, int propertyFlags,
+                         boolean ownsDeviceMemory) {
+        this.ownsDeviceMemory = ownsDeviceMemory;
         this.allocator = allocator;
         this.allocation = allocation;
         this.deviceMemory = info.deviceMemory();
@@ -111,7 +118,7 @@ public final class VulkanMemory implements AutoCloseable {
             if (name != null) {
                 vmaSetAllocationName(allocator.handle(), pAllocation.get(0), name);
             }
-            return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags);
+            return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, dedicated);
         }
     }
 
@@ -154,7 +161,7 @@ public final class VulkanMemory implements AutoCloseable {
             VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
             VkResults.check(vmaAllocateMemoryForBuffer(allocator.handle(), buffer, create, pAllocation, info),
                     "vmaAllocateMemoryForBuffer");
-            memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags);
+            memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, true);
             if (name != null) {
                 vmaSetAllocationName(allocator.handle(), memory.allocation, name);
             }
@@ -233,23 +240,42 @@ public final class VulkanMemory implements AutoCloseable {
             throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size
                     + " (expected: inside the block of " + this.size + " bytes)");
         }
-        long buffer = createUnboundBuffer(allocator, size, usage);
-        try {
-            Requirements r = requirementsOf(allocator, buffer);
-            if (localOffset % r.alignment() != 0 || (r.memoryTypeBits() & (1 << memoryTypeIndex)) == 0
-                    || r.size() > this.size - localOffset) {
-                throw new IllegalArgumentException("buffer of " + size + " bytes at offset " + localOffset
-                        + " in memory type " + memoryTypeIndex + " (expected: alignment " + r.alignment()
-                        + ", memoryTypeBits 0x" + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
-                        + " bytes of room; VUID-vkBindBufferMemory-memoryOffset-01036)");
+        VkDevice device = allocator.device();
+        try (MemoryStack stack = stackPush()) {
+            var pBuffer = stack.mallocLong(1);
+            VkResults.check(vkCreateBuffer(device, VkBufferCreateInfo.calloc(stack)
+                    .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
+                    .size(size)
+                    .usage(usage)
+                    .sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, pBuffer), "vkCreateBuffer");
+            long buffer = pBuffer.get(0);
+            try {
+                // The plain query: the dedicated-memory answer is not needed for memory that exists already.
+                VkMemoryRequirements r = VkMemoryRequirements.malloc(stack);
+                vkGetBufferMemoryRequirements(device, buffer, r);
+                if (localOffset % r.alignment() != 0 || (r.memoryTypeBits() & (1 << memoryTypeIndex)) == 0
+                        || r.size() > this.size - localOffset) {
+                    throw new IllegalArgumentException("buffer of " + size + " bytes at offset " + localOffset
+                            + " in memory type " + memoryTypeIndex + " (expected: alignment " + r.alignment()
+                            + ", memoryTypeBits 0x" + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
+                            + " bytes of room; VUID-vkBindBufferMemory-memoryOffset-01036)");
+                }
+                if (ownsDeviceMemory) {
+                    // Memory of its own (pools' blocks): bound directly, one call fewer than through VMA, which
+                    // takes no lock for such memory either; it was mapped when it was made, so no vkMapMemory races.
+                    VkResults.check(vkBindBufferMemory(device, buffer, deviceMemory, memoryOffset + localOffset),
+                            "vkBindBufferMemory");
+                } else {
+                    // Part of a VMA block that VMA may map at the same time: VMA synchronizes the two.
+                    VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
+                            "vmaBindBufferMemory2");
+                }
+            } catch (RuntimeException e) {
+                vkDestroyBuffer(device, buffer, null);
+                throw e;
             }
-            VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
-                    "vmaBindBufferMemory2");
-        } catch (RuntimeException e) {
-            vkDestroyBuffer(allocator.device(), buffer, null);
-            throw e;
+            return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
         }
-        return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
     }
 
     /**

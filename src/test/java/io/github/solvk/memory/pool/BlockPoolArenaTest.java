@@ -1,0 +1,276 @@
+package io.github.solvk.memory.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * The arenas of {@link BlockPoolAllocator}: threads with different home arenas use different blocks, remote releases
+ * wait on the arena's stack until it is next locked, empty blocks move to an arena that must grow, and an arena that
+ * cannot grow borrows another's room. Two single-thread executors stand for two threads whose home arenas differ.
+ */
+@ExtendWith(VulkanExtension.class)
+class BlockPoolArenaTest {
+
+    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
+            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    private static final long KIB = 1024;
+    private static final long MIB = 1024 * KIB;
+    private static final MemoryTypeFilter ANY = MemoryTypeFilter.ofFlags(0, 0, 0);
+
+    private ExecutorService first;
+    private ExecutorService second;
+
+    @BeforeEach
+    void twoThreadsWithDifferentHomes() throws Exception {
+        // Threads are numbered in the order they first ask for their home arena; two asked one after the other
+        // differ by one, so with two arenas their homes differ (another thread asking in between is retried).
+        for (int attempt = 0; attempt < 10; attempt++) {
+            first = Executors.newSingleThreadExecutor();
+            second = Executors.newSingleThreadExecutor();
+            int a = first.submit(BlockPoolArenaTest::threadNumber).get();
+            int b = second.submit(BlockPoolArenaTest::threadNumber).get();
+            if (a % 2 != b % 2) {
+                return;
+            }
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+        throw new IllegalStateException("no two threads with different home arenas in 10 attempts");
+    }
+
+    @AfterEach
+    void stopThreads() {
+        first.shutdownNow();
+        second.shutdownNow();
+    }
+
+    private static int threadNumber() {
+        return TypeBlockPool.threadNumber();
+    }
+
+    private static <T> T on(ExecutorService thread, Callable<T> task) throws Exception {
+        try {
+            return thread.submit(task).get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    private static BlockPoolAllocator.Config.Builder config(VulkanContext context, long blockSize, int arenas) {
+        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder().arenas(arenas);
+        for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
+            builder.blockSize(heap, blockSize);
+        }
+        return builder;
+    }
+
+    private static VulkanMemoryAllocator vma(VulkanContext context) {
+        return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+    }
+
+    private static BlockRequest request(long size) {
+        return BlockRequest.of(size, USAGE, ANY);
+    }
+
+    @Test
+    void threadsWithDifferentHomesShouldUseBlocksOfTheirOwnEachGrowingFromAnEighth(VulkanContext context)
+            throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(64 * KIB)));
+            PooledBuffer b = on(second, () -> pool.allocate(request(64 * KIB)));
+            int homeA = on(first, () -> pool.homeArena(0));
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(homeA).isNotEqualTo(homeB);
+            assertThat(a.pool()).as("different blocks").isNotSameAs(b.pool());
+            assertThat(pool.blockSizes(0, homeA)).containsExactly(128 * KIB);
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(2);
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.blockCount()).isEqualTo(2);
+            assertThat(stats.allocationCount()).isEqualTo(2);
+            on(first, () -> {
+                a.release();
+                return null;
+            });
+            on(second, () -> {
+                b.release();
+                return null;
+            });
+            pool.checkInvariants();
+            assertThat(pool.statistics(0).emptyBlockCount()).as("one empty block kept over both arenas").isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRemoteReleaseShouldWaitUntilTheArenaIsNextLockedAndThenBeFreed(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
+            List<PooledBuffer> mine = on(first, () -> {
+                List<PooledBuffer> list = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    list.add(pool.allocate(request(4 * KIB)));
+                }
+                return list;
+            });
+            long offset = mine.get(1).buffer().offset();
+            // Released by the other thread: the range waits for the first thread's arena.
+            on(second, () -> {
+                mine.get(1).release();
+                return null;
+            });
+            assertThat(mine.get(1).isReleased()).isTrue();
+            assertThatThrownBy(() -> pool.free(mine.get(1))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("released already");
+            int homeA = on(first, () -> pool.homeArena(0));
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
+            // The owner's next request frees it first, so the same range is handed out again.
+            PooledBuffer again = on(first, () -> pool.allocate(request(4 * KIB)));
+            assertThat(pool.pendingReleases(0, homeA)).isZero();
+            assertThat(again.buffer().offset()).isEqualTo(offset);
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(3);
+
+            // Statistics and the invariant check finish waiting releases too.
+            on(second, () -> {
+                again.release();
+                return null;
+            });
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(2);
+            assertThat(pool.pendingReleases(0, homeA)).isZero();
+            pool.checkInvariants();
+
+            // A batch of remote releases is freed by the releasing thread once the stack is long enough.
+            List<PooledBuffer> many = on(first, () -> {
+                List<PooledBuffer> list = new ArrayList<>();
+                for (int i = 0; i < TypeBlockPool.REMOTE_BATCH; i++) {
+                    list.add(pool.allocate(request(256)));
+                }
+                return list;
+            });
+            on(second, () -> {
+                many.forEach(PooledBuffer::release);
+                return null;
+            });
+            assertThat(pool.pendingReleases(0, homeA)).isZero();
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(2);
+            mine.get(0).release();
+            mine.get(2).release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void closeShouldFinishWaitingReleasesAndNotCountThemAsLive(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build());
+            PooledBuffer kept = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer given = on(first, () -> pool.allocate(request(4 * KIB)));
+            on(second, () -> {
+                given.release();
+                return null;
+            });
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).as("only the buffer never released").isEqualTo(1);
+            assertThat(kept.isReleased()).isTrue();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void anArenaThatMustGrowShouldTakeOverAnEmptyBlockAnotherArenaKeeps(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
+            on(first, () -> {
+                pool.allocate(request(64 * KIB)).release();
+                return null;
+            });
+            int homeA = on(first, () -> pool.homeArena(0));
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeA)).containsExactly(128 * KIB);
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+
+            PooledBuffer b = on(second, () -> pool.allocate(request(64 * KIB)));
+            assertThat(pool.deviceMemoryCount()).as("no new block: the empty one moved").isEqualTo(1);
+            assertThat(pool.blockSizes(0, homeA)).isEmpty();
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB);
+            assertThat(pool.statistics(0).emptyBlockCount()).isZero();
+            pool.checkInvariants();
+            b.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void anArenaThatCannotGrowShouldPlaceInAnotherArenasBlock(VulkanContext context) throws Exception {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        // Room for one 128 KiB block and a little more: the second arena's first block does not fit.
+        Arrays.fill(limits, 160 * KIB);
+        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(16 * KIB)));
+            PooledBuffer b = on(second, () -> pool.allocate(request(16 * KIB)));
+            assertThat(b.pool()).as("the first arena's block").isSameAs(a.pool());
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            // When no arena has room, the failure is the device's.
+            assertThatThrownBy(() -> on(second, () -> pool.allocate(request(120 * KIB))))
+                    .isInstanceOfSatisfying(PoolException.class,
+                            e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            a.release();
+            b.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void oneArenaShouldBeOneListOfBlocksWhateverTheThread(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 1).build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(16 * KIB)));
+            PooledBuffer b = on(second, () -> pool.allocate(request(16 * KIB)));
+            assertThat(b.pool()).isSameAs(a.pool());
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            b.release();
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(1);
+            a.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void arenaCountsOutsideOneToSixtyFourShouldBeRefused() {
+        assertThatThrownBy(() -> BlockPoolAllocator.Config.builder().arenas(0).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("arenas: 0 (expected: 1..64)");
+        assertThatThrownBy(() -> BlockPoolAllocator.Config.builder().arenas(65).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("arenas: 65 (expected: 1..64)");
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertThat(BlockPoolAllocator.Config.defaults().arenas())
+                .isEqualTo(Math.min(processors, BlockPoolAllocator.Config.DEFAULT_MAX_ARENAS));
+    }
+}
