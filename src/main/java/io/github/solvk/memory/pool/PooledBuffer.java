@@ -51,6 +51,8 @@ public final class PooledBuffer {
     PooledBuffer pendingNext;
     /** How many buffers that stack held with this one on top. */
     int pendingDepth;
+    /** The bytes of the buffers that stack held with this one on top. */
+    long pendingBytes;
 
     /**
      * @param buffer   the placed buffer

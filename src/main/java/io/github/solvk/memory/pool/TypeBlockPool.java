@@ -71,8 +71,9 @@ final class TypeBlockPool {
      * from a thread whose home is another arena (a <em>remote free</em>) does not take it at all: the buffer goes on
      * {@link #pendingHead}, a lock-free stack, and whoever next holds the lock frees it ({@link TypeBlockPool#drain}),
      * with the arena's data in its own cache. Every unlock looks at the stack again, and a remote release that finds
-     * {@value TypeBlockPool#REMOTE_BATCH} or more waiting frees them itself if the lock is free, so releases wait only
-     * while the arena is busy or until its threads come back.
+     * {@value TypeBlockPool#REMOTE_BATCH} or more waiting, or an eighth of the block size in their bytes, frees them
+     * itself if the lock is free, so releases wait only while the arena is busy or until its threads come back; an
+     * arena that must grow, or cannot, frees the other arenas' waiting releases first.
      */
     static final class Arena extends ArenaPending {
         private static final long serialVersionUID = 1L;
@@ -90,10 +91,12 @@ final class TypeBlockPool {
          */
         int pushPending(PooledBuffer buffer) {
             PooledBuffer head;
+            long bytes = buffer.buffer().size();
             do {
                 head = pendingHead;
                 buffer.pendingNext = head;
                 buffer.pendingDepth = head == null ? 1 : head.pendingDepth + 1;
+                buffer.pendingBytes = head == null ? bytes : head.pendingBytes + bytes;
             } while (!PENDING.compareAndSet(this, head, buffer));
             return buffer.pendingDepth;
         }
@@ -142,25 +145,40 @@ final class TypeBlockPool {
 
         @Override
         protected final boolean tryAcquire(int ignored) {
-            return compareAndSetState(0, 1);
+            if (compareAndSetState(0, 1)) {
+                setExclusiveOwnerThread(Thread.currentThread());
+                return true;
+            }
+            return false;
         }
 
         @Override
         protected final boolean tryRelease(int ignored) {
+            setExclusiveOwnerThread(null);
             setState(0);
             return true;
         }
 
-        /** Takes the lock, waiting for it. */
+        /**
+         * Takes the lock, waiting for it.
+         *
+         * @throws IllegalStateException when the calling thread holds it already (the pool was called back from
+         *                               inside itself, say from a device-memory listener): the lock is not
+         *                               reentrant, and waiting would never end
+         */
         final void lock() {
-            if (!compareAndSetState(0, 1)) {
+            if (!tryAcquire(1)) {
+                if (getExclusiveOwnerThread() == Thread.currentThread()) {
+                    throw new IllegalStateException(this + " is locked by this thread already (expected: no call "
+                            + "into the block pool from inside it, such as from a device-memory listener)");
+                }
                 acquire(1);
             }
         }
 
         /** @return whether the lock was free and is now taken */
         final boolean tryLock() {
-            return compareAndSetState(0, 1);
+            return tryAcquire(1);
         }
 
         /** Gives the lock back; {@link TypeBlockPool#unlock} also frees the releases that waited. */
@@ -300,6 +318,17 @@ final class TypeBlockPool {
             }
             outOfMemory = e;
         }
+        if (outOfMemory != null && drainOthers(home)) {
+            // Releases waiting in other arenas gave memory back: growing may work now.
+            try {
+                return suballocateIn(home, size, rangeSize, alignment, usage, mode, true);
+            } catch (VulkanException e) {
+                if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+                    throw e;
+                }
+                outOfMemory = e;
+            }
+        }
         for (int i = 1; i < arenas.length; i++) {
             PooledBuffer placed = suballocateIn(arenas[(home.index + i) % arenas.length], size, rangeSize, alignment,
                     usage, mode, false);
@@ -311,6 +340,34 @@ final class TypeBlockPool {
             throw outOfMemory;
         }
         return null;
+    }
+
+    /**
+     * Frees the releases waiting in every arena but {@code home}, destroying the blocks that empties and the pool does
+     * not keep; locks are taken one at a time.
+     *
+     * @return whether a block was destroyed (memory went back to VMA)
+     */
+    private boolean drainOthers(Arena home) {
+        boolean destroyed = false;
+        for (int i = 1; i < arenas.length; i++) {
+            Arena other = arenas[(home.index + i) % arenas.length];
+            if (other.pendingHead == null) {
+                continue;
+            }
+            List<PoolBlock> drained = null;
+            other.lock();
+            try {
+                if (!other.closed) {
+                    drained = drain(other, null);
+                }
+            } finally {
+                unlock(other);
+            }
+            destroyAll(drained);
+            destroyed |= drained != null;
+        }
+        return destroyed;
     }
 
     /** {@link #suballocate} in one arena. */
@@ -332,6 +389,12 @@ final class TypeBlockPool {
             } else {
                 if (!mayGrow) {
                     return null;
+                }
+                if (drained != null) {
+                    // Blocks the drain emptied go back to VMA before a new one is asked for, or a full heap would
+                    // refuse the new block while their memory is only waiting to be freed.
+                    destroyAll(drained);
+                    drained = null;
                 }
                 block = adoptEmptyBlock(arena, rangeSize, alignment);
                 if (block != null) {
@@ -374,16 +437,23 @@ final class TypeBlockPool {
      *         or {@code null} when no other arena keeps one that takes the range, or their locks are busy
      */
     private PoolBlock adoptEmptyBlock(Arena arena, long rangeSize, long alignment) {
-        if (arenas.length == 1 || keptEmpty.get() == 0) {
+        if (arenas.length == 1) {
             return null;
         }
         for (int i = 1; i < arenas.length; i++) {
             Arena other = arenas[(arena.index + i) % arenas.length];
-            if (!other.tryLock()) {
+            if ((other.emptyBlocks == 0 && other.pendingHead == null) || !other.tryLock()) {
+                // (emptyBlocks read without the lock only to skip an arena cheaply; it is read again below)
                 continue;
             }
+            List<PoolBlock> drained = null;
             try {
-                if (other.closed || other.emptyBlocks == 0) {
+                if (other.closed) {
+                    continue;
+                }
+                // Waiting releases first: they may leave a block empty that can move.
+                drained = drain(other, null);
+                if (other.emptyBlocks == 0) {
                     continue;
                 }
                 for (int j = 0; j < other.blocks.size(); j++) {
@@ -405,6 +475,7 @@ final class TypeBlockPool {
                 }
             } finally {
                 unlock(other);
+                destroyAll(drained);
             }
         }
         return null;
@@ -583,9 +654,9 @@ final class TypeBlockPool {
             if (arenas.length > 1 && arena != homeArena()) {
                 // A remote free: the arena's own threads free it with their next request, while its data is in their
                 // cache; taking the lock here would pull the lock and the suballocator over to this core. Past
-                // REMOTE_BATCH waiting releases, they are freed here if the lock is free, so a quiet arena (its
-                // threads gone) does not hold them for ever.
-                if (arena.pushPending(buffer) >= REMOTE_BATCH) {
+                // REMOTE_BATCH waiting releases, or an eighth of a block in waiting bytes, they are freed here if the
+                // lock is free, so a quiet arena (its threads gone) holds little memory for long.
+                if (arena.pushPending(buffer) >= REMOTE_BATCH || buffer.pendingBytes >= blockSize >>> 3) {
                     unlock(arena, false);
                 }
                 return;
@@ -627,7 +698,8 @@ final class TypeBlockPool {
         if (held) {
             arena.unlockOnly();
         }
-        while (arena.pendingHead != null && arena.tryLock()) {
+        // A few passes at most: a thread that only released should not be kept draining while others push.
+        for (int pass = 0; pass < 4 && arena.pendingHead != null && arena.tryLock(); pass++) {
             List<PoolBlock> drained = null;
             try {
                 if (arena.closed) {

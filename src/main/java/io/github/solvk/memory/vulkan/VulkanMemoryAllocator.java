@@ -84,7 +84,12 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private final List<DeviceMemoryListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    /** Hears of every {@code vkAllocateMemory} and {@code vkFreeMemory} that VMA makes for this allocator. */
+    /**
+     * Hears of every {@code vkAllocateMemory} and {@code vkFreeMemory} that VMA makes for this allocator. It is called
+     * on the allocating thread from inside VMA, and from inside the pool that asked for the memory: it must not call
+     * back into that pool (a block pool's arena lock is not reentrant, and such a call throws
+     * {@link IllegalStateException}); what it throws is logged and ignored.
+     */
     public interface DeviceMemoryListener {
         /**
          * @param memoryTypeIndex the memory type
@@ -515,10 +520,16 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private void onDeviceMemory(boolean allocated, int type, long memory, long size) {
         (allocated ? deviceMemoryAllocations : deviceMemoryFrees).incrementAndGet();
         for (DeviceMemoryListener listener : listeners) {
-            if (allocated) {
-                listener.allocated(type, memory, size);
-            } else {
-                listener.freed(type, memory, size);
+            // Called from inside VMA (a native upcall): an exception must not unwind through it.
+            try {
+                if (allocated) {
+                    listener.allocated(type, memory, size);
+                } else {
+                    listener.freed(type, memory, size);
+                }
+            } catch (RuntimeException e) {
+                System.getLogger(VulkanMemoryAllocator.class.getName()).log(System.Logger.Level.WARNING,
+                        "device-memory listener " + listener + " threw; ignored (expected: listeners that return)", e);
             }
         }
     }

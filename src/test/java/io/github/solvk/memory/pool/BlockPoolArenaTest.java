@@ -249,6 +249,110 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void blocksEmptiedByWaitingReleasesShouldBeFreedBeforeTheArenaAsksForANewOne(VulkanContext context)
+            throws Exception {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        // Room for one 256 KiB block: the second can only come once the first is freed.
+        Arrays.fill(limits, 300 * KIB);
+        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, 4 * MIB, 2).maxEmptyBlocks(0)
+                     .build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(200 * KIB)));
+            on(second, () -> {
+                a.release();
+                return null;
+            });
+            int homeA = on(first, () -> pool.homeArena(0));
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
+            // The drain empties the block (none is kept) and frees it before the new block is asked for.
+            PooledBuffer again = on(first, () -> pool.allocate(request(200 * KIB)));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            again.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void anArenaThatCannotGrowShouldFirstFreeTheReleasesWaitingInOtherArenas(VulkanContext context)
+            throws Exception {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        Arrays.fill(limits, 160 * KIB);
+        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                     .build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(100 * KIB)));
+            // Released by the second thread: it waits in the first thread's arena, holding the only block.
+            PooledBuffer b = on(second, () -> {
+                a.release();
+                return pool.allocate(request(100 * KIB));
+            });
+            assertThat(pool.deviceMemoryCount()).as("the first block was freed, the second made").isEqualTo(1);
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB);
+            on(second, () -> {
+                b.release();
+                return null;
+            });
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void remoteReleasesOfAnEighthOfABlockShouldBeFreedByTheReleasingThread(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
+            List<PooledBuffer> three = on(first, () -> List.of(pool.allocate(request(64 * KIB)),
+                    pool.allocate(request(64 * KIB)), pool.allocate(request(64 * KIB))));
+            int homeA = on(first, () -> pool.homeArena(0));
+            on(second, () -> {
+                three.get(0).release();
+                return null;
+            });
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
+            // 128 KiB waiting: an eighth of the 1 MiB block size, so the releasing thread frees them.
+            on(second, () -> {
+                three.get(1).release();
+                return null;
+            });
+            assertThat(pool.pendingReleases(0, homeA)).isZero();
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(1);
+            three.get(2).release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aDeviceMemoryListenerThatCallsBackIntoThePoolShouldFailAloneNotHang(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
+            List<Throwable> seen = new ArrayList<>();
+            vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+                @Override
+                public void allocated(int memoryTypeIndex, long memory, long size) {
+                    try {
+                        pool.statistics(memoryTypeIndex);
+                    } catch (RuntimeException e) {
+                        seen.add(e);
+                        throw e;
+                    }
+                }
+
+                @Override
+                public void freed(int memoryTypeIndex, long memory, long size) {
+                }
+            });
+            PooledBuffer b = pool.allocate(request(4 * KIB));
+            assertThat(seen).singleElement().isInstanceOf(IllegalStateException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).contains("locked by this thread already"));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            b.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
     void oneArenaShouldBeOneListOfBlocksWhateverTheThread(VulkanContext context) throws Exception {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 1).build())) {
