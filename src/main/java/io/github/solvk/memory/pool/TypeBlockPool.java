@@ -3,6 +3,7 @@ package io.github.solvk.memory.pool;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -825,23 +826,11 @@ final class TypeBlockPool {
 
     /** @return the sizes of the suballocated blocks, arena by arena, each in the order they came to it */
     long[] blockSizes() {
-        List<Long> sizes = new ArrayList<>();
-        for (Arena arena : arenas) {
-            arena.lock();
-            try {
-                for (PoolBlock b : arena.blocks) {
-                    sizes.add(b.memory.size());
-                }
-            } finally {
-                unlock(arena);
-            }
+        long[][] byArena = new long[arenas.length][];
+        for (int i = 0; i < arenas.length; i++) {
+            byArena[i] = blockSizes(i);
         }
-        return sizes.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    /** @return the number of arenas */
-    int arenaCount() {
-        return arenas.length;
+        return Arrays.stream(byArena).flatMapToLong(Arrays::stream).toArray();
     }
 
     /** @return the sizes of one arena's blocks, in the order they came to it */

@@ -241,41 +241,33 @@ public final class VulkanMemory implements AutoCloseable {
                     + " (expected: inside the block of " + this.size + " bytes)");
         }
         VkDevice device = allocator.device();
+        long buffer = createUnboundBuffer(allocator, size, usage);
         try (MemoryStack stack = stackPush()) {
-            var pBuffer = stack.mallocLong(1);
-            VkResults.check(vkCreateBuffer(device, VkBufferCreateInfo.calloc(stack)
-                    .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
-                    .size(size)
-                    .usage(usage)
-                    .sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, pBuffer), "vkCreateBuffer");
-            long buffer = pBuffer.get(0);
-            try {
-                // The plain query: the dedicated-memory answer is not needed for memory that exists already.
-                VkMemoryRequirements r = VkMemoryRequirements.malloc(stack);
-                vkGetBufferMemoryRequirements(device, buffer, r);
-                if (localOffset % r.alignment() != 0 || (r.memoryTypeBits() & (1 << memoryTypeIndex)) == 0
-                        || r.size() > this.size - localOffset) {
-                    throw new IllegalArgumentException("buffer of " + size + " bytes at offset " + localOffset
-                            + " in memory type " + memoryTypeIndex + " (expected: alignment " + r.alignment()
-                            + ", memoryTypeBits 0x" + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
-                            + " bytes of room; VUID-vkBindBufferMemory-memoryOffset-01036)");
-                }
-                if (ownsDeviceMemory) {
-                    // Memory of its own (pools' blocks): bound directly, one call fewer than through VMA, which
-                    // takes no lock for such memory either; it was mapped when it was made, so no vkMapMemory races.
-                    VkResults.check(vkBindBufferMemory(device, buffer, deviceMemory, memoryOffset + localOffset),
-                            "vkBindBufferMemory");
-                } else {
-                    // Part of a VMA block that VMA may map at the same time: VMA synchronizes the two.
-                    VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
-                            "vmaBindBufferMemory2");
-                }
-            } catch (RuntimeException e) {
-                vkDestroyBuffer(device, buffer, null);
-                throw e;
+            // The plain query: the dedicated-memory answer is not needed for memory that exists already.
+            VkMemoryRequirements r = VkMemoryRequirements.malloc(stack);
+            vkGetBufferMemoryRequirements(device, buffer, r);
+            if (localOffset % r.alignment() != 0 || (r.memoryTypeBits() & (1 << memoryTypeIndex)) == 0
+                    || r.size() > this.size - localOffset) {
+                throw new IllegalArgumentException("buffer of " + size + " bytes at offset " + localOffset
+                        + " in memory type " + memoryTypeIndex + " (expected: alignment " + r.alignment()
+                        + ", memoryTypeBits 0x" + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
+                        + " bytes of room; VUID-vkBindBufferMemory-memoryOffset-01036)");
             }
-            return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
+            if (ownsDeviceMemory) {
+                // Memory of its own (pools' blocks): bound directly, one call fewer than through VMA, which takes
+                // no lock for such memory either; it was mapped when it was made, so no vkMapMemory races.
+                VkResults.check(vkBindBufferMemory(device, buffer, deviceMemory, memoryOffset + localOffset),
+                        "vkBindBufferMemory");
+            } else {
+                // Part of a VMA block that VMA may map at the same time: VMA synchronizes the two.
+                VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
+                        "vmaBindBufferMemory2");
+            }
+        } catch (RuntimeException e) {
+            vkDestroyBuffer(device, buffer, null);
+            throw e;
         }
+        return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
     }
 
     /**
