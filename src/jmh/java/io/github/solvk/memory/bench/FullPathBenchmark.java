@@ -37,7 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.BlockRequest;
 import io.github.solvk.memory.pool.PooledBuffer;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemory;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 /**
@@ -48,6 +50,7 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>{@code vma}: {@code vmaCreateBuffer} + {@code vmaDestroyBuffer} through lwjgl-vma;</li>
  *   <li>{@code dedicated}: {@code vkAllocateMemory} + {@code vkCreateBuffer} + bind + destroy +
  *       {@code vkFreeMemory};</li>
+ *   <li>{@code bufferLayer}: the Vulkan layer of {@code poolOwnBuffer} without the pool;</li>
  *   <li>{@code nullAllocator} (N, the driver's floor): {@code vkCreateBuffer} + {@code vkBindBufferMemory} at
  *       precomputed offsets in one preallocated {@code VkDeviceMemory}, then {@code vkDestroyBuffer}.</li>
  * </ul>
@@ -86,6 +89,7 @@ public class FullPathBenchmark {
     private long nullMemory;
     private final long[] nullOffsets = new long[NULL_SLOTS];
     private int nullNext;
+    private VulkanMemory layerBlock;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -118,6 +122,8 @@ public class FullPathBenchmark {
             }
             nullMemory = allocateMemory(stack, stride * NULL_SLOTS);
         }
+        layerBlock = VulkanMemory.allocate(vma, (memorySize + 65535) & -65536L, 1,
+                memoryTypeIndex, true, "FullPathBenchmark.bufferLayer");
     }
 
     @TearDown(Level.Trial)
@@ -125,6 +131,7 @@ public class FullPathBenchmark {
         background.forEach(PooledBuffer::release);
         vmaBackground.forEach(b -> BenchVulkan.vmaDestroy(vmaHandle, b[0], b[1]));
         vkFreeMemory(device, nullMemory, null);
+        layerBlock.close();
         subRangePool.close();
         ownBufferPool.close();
         vma.close();
@@ -160,6 +167,19 @@ public class FullPathBenchmark {
         PooledBuffer b = ownBufferPool.allocate(ownBufferRequest);
         long handle = b.buffer().buffer();
         b.release();
+        return handle;
+    }
+
+    /**
+     * The Vulkan layer under {@code poolOwnBuffer} alone: {@link VulkanMemory#createBuffer} (no requirements query)
+     * at one offset of one block, and {@link VulkanBuffer#close()}; what the pool's bookkeeping adds is
+     * {@code poolOwnBuffer} minus this.
+     */
+    @Benchmark
+    public long bufferLayer() {
+        VulkanBuffer b = layerBlock.createBuffer(0, size, BenchVulkan.USAGE, memorySize, true);
+        long handle = b.buffer();
+        b.close();
         return handle;
     }
 

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -126,9 +127,14 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                            are spread over them so that they rarely wait for each other's lock, each arena
      *                            that a thread uses holding at least one block of its own; 1 gives one lock and one
      *                            list of blocks per memory type
+     * @param threadCacheBytes    the bytes of released ranges each thread keeps per memory type for its next requests
+     *                            of the same size (see <b>Thread caches</b> in the class documentation), {@code >= 0},
+     *                            at most an eighth of the block size; ranges up to 1/16 of it are kept; 0 keeps none,
+     *                            so every release goes straight back to its block
      */
     public record Config(Map<Integer, Long> blockSizes, SuballocatorFactory suballocatorFactory,
-                         BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks, int arenas) {
+                         BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks, int arenas,
+                         long threadCacheBytes) {
 
         /** The block size on heaps of at least {@link #LARGE_HEAP_THRESHOLD} bytes: 256 MiB. */
         public static final long LARGE_HEAP_BLOCK_SIZE = 256L << 20;
@@ -138,6 +144,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
         public static final int MAX_ARENAS = 64;
         /** The most arenas {@link #defaults()} gives: one per processor, up to this many. */
         public static final int DEFAULT_MAX_ARENAS = 4;
+        /** The default {@link #threadCacheBytes()}: 1 MiB per thread and memory type, in ranges of up to 64 KiB. */
+        public static final long DEFAULT_THREAD_CACHE_BYTES = 1L << 20;
         /** The smallest block size: 64 KiB. */
         public static final long MIN_BLOCK_SIZE = BLOCK_GRANULE;
         /** The default block-wide buffer usage: transfer, uniform, storage, texel, index, vertex and indirect. */
@@ -178,6 +186,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
             if (arenas < 1 || arenas > MAX_ARENAS) {
                 throw new IllegalArgumentException("arenas: " + arenas + " (expected: 1.." + MAX_ARENAS + ")");
             }
+            if (threadCacheBytes < 0) {
+                throw new IllegalArgumentException("threadCacheBytes: " + threadCacheBytes + " (expected: >= 0)");
+            }
         }
 
         /**
@@ -190,7 +201,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
         /**
          * @return default block sizes, TLSF, {@link BufferMode#SUB_RANGE}, the default usage, one empty block,
-         *         {@link #defaultArenas()} arenas
+         *         {@link #defaultArenas()} arenas, {@value #DEFAULT_THREAD_CACHE_BYTES} bytes of thread cache
          */
         public static Config defaults() {
             return builder().build();
@@ -228,6 +239,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             private int subRangeUsage = DEFAULT_SUB_RANGE_USAGE;
             private int maxEmptyBlocks = 1;
             private int arenas = defaultArenas();
+            private long threadCacheBytes = DEFAULT_THREAD_CACHE_BYTES;
 
             private Builder() {
             }
@@ -288,11 +300,22 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
 
             /**
+             * @param bytes the bytes of released ranges each thread keeps per memory type, {@code >= 0}; 0 turns the
+             *              thread caches off
+             * @return this
+             */
+            public Builder threadCacheBytes(long bytes) {
+                this.threadCacheBytes = bytes;
+                return this;
+            }
+
+            /**
              * @return the config
              * @throws IllegalArgumentException naming the first bad value
              */
             public Config build() {
-                return new Config(blockSizes, factory, bufferMode, subRangeUsage, maxEmptyBlocks, arenas);
+                return new Config(blockSizes, factory, bufferMode, subRangeUsage, maxEmptyBlocks, arenas,
+                        threadCacheBytes);
             }
         }
     }
@@ -311,10 +334,14 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param freeBytes        free bytes in blocks
      * @param largestFreeRange the largest free range of any block
      * @param blocksReturned   blocks freed so far because they were empty and another empty one was kept
+     * @param cachedRanges     released ranges that threads' caches keep for reuse ({@link Config#threadCacheBytes()}):
+     *                         placed in their blocks, counted in {@code usedBytes}, not in {@code allocationCount}
+     * @param cachedBytes      the bytes of those ranges
      */
     public record TypeStatistics(int memoryTypeIndex, long blockSize, int blockCount, int dedicatedCount,
                                  int emptyBlockCount, long allocationCount, long committedBytes, long usedBytes,
-                                 long freeBytes, long largestFreeRange, long blocksReturned) {
+                                 long freeBytes, long largestFreeRange, long blocksReturned, long cachedRanges,
+                                 long cachedBytes) {
     }
 
     private final VulkanMemoryAllocator vma;
@@ -332,6 +359,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private volatile CandidateList lastCandidates;
     private volatile long maxMemoryAllocationCount;
     private volatile int liveBuffersAtClose = -1;
+    /** Each thread's cache of released ranges (and its number, for its home arenas); made on its first call. */
+    private final ThreadLocal<ThreadRangeCache> threadCaches = ThreadLocal.withInitial(this::newThreadCache);
+    /** Every thread's cache, for statistics and to take back the ranges of threads that ended. */
+    private final Set<ThreadRangeCache> allThreadCaches = ConcurrentHashMap.newKeySet();
 
     /**
      * Creates an allocator; it makes no memory until the first request.
@@ -358,7 +389,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
         for (int i = 0; i < pools.length; i++) {
             int heap = properties.type(i).heapIndex();
             long blockSize = roundToGranule(config.blockSizeFor(heap, properties.heaps().get(heap).size()));
-            pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks(), config.arenas());
+            pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks(), config.arenas(),
+                    config.threadCacheBytes());
         }
     }
 
@@ -389,12 +421,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     + "mode; use OWN_BUFFER or widen Config.subRangeUsage)");
         }
         long size = request.size();
-        VulkanMemory.Requirements r = requirements(usage, size);
+        UsageRequirements byUsage = usageRequirements(usage);
+        VulkanMemory.Requirements r = requirements(byUsage, size);
         long alignment = Math.max(Math.max(1, r.alignment()), request.alignment());
         // Dedicated memory and own buffers need the driver's size; a sub-range needs only its own bytes.
         // A cached class has size 0: its size is the request's rounded up to the alignment (see requirements()).
         long ownSize = Math.max(alignUp(size, Math.max(1, r.alignment())), r.size());
         long rangeSize = mode == BufferMode.SUB_RANGE ? size : ownSize;
+        // A buffer of its own skips the driver's query when one of this size and usage passed it in as many bytes.
+        boolean verified = mode == BufferMode.OWN_BUFFER && byUsage.isVerified(size, rangeSize);
         int typeBits = r.memoryTypeBits() & (mode == BufferMode.SUB_RANGE ? blockBufferTypeBits : -1);
         int[] candidates = candidates(typeBits, request.filter());
         if (candidates.length == 0) {
@@ -404,7 +439,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         }
         AllocatePreference preference = request.preference();
         if (preference == AllocatePreference.NEVER_ALLOCATE) {
-            return allocateNever(request, r, candidates, size, rangeSize, alignment, usage, mode);
+            return allocateNever(request, r, candidates, size, rangeSize, alignment, usage, mode, verified);
         }
         // Read once per request: one racing with others may see a slightly stale count, which only moves the point
         // where dedicated memory stops being preferred by a few objects. maxMemoryAllocationCount < 2^32, so the
@@ -434,14 +469,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
                         }
                         lastFailure = e;
                         // Memory of its own was only preferred: a block that exists may still have room.
-                        PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false);
+                        PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false,
+                                verified);
                         if (placed != null) {
                             return placed;
                         }
                         continue;
                     }
                 }
-                return pool.suballocate(size, rangeSize, alignment, usage, mode, true);
+                return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -456,7 +492,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     private PooledBuffer allocateNever(BlockRequest request, VulkanMemory.Requirements r, int[] candidates, long size,
-                                       long rangeSize, long alignment, int usage, BufferMode mode) {
+                                       long rangeSize, long alignment, int usage, BufferMode mode,
+                                       boolean verified) {
         if (r.requiresDedicated()) {
             throw new PoolException(PoolException.Kind.DEDICATED_ALLOCATION_REQUIRED, null, "the driver requires "
                     + "dedicated memory for " + size + " bytes of usage 0x" + Integer.toHexString(usage)
@@ -469,7 +506,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 continue;
             }
             fitsSomeBlock = true;
-            PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false);
+            PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false, verified);
             if (placed != null) {
                 return placed;
             }
@@ -521,12 +558,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *
      * @return the requirements; a cached class's has size 0, meaning "the size rounded up to the alignment"
      */
-    private VulkanMemory.Requirements requirements(int usage, long size) {
-        UsageRequirements byClass = lastUsage;
-        if (byClass == null || byClass.usage != usage) {
-            byClass = requirements.computeIfAbsent(usage, UsageRequirements::new);
-            lastUsage = byClass;
-        }
+    private VulkanMemory.Requirements requirements(UsageRequirements byClass, long size) {
+        int usage = byClass.usage;
         // size >= 1, so the class is 0..63: ceil(log2(size)).
         int sizeClass = 64 - Long.numberOfLeadingZeros(size - 1);
         VulkanMemory.Requirements known = byClass.bySizeClass.get(sizeClass);
@@ -543,14 +576,60 @@ public final class BlockPoolAllocator implements AutoCloseable {
         return measured;
     }
 
-    /** One usage's cached requirements, by power-of-two size class; read without a lock, each class set once. */
+    /** @return the cached requirements of a usage; the last one asked for is kept, since most requests repeat it */
+    private UsageRequirements usageRequirements(int usage) {
+        UsageRequirements byUsage = lastUsage;
+        if (byUsage == null || byUsage.usage != usage) {
+            byUsage = requirements.computeIfAbsent(usage, UsageRequirements::new);
+            lastUsage = byUsage;
+        }
+        return byUsage;
+    }
+
+    /**
+     * Records that a buffer of this size and usage was made with the driver's requirements checked against the range
+     * the allocator placed for it, so later ones skip the check.
+     */
+    void markVerified(int usage, long size, long reservedBytes) {
+        usageRequirements(usage).markVerified(size, reservedBytes);
+    }
+
+    /**
+     * One usage's cached requirements, by power-of-two size class; read without a lock, each class set once. Also the
+     * sizes whose buffers of their own passed the driver's check ({@link #isVerified}): a direct-mapped table, a
+     * later size replacing an earlier one in its entry.
+     */
     private static final class UsageRequirements {
+        private static final int VERIFIED_ENTRIES = 1024;
         final int usage;
         final AtomicReferenceArray<VulkanMemory.Requirements> bySizeClass = new AtomicReferenceArray<>(64);
+        private final AtomicReferenceArray<VerifiedSize> verifiedSizes = new AtomicReferenceArray<>(VERIFIED_ENTRIES);
 
         UsageRequirements(int usage) {
             this.usage = usage;
         }
+
+        private static int entry(long size) {
+            long h = size * 0x9E3779B97F4A7C15L;
+            return (int) (h >>> 54);
+        }
+
+        boolean isVerified(long size, long reservedBytes) {
+            VerifiedSize v = verifiedSizes.get(entry(size));
+            return v != null && v.size == size && v.reservedBytes == reservedBytes;
+        }
+
+        void markVerified(long size, long reservedBytes) {
+            int entry = entry(size);
+            VerifiedSize v = verifiedSizes.get(entry);
+            if (v == null || v.size != size || v.reservedBytes != reservedBytes) {
+                verifiedSizes.set(entry, new VerifiedSize(size, reservedBytes));
+            }
+        }
+    }
+
+    /** A buffer size whose driver requirements fit {@code reservedBytes} at the usage's alignment. */
+    private record VerifiedSize(long size, long reservedBytes) {
     }
 
     /** The candidate memory types, best first; the last answer is kept, since most requests repeat it. */
@@ -649,15 +728,26 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     /**
+     * A memory type's figures. Ranges that threads that have ended kept in their caches go back to their blocks first;
+     * the ranges live threads keep are reported as {@link TypeStatistics#cachedRanges()} (call
+     * {@link #flushThreadCache()} first to see the calling thread's back in their blocks).
+     *
      * @param memoryTypeIndex a memory type
      * @return its figures now
      */
     public TypeStatistics statistics(int memoryTypeIndex) {
-        return pool(memoryTypeIndex).statistics();
+        TypeBlockPool pool = pool(memoryTypeIndex);
+        reclaimThreadCaches(false);
+        return pool.statistics();
     }
 
-    /** @return every memory type's figures, by memory type index; each type is read under its own lock */
+    /**
+     * Every memory type's figures, as {@link #statistics(int)} gives them; each type is read under its own locks.
+     *
+     * @return the figures by memory type index
+     */
     public List<TypeStatistics> statistics() {
+        reclaimThreadCaches(false);
         List<TypeStatistics> all = new ArrayList<>(pools.length);
         for (TypeBlockPool pool : pools) {
             all.add(pool.statistics());
@@ -692,9 +782,81 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @throws IllegalStateException naming the first broken invariant
      */
     public void checkInvariants() {
+        // Cached ranges are placed and listed like open buffers: the calling thread's and ended threads' go back
+        // first, so that the check sees what the blocks would hold without caches.
+        flushThreadCache();
+        reclaimThreadCaches(false);
         for (TypeBlockPool pool : pools) {
             pool.checkInvariants();
         }
+    }
+
+    /**
+     * Gives the calling thread's cached ranges back to their blocks (see <b>Thread caches</b> in the class
+     * documentation), so that blocks they kept from being empty can be freed. Call it from a thread that goes idle
+     * for long; a thread that ends has its ranges taken back at the next statistics, invariant check or
+     * out-of-memory.
+     */
+    public void flushThreadCache() {
+        if (config.threadCacheBytes() > 0) {
+            threadCache().flushAll();
+        }
+    }
+
+    /** @return the calling thread's cache, made on its first call */
+    ThreadRangeCache threadCache() {
+        return threadCaches.get();
+    }
+
+    private ThreadRangeCache newThreadCache() {
+        ThreadRangeCache cache = new ThreadRangeCache(pools, Thread.currentThread(), TypeBlockPool.threadNumber());
+        if (!closed.get()) {
+            allThreadCaches.add(cache);
+        }
+        return cache;
+    }
+
+    /**
+     * Takes back the cached ranges of threads that have ended.
+     *
+     * @param askOthers whether to ask every other thread to give its own back at its next call (the pool ran out of
+     *                  device memory)
+     * @return whether a thread that ended had ranges cached
+     */
+    boolean reclaimThreadCaches(boolean askOthers) {
+        boolean reclaimed = false;
+        for (ThreadRangeCache cache : allThreadCaches) {
+            // isAlive() == false: everything the thread did happened before this read (JLS 17.4.4).
+            if (!cache.thread.isAlive()) {
+                if (allThreadCaches.remove(cache)) {
+                    for (int t = 0; t < pools.length; t++) {
+                        reclaimed |= cache.cachedRanges(t) > 0;
+                    }
+                    cache.flushAll();
+                }
+            } else if (askOthers && cache.thread != Thread.currentThread()) {
+                cache.flushRequested = true;
+            }
+        }
+        return reclaimed;
+    }
+
+    /** @return the ranges all threads' caches keep for a memory type (read racily: figures of a moment) */
+    long cachedRanges(int memoryTypeIndex) {
+        long sum = 0;
+        for (ThreadRangeCache cache : allThreadCaches) {
+            sum += cache.cachedRanges(memoryTypeIndex);
+        }
+        return sum;
+    }
+
+    /** @return the bytes of those ranges */
+    long cachedBytes(int memoryTypeIndex) {
+        long sum = 0;
+        for (ThreadRangeCache cache : allThreadCaches) {
+            sum += cache.cachedBytes(memoryTypeIndex);
+        }
+        return sum;
     }
 
     /** @return whether {@link #close()} has run */
@@ -729,6 +891,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
         for (PoolBlock block : blocks) {
             destroy(block);
         }
+        // Ranges still in threads' caches went with their blocks.
+        allThreadCaches.clear();
         liveBuffersAtClose = liveCount;
         if (liveCount > 0) {
             LOG.log(Level.WARNING, "BlockPoolAllocator closed with {0} live buffers (expected: 0; they are closed "

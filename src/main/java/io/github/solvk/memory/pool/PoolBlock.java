@@ -26,15 +26,18 @@ final class PoolBlock implements PooledBuffer.Releaser {
     final VulkanMemory memory;
     /** Shares the block out; {@code null} for dedicated memory. */
     final Suballocator suballocator;
-    /** The block-wide buffer that sub-ranges borrow, made on the first sub-range; {@code null} until then. */
-    VulkanBuffer blockBuffer;
     /**
-     * The first of the live buffers (dedicated memory: its one buffer), linked through
-     * {@link PooledBuffer#liveNext} and {@link PooledBuffer#livePrev}; {@code null} when none.
+     * The block-wide buffer that sub-ranges borrow, made on the first sub-range under the arena's lock; {@code null}
+     * until then. Volatile: a range taken from a thread's cache reads it without the lock.
      */
-    private PooledBuffer liveHead;
-    /** The number of buffers in that list. */
-    private int liveBuffers;
+    volatile VulkanBuffer blockBuffer;
+    /**
+     * The first of the placed ranges (dedicated memory: its one buffer's), linked through {@link RangeSlot#liveNext}
+     * and {@link RangeSlot#livePrev}; {@code null} when none. A range stays listed while a thread's cache keeps it.
+     */
+    private RangeSlot liveHead;
+    /** The number of ranges in that list. */
+    private int liveRanges;
 
     PoolBlock(TypeBlockPool pool, TypeBlockPool.Arena arena, VulkanMemory memory, Suballocator suballocator) {
         this.pool = pool;
@@ -49,26 +52,26 @@ final class PoolBlock implements PooledBuffer.Releaser {
 
     /** @return whether no range is taken: a reserved range whose buffer is still being made counts as taken */
     boolean isEmpty() {
-        return suballocator != null ? suballocator.liveCount() == 0 : liveBuffers == 0;
+        return suballocator != null ? suballocator.liveCount() == 0 : liveRanges == 0;
     }
 
-    /** Adds a live buffer to the list; O(1), the lock is held. */
-    void link(PooledBuffer buffer) {
-        PooledBuffer head = liveHead;
-        buffer.livePrev = null;
-        buffer.liveNext = head;
+    /** Adds a placed range to the list; O(1), the lock is held. */
+    void link(RangeSlot slot) {
+        RangeSlot head = liveHead;
+        slot.livePrev = null;
+        slot.liveNext = head;
         if (head != null) {
-            head.livePrev = buffer;
+            head.livePrev = slot;
         }
-        liveHead = buffer;
-        liveBuffers++;
+        liveHead = slot;
+        liveRanges++;
     }
 
-    /** Takes a buffer out of the list; O(1), does nothing for one not in it; the lock is held. */
-    void unlink(PooledBuffer buffer) {
-        PooledBuffer prev = buffer.livePrev;
-        PooledBuffer next = buffer.liveNext;
-        if (prev == null && liveHead != buffer) {
+    /** Takes a range out of the list when its memory is given back; O(1), nothing for one not in it; locked. */
+    void unlink(RangeSlot slot) {
+        RangeSlot prev = slot.livePrev;
+        RangeSlot next = slot.liveNext;
+        if (prev == null && liveHead != slot) {
             return;
         }
         if (prev != null) {
@@ -79,21 +82,33 @@ final class PoolBlock implements PooledBuffer.Releaser {
         if (next != null) {
             next.livePrev = prev;
         }
-        buffer.livePrev = null;
-        buffer.liveNext = null;
-        liveBuffers--;
+        slot.livePrev = null;
+        slot.liveNext = null;
+        liveRanges--;
     }
 
-    /** @return the number of live buffers in the list; the lock is held */
-    int liveBufferCount() {
-        return liveBuffers;
+    /** @return the number of placed ranges in the list (open buffers plus ranges kept in caches); the lock is held */
+    int liveRangeCount() {
+        return liveRanges;
     }
 
-    /** Adds every live buffer to {@code into}; the lock is held. */
-    void addLiveBuffersTo(Collection<PooledBuffer> into) {
-        for (PooledBuffer b = liveHead; b != null; b = b.liveNext) {
-            into.add(b);
+    /**
+     * Adds every open buffer to {@code into}; the lock is held, and no allocation runs.
+     *
+     * @return the ranges not kept in a cache: open buffers, and ranges whose buffer is still being made
+     */
+    int addOpenBuffersTo(Collection<PooledBuffer> into) {
+        int open = 0;
+        for (RangeSlot s = liveHead; s != null; s = s.liveNext) {
+            PooledBuffer b = s.current;
+            if (b == null) {
+                open++;
+            } else if (!b.isReleased()) {
+                open++;
+                into.add(b);
+            }
         }
+        return open;
     }
 
     @Override
@@ -103,6 +118,6 @@ final class PoolBlock implements PooledBuffer.Releaser {
 
     @Override
     public String toString() {
-        return (isDedicated() ? "dedicated " : "block ") + memory + ", " + liveBuffers + " live";
+        return (isDedicated() ? "dedicated " : "block ") + memory + ", " + liveRanges + " ranges";
     }
 }

@@ -41,18 +41,8 @@ public final class PooledBuffer {
     private final long handle;
     private final Releaser releaser;
     private volatile boolean released;
-    /**
-     * The neighbours in its block's list of live buffers ({@link PoolBlock}), guarded by the pool's lock: the list
-     * lives in the buffers themselves, so tracking one costs no map entry and no boxed handle.
-     */
-    PooledBuffer livePrev;
-    PooledBuffer liveNext;
-    /** The next buffer on an arena's stack of releases that wait for its lock ({@code TypeBlockPool.Arena}). */
-    PooledBuffer pendingNext;
-    /** How many buffers that stack held with this one on top. */
-    int pendingDepth;
-    /** The bytes of the buffers that stack held with this one on top. */
-    long pendingBytes;
+    /** The range it holds in a {@link BlockPoolAllocator}'s block; {@code null} for other pools' buffers. */
+    RangeSlot slot;
 
     /**
      * @param buffer   the placed buffer

@@ -54,6 +54,10 @@ final class TypeBlockPool {
     private final long blockSize;
     private final int maxEmptyBlocks;
     private final Arena[] arenas;
+    /** The bytes a thread's cache keeps for this memory type ({@link ThreadRangeCache}); 0: no caching. */
+    private final long cacheBytes;
+    /** Released ranges up to this size go to the releasing thread's cache; 0: none do. */
+    private final long cacheMaxRange;
     /** Guards {@link #dedicated} and {@link #dedicatedClosed}. */
     private final ReentrantLock dedicatedLock = new ReentrantLock();
     private final Set<PoolBlock> dedicated = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -86,25 +90,25 @@ final class TypeBlockPool {
         }
 
         /**
-         * Pushes a released buffer whose range waits for the lock.
+         * Pushes a range whose buffer was released and which waits for the lock.
          *
          * @return how many wait now, this one included
          */
-        int pushPending(PooledBuffer buffer) {
-            PooledBuffer head;
-            long bytes = buffer.buffer().size();
+        int pushPending(RangeSlot slot) {
+            RangeSlot head;
+            long bytes = slot.rangeSize;
             do {
                 head = pendingHead;
-                buffer.pendingNext = head;
-                buffer.pendingDepth = head == null ? 1 : head.pendingDepth + 1;
-                buffer.pendingBytes = head == null ? bytes : head.pendingBytes + bytes;
-            } while (!PENDING.compareAndSet(this, head, buffer));
-            return buffer.pendingDepth;
+                slot.pendingNext = head;
+                slot.pendingDepth = head == null ? 1 : head.pendingDepth + 1;
+                slot.pendingBytes = head == null ? bytes : head.pendingBytes + bytes;
+            } while (!PENDING.compareAndSet(this, head, slot));
+            return slot.pendingDepth;
         }
 
-        /** @return the pending buffers, taking them all; the lock is held */
-        PooledBuffer takePending() {
-            return pendingHead == null ? null : (PooledBuffer) PENDING.getAndSet(this, (PooledBuffer) null);
+        /** @return the pending ranges, taking them all; the lock is held */
+        RangeSlot takePending() {
+            return pendingHead == null ? null : (RangeSlot) PENDING.getAndSet(this, (RangeSlot) null);
         }
 
         /**
@@ -208,7 +212,8 @@ final class TypeBlockPool {
         long blocksMade;
         /** The handle that {@code tryExisting} or {@code adoptEmptyBlock} placed; read right after, under the lock. */
         long placedHandle;
-        boolean closed;
+        /** Set under the lock; volatile so that a buffer made outside the lock can see that it lost a race. */
+        volatile boolean closed;
 
         ArenaFields(TypeBlockPool pool, int index) {
             this.pool = pool;
@@ -234,22 +239,26 @@ final class TypeBlockPool {
 
         static {
             try {
-                PENDING = MethodHandles.lookup().findVarHandle(ArenaPending.class, "pendingHead", PooledBuffer.class);
+                PENDING = MethodHandles.lookup().findVarHandle(ArenaPending.class, "pendingHead", RangeSlot.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }
         }
 
-        /** Released buffers whose ranges wait for the lock, linked through {@link PooledBuffer#pendingNext}. */
-        transient volatile PooledBuffer pendingHead;
+        /** Ranges of released buffers that wait for the lock, linked through {@link RangeSlot#pendingNext}. */
+        transient volatile RangeSlot pendingHead;
 
         ArenaPending(TypeBlockPool pool, int index) {
             super(pool, index);
         }
     }
 
-    TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks, int arenaCount) {
+    TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks, int arenaCount,
+                  long threadCacheBytes) {
         this.owner = owner;
+        // A thread keeps at most an eighth of a block per memory type, in ranges of at most 1/16 of that budget.
+        this.cacheBytes = Math.min(threadCacheBytes, blockSize >>> 3);
+        this.cacheMaxRange = cacheBytes / 16;
         this.memoryTypeIndex = memoryTypeIndex;
         this.blockSize = blockSize;
         this.maxEmptyBlocks = maxEmptyBlocks;
@@ -271,6 +280,11 @@ final class TypeBlockPool {
         return blockSize;
     }
 
+    /** @return the bytes a thread's cache keeps for this memory type at most */
+    long cacheBytes() {
+        return cacheBytes;
+    }
+
     /** @return the calling thread's number, from which its home arena follows (for tests) */
     static int threadNumber() {
         return THREAD_NUMBER.get()[0];
@@ -278,14 +292,14 @@ final class TypeBlockPool {
 
     /** @return how many releases wait on an arena's stack (for tests) */
     int pendingReleases(int arenaIndex) {
-        PooledBuffer head = arenas[arenaIndex].pendingHead;
+        RangeSlot head = arenas[arenaIndex].pendingHead;
         return head == null ? 0 : head.pendingDepth;
     }
 
-    /** @return the calling thread's arena; with one arena, no thread-local is read */
+    /** @return the calling thread's arena */
     Arena homeArena() {
         Arena[] all = arenas;
-        return all.length == 1 ? all[0] : all[THREAD_NUMBER.get()[0] % all.length];
+        return all.length == 1 ? all[0] : all[owner.threadCache().threadNumber % all.length];
     }
 
     /**
@@ -299,17 +313,52 @@ final class TypeBlockPool {
      * @param usage     the buffer's usage
      * @param mode      how the buffer is made
      * @param mayGrow   whether a new block may be made
+     * @param verified  whether a buffer of this size and usage was checked against such a range before (see
+     *                  {@link VulkanMemory#createBuffer(long, long, int, long, boolean)})
      * @return the buffer, or {@code null} when no block had room and {@code mayGrow} is false
      * @throws VulkanException when every size of new block failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} and no
      *                         other arena had room (the last failure), or another Vulkan call failed; nothing is left
      *                         allocated
      */
     PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
-                             boolean mayGrow) {
+                             boolean mayGrow, boolean verified) {
+        if (cacheMaxRange > 0) {
+            ThreadRangeCache cache = owner.threadCache();
+            if (rangeSize <= cacheMaxRange) {
+                RangeSlot slot = cache.poll(memoryTypeIndex, rangeSize, alignment);
+                if (slot != null) {
+                    return fromCache(slot, size, usage, mode, verified);
+                }
+            }
+            if (cache.cachedRanges(memoryTypeIndex) > 0) {
+                // The thread keeps ranges of other sizes: if the blocks have no room, they go back before the pool
+                // grows or gives up.
+                PooledBuffer placed = suballocateIn(homeArena(), size, rangeSize, alignment, usage, mode, false,
+                        verified);
+                if (placed != null) {
+                    return placed;
+                }
+                cache.flush(memoryTypeIndex);
+            }
+        }
+        try {
+            return suballocateInArenas(size, rangeSize, alignment, usage, mode, mayGrow, verified);
+        } catch (VulkanException e) {
+            if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY || !owner.reclaimThreadCaches(true)) {
+                throw e;
+            }
+            // Threads that ended kept ranges in their caches, which went back just now: once more.
+            return suballocateInArenas(size, rangeSize, alignment, usage, mode, mayGrow, verified);
+        }
+    }
+
+    /** {@link #suballocate} without the calling thread's cache: the home arena first, then the others. */
+    private PooledBuffer suballocateInArenas(long size, long rangeSize, long alignment, int usage,
+                                             BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
         Arena home = homeArena();
         VulkanException outOfMemory = null;
         try {
-            PooledBuffer placed = suballocateIn(home, size, rangeSize, alignment, usage, mode, mayGrow);
+            PooledBuffer placed = suballocateIn(home, size, rangeSize, alignment, usage, mode, mayGrow, verified);
             if (placed != null || arenas.length == 1) {
                 return placed;
             }
@@ -322,7 +371,7 @@ final class TypeBlockPool {
         if (outOfMemory != null && drainOthers(home)) {
             // Releases waiting in other arenas gave memory back: growing may work now.
             try {
-                return suballocateIn(home, size, rangeSize, alignment, usage, mode, true);
+                return suballocateIn(home, size, rangeSize, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
                 if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -332,7 +381,7 @@ final class TypeBlockPool {
         }
         for (int i = 1; i < arenas.length; i++) {
             PooledBuffer placed = suballocateIn(arenas[(home.index + i) % arenas.length], size, rangeSize, alignment,
-                    usage, mode, false);
+                    usage, mode, false, verified);
             if (placed != null) {
                 return placed;
             }
@@ -373,10 +422,10 @@ final class TypeBlockPool {
 
     /** {@link #suballocate} in one arena. */
     private PooledBuffer suballocateIn(Arena arena, long size, long rangeSize, long alignment, int usage,
-                                       BlockPoolAllocator.BufferMode mode, boolean mayGrow) {
+                                       BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
         PoolBlock block;
         long handle = Suballocator.NULL_HANDLE;
-        long offset;
+        RangeSlot slot = null;
         PoolException refused = null;
         PoolBlock unused = null;
         List<PoolBlock> drained = null;
@@ -415,10 +464,13 @@ final class TypeBlockPool {
                     }
                 }
             }
-            if (refused == null && mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
-                return subRange(arena, block, handle, size);
+            if (refused == null) {
+                slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment);
+                block.link(slot);
+                if (mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
+                    return subRange(arena, slot, size);
+                }
             }
-            offset = refused == null ? block.suballocator.offset(handle) : -1;
         } finally {
             unlock(arena);
             destroyAll(drained);
@@ -427,7 +479,7 @@ final class TypeBlockPool {
             owner.destroy(unused);
             throw refused;
         }
-        return ownBuffer(arena, block, handle, offset, size, usage);
+        return ownBuffer(slot, size, usage, verified);
     }
 
     /**
@@ -483,56 +535,103 @@ final class TypeBlockPool {
     }
 
     /** Hands out a sub-range of the block-wide buffer; the arena's lock is held. */
-    private PooledBuffer subRange(Arena arena, PoolBlock block, long handle, long size) {
-        long offset = block.suballocator.offset(handle);
+    private PooledBuffer subRange(Arena arena, RangeSlot slot, long size) {
+        PoolBlock block = slot.block;
+        VulkanBuffer whole;
         try {
-            if (block.blockBuffer == null) {
-                block.blockBuffer = block.memory.createBlockBuffer(owner.config().subRangeUsage());
-            }
+            whole = blockBuffer(block);
         } catch (RuntimeException e) {
-            PoolBlock unused = freeRange(arena, block, handle);
+            block.unlink(slot);
+            PoolBlock unused = freeRange(arena, block, slot.handle);
             owner.destroy(unused);
             throw e;
         }
-        PooledBuffer buffer = new PooledBuffer(VulkanBuffer.subRange(block.blockBuffer, block.memory, offset, size),
-                block, handle, block);
-        block.link(buffer);
+        return handOut(VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
+    }
+
+    /** @return the block's block-wide buffer, made now if this is its first sub-range; the arena's lock is held */
+    private VulkanBuffer blockBuffer(PoolBlock block) {
+        VulkanBuffer whole = block.blockBuffer;
+        if (whole == null) {
+            whole = block.memory.createBlockBuffer(owner.config().subRangeUsage());
+            block.blockBuffer = whole;
+        }
+        return whole;
+    }
+
+    /** Makes the buffer that holds a range now. */
+    private static PooledBuffer handOut(VulkanBuffer view, RangeSlot slot) {
+        PooledBuffer buffer = new PooledBuffer(view, slot.block, slot.handle, slot.block);
+        buffer.slot = slot;
+        slot.current = buffer;
         return buffer;
     }
 
     /**
-     * Makes a {@code VkBuffer} bound at the reserved range, outside the lock. The block cannot change arenas
-     * meanwhile: the reserved range keeps it from being empty.
+     * Makes a {@code VkBuffer} bound at a placed range, outside the lock. The block cannot change arenas meanwhile:
+     * the placed range keeps it from being empty. On failure the range goes back.
      */
-    private PooledBuffer ownBuffer(Arena arena, PoolBlock block, long handle, long offset, long size, int usage) {
+    private PooledBuffer ownBuffer(RangeSlot slot, long size, int usage, boolean verified) {
+        PoolBlock block = slot.block;
         VulkanBuffer view;
         try {
-            view = block.memory.createBuffer(offset, size, usage);
+            view = block.memory.createBuffer(slot.offset, size, usage, slot.rangeSize, verified);
         } catch (RuntimeException e) {
-            PoolBlock unused;
-            arena.lock();
-            try {
-                unused = arena.closed ? null : freeRange(arena, block, handle);
-            } finally {
-                unlock(arena);
-            }
-            owner.destroy(unused);
+            giveBack(slot);
             throw e;
         }
-        PooledBuffer buffer = new PooledBuffer(view, block, handle, block);
+        if (!verified) {
+            owner.markVerified(usage, size, slot.rangeSize);
+        }
+        TypeBlockPool.Arena arena = block.arena;
+        if (arena.closed) {
+            // close() ran while the VkBuffer was being made: the block is freed; undo and report.
+            view.close();
+            throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
+                    + " the allocation (expected: no allocation racing close())");
+        }
+        return handOut(view, slot);
+    }
+
+    /** Hands out a range that the calling thread's cache kept. */
+    private PooledBuffer fromCache(RangeSlot slot, long size, int usage, BlockPoolAllocator.BufferMode mode,
+                                   boolean verified) {
+        if (mode == BlockPoolAllocator.BufferMode.OWN_BUFFER) {
+            return ownBuffer(slot, size, usage, verified);
+        }
+        PoolBlock block = slot.block;
+        VulkanBuffer whole = block.blockBuffer;
+        if (whole == null) {
+            // The range was made for a buffer of its own: the block's first sub-range.
+            Arena arena = block.arena;
+            arena.lock();
+            try {
+                whole = blockBuffer(block);
+            } catch (RuntimeException e) {
+                unlock(arena);
+                giveBack(slot);
+                throw e;
+            }
+            unlock(arena);
+        }
+        return handOut(VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
+    }
+
+    /** Gives a placed range back after its buffer could not be made, waiting for the lock. */
+    private void giveBack(RangeSlot slot) {
+        PoolBlock block = slot.block;
+        Arena arena = block.arena;
+        PoolBlock unused = null;
         arena.lock();
         try {
-            if (arena.closed) {
-                // close() ran while the VkBuffer was being made: the block is freed; undo and report.
-                view.close();
-                throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
-                        + " the allocation (expected: no allocation racing close())");
+            if (!arena.closed) {
+                block.unlink(slot);
+                unused = freeRange(arena, block, slot.handle);
             }
-            block.link(buffer);
         } finally {
             unlock(arena);
         }
-        return buffer;
+        owner.destroy(unused);
     }
 
     /**
@@ -611,14 +710,15 @@ final class TypeBlockPool {
         VulkanMemory memory = made.memory();
         PoolBlock block = new PoolBlock(this, null, memory, null);
         VulkanBuffer view = made.buffer();
-        PooledBuffer buffer = new PooledBuffer(view, block, Suballocator.NULL_HANDLE, block);
+        RangeSlot slot = new RangeSlot(block, Suballocator.NULL_HANDLE, 0, memory.size(), alignment);
+        PooledBuffer buffer = handOut(view, slot);
         boolean raced;
         dedicatedLock.lock();
         try {
             raced = dedicatedClosed;
             if (!raced) {
                 dedicated.add(block);
-                block.link(buffer);
+                block.link(slot);
             }
         } finally {
             dedicatedLock.unlock();
@@ -633,54 +733,74 @@ final class TypeBlockPool {
         return buffer;
     }
 
-    /** Gives a released buffer's range back; its view is closed already. Frees memory that is no longer kept. */
+    /**
+     * Gives a released buffer's range back; its view is closed already. A range small enough goes to the releasing
+     * thread's cache while it has room ({@link ThreadRangeCache}); others go back to their block, and memory that is
+     * no longer kept is freed.
+     */
     void release(PoolBlock block, PooledBuffer buffer) {
-        PoolBlock unused;
         if (block.isDedicated()) {
+            PoolBlock unused;
             dedicatedLock.lock();
             try {
                 if (dedicatedClosed) {
                     return;
                 }
-                block.unlink(buffer);
+                block.unlink(buffer.slot);
                 dedicated.remove(block);
                 unused = block;
             } finally {
                 dedicatedLock.unlock();
             }
-        } else {
-            // The block holds this buffer's range, so it is not empty and cannot move to another arena: the arena
-            // read here is the one whose lock guards it.
-            Arena arena = block.arena;
-            if (arenas.length > 1 && arena != homeArena()) {
-                // A remote free: the arena's own threads free it with their next request, while its data is in their
-                // cache; taking the lock here would pull the lock and the suballocator over to this core. Past
-                // REMOTE_BATCH waiting releases, or an eighth of a block in waiting bytes, they are freed here if the
-                // lock is free, so a quiet arena (its threads gone) holds little memory for long.
-                if (arena.pushPending(buffer) >= REMOTE_BATCH || buffer.pendingBytes >= blockSize >>> 3) {
-                    unlock(arena, false);
-                }
-                return;
-            }
-            if (!arena.tryLock()) {
-                // Another thread is in the arena: leave the range to it rather than wait (see Arena).
-                arena.pushPending(buffer);
-                unlock(arena, false);
-                return;
-            }
-            List<PoolBlock> drained;
-            try {
-                if (arena.closed) {
-                    return;
-                }
-                block.unlink(buffer);
-                unused = freeRange(arena, block, buffer.handle());
-                drained = drain(arena, null);
-            } finally {
-                unlock(arena);
-            }
-            destroyAll(drained);
+            owner.destroy(unused);
+            return;
         }
+        RangeSlot slot = buffer.slot;
+        if (slot.rangeSize <= cacheMaxRange && !owner.isClosed()
+                && owner.threadCache().offer(memoryTypeIndex, slot)) {
+            return;
+        }
+        releaseToBlock(slot);
+    }
+
+    /**
+     * Gives a range whose buffer was released back to its block's suballocator, without waiting for the lock (see
+     * {@link Arena}); frees the block when it is left empty and not kept.
+     */
+    void releaseToBlock(RangeSlot slot) {
+        PoolBlock block = slot.block;
+        PoolBlock unused;
+        // The block holds this buffer's range, so it is not empty and cannot move to another arena: the arena
+        // read here is the one whose lock guards it.
+        Arena arena = block.arena;
+        if (arenas.length > 1 && arena != homeArena()) {
+            // A remote free: the arena's own threads free it with their next request, while its data is in their
+            // cache; taking the lock here would pull the lock and the suballocator over to this core. Past
+            // REMOTE_BATCH waiting releases, or an eighth of a block in waiting bytes, they are freed here if the
+            // lock is free, so a quiet arena (its threads gone) holds little memory for long.
+            if (arena.pushPending(slot) >= REMOTE_BATCH || slot.pendingBytes >= blockSize >>> 3) {
+                unlock(arena, false);
+            }
+            return;
+        }
+        if (!arena.tryLock()) {
+            // Another thread is in the arena: leave the range to it rather than wait (see Arena).
+            arena.pushPending(slot);
+            unlock(arena, false);
+            return;
+        }
+        List<PoolBlock> drained;
+        try {
+            if (arena.closed) {
+                return;
+            }
+            block.unlink(slot);
+            unused = freeRange(arena, block, slot.handle);
+            drained = drain(arena, null);
+        } finally {
+            unlock(arena);
+        }
+        destroyAll(drained);
         owner.destroy(unused);
     }
 
@@ -724,20 +844,20 @@ final class TypeBlockPool {
      *         them after unlocking), or {@code unused} when there were none
      */
     private List<PoolBlock> drain(Arena arena, List<PoolBlock> unused) {
-        PooledBuffer b = arena.takePending();
-        while (b != null) {
-            PooledBuffer next = b.pendingNext;
-            b.pendingNext = null;
-            PoolBlock block = (PoolBlock) b.pool();
-            block.unlink(b);
-            PoolBlock emptied = freeRange(arena, block, b.handle());
+        RangeSlot slot = arena.takePending();
+        while (slot != null) {
+            RangeSlot next = slot.pendingNext;
+            slot.pendingNext = null;
+            PoolBlock block = slot.block;
+            block.unlink(slot);
+            PoolBlock emptied = freeRange(arena, block, slot.handle);
             if (emptied != null) {
                 if (unused == null) {
                     unused = new ArrayList<>(2);
                 }
                 unused.add(emptied);
             }
-            b = next;
+            slot = next;
         }
         return unused;
     }
@@ -820,8 +940,12 @@ final class TypeBlockPool {
             dedicatedLock.unlock();
         }
         allocations += dedicatedCount;
+        // Ranges in threads' caches are placed but hold no buffer (read racily: figures of a moment).
+        long cachedRanges = owner.cachedRanges(memoryTypeIndex);
+        long cachedBytes = owner.cachedBytes(memoryTypeIndex);
         return new BlockPoolAllocator.TypeStatistics(memoryTypeIndex, blockSize, blockCount, dedicatedCount, empty,
-                allocations, committed, committed - free, free, largest, blocksReturned.get());
+                Math.max(0, allocations - cachedRanges), committed, committed - free, free, largest,
+                blocksReturned.get(), cachedRanges, cachedBytes);
     }
 
     /** @return the sizes of the suballocated blocks, arena by arena, each in the order they came to it */
@@ -869,9 +993,9 @@ final class TypeBlockPool {
                     if (b.isEmpty()) {
                         empty++;
                     }
-                    if (b.liveBufferCount() != b.suballocator.liveCount()) {
-                        throw new IllegalStateException(arena + ", " + b + ": " + b.liveBufferCount()
-                                + " live buffers (expected: the suballocator's " + b.suballocator.liveCount()
+                    if (b.liveRangeCount() != b.suballocator.liveCount()) {
+                        throw new IllegalStateException(arena + ", " + b + ": " + b.liveRangeCount()
+                                + " listed ranges (expected: the suballocator's " + b.suballocator.liveCount()
                                 + ", with no allocation in flight)");
                     }
                 }
@@ -892,7 +1016,7 @@ final class TypeBlockPool {
         dedicatedLock.lock();
         try {
             for (PoolBlock b : dedicated) {
-                if (b.liveBufferCount() != 1) {
+                if (b.liveRangeCount() != 1) {
                     throw new IllegalStateException("memory type " + memoryTypeIndex + ", " + b
                             + " (expected: exactly one live buffer in dedicated memory)");
                 }
@@ -925,8 +1049,8 @@ final class TypeBlockPool {
                 }
                 arena.closed = true;
                 for (PoolBlock b : arena.blocks) {
-                    live += b.suballocator.liveCount();
-                    b.addLiveBuffersTo(liveBuffers);
+                    // Ranges kept in threads' caches are not live buffers: they go with their block.
+                    live += b.addOpenBuffersTo(liveBuffers);
                     toFree.add(b);
                 }
                 arena.blocks.clear();
@@ -941,8 +1065,7 @@ final class TypeBlockPool {
             if (!dedicatedClosed) {
                 dedicatedClosed = true;
                 for (PoolBlock b : dedicated) {
-                    live++;
-                    b.addLiveBuffersTo(liveBuffers);
+                    live += b.addOpenBuffersTo(liveBuffers);
                     toFree.add(b);
                 }
                 dedicated.clear();

@@ -198,14 +198,22 @@ public final class VulkanMemory implements AutoCloseable {
 
     static long createUnboundBuffer(VulkanMemoryAllocator allocator, long size, int usage) {
         try (MemoryStack stack = stackPush()) {
-            var pBuffer = stack.mallocLong(1);
-            VkResults.check(vkCreateBuffer(allocator.device(), VkBufferCreateInfo.calloc(stack)
-                    .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
-                    .size(size)
-                    .usage(usage)
-                    .sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, pBuffer), "vkCreateBuffer");
-            return pBuffer.get(0);
+            return createUnboundBuffer(stack, allocator.device(), size, usage);
         }
+    }
+
+    private static long createUnboundBuffer(MemoryStack stack, VkDevice device, long size, int usage) {
+        var pBuffer = stack.mallocLong(1);
+        VkResults.check(vkCreateBuffer(device, VkBufferCreateInfo.malloc(stack)
+                .sType$Default()
+                .pNext(NULL)
+                .flags(0)
+                .size(size)
+                .usage(usage)
+                .sharingMode(VK_SHARING_MODE_EXCLUSIVE)
+                .queueFamilyIndexCount(0)
+                .pQueueFamilyIndices(null), null, pBuffer), "vkCreateBuffer");
+        return pBuffer.get(0);
     }
 
     static Requirements requirementsOf(VulkanMemoryAllocator allocator, long buffer) {
@@ -232,42 +240,78 @@ public final class VulkanMemory implements AutoCloseable {
      * @param size        bytes
      * @param usage       {@code VkBufferUsageFlags}
      * @return a buffer that owns its {@code VkBuffer} and borrows this block's memory
-     * @throws IllegalArgumentException when the range is outside the block or misaligned for the buffer
+     * @throws IllegalArgumentException when the range is outside the block or misaligned for the buffer, or the
+     *                                  driver's size for the buffer passes the block's end
      */
     public VulkanBuffer createBuffer(long localOffset, long size, int usage) {
+        return createBuffer(localOffset, size, usage, this.size - Math.max(0, localOffset), false);
+    }
+
+    /**
+     * Creates a {@code VkBuffer} and binds it at {@code localOffset} in this block, in the {@code reservedBytes} that
+     * the caller placed there for it.
+     *
+     * <p>With {@code verified} false, the driver's requirements for the new buffer are read and checked first: its
+     * size must fit in {@code reservedBytes}, its alignment divide the offset, its memory types include this block's.
+     * With {@code verified} true that query is skipped: pass true only when a buffer of the same size and usage was
+     * checked before against the same reservation and alignment. The Vulkan specification makes the requirements of
+     * buffers created with the same parameters identical (which is what {@code vkGetDeviceBufferMemoryRequirements}
+     * relies on), so the earlier check holds for this buffer too.
+     *
+     * @param localOffset   where the buffer's memory starts in this block
+     * @param size          bytes
+     * @param usage         {@code VkBufferUsageFlags}
+     * @param reservedBytes the bytes placed for it at {@code localOffset}, {@code >= size}
+     * @param verified      whether the requirements were checked before for this size and usage
+     * @return a buffer that owns its {@code VkBuffer} and borrows this block's memory
+     * @throws IllegalArgumentException when the reservation is outside the block, or (checked) the driver's
+     *                                  requirements do not fit it; nothing is left made
+     */
+    public VulkanBuffer createBuffer(long localOffset, long size, int usage, long reservedBytes, boolean verified) {
         checkOpen();
-        if (localOffset < 0 || size <= 0 || localOffset > this.size - size) {
-            throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size
-                    + " (expected: inside the block of " + this.size + " bytes)");
+        if (localOffset < 0 || size <= 0 || reservedBytes < size || localOffset > this.size - reservedBytes) {
+            throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size + ", reserved "
+                    + reservedBytes + " (expected: inside the block of " + this.size + " bytes, size <= reserved)");
         }
         VkDevice device = allocator.device();
-        long buffer = createUnboundBuffer(allocator, size, usage);
         try (MemoryStack stack = stackPush()) {
-            // The plain query: the dedicated-memory answer is not needed for memory that exists already.
+            long buffer = createUnboundBuffer(stack, device, size, usage);
+            try {
+                bind(stack, device, buffer, localOffset, size, reservedBytes, verified);
+            } catch (RuntimeException e) {
+                vkDestroyBuffer(device, buffer, null);
+                throw e;
+            }
+            return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
+        }
+    }
+
+    /** Checks (unless verified) and binds a new buffer at {@code localOffset}; the caller destroys it on failure. */
+    private void bind(MemoryStack stack, VkDevice device, long buffer, long localOffset, long size,
+                      long reservedBytes, boolean verified) {
+        // The plain query: the dedicated-memory answer is not needed for memory that exists already.
+        if (!verified) {
             VkMemoryRequirements r = VkMemoryRequirements.malloc(stack);
             vkGetBufferMemoryRequirements(device, buffer, r);
             if (localOffset % r.alignment() != 0 || (r.memoryTypeBits() & (1 << memoryTypeIndex)) == 0
-                    || r.size() > this.size - localOffset) {
+                    || r.size() > reservedBytes) {
                 throw new IllegalArgumentException("buffer of " + size + " bytes at offset " + localOffset
-                        + " in memory type " + memoryTypeIndex + " (expected: alignment " + r.alignment()
-                        + ", memoryTypeBits 0x" + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
+                        + " in " + reservedBytes + " reserved bytes of memory type " + memoryTypeIndex
+                        + " (expected: alignment " + r.alignment() + ", memoryTypeBits 0x"
+                        + Integer.toHexString(r.memoryTypeBits()) + ", " + r.size()
                         + " bytes of room; VUID-vkBindBufferMemory-memoryOffset-01036)");
             }
-            if (ownsDeviceMemory) {
-                // Memory of its own (pools' blocks): bound directly, one call fewer than through VMA, which takes
-                // no lock for such memory either; it was mapped when it was made, so no vkMapMemory races.
-                VkResults.check(vkBindBufferMemory(device, buffer, deviceMemory, memoryOffset + localOffset),
-                        "vkBindBufferMemory");
-            } else {
-                // Part of a VMA block that VMA may map at the same time: VMA synchronizes the two.
-                VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
-                        "vmaBindBufferMemory2");
-            }
-        } catch (RuntimeException e) {
-            vkDestroyBuffer(device, buffer, null);
-            throw e;
         }
-        return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
+        if (ownsDeviceMemory) {
+            // Memory of its own (pools' blocks): bound directly, one call fewer than through VMA, which takes
+            // no lock for such memory either; it was mapped when it was made, so no vkMapMemory races.
+            VkResults.check(vkBindBufferMemory(device, buffer, deviceMemory, memoryOffset + localOffset),
+                    "vkBindBufferMemory");
+        } else {
+            // Part of a VMA block that VMA may map at the same time: VMA synchronizes the two.
+            VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
+                    "vmaBindBufferMemory2");
+        }
     }
 
     /**

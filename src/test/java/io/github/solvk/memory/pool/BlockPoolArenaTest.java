@@ -81,7 +81,9 @@ class BlockPoolArenaTest {
     }
 
     private static BlockPoolAllocator.Config.Builder config(VulkanContext context, long blockSize, int arenas) {
-        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder().arenas(arenas);
+        // No thread caches: these tests follow each release to its arena (BlockPoolThreadCacheTest covers caches).
+        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder().arenas(arenas)
+                .threadCacheBytes(0);
         for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
             builder.blockSize(heap, blockSize);
         }

@@ -1,0 +1,48 @@
+package io.github.solvk.memory.pool;
+
+/**
+ * One range that a {@link PoolBlock} placed (a suballocation, or dedicated memory's one buffer), from the moment it
+ * is placed until its memory is given back: the buffer that holds it now ({@link #current}) changes each time a
+ * thread's {@link ThreadRangeCache} hands the range out again, while the slot stays in its block's list of ranges.
+ * So {@code close()} finds every buffer still open without a buffer ever being listed or unlisted under a lock.
+ */
+final class RangeSlot {
+
+    final PoolBlock block;
+    /** The suballocator's handle, or {@code Suballocator.NULL_HANDLE} for dedicated memory. */
+    final long handle;
+    /** Where the range starts in the block. */
+    final long offset;
+    /** The bytes the suballocator placed. */
+    final long rangeSize;
+    /** The alignment it was placed at. */
+    final long alignment;
+    /**
+     * The buffer that holds the range, or the last one that did while the range waits in a cache; {@code null} only
+     * while the first buffer is being made. Written by the thread that hands the range out; read by {@code close()},
+     * which must not race with an allocation.
+     */
+    PooledBuffer current;
+    /** The neighbours in the block's list, guarded by its arena's lock (dedicated memory: the dedicated lock). */
+    RangeSlot livePrev;
+    RangeSlot liveNext;
+    /** The next range on an arena's stack of releases that wait for its lock ({@code TypeBlockPool.Arena}). */
+    RangeSlot pendingNext;
+    /** How many ranges that stack held with this one on top. */
+    int pendingDepth;
+    /** The bytes of the ranges that stack held with this one on top. */
+    long pendingBytes;
+
+    RangeSlot(PoolBlock block, long handle, long offset, long rangeSize, long alignment) {
+        this.block = block;
+        this.handle = handle;
+        this.offset = offset;
+        this.rangeSize = rangeSize;
+        this.alignment = alignment;
+    }
+
+    @Override
+    public String toString() {
+        return "range [" + offset + ", +" + rangeSize + ") of " + block;
+    }
+}

@@ -1,0 +1,210 @@
+package io.github.solvk.memory.pool;
+
+/**
+ * One thread's released ranges in one {@link BlockPoolAllocator}, kept for that thread's next requests of the same
+ * size, so that a buffer made and freed again and again by one thread takes no lock and no suballocator call (the
+ * idea of jemalloc's tcache and Netty's {@code PoolThreadCache}; no code of theirs is used).
+ *
+ * <p>Per memory type the cache has {@value #BINS} bins, each for one (range size, alignment) pair and holding at most
+ * {@value #ENTRIES} ranges, and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes into the
+ * cache of the thread that <em>releases</em> it, whichever thread made it, while there is room; else back to its
+ * block. A kept range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it
+ * counts as used memory and keeps its block from being freed until it leaves the cache:
+ * <ul>
+ *   <li>when its thread asks for the same size again;</li>
+ *   <li>every {@value #SWEEP_INTERVAL} requests that look in a memory type's bins, the ranges of each bin beyond
+ *       those taken out since the last sweep go back to their blocks, so sizes a thread stopped using do not stay;</li>
+ *   <li>when its thread's request finds no room in the existing blocks, before a block is made;</li>
+ *   <li>on {@link BlockPoolAllocator#flushThreadCache()}, and on {@link BlockPoolAllocator#statistics} and
+ *       {@link BlockPoolAllocator#checkInvariants()} for the calling thread;</li>
+ *   <li>at its thread's next request or release after another thread ran out of device memory;</li>
+ *   <li>after its thread ended, at the next statistics, invariant check, or out-of-memory of any thread.</li>
+ * </ul>
+ *
+ * <p>Only its thread uses a cache, except that another thread may set {@link #flushRequested}, read the counts for
+ * statistics (without synchronization: figures of a moment), and empty the cache of a thread that has ended.
+ */
+final class ThreadRangeCache {
+
+    /** Distinct (size, alignment) pairs cached per memory type. */
+    static final int BINS = 8;
+    /** Ranges per bin. */
+    static final int ENTRIES = 64;
+    /** Requests through a memory type's bins between two sweeps. */
+    static final int SWEEP_INTERVAL = 4096;
+
+    /** The thread that owns the cache. */
+    final Thread thread;
+    /** The thread's number, from which its home arenas follow. */
+    final int threadNumber;
+    private final TypeBlockPool[] pools;
+    private final Bins[] types;
+    /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
+    volatile boolean flushRequested;
+
+    /** One memory type's bins. */
+    private static final class Bins {
+        final long maxBytes;
+        final long[] rangeSize = new long[BINS];
+        final long[] alignment = new long[BINS];
+        final int[] count = new int[BINS];
+        /** Ranges taken out of each bin since the last sweep. */
+        final int[] taken = new int[BINS];
+        final RangeSlot[][] slots = new RangeSlot[BINS][];
+        /** Ranges and bytes held; read racily by statistics. */
+        int ranges;
+        long bytes;
+        int requests;
+
+        Bins(long maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+    }
+
+    ThreadRangeCache(TypeBlockPool[] pools, Thread thread, int threadNumber) {
+        this.pools = pools;
+        this.thread = thread;
+        this.threadNumber = threadNumber;
+        this.types = new Bins[pools.length];
+    }
+
+    /**
+     * Takes a kept range of exactly this size and alignment.
+     *
+     * @return the range, or {@code null} when none is kept
+     */
+    RangeSlot poll(int memoryType, long rangeSize, long alignment) {
+        if (flushRequested) {
+            flushAll();
+        }
+        Bins b = types[memoryType];
+        if (b == null) {
+            return null;
+        }
+        if (++b.requests >= SWEEP_INTERVAL) {
+            sweep(memoryType, b);
+        }
+        if (b.ranges == 0) {
+            return null;
+        }
+        for (int i = 0; i < BINS; i++) {
+            int n = b.count[i];
+            if (n > 0 && b.rangeSize[i] == rangeSize && b.alignment[i] == alignment) {
+                RangeSlot[] slots = b.slots[i];
+                RangeSlot slot = slots[--n];
+                slots[n] = null;
+                b.count[i] = n;
+                b.taken[i]++;
+                b.ranges--;
+                b.bytes -= rangeSize;
+                return slot;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Keeps a released range, when its bin and the byte budget have room.
+     *
+     * @return whether it was kept; if not, the caller gives it back to its block
+     */
+    boolean offer(int memoryType, RangeSlot slot) {
+        if (flushRequested) {
+            flushAll();
+        }
+        Bins b = types[memoryType];
+        if (b == null) {
+            b = new Bins(pools[memoryType].cacheBytes());
+            types[memoryType] = b;
+        }
+        long size = slot.rangeSize;
+        if (b.bytes + size > b.maxBytes) {
+            return false;
+        }
+        int bin = -1;
+        for (int i = 0; i < BINS; i++) {
+            if (b.rangeSize[i] == size && b.alignment[i] == slot.alignment) {
+                bin = i;
+                break;
+            }
+            if (bin < 0 && b.count[i] == 0) {
+                bin = i;
+            }
+        }
+        if (bin < 0) {
+            return false;
+        }
+        int n = b.count[bin];
+        if (n == 0) {
+            b.rangeSize[bin] = size;
+            b.alignment[bin] = slot.alignment;
+            if (b.slots[bin] == null) {
+                b.slots[bin] = new RangeSlot[ENTRIES];
+            }
+        } else if (n == ENTRIES) {
+            return false;
+        }
+        b.slots[bin][n] = slot;
+        b.count[bin] = n + 1;
+        b.ranges++;
+        b.bytes += size;
+        return true;
+    }
+
+    /** Gives back, bin by bin, the ranges beyond those taken out since the last sweep. */
+    private void sweep(int memoryType, Bins b) {
+        b.requests = 0;
+        for (int i = 0; i < BINS; i++) {
+            int excess = b.count[i] - b.taken[i];
+            b.taken[i] = 0;
+            while (excess-- > 0) {
+                int n = --b.count[i];
+                RangeSlot slot = b.slots[i][n];
+                b.slots[i][n] = null;
+                b.ranges--;
+                b.bytes -= slot.rangeSize;
+                pools[memoryType].releaseToBlock(slot);
+            }
+        }
+    }
+
+    /** Gives every kept range of one memory type back to its block. */
+    void flush(int memoryType) {
+        Bins b = types[memoryType];
+        if (b == null || b.ranges == 0) {
+            return;
+        }
+        for (int i = 0; i < BINS; i++) {
+            int n = b.count[i];
+            b.count[i] = 0;
+            b.taken[i] = 0;
+            for (int j = 0; j < n; j++) {
+                RangeSlot slot = b.slots[i][j];
+                b.slots[i][j] = null;
+                b.ranges--;
+                b.bytes -= slot.rangeSize;
+                pools[memoryType].releaseToBlock(slot);
+            }
+        }
+    }
+
+    /** Gives every kept range back to its block. */
+    void flushAll() {
+        flushRequested = false;
+        for (int t = 0; t < types.length; t++) {
+            flush(t);
+        }
+    }
+
+    /** @return the ranges kept for a memory type now (read racily from another thread) */
+    int cachedRanges(int memoryType) {
+        Bins b = types[memoryType];
+        return b == null ? 0 : b.ranges;
+    }
+
+    /** @return the bytes kept for a memory type now (read racily from another thread) */
+    long cachedBytes(int memoryType) {
+        Bins b = types[memoryType];
+        return b == null ? 0 : b.bytes;
+    }
+}
