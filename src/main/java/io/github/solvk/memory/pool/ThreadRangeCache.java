@@ -5,10 +5,12 @@ package io.github.solvk.memory.pool;
  * size, so that a buffer made and freed again and again by one thread takes no lock and no suballocator call (the
  * idea of jemalloc's tcache and Netty's {@code PoolThreadCache}; no code of theirs is used).
  *
- * <p>Per memory type the cache has {@value #BINS} bins, each for one (range size, alignment) pair and holding at most
- * {@value #ENTRIES} ranges, and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes into the
- * cache of the thread that <em>releases</em> it, whichever thread made it, while there is room; else back to its
- * block. A kept range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it
+ * <p><b>Size classes.</b> Ranges that may be cached are placed rounded up to a size class ({@link #sizeClass}): multiples
+ * of 16 bytes up to 64, then four classes per power of two (for sizes in {@code (2^k, 2^(k+1)]}, multiples of
+ * {@code 2^(k-2)}), so at most a quarter of a range is padding and buffers of nearby sizes share ranges. Per memory
+ * type the cache has one bin per class, each for one alignment at a time and holding at most {@value #ENTRIES}
+ * ranges, and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes into the cache of the
+ * thread that <em>releases</em> it, whichever thread made it, while there is room; else back to its block. A kept range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it
  * counts as used memory and keeps its block from being freed until it leaves the cache:
  * <ul>
  *   <li>when its thread asks for the same size again;</li>
@@ -26,8 +28,6 @@ package io.github.solvk.memory.pool;
  */
 final class ThreadRangeCache {
 
-    /** Distinct (size, alignment) pairs cached per memory type. */
-    static final int BINS = 8;
     /** Ranges per bin. */
     static final int ENTRIES = 64;
     /** Requests through a memory type's bins between two sweeps. */
@@ -42,23 +42,53 @@ final class ThreadRangeCache {
     /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
     volatile boolean flushRequested;
 
-    /** One memory type's bins. */
+    /** One memory type's bins, one per size class. */
     private static final class Bins {
         final long maxBytes;
-        final long[] rangeSize = new long[BINS];
-        final long[] alignment = new long[BINS];
-        final int[] count = new int[BINS];
+        final long[] alignment;
+        final int[] count;
         /** Ranges taken out of each bin since the last sweep. */
-        final int[] taken = new int[BINS];
-        final RangeSlot[][] slots = new RangeSlot[BINS][];
+        final int[] taken;
+        final RangeSlot[][] slots;
         /** Ranges and bytes held; read racily by statistics. */
         int ranges;
         long bytes;
         int requests;
 
-        Bins(long maxBytes) {
+        Bins(long maxBytes, int classes) {
             this.maxBytes = maxBytes;
+            this.alignment = new long[classes];
+            this.count = new int[classes];
+            this.taken = new int[classes];
+            this.slots = new RangeSlot[classes][];
         }
+    }
+
+    /**
+     * The size class a cacheable range is placed at: {@code size} rounded up to a multiple of 16 up to 64 bytes, and
+     * for sizes in {@code (2^k, 2^(k+1)]} above, to a multiple of {@code 2^(k-2)}.
+     *
+     * @param size bytes, {@code >= 1}
+     * @return the class's size, {@code >= size}, less than {@code 1.25 * size + 16}
+     */
+    static long sizeClass(long size) {
+        if (size <= 64) {
+            return (size + 15) & -16L;
+        }
+        long step = 1L << (61 - Long.numberOfLeadingZeros(size - 1));
+        return (size + step - 1) & -step;
+    }
+
+    /**
+     * @param classSize a value of {@link #sizeClass}
+     * @return its bin: 0..3 for 16..64 bytes, then four per power of two
+     */
+    static int classIndex(long classSize) {
+        if (classSize <= 64) {
+            return (int) (classSize >>> 4) - 1;
+        }
+        int k = 63 - Long.numberOfLeadingZeros(classSize - 1);
+        return 4 + (k - 6) * 4 + (int) (classSize >>> (k - 2)) - 5;
     }
 
     ThreadRangeCache(TypeBlockPool[] pools, Thread thread, int threadNumber) {
@@ -69,11 +99,12 @@ final class ThreadRangeCache {
     }
 
     /**
-     * Takes a kept range of exactly this size and alignment.
+     * Takes a kept range of a size class at an alignment.
      *
+     * @param classSize a value of {@link #sizeClass}, at most the memory type's largest cached range
      * @return the range, or {@code null} when none is kept
      */
-    RangeSlot poll(int memoryType, long rangeSize, long alignment) {
+    RangeSlot poll(int memoryType, long classSize, long alignment) {
         if (flushRequested) {
             flushAll();
         }
@@ -84,28 +115,26 @@ final class ThreadRangeCache {
         if (++b.requests >= SWEEP_INTERVAL) {
             sweep(memoryType, b);
         }
-        if (b.ranges == 0) {
+        int bin = classIndex(classSize);
+        int n = b.count[bin];
+        if (n == 0 || b.alignment[bin] != alignment) {
             return null;
         }
-        for (int i = 0; i < BINS; i++) {
-            int n = b.count[i];
-            if (n > 0 && b.rangeSize[i] == rangeSize && b.alignment[i] == alignment) {
-                RangeSlot[] slots = b.slots[i];
-                RangeSlot slot = slots[--n];
-                slots[n] = null;
-                b.count[i] = n;
-                b.taken[i]++;
-                b.ranges--;
-                b.bytes -= rangeSize;
-                return slot;
-            }
-        }
-        return null;
+        RangeSlot[] slots = b.slots[bin];
+        RangeSlot slot = slots[--n];
+        slots[n] = null;
+        b.count[bin] = n;
+        b.taken[bin]++;
+        b.ranges--;
+        b.bytes -= classSize;
+        return slot;
     }
 
     /**
      * Keeps a released range, when its bin and the byte budget have room.
      *
+     * @param slot a range placed at a size class ({@link #sizeClass}) no larger than the memory type's largest cached
+     *             range
      * @return whether it was kept; if not, the caller gives it back to its block
      */
     boolean offer(int memoryType, RangeSlot slot) {
@@ -114,34 +143,22 @@ final class ThreadRangeCache {
         }
         Bins b = types[memoryType];
         if (b == null) {
-            b = new Bins(pools[memoryType].cacheBytes());
+            TypeBlockPool pool = pools[memoryType];
+            b = new Bins(pool.cacheBytes(), classIndex(pool.cacheMaxRange()) + 1);
             types[memoryType] = b;
         }
         long size = slot.rangeSize;
         if (b.bytes + size > b.maxBytes) {
             return false;
         }
-        int bin = -1;
-        for (int i = 0; i < BINS; i++) {
-            if (b.rangeSize[i] == size && b.alignment[i] == slot.alignment) {
-                bin = i;
-                break;
-            }
-            if (bin < 0 && b.count[i] == 0) {
-                bin = i;
-            }
-        }
-        if (bin < 0) {
-            return false;
-        }
+        int bin = classIndex(size);
         int n = b.count[bin];
         if (n == 0) {
-            b.rangeSize[bin] = size;
             b.alignment[bin] = slot.alignment;
             if (b.slots[bin] == null) {
                 b.slots[bin] = new RangeSlot[ENTRIES];
             }
-        } else if (n == ENTRIES) {
+        } else if (n == ENTRIES || b.alignment[bin] != slot.alignment) {
             return false;
         }
         b.slots[bin][n] = slot;
@@ -154,7 +171,7 @@ final class ThreadRangeCache {
     /** Gives back, bin by bin, the ranges beyond those taken out since the last sweep. */
     private void sweep(int memoryType, Bins b) {
         b.requests = 0;
-        for (int i = 0; i < BINS; i++) {
+        for (int i = 0; i < b.count.length; i++) {
             int excess = b.count[i] - b.taken[i];
             b.taken[i] = 0;
             while (excess-- > 0) {
@@ -174,7 +191,7 @@ final class ThreadRangeCache {
         if (b == null || b.ranges == 0) {
             return;
         }
-        for (int i = 0; i < BINS; i++) {
+        for (int i = 0; i < b.count.length; i++) {
             int n = b.count[i];
             b.count[i] = 0;
             b.taken[i] = 0;

@@ -256,9 +256,11 @@ final class TypeBlockPool {
     TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks, int arenaCount,
                   long threadCacheBytes) {
         this.owner = owner;
-        // A thread keeps at most an eighth of a block per memory type, in ranges of at most 1/16 of that budget.
+        // A thread keeps at most an eighth of a block per memory type, in ranges of at most 1/16 of that budget
+        // (rounded down to a power of two, which is a size class, so no range up to it rounds up past it).
         this.cacheBytes = Math.min(threadCacheBytes, blockSize >>> 3);
-        this.cacheMaxRange = cacheBytes / 16;
+        long largest = cacheBytes / 16;
+        this.cacheMaxRange = largest < 16 ? 0 : Long.highestOneBit(largest);
         this.memoryTypeIndex = memoryTypeIndex;
         this.blockSize = blockSize;
         this.maxEmptyBlocks = maxEmptyBlocks;
@@ -283,6 +285,11 @@ final class TypeBlockPool {
     /** @return the bytes a thread's cache keeps for this memory type at most */
     long cacheBytes() {
         return cacheBytes;
+    }
+
+    /** @return the largest range a thread's cache keeps, a power of two; 0 when caching is off */
+    long cacheMaxRange() {
+        return cacheMaxRange;
     }
 
     /** @return the calling thread's number, from which its home arena follows (for tests) */
@@ -322,19 +329,22 @@ final class TypeBlockPool {
      */
     PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
                              boolean mayGrow, boolean verified) {
+        long needed = rangeSize;
         if (cacheMaxRange > 0) {
             ThreadRangeCache cache = owner.threadCache();
             if (rangeSize <= cacheMaxRange) {
+                // Placed at its size class, so that the range can serve any request of that class once released.
+                rangeSize = ThreadRangeCache.sizeClass(rangeSize);
                 RangeSlot slot = cache.poll(memoryTypeIndex, rangeSize, alignment);
                 if (slot != null) {
-                    return fromCache(slot, size, usage, mode, verified);
+                    return fromCache(slot, size, needed, usage, mode, verified);
                 }
             }
             if (cache.cachedRanges(memoryTypeIndex) > 0) {
                 // The thread keeps ranges of other sizes: if the blocks have no room, they go back before the pool
                 // grows or gives up.
-                PooledBuffer placed = suballocateIn(homeArena(), size, rangeSize, alignment, usage, mode, false,
-                        verified);
+                PooledBuffer placed = suballocateIn(homeArena(), size, rangeSize, needed, alignment, usage, mode,
+                        false, verified);
                 if (placed != null) {
                     return placed;
                 }
@@ -342,23 +352,28 @@ final class TypeBlockPool {
             }
         }
         try {
-            return suballocateInArenas(size, rangeSize, alignment, usage, mode, mayGrow, verified);
+            return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         } catch (VulkanException e) {
             if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY || !owner.reclaimThreadCaches(true)) {
                 throw e;
             }
             // Threads that ended kept ranges in their caches, which went back just now: once more.
-            return suballocateInArenas(size, rangeSize, alignment, usage, mode, mayGrow, verified);
+            return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         }
     }
 
-    /** {@link #suballocate} without the calling thread's cache: the home arena first, then the others. */
-    private PooledBuffer suballocateInArenas(long size, long rangeSize, long alignment, int usage,
+    /**
+     * {@link #suballocate} without the calling thread's cache: the home arena first, then the others.
+     *
+     * @param rangeSize the bytes to place (a size class when the range may be cached)
+     * @param needed    the bytes the buffer needs, {@code <= rangeSize}: what a buffer of its own is checked against
+     */
+    private PooledBuffer suballocateInArenas(long size, long rangeSize, long needed, long alignment, int usage,
                                              BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
         Arena home = homeArena();
         VulkanException outOfMemory = null;
         try {
-            PooledBuffer placed = suballocateIn(home, size, rangeSize, alignment, usage, mode, mayGrow, verified);
+            PooledBuffer placed = suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
             if (placed != null || arenas.length == 1) {
                 return placed;
             }
@@ -371,7 +386,7 @@ final class TypeBlockPool {
         if (outOfMemory != null && drainOthers(home)) {
             // Releases waiting in other arenas gave memory back: growing may work now.
             try {
-                return suballocateIn(home, size, rangeSize, alignment, usage, mode, true, verified);
+                return suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
                 if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -380,8 +395,8 @@ final class TypeBlockPool {
             }
         }
         for (int i = 1; i < arenas.length; i++) {
-            PooledBuffer placed = suballocateIn(arenas[(home.index + i) % arenas.length], size, rangeSize, alignment,
-                    usage, mode, false, verified);
+            PooledBuffer placed = suballocateIn(arenas[(home.index + i) % arenas.length], size, rangeSize, needed,
+                    alignment, usage, mode, false, verified);
             if (placed != null) {
                 return placed;
             }
@@ -421,7 +436,7 @@ final class TypeBlockPool {
     }
 
     /** {@link #suballocate} in one arena. */
-    private PooledBuffer suballocateIn(Arena arena, long size, long rangeSize, long alignment, int usage,
+    private PooledBuffer suballocateIn(Arena arena, long size, long rangeSize, long needed, long alignment, int usage,
                                        BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
         PoolBlock block;
         long handle = Suballocator.NULL_HANDLE;
@@ -479,7 +494,7 @@ final class TypeBlockPool {
             owner.destroy(unused);
             throw refused;
         }
-        return ownBuffer(slot, size, usage, verified);
+        return ownBuffer(slot, size, needed, usage, verified);
     }
 
     /**
@@ -571,17 +586,19 @@ final class TypeBlockPool {
      * Makes a {@code VkBuffer} bound at a placed range, outside the lock. The block cannot change arenas meanwhile:
      * the placed range keeps it from being empty. On failure the range goes back.
      */
-    private PooledBuffer ownBuffer(RangeSlot slot, long size, int usage, boolean verified) {
+    private PooledBuffer ownBuffer(RangeSlot slot, long size, long needed, int usage, boolean verified) {
         PoolBlock block = slot.block;
         VulkanBuffer view;
         try {
-            view = block.memory.createBuffer(slot.offset, size, usage, slot.rangeSize, verified);
+            // Checked against the bytes the request needs, not its size class, so that "verified" holds for any
+            // range of this size placed for a request of the same size.
+            view = block.memory.createBuffer(slot.offset, size, usage, needed, verified);
         } catch (RuntimeException e) {
             giveBack(slot);
             throw e;
         }
         if (!verified) {
-            owner.markVerified(usage, size, slot.rangeSize);
+            owner.markVerified(usage, size, needed);
         }
         TypeBlockPool.Arena arena = block.arena;
         if (arena.closed) {
@@ -594,10 +611,10 @@ final class TypeBlockPool {
     }
 
     /** Hands out a range that the calling thread's cache kept. */
-    private PooledBuffer fromCache(RangeSlot slot, long size, int usage, BlockPoolAllocator.BufferMode mode,
-                                   boolean verified) {
+    private PooledBuffer fromCache(RangeSlot slot, long size, long needed, int usage,
+                                   BlockPoolAllocator.BufferMode mode, boolean verified) {
         if (mode == BlockPoolAllocator.BufferMode.OWN_BUFFER) {
-            return ownBuffer(slot, size, usage, verified);
+            return ownBuffer(slot, size, needed, usage, verified);
         }
         PoolBlock block = slot.block;
         VulkanBuffer whole = block.blockBuffer;

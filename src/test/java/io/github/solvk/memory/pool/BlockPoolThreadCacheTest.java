@@ -299,6 +299,41 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void sizeClassesShouldPadAtMostAQuarterAndNumberTheBinsWithoutGaps() {
+        long previousClass = 0;
+        int previousIndex = -1;
+        for (long size = 1; size <= 1 << 20; size++) {
+            long c = ThreadRangeCache.sizeClass(size);
+            assertThat(c).as("class of %d", size).isGreaterThanOrEqualTo(size).isLessThan(size + size / 4 + 16);
+            assertThat(ThreadRangeCache.sizeClass(c)).as("a class is its own class").isEqualTo(c);
+            if (c != previousClass) {
+                assertThat(ThreadRangeCache.classIndex(c)).as("index of class %d", c).isEqualTo(previousIndex + 1);
+                previousClass = c;
+                previousIndex++;
+            }
+        }
+        assertThat(ThreadRangeCache.classIndex(64 * KIB)).isEqualTo(43);
+    }
+
+    @Test
+    void buffersOfNearbySizesShouldShareACachedRangeOfTheirClass(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            PooledBuffer a = pool.allocate(request(3000));
+            assertThat(a.buffer().size()).isEqualTo(3000);
+            assertThat(a.slot.rangeSize).as("placed at its class, 3 KiB").isEqualTo(3 * KIB);
+            a.release();
+            PooledBuffer b = pool.allocate(request(2900));
+            assertThat(b.slot).isSameAs(a.slot);
+            assertThat(b.buffer().size()).isEqualTo(2900);
+            b.release();
+            PooledBuffer c = pool.allocate(request(3100));
+            assertThat(c.slot).as("3100 B is in the next class").isNotSameAs(a.slot);
+            c.release();
+        }
+    }
+
+    @Test
     void aNegativeThreadCacheSizeShouldBeRejected() {
         assertThatThrownBy(() -> BlockPoolAllocator.Config.builder().threadCacheBytes(-1).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threadCacheBytes: -1");
