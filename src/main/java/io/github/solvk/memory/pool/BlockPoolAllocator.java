@@ -73,6 +73,15 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * {@link Config#maxEmptyBlocks()} empty blocks are kept over all arenas. {@link #close()} must not race with
  * {@link #allocate}.
  *
+ * <p><b>Thread caches.</b> A released range of at most 1/16 of {@link Config#threadCacheBytes()} goes to the releasing
+ * thread's cache while it has room ({@code ThreadRangeCache}: one bin per size class, at most that many bytes per
+ * memory type), and that thread's next request of the same size class and alignment takes it with no lock and no
+ * suballocator call. Such ranges are placed at their size class (four per power of two: at most a quarter is padding).
+ * A cached range stays placed in its block: it counts as used memory ({@link TypeStatistics#cachedRanges()}) and keeps
+ * its block from being freed until it goes back: before the thread's request would grow the pool, when its bin sits
+ * unused through a sweep (every 4096 requests), on {@link #flushThreadCache()} and {@link #checkInvariants()}, after
+ * its thread ended (at the next {@link #statistics()} or out-of-memory), and with {@link #close()}.
+ *
  * <p><b>Complexity.</b> A request whose class was measured before: O(candidates &times; blocks) suballocator calls in
  * the worst case, O(1) when the first block has room. A release: O(1) plus O(blocks) when a block is freed.
  *
