@@ -50,8 +50,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
  *       {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.</li>
  * </ol>
- * A release gives the range back; a block left empty is kept while it is the only empty block of its memory type
- * ({@link Config#maxEmptyBlocks()}), else freed at once, so a pool that shrinks returns its memory to VMA.
+ * A release gives the range back (small ranges first wait in the releasing thread's cache: see <b>Thread caches</b>);
+ * a block left empty is kept while it is the only empty block of its memory type ({@link Config#maxEmptyBlocks()}),
+ * else freed at once, so a pool that shrinks returns its memory to VMA.
  *
  * <p>Worked example, block size 256 MiB on a 16 GiB heap, {@code DEVICE_ONLY} requests: a 1 MiB buffer makes a 32 MiB
  * block (1/8); 40 more fill it and make a 64 MiB block; a 200 MiB buffer (over half a block) gets dedicated memory.
@@ -86,8 +87,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * the worst case, O(1) when the first block has room. A release: O(1) plus O(blocks) when a block is freed.
  *
  * <p><b>Invariants</b> ({@link #checkInvariants()} asserts them): every suballocator's own; each pool counts its empty
- * blocks right and keeps at most {@link Config#maxEmptyBlocks()}; every live range has one live buffer; dedicated
- * memory holds exactly one.
+ * blocks right and keeps at most {@link Config#maxEmptyBlocks()}; every placed range is listed once in its block (held
+ * by an open buffer, or kept in a thread's cache); dedicated memory holds exactly one.
  *
  * <p><b>Reference.</b> vulkano's {@code GenericMemoryAllocator} and {@code MemoryAllocatePreference} (block sizes by
  * heap, dedicated above half a block, the 3/4 rule, the 1/2..1/8 retries); no code of theirs is used.
@@ -137,9 +138,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                            that a thread uses holding at least one block of its own; 1 gives one lock and one
      *                            list of blocks per memory type
      * @param threadCacheBytes    the bytes of released ranges each thread keeps per memory type for its next requests
-     *                            of the same size (see <b>Thread caches</b> in the class documentation), {@code >= 0},
-     *                            at most an eighth of the block size; ranges up to 1/16 of it are kept; 0 keeps none,
-     *                            so every release goes straight back to its block
+     *                            of the same size class (see <b>Thread caches</b> in the class documentation),
+     *                            {@code >= 0}, at most an eighth of the block size; ranges up to 1/16 of it, rounded
+     *                            down to a power of two, are kept; 0 keeps none, so every release goes straight back
+     *                            to its block. Only TLSF and buddy suballocators are cached
      */
     public record Config(Map<Integer, Long> blockSizes, SuballocatorFactory suballocatorFactory,
                          BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks, int arenas,
@@ -368,8 +370,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private volatile CandidateList lastCandidates;
     private volatile long maxMemoryAllocationCount;
     private volatile int liveBuffersAtClose = -1;
-    /** Each thread's cache of released ranges (and its number, for its home arenas); made on its first call. */
-    private final ThreadLocal<ThreadRangeCache> threadCaches = ThreadLocal.withInitial(this::newThreadCache);
+    /**
+     * Each thread's cache of released ranges (and its number, for its home arenas); made on its first call. The cache
+     * refers back to this allocator only through the ranges it keeps, which {@link #close()} drops, so the entry does
+     * not keep a closed allocator reachable from the thread.
+     */
+    private final ThreadLocal<ThreadRangeCache> threadCaches = new ThreadLocal<>();
     /** Every thread's cache, for statistics and to take back the ranges of threads that ended. */
     private final Set<ThreadRangeCache> allThreadCaches = ConcurrentHashMap.newKeySet();
 
@@ -395,11 +401,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
         this.blockBufferTypeBits = VulkanMemory.bufferRequirements(vma, BLOCK_GRANULE, config.subRangeUsage())
                 .memoryTypeBits();
         this.pools = new TypeBlockPool[properties.types().size()];
+        long threadCacheBytes = freesInAnyOrder(config.suballocatorFactory()) ? config.threadCacheBytes() : 0;
         for (int i = 0; i < pools.length; i++) {
             int heap = properties.type(i).heapIndex();
             long blockSize = roundToGranule(config.blockSizeFor(heap, properties.heaps().get(heap).size()));
             pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks(), config.arenas(),
-                    config.threadCacheBytes());
+                    threadCacheBytes);
         }
     }
 
@@ -422,6 +429,24 @@ public final class BlockPoolAllocator implements AutoCloseable {
     public PooledBuffer allocate(BlockRequest request) {
         Objects.requireNonNull(request, "request");
         checkOpen();
+        try {
+            return place(request);
+        } catch (PoolException e) {
+            if (e.kind() != PoolException.Kind.OUT_OF_DEVICE_MEMORY || !reclaimThreadCaches(true)) {
+                throw e;
+            }
+        } catch (VulkanException e) {
+            if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || !reclaimThreadCaches(true)) {
+                throw e;
+            }
+        }
+        // Threads that ended kept ranges in their caches, which went back just now (blocks they emptied were freed):
+        // once more.
+        return place(request);
+    }
+
+    /** {@link #allocate} once. */
+    private PooledBuffer place(BlockRequest request) {
         BufferMode mode = request.bufferMode() != null ? request.bufferMode() : config.bufferMode();
         int usage = request.usage();
         if (mode == BufferMode.SUB_RANGE && (usage & ~config.subRangeUsage()) != 0) {
@@ -808,21 +833,46 @@ public final class BlockPoolAllocator implements AutoCloseable {
      */
     public void flushThreadCache() {
         if (config.threadCacheBytes() > 0) {
-            threadCache().flushAll();
+            threadCache().flushAll(pools);
         }
     }
 
     /** @return the calling thread's cache, made on its first call */
     ThreadRangeCache threadCache() {
-        return threadCaches.get();
+        ThreadRangeCache cache = threadCaches.get();
+        return cache != null ? cache : newThreadCache();
     }
 
     private ThreadRangeCache newThreadCache() {
-        ThreadRangeCache cache = new ThreadRangeCache(pools, Thread.currentThread(), TypeBlockPool.threadNumber());
+        ThreadRangeCache cache = new ThreadRangeCache(pools.length, Thread.currentThread(),
+                TypeBlockPool.threadNumber());
+        threadCaches.set(cache);
         if (!closed.get()) {
             allThreadCaches.add(cache);
+            // Threads that come and go leave caches behind: a new thread takes back the ranges of those that ended,
+            // so neither their ranges nor their caches pile up.
+            reclaimThreadCaches(false);
         }
         return cache;
+    }
+
+    /**
+     * Whether the factory's suballocators take ranges of any size back in any order (TLSF, buddy), so that threads may
+     * cache released ranges placed at size classes; a stack's or ring's order would break, and a fixed-size
+     * suballocator takes one size only. Asks one suballocator of the smallest block size.
+     */
+    private static boolean freesInAnyOrder(SuballocatorFactory factory) {
+        try {
+            SuballocatorKind kind = factory.create(0, BLOCK_GRANULE, 1).kind();
+            return kind == SuballocatorKind.TLSF || kind == SuballocatorKind.BUDDY;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** @return the pools by memory type */
+    TypeBlockPool[] pools() {
+        return pools;
     }
 
     /**
@@ -841,7 +891,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     for (int t = 0; t < pools.length; t++) {
                         reclaimed |= cache.cachedRanges(t) > 0;
                     }
-                    cache.flushAll();
+                    cache.flushAll(pools);
                 }
             } else if (askOthers && cache.thread != Thread.currentThread()) {
                 cache.flushRequested = true;
@@ -900,7 +950,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
         for (PoolBlock block : blocks) {
             destroy(block);
         }
-        // Ranges still in threads' caches went with their blocks.
+        // Ranges still in threads' caches went with their blocks: the caches forget them, so that no thread-local
+        // entry keeps this allocator reachable.
+        for (ThreadRangeCache cache : allThreadCaches) {
+            cache.clear();
+        }
         allThreadCaches.clear();
         liveBuffersAtClose = liveCount;
         if (liveCount > 0) {

@@ -1,27 +1,34 @@
 package io.github.solvk.memory.pool;
 
+import java.util.Arrays;
+
 /**
  * One thread's released ranges in one {@link BlockPoolAllocator}, kept for that thread's next requests of the same
  * size, so that a buffer made and freed again and again by one thread takes no lock and no suballocator call (the
  * idea of jemalloc's tcache and Netty's {@code PoolThreadCache}; no code of theirs is used).
  *
- * <p><b>Size classes.</b> Ranges that may be cached are placed rounded up to a size class ({@link #sizeClass}): multiples
- * of 16 bytes up to 64, then four classes per power of two (for sizes in {@code (2^k, 2^(k+1)]}, multiples of
- * {@code 2^(k-2)}), so at most a quarter of a range is padding and buffers of nearby sizes share ranges. Per memory
+ * <p><b>Size classes.</b> Ranges that may be cached are placed rounded up to a size class ({@link #sizeClass}):
+ * multiples of 16 bytes up to 64, then four classes per power of two (for sizes in {@code (2^k, 2^(k+1)]}, multiples
+ * of {@code 2^(k-2)}), so at most a quarter of a range is padding and buffers of nearby sizes share ranges. Per memory
  * type the cache has one bin per class, each for one alignment at a time and holding at most {@value #ENTRIES}
  * ranges, and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes into the cache of the
- * thread that <em>releases</em> it, whichever thread made it, while there is room; else back to its block. A kept range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it
- * counts as used memory and keeps its block from being freed until it leaves the cache:
+ * thread that <em>releases</em> it, whichever thread made it, while there is room; else back to its block. A kept
+ * range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it counts as used
+ * memory and keeps its block from being freed until it leaves the cache:
  * <ul>
  *   <li>when its thread asks for the same size again;</li>
- *   <li>every {@value #SWEEP_INTERVAL} requests that look in a memory type's bins, the ranges of each bin beyond
- *       those taken out since the last sweep go back to their blocks, so sizes a thread stopped using do not stay;</li>
+ *   <li>every {@value #SWEEP_INTERVAL} requests and releases through a memory type's bins, the ranges of each bin
+ *       beyond those taken out since the last sweep go back to their blocks, so sizes a thread stopped using do not
+ *       stay;</li>
  *   <li>when its thread's request finds no room in the existing blocks, before a block is made;</li>
- *   <li>on {@link BlockPoolAllocator#flushThreadCache()}, and on {@link BlockPoolAllocator#statistics} and
- *       {@link BlockPoolAllocator#checkInvariants()} for the calling thread;</li>
+ *   <li>on {@link BlockPoolAllocator#flushThreadCache()} and {@link BlockPoolAllocator#checkInvariants()} for the
+ *       calling thread;</li>
  *   <li>at its thread's next request or release after another thread ran out of device memory;</li>
- *   <li>after its thread ended, at the next statistics, invariant check, or out-of-memory of any thread.</li>
+ *   <li>after its thread ended: when another thread first uses the allocator, and at the next statistics, invariant
+ *       check, or out-of-memory of any thread.</li>
  * </ul>
+ * Only TLSF and buddy blocks are cached: they free in any order, while a stack's or ring's order would break and a
+ * fixed-size suballocator takes no other size.
  *
  * <p>Only its thread uses a cache, except that another thread may set {@link #flushRequested}, read the counts for
  * statistics (without synchronization: figures of a moment), and empty the cache of a thread that has ended.
@@ -37,7 +44,10 @@ final class ThreadRangeCache {
     final Thread thread;
     /** The thread's number, from which its home arenas follow. */
     final int threadNumber;
-    private final TypeBlockPool[] pools;
+    /**
+     * Bins by memory type. The cache holds no reference to its allocator except through the ranges it keeps (which
+     * {@link #clear()} drops when the allocator closes), so a thread-local entry never keeps a closed allocator alive.
+     */
     private final Bins[] types;
     /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
     volatile boolean flushRequested;
@@ -91,11 +101,10 @@ final class ThreadRangeCache {
         return 4 + (k - 6) * 4 + (int) (classSize >>> (k - 2)) - 5;
     }
 
-    ThreadRangeCache(TypeBlockPool[] pools, Thread thread, int threadNumber) {
-        this.pools = pools;
+    ThreadRangeCache(int memoryTypes, Thread thread, int threadNumber) {
         this.thread = thread;
         this.threadNumber = threadNumber;
-        this.types = new Bins[pools.length];
+        this.types = new Bins[memoryTypes];
     }
 
     /**
@@ -104,16 +113,16 @@ final class ThreadRangeCache {
      * @param classSize a value of {@link #sizeClass}, at most the memory type's largest cached range
      * @return the range, or {@code null} when none is kept
      */
-    RangeSlot poll(int memoryType, long classSize, long alignment) {
+    RangeSlot poll(TypeBlockPool pool, long classSize, long alignment) {
         if (flushRequested) {
-            flushAll();
+            flushAll(pool.owner().pools());
         }
-        Bins b = types[memoryType];
+        Bins b = types[pool.memoryTypeIndex()];
         if (b == null) {
             return null;
         }
         if (++b.requests >= SWEEP_INTERVAL) {
-            sweep(memoryType, b);
+            sweep(pool, b);
         }
         int bin = classIndex(classSize);
         int n = b.count[bin];
@@ -137,15 +146,20 @@ final class ThreadRangeCache {
      *             range
      * @return whether it was kept; if not, the caller gives it back to its block
      */
-    boolean offer(int memoryType, RangeSlot slot) {
+    boolean offer(TypeBlockPool pool, RangeSlot slot) {
         if (flushRequested) {
-            flushAll();
+            flushAll(pool.owner().pools());
         }
+        int memoryType = pool.memoryTypeIndex();
         Bins b = types[memoryType];
         if (b == null) {
-            TypeBlockPool pool = pools[memoryType];
             b = new Bins(pool.cacheBytes(), classIndex(pool.cacheMaxRange()) + 1);
             types[memoryType] = b;
+        }
+        // Releases count towards the sweep too, so a thread that only releases (a consumer) gives back what it
+        // never asks for again.
+        if (++b.requests >= SWEEP_INTERVAL) {
+            sweep(pool, b);
         }
         long size = slot.rangeSize;
         if (b.bytes + size > b.maxBytes) {
@@ -169,7 +183,7 @@ final class ThreadRangeCache {
     }
 
     /** Gives back, bin by bin, the ranges beyond those taken out since the last sweep. */
-    private void sweep(int memoryType, Bins b) {
+    private void sweep(TypeBlockPool pool, Bins b) {
         b.requests = 0;
         for (int i = 0; i < b.count.length; i++) {
             int excess = b.count[i] - b.taken[i];
@@ -180,37 +194,44 @@ final class ThreadRangeCache {
                 b.slots[i][n] = null;
                 b.ranges--;
                 b.bytes -= slot.rangeSize;
-                pools[memoryType].releaseToBlock(slot);
+                pool.releaseToBlock(slot);
             }
         }
     }
 
-    /** Gives every kept range of one memory type back to its block. */
-    void flush(int memoryType) {
-        Bins b = types[memoryType];
+    /**
+     * Gives every kept range of one memory type back to its block, one at a time: each leaves its bin before it goes,
+     * so a failure part way leaves the others kept and counted.
+     */
+    void flush(TypeBlockPool pool) {
+        Bins b = types[pool.memoryTypeIndex()];
         if (b == null || b.ranges == 0) {
             return;
         }
         for (int i = 0; i < b.count.length; i++) {
-            int n = b.count[i];
-            b.count[i] = 0;
             b.taken[i] = 0;
-            for (int j = 0; j < n; j++) {
-                RangeSlot slot = b.slots[i][j];
-                b.slots[i][j] = null;
+            while (b.count[i] > 0) {
+                int n = --b.count[i];
+                RangeSlot slot = b.slots[i][n];
+                b.slots[i][n] = null;
                 b.ranges--;
                 b.bytes -= slot.rangeSize;
-                pools[memoryType].releaseToBlock(slot);
+                pool.releaseToBlock(slot);
             }
         }
     }
 
     /** Gives every kept range back to its block. */
-    void flushAll() {
+    void flushAll(TypeBlockPool[] pools) {
         flushRequested = false;
-        for (int t = 0; t < types.length; t++) {
-            flush(t);
+        for (TypeBlockPool pool : pools) {
+            flush(pool);
         }
+    }
+
+    /** Forgets every kept range, without giving it back: their allocator closed and freed the blocks. */
+    void clear() {
+        Arrays.fill(types, null);
     }
 
     /** @return the ranges kept for a memory type now (read racily from another thread) */

@@ -23,6 +23,11 @@ import io.github.solvk.memory.vulkan.VulkanMemory;
  * The blocks of one memory type in a {@link BlockPoolAllocator}, split into {@link Arena arenas} with a lock each:
  * requests for different memory types never wait for each other, and threads whose home arenas differ rarely do.
  *
+ * <p><b>Thread caches.</b> Before any arena, a request looks in the calling thread's {@link ThreadRangeCache}, and a
+ * release of a small range goes there while it has room; ranges up to {@link #cacheMaxRange()} are placed at their
+ * size class so that they can be cached. Everything below is what a request that misses, and a release that is not
+ * cached, do.
+ *
  * <p><b>Arenas.</b> Each thread has a home arena ({@link #homeArena()}: threads are numbered in the order they first
  * ask any pool, and thread {@code n} lives in arena {@code n mod arenas}). A request tries the blocks of its home arena
  * and grows that arena when none has room; only when growing fails for want of device memory, or the request may not
@@ -253,6 +258,10 @@ final class TypeBlockPool {
         }
     }
 
+    /**
+     * @param threadCacheBytes the bytes a thread's cache may keep; 0 when the suballocator cannot take its ranges
+     *                         back in any order at any size class (not TLSF or buddy)
+     */
     TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks, int arenaCount,
                   long threadCacheBytes) {
         this.owner = owner;
@@ -335,7 +344,7 @@ final class TypeBlockPool {
             if (rangeSize <= cacheMaxRange) {
                 // Placed at its size class, so that the range can serve any request of that class once released.
                 rangeSize = ThreadRangeCache.sizeClass(rangeSize);
-                RangeSlot slot = cache.poll(memoryTypeIndex, rangeSize, alignment);
+                RangeSlot slot = cache.poll(this, rangeSize, alignment);
                 if (slot != null) {
                     return fromCache(slot, size, needed, usage, mode, verified);
                 }
@@ -348,7 +357,7 @@ final class TypeBlockPool {
                 if (placed != null) {
                     return placed;
                 }
-                cache.flush(memoryTypeIndex);
+                cache.flush(this);
             }
         }
         try {
@@ -373,7 +382,8 @@ final class TypeBlockPool {
         Arena home = homeArena();
         VulkanException outOfMemory = null;
         try {
-            PooledBuffer placed = suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
+            PooledBuffer placed = suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, mayGrow,
+                    verified);
             if (placed != null || arenas.length == 1) {
                 return placed;
             }
@@ -774,7 +784,7 @@ final class TypeBlockPool {
         }
         RangeSlot slot = buffer.slot;
         if (slot.rangeSize <= cacheMaxRange && !owner.isClosed()
-                && owner.threadCache().offer(memoryTypeIndex, slot)) {
+                && owner.threadCache().offer(this, slot)) {
             return;
         }
         releaseToBlock(slot);

@@ -6,7 +6,9 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import io.github.solvk.memory.suballocator.Suballocators;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
@@ -330,6 +333,107 @@ class BlockPoolThreadCacheTest {
             PooledBuffer c = pool.allocate(request(3100));
             assertThat(c.slot).as("3100 B is in the next class").isNotSameAs(a.slot);
             c.release();
+        }
+    }
+
+    @Test
+    void aClosedAllocatorShouldNotStayReachableThroughTheThreadsCache(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            WeakReference<BlockPoolAllocator> ref = closedAllocatorThatCachedARange(vma, context);
+            for (int i = 0; i < 20 && ref.get() != null; i++) {
+                System.gc();
+                Thread.sleep(10);
+            }
+            assertThat(ref.get()).as("collected after close, though this thread cached one of its ranges").isNull();
+        }
+    }
+
+    private static WeakReference<BlockPoolAllocator> closedAllocatorThatCachedARange(VulkanMemoryAllocator vma,
+                                                                                    VulkanContext context) {
+        BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).arenas(2).build());
+        pool.allocate(request(4 * KIB)).release();
+        assertThat(pool.statistics(0).cachedRanges()).isEqualTo(1);
+        pool.close();
+        return new WeakReference<>(pool);
+    }
+
+    @Test
+    void dedicatedMemoryThatRunsOutShouldTakeBackTheRangesOfThreadsThatEnded(VulkanContext context)
+            throws Exception {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        // The first block (128 KiB) and 1088 KiB of dedicated memory do not fit together.
+        Arrays.fill(limits, 1150 * KIB);
+        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build())) {
+            pool.flushThreadCache();
+            Thread worker = new Thread(() -> {
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    buffers.add(pool.allocate(request(8 * KIB)));
+                }
+                buffers.forEach(PooledBuffer::release);
+            });
+            worker.start();
+            worker.join();
+            assertThat(pool.deviceMemoryCount()).as("the ended thread's ranges keep the block").isEqualTo(1);
+            PooledBuffer big = pool.allocate(request(1088 * KIB));
+            assertThat(pool.deviceMemoryCount()).as("the block went back; the dedicated memory fits").isEqualTo(1);
+            big.release();
+        }
+    }
+
+    @Test
+    void threadsThatComeAndGoShouldNotGrowThePool(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            for (int t = 0; t < 64; t++) {
+                Thread worker = new Thread(() -> {
+                    List<PooledBuffer> buffers = new ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        buffers.add(pool.allocate(request(4 * KIB + 64 * i)));
+                    }
+                    buffers.forEach(PooledBuffer::release);
+                });
+                worker.start();
+                worker.join();
+            }
+            assertThat(pool.deviceMemoryCount()).as("each new thread took back the ranges of those that ended")
+                    .isEqualTo(1);
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+        }
+    }
+
+    @Test
+    void aFixedSizeSuballocatorShouldGetTheExactSizeAndNoThreadCache(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).suballocatorFactory(
+                     (offset, size, granularity) -> Suballocators.fixedSize(offset, size, 4000, 256)).build())) {
+            PooledBuffer b = pool.allocate(request(4000));
+            assertThat(b.slot.rangeSize).isEqualTo(4000);
+            b.release();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.statistics(0).usedBytes()).isZero();
+        }
+    }
+
+    @Test
+    void aThreadThatOnlyReleasesShouldGiveItsRangesBackAtItsSweeps(VulkanContext context) throws Exception {
+        ExecutorService consumer = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            for (int i = 0; i < ThreadRangeCache.SWEEP_INTERVAL + 4; i++) {
+                PooledBuffer b = pool.allocate(request(8 * KIB));
+                on(consumer, () -> {
+                    b.release();
+                    return null;
+                });
+            }
+            // The consumer's cache filled its 16 ranges long ago; the sweep at its 4096th release gave them back,
+            // and only that release and the four after it are kept.
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(5);
+        } finally {
+            consumer.shutdownNow();
         }
     }
 
