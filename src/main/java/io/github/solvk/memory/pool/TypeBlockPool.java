@@ -631,15 +631,19 @@ final class TypeBlockPool {
         if (whole == null) {
             // The range was made for a buffer of its own: the block's first sub-range.
             Arena arena = block.arena;
+            RuntimeException failure = null;
             arena.lock();
             try {
                 whole = blockBuffer(block);
             } catch (RuntimeException e) {
+                failure = e;
+            } finally {
                 unlock(arena);
-                giveBack(slot);
-                throw e;
             }
-            unlock(arena);
+            if (failure != null) {
+                giveBack(slot);
+                throw failure;
+            }
         }
         return handOut(VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }

@@ -1,11 +1,14 @@
 package io.github.solvk.memory.pool;
 
+import static io.github.solvk.memory.pool.BlockPoolTesting.ANY;
+import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.USAGE;
+import static io.github.solvk.memory.pool.BlockPoolTesting.config;
+import static io.github.solvk.memory.pool.BlockPoolTesting.request;
+import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
-import static org.lwjgl.vulkan.VK10.VK_WHOLE_SIZE;
 import static org.lwjgl.vulkan.VK10.vkCmdCopyBuffer;
 
 import java.util.ArrayList;
@@ -38,28 +41,6 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 @ExtendWith(VulkanExtension.class)
 class BlockPoolAllocatorTest {
 
-    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
-            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-    private static final long KIB = 1024;
-    private static final long MIB = 1024 * KIB;
-    /** Anything goes: lavapipe has one memory type. */
-    private static final MemoryTypeFilter ANY = MemoryTypeFilter.ofFlags(0, 0, 0);
-
-    private static BlockPoolAllocator.Config.Builder config(VulkanContext context, long blockSize) {
-        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder();
-        for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
-            builder.blockSize(heap, blockSize);
-        }
-        return builder;
-    }
-
-    private static VulkanMemoryAllocator vma(VulkanContext context) {
-        return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
-    }
-
-    private static BlockRequest request(long size) {
-        return BlockRequest.of(size, USAGE, ANY);
-    }
 
     @Test
     void firstBlocksShouldBeAnEighthAQuarterAndAHalfThenFullAndOnlyOneEmptyBlockIsKept(VulkanContext context) {

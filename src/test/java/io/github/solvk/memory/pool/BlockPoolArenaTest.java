@@ -1,19 +1,18 @@
 package io.github.solvk.memory.pool;
 
+import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.on;
+import static io.github.solvk.memory.pool.BlockPoolTesting.request;
+import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,11 +31,6 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 @ExtendWith(VulkanExtension.class)
 class BlockPoolArenaTest {
 
-    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
-            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-    private static final long KIB = 1024;
-    private static final long MIB = 1024 * KIB;
-    private static final MemoryTypeFilter ANY = MemoryTypeFilter.ofFlags(0, 0, 0);
 
     private ExecutorService first;
     private ExecutorService second;
@@ -69,33 +63,9 @@ class BlockPoolArenaTest {
         return TypeBlockPool.threadNumber();
     }
 
-    private static <T> T on(ExecutorService thread, Callable<T> task) throws Exception {
-        try {
-            return thread.submit(task).get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception cause) {
-                throw cause;
-            }
-            throw e;
-        }
-    }
-
     private static BlockPoolAllocator.Config.Builder config(VulkanContext context, long blockSize, int arenas) {
         // No thread caches: these tests follow each release to its arena (BlockPoolThreadCacheTest covers caches).
-        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder().arenas(arenas)
-                .threadCacheBytes(0);
-        for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
-            builder.blockSize(heap, blockSize);
-        }
-        return builder;
-    }
-
-    private static VulkanMemoryAllocator vma(VulkanContext context) {
-        return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
-    }
-
-    private static BlockRequest request(long size) {
-        return BlockRequest.of(size, USAGE, ANY);
+        return BlockPoolTesting.config(context, blockSize).arenas(arenas).threadCacheBytes(0);
     }
 
     @Test

@@ -1,20 +1,19 @@
 package io.github.solvk.memory.pool;
 
+import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.on;
+import static io.github.solvk.memory.pool.BlockPoolTesting.request;
+import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -35,37 +34,18 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 @ExtendWith(VulkanExtension.class)
 class BlockPoolThreadCacheTest {
 
-    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT
-            | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-    private static final long KIB = 1024;
-    private static final long MIB = 1024 * KIB;
-    private static final MemoryTypeFilter ANY = MemoryTypeFilter.ofFlags(0, 0, 0);
 
     private static BlockPoolAllocator.Config.Builder config(VulkanContext context) {
-        BlockPoolAllocator.Config.Builder builder = BlockPoolAllocator.Config.builder().arenas(1);
-        for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
-            builder.blockSize(heap, MIB);
+        return BlockPoolTesting.config(context, MIB).arenas(1);
+    }
+
+    /** Makes 16 buffers of 8 KiB, which fill an arena's first block (128 KiB), and releases them into the cache. */
+    private static void fillTheFirstBlockAndRelease(BlockPoolAllocator pool) {
+        List<PooledBuffer> buffers = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            buffers.add(pool.allocate(request(8 * KIB)));
         }
-        return builder;
-    }
-
-    private static VulkanMemoryAllocator vma(VulkanContext context) {
-        return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
-    }
-
-    private static BlockRequest request(long size) {
-        return BlockRequest.of(size, USAGE, ANY);
-    }
-
-    private static <T> T on(ExecutorService thread, Callable<T> task) throws Exception {
-        try {
-            return thread.submit(task).get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Exception cause) {
-                throw cause;
-            }
-            throw e;
-        }
+        buffers.forEach(PooledBuffer::release);
     }
 
     @Test
@@ -136,12 +116,7 @@ class BlockPoolThreadCacheTest {
     void cachedRangesShouldGoBackToTheirBlocksBeforeThePoolGrows(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
-            // 16 x 8 KiB fill the first block (128 KiB); released, they all wait in the cache.
-            List<PooledBuffer> buffers = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
-                buffers.add(pool.allocate(request(8 * KIB)));
-            }
-            buffers.forEach(PooledBuffer::release);
+            fillTheFirstBlockAndRelease(pool);
             assertThat(pool.deviceMemoryCount()).isEqualTo(1);
             assertThat(pool.statistics(0).freeBytes()).isZero();
             // A request of another size finds no room; the cache empties into the block, which then takes it.
@@ -156,11 +131,7 @@ class BlockPoolThreadCacheTest {
     void aNeverAllocateRequestShouldFindRoomThatTheThreadsCacheHeld(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
-            List<PooledBuffer> buffers = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
-                buffers.add(pool.allocate(request(8 * KIB)));
-            }
-            buffers.forEach(PooledBuffer::release);
+            fillTheFirstBlockAndRelease(pool);
             PooledBuffer placed = pool.allocate(request(32 * KIB).withPreference(AllocatePreference.NEVER_ALLOCATE));
             assertThat(pool.deviceMemoryCount()).isEqualTo(1);
             placed.release();
@@ -367,13 +338,7 @@ class BlockPoolThreadCacheTest {
                 VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build())) {
             pool.flushThreadCache();
-            Thread worker = new Thread(() -> {
-                List<PooledBuffer> buffers = new ArrayList<>();
-                for (int i = 0; i < 16; i++) {
-                    buffers.add(pool.allocate(request(8 * KIB)));
-                }
-                buffers.forEach(PooledBuffer::release);
-            });
+            Thread worker = new Thread(() -> fillTheFirstBlockAndRelease(pool));
             worker.start();
             worker.join();
             assertThat(pool.deviceMemoryCount()).as("the ended thread's ranges keep the block").isEqualTo(1);
