@@ -46,7 +46,11 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * PERFORMANCE.md contender C and N on the real device: one buffer made and destroyed per operation, by
  * <ul>
  *   <li>{@code poolSubRange}: {@link BlockPoolAllocator} in {@code SUB_RANGE} mode (no Vulkan call);</li>
- *   <li>{@code poolOwnBuffer}: the same in {@code OWN_BUFFER} mode ({@code vkCreateBuffer} + bind + destroy);</li>
+ *   <li>{@code poolOwnBuffer}: the same in {@code OWN_BUFFER} mode: the released range stays in the thread's cache
+ *       with its {@code VkBuffer} ({@code Config.recycleBuffers}), so the next buffer of the same size and usage gets
+ *       both back with no Vulkan call;</li>
+ *   <li>{@code poolOwnBufferMade}: {@code OWN_BUFFER} with {@code recycleBuffers(false)}: every buffer gets a new
+ *       {@code VkBuffer} ({@code vkCreateBuffer} + bind + destroy), as a request of a size not seen before does;</li>
  *   <li>{@code vma}: {@code vmaCreateBuffer} + {@code vmaDestroyBuffer} through lwjgl-vma;</li>
  *   <li>{@code dedicated}: {@code vkAllocateMemory} + {@code vkCreateBuffer} + bind + destroy +
  *       {@code vkFreeMemory};</li>
@@ -79,6 +83,7 @@ public class FullPathBenchmark {
     private long vmaHandle;
     private BlockPoolAllocator subRangePool;
     private BlockPoolAllocator ownBufferPool;
+    private BlockPoolAllocator madeBufferPool;
     private BlockRequest subRangeRequest;
     private BlockRequest ownBufferRequest;
     private final List<PooledBuffer> background = new ArrayList<>();
@@ -100,11 +105,14 @@ public class FullPathBenchmark {
         subRangePool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.defaults());
         ownBufferPool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder()
                 .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build());
+        madeBufferPool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder()
+                .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).recycleBuffers(false).build());
         subRangeRequest = BenchVulkan.request(size, BlockPoolAllocator.BufferMode.SUB_RANGE);
         ownBufferRequest = BenchVulkan.request(size, BlockPoolAllocator.BufferMode.OWN_BUFFER);
         for (int i = 0; i < BACKGROUND; i++) {
             background.add(subRangePool.allocate(subRangeRequest));
             background.add(ownBufferPool.allocate(ownBufferRequest));
+            background.add(madeBufferPool.allocate(ownBufferRequest));
             long[] b = new long[2];
             BenchVulkan.vmaCreate(vmaHandle, size, b);
             vmaBackground.add(b);
@@ -134,6 +142,7 @@ public class FullPathBenchmark {
         layerBlock.close();
         subRangePool.close();
         ownBufferPool.close();
+        madeBufferPool.close();
         vma.close();
         context.close();
     }
@@ -170,10 +179,18 @@ public class FullPathBenchmark {
         return handle;
     }
 
+    @Benchmark
+    public long poolOwnBufferMade() {
+        PooledBuffer b = madeBufferPool.allocate(ownBufferRequest);
+        long handle = b.buffer().buffer();
+        b.release();
+        return handle;
+    }
+
     /**
-     * The Vulkan layer under {@code poolOwnBuffer} alone: {@link VulkanMemory#createBuffer} (no requirements query)
+     * The Vulkan layer under {@code poolOwnBufferMade} alone: {@link VulkanMemory#createBuffer} (no requirements query)
      * at one offset of one block, and {@link VulkanBuffer#close()}; what the pool's bookkeeping adds is
-     * {@code poolOwnBuffer} minus this.
+     * {@code poolOwnBufferMade} minus this.
      */
     @Benchmark
     public long bufferLayer() {

@@ -142,10 +142,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                            {@code >= 0}, at most an eighth of the block size; ranges up to 1/16 of it, rounded
      *                            down to a power of two, are kept; 0 keeps none, so every release goes straight back
      *                            to its block. Only TLSF and buddy suballocators are cached
+     * @param recycleBuffers      whether a range that a thread's cache keeps also keeps the {@code VkBuffer} of its
+     *                            own that it held ({@link BufferMode#OWN_BUFFER}), so that the next request of the
+     *                            same size and usage that takes the range gets that {@code VkBuffer} again, with no
+     *                            Vulkan call (see <b>Recycled buffers</b> in the class documentation); true by
+     *                            default, and only ranges that may be cached are recycled
      */
     public record Config(Map<Integer, Long> blockSizes, SuballocatorFactory suballocatorFactory,
                          BufferMode bufferMode, int subRangeUsage, int maxEmptyBlocks, int arenas,
-                         long threadCacheBytes) {
+                         long threadCacheBytes, boolean recycleBuffers) {
 
         /** The block size on heaps of at least {@link #LARGE_HEAP_THRESHOLD} bytes: 256 MiB. */
         public static final long LARGE_HEAP_BLOCK_SIZE = 256L << 20;
@@ -212,7 +217,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
         /**
          * @return default block sizes, TLSF, {@link BufferMode#SUB_RANGE}, the default usage, one empty block,
-         *         {@link #defaultArenas()} arenas, {@value #DEFAULT_THREAD_CACHE_BYTES} bytes of thread cache
+         *         {@link #defaultArenas()} arenas, {@value #DEFAULT_THREAD_CACHE_BYTES} bytes of thread cache, buffers
+         *         recycled
          */
         public static Config defaults() {
             return builder().build();
@@ -251,6 +257,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             private int maxEmptyBlocks = 1;
             private int arenas = defaultArenas();
             private long threadCacheBytes = DEFAULT_THREAD_CACHE_BYTES;
+            private boolean recycleBuffers = true;
 
             private Builder() {
             }
@@ -321,12 +328,22 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
 
             /**
+             * @param recycle whether cached ranges keep their {@code VkBuffer}s for the next request of the same size
+             *                and usage; false destroys each buffer of its own when it is released
+             * @return this
+             */
+            public Builder recycleBuffers(boolean recycle) {
+                this.recycleBuffers = recycle;
+                return this;
+            }
+
+            /**
              * @return the config
              * @throws IllegalArgumentException naming the first bad value
              */
             public Config build() {
                 return new Config(blockSizes, factory, bufferMode, subRangeUsage, maxEmptyBlocks, arenas,
-                        threadCacheBytes);
+                        threadCacheBytes, recycleBuffers);
             }
         }
     }
@@ -348,11 +365,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param cachedRanges     released ranges that threads' caches keep for reuse ({@link Config#threadCacheBytes()}):
      *                         placed in their blocks, counted in {@code usedBytes}, not in {@code allocationCount}
      * @param cachedBytes      the bytes of those ranges
+     * @param keptBuffers      {@code VkBuffer}s of their own that ranges keep for reuse ({@link Config#recycleBuffers()}):
+     *                         those of open buffers that will be kept, and those of cached ranges
      */
     public record TypeStatistics(int memoryTypeIndex, long blockSize, int blockCount, int dedicatedCount,
                                  int emptyBlockCount, long allocationCount, long committedBytes, long usedBytes,
                                  long freeBytes, long largestFreeRange, long blocksReturned, long cachedRanges,
-                                 long cachedBytes) {
+                                 long cachedBytes, long keptBuffers) {
     }
 
     private final VulkanMemoryAllocator vma;
@@ -948,6 +967,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
             buffer.release();
         }
         for (PoolBlock block : blocks) {
+            // Ranges kept in threads' caches may hold VkBuffers of their own (Config.recycleBuffers).
+            block.destroyKeptBuffers();
             destroy(block);
         }
         // Ranges still in threads' caches went with their blocks: the caches forget them, so that no thread-local

@@ -111,6 +111,16 @@ final class PoolBlock implements PooledBuffer.Releaser {
         return open;
     }
 
+    /**
+     * Destroys the {@code VkBuffer}s that ranges kept in threads' caches still hold; the pool is closed, its buffers
+     * released, and the memory not yet freed.
+     */
+    void destroyKeptBuffers() {
+        for (RangeSlot s = liveHead; s != null; s = s.liveNext) {
+            pool.dropKeptBuffer(s);
+        }
+    }
+
     @Override
     public void release(PooledBuffer buffer) {
         pool.release(this, buffer);

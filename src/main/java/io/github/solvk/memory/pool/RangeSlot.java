@@ -1,5 +1,8 @@
 package io.github.solvk.memory.pool;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * One range that a {@link PoolBlock} placed (a suballocation, or dedicated memory's one buffer), from the moment it
  * is placed until its memory is given back: the buffer that holds it now ({@link #current}) changes each time a
@@ -7,6 +10,16 @@ package io.github.solvk.memory.pool;
  * So {@code close()} finds every buffer still open without a buffer ever being listed or unlisted under a lock.
  */
 final class RangeSlot {
+
+    private static final VarHandle KEPT;
+
+    static {
+        try {
+            KEPT = MethodHandles.lookup().findVarHandle(RangeSlot.class, "keptBuffer", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final PoolBlock block;
     /** The suballocator's handle, or {@code Suballocator.NULL_HANDLE} for dedicated memory. */
@@ -28,10 +41,38 @@ final class RangeSlot {
     RangeSlot liveNext;
     /** The next range on an arena's stack of releases that wait for its lock ({@code TypeBlockPool.Arena}). */
     RangeSlot pendingNext;
+    /**
+     * The {@code VkBuffer} of its own that the range keeps for the next buffer of {@link #keptSize} bytes and
+     * {@link #keptUsage} (see {@code BlockPoolAllocator.Config.recycleBuffers}), or 0. Written by the thread that
+     * makes the buffer; taken (set to 0, then destroyed) at most once through {@link #takeKeptBuffer}, by whichever
+     * thread gives the range back to its block or hands it out for another size, or by {@code close()}.
+     */
+    private volatile long keptBuffer;
+    /** The size {@link #keptBuffer} was made with. */
+    long keptSize;
+    /** The usage {@link #keptBuffer} was made with. */
+    int keptUsage;
     /** How many ranges that stack held with this one on top. */
     int pendingDepth;
     /** The bytes of the ranges that stack held with this one on top. */
     long pendingBytes;
+
+    /** @return the kept {@code VkBuffer}, or 0 */
+    long keptBuffer() {
+        return keptBuffer;
+    }
+
+    /** Keeps a {@code VkBuffer} made for the range; none is kept now. */
+    void keepBuffer(long buffer, long size, int usage) {
+        keptSize = size;
+        keptUsage = usage;
+        KEPT.setRelease(this, buffer);
+    }
+
+    /** @return the kept {@code VkBuffer}, which the caller now destroys, or 0 when none is kept (any longer) */
+    long takeKeptBuffer() {
+        return keptBuffer == 0 ? 0 : (long) KEPT.getAndSet(this, 0L);
+    }
 
     RangeSlot(PoolBlock block, long handle, long offset, long rangeSize, long alignment) {
         this.block = block;

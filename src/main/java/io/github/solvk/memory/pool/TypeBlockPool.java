@@ -63,6 +63,15 @@ final class TypeBlockPool {
     private final long cacheBytes;
     /** Released ranges up to this size go to the releasing thread's cache; 0: none do. */
     private final long cacheMaxRange;
+    /**
+     * Whether ranges that may be cached keep their buffers' own {@code VkBuffer}s ({@link RangeSlot#keptBuffer()},
+     * {@code Config.recycleBuffers}).
+     */
+    private final boolean recycleBuffers;
+    /** The {@code VkBuffer}s that ranges keep now. */
+    private final AtomicLong keptBuffers = new AtomicLong();
+    /** The {@code VkBuffer}s made to be kept so far. */
+    private final AtomicLong keptBuffersMade = new AtomicLong();
     /** Guards {@link #dedicated} and {@link #dedicatedClosed}. */
     private final ReentrantLock dedicatedLock = new ReentrantLock();
     private final Set<PoolBlock> dedicated = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -270,6 +279,7 @@ final class TypeBlockPool {
         this.cacheBytes = Math.min(threadCacheBytes, blockSize >>> 3);
         long largest = cacheBytes / 16;
         this.cacheMaxRange = largest < 16 ? 0 : Long.highestOneBit(largest);
+        this.recycleBuffers = owner.config().recycleBuffers();
         this.memoryTypeIndex = memoryTypeIndex;
         this.blockSize = blockSize;
         this.maxEmptyBlocks = maxEmptyBlocks;
@@ -599,25 +609,56 @@ final class TypeBlockPool {
     private PooledBuffer ownBuffer(RangeSlot slot, long size, long needed, int usage, boolean verified) {
         PoolBlock block = slot.block;
         VulkanBuffer view;
-        try {
-            // Checked against the bytes the request needs, not its size class, so that "verified" holds for any
-            // range of this size placed for a request of the same size.
-            view = block.memory.createBuffer(slot.offset, size, usage, needed, verified);
-        } catch (RuntimeException e) {
-            giveBack(slot);
-            throw e;
-        }
-        if (!verified) {
-            owner.markVerified(usage, size, needed);
+        boolean keep = recycleBuffers && slot.rangeSize <= cacheMaxRange;
+        long kept = slot.keptBuffer();
+        if (kept != 0 && slot.keptSize == size && slot.keptUsage == usage) {
+            // The range comes from this thread's cache with the VkBuffer its last buffer had: no Vulkan call.
+            view = block.memory.borrowBuffer(kept, slot.offset, size, usage);
+        } else {
+            try {
+                dropKeptBuffer(slot);
+                // Checked against the bytes the request needs, not its size class, so that "verified" holds for
+                // any range of this size placed for a request of the same size.
+                if (keep) {
+                    long made = block.memory.createBoundBuffer(slot.offset, size, usage, needed, verified);
+                    slot.keepBuffer(made, size, usage);
+                    keptBuffers.incrementAndGet();
+                    keptBuffersMade.incrementAndGet();
+                    view = block.memory.borrowBuffer(made, slot.offset, size, usage);
+                } else {
+                    view = block.memory.createBuffer(slot.offset, size, usage, needed, verified);
+                }
+            } catch (RuntimeException e) {
+                giveBack(slot);
+                throw e;
+            }
+            if (!verified) {
+                owner.markVerified(usage, size, needed);
+            }
         }
         TypeBlockPool.Arena arena = block.arena;
         if (arena.closed) {
             // close() ran while the VkBuffer was being made: the block is freed; undo and report.
             view.close();
+            dropKeptBuffer(slot);
             throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
                     + " the allocation (expected: no allocation racing close())");
         }
         return handOut(view, slot);
+    }
+
+    /** Destroys the {@code VkBuffer} a range keeps, if any (once, whichever thread comes first). */
+    void dropKeptBuffer(RangeSlot slot) {
+        long kept = slot.takeKeptBuffer();
+        if (kept != 0) {
+            keptBuffers.decrementAndGet();
+            slot.block.memory.destroyBuffer(kept);
+        }
+    }
+
+    /** @return the {@code VkBuffer}s made to be kept by their ranges so far (for tests) */
+    long keptBuffersMade() {
+        return keptBuffersMade.get();
     }
 
     /** Hands out a range that the calling thread's cache kept. */
@@ -626,6 +667,8 @@ final class TypeBlockPool {
         if (mode == BlockPoolAllocator.BufferMode.OWN_BUFFER) {
             return ownBuffer(slot, size, needed, usage, verified);
         }
+        // A sub-range needs no VkBuffer of its own: one the range kept for a buffer of its own goes now.
+        dropKeptBuffer(slot);
         PoolBlock block = slot.block;
         VulkanBuffer whole = block.blockBuffer;
         if (whole == null) {
@@ -650,6 +693,7 @@ final class TypeBlockPool {
 
     /** Gives a placed range back after its buffer could not be made, waiting for the lock. */
     private void giveBack(RangeSlot slot) {
+        dropKeptBuffer(slot);
         PoolBlock block = slot.block;
         Arena arena = block.arena;
         PoolBlock unused = null;
@@ -799,6 +843,8 @@ final class TypeBlockPool {
      * {@link Arena}); frees the block when it is left empty and not kept.
      */
     void releaseToBlock(RangeSlot slot) {
+        // A range leaving the caches takes no VkBuffer back to its block.
+        dropKeptBuffer(slot);
         PoolBlock block = slot.block;
         PoolBlock unused;
         // The block holds this buffer's range, so it is not empty and cannot move to another arena: the arena
@@ -976,7 +1022,7 @@ final class TypeBlockPool {
         long cachedBytes = owner.cachedBytes(memoryTypeIndex);
         return new BlockPoolAllocator.TypeStatistics(memoryTypeIndex, blockSize, blockCount, dedicatedCount, empty,
                 Math.max(0, allocations - cachedRanges), committed, committed - free, free, largest,
-                blocksReturned.get(), cachedRanges, cachedBytes);
+                blocksReturned.get(), cachedRanges, cachedBytes, keptBuffers.get());
     }
 
     /** @return the sizes of the suballocated blocks, arena by arena, each in the order they came to it */

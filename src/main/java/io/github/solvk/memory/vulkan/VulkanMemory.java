@@ -268,6 +268,20 @@ public final class VulkanMemory implements AutoCloseable {
      *                                  requirements do not fit it; nothing is left made
      */
     public VulkanBuffer createBuffer(long localOffset, long size, int usage, long reservedBytes, boolean verified) {
+        long buffer = createBoundBuffer(localOffset, size, usage, reservedBytes, verified);
+        return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
+    }
+
+    /**
+     * {@link #createBuffer(long, long, int, long, boolean)} for a pool that keeps the {@code VkBuffer} itself, to
+     * hand it out again: the caller owns the buffer, makes views of it with {@link #borrowBuffer} and destroys it
+     * with {@link #destroyBuffer} before this memory is freed.
+     *
+     * @return the {@code VkBuffer}, bound at {@code localOffset}
+     * @throws IllegalArgumentException as {@link #createBuffer(long, long, int, long, boolean)} does; nothing is left
+     *                                  made
+     */
+    public long createBoundBuffer(long localOffset, long size, int usage, long reservedBytes, boolean verified) {
         checkOpen();
         if (localOffset < 0 || size <= 0 || reservedBytes < size || localOffset > this.size - reservedBytes) {
             throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size + ", reserved "
@@ -282,8 +296,31 @@ public final class VulkanMemory implements AutoCloseable {
                 vkDestroyBuffer(device, buffer, null);
                 throw e;
             }
-            return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, true);
+            return buffer;
         }
+    }
+
+    /**
+     * A view of a {@code VkBuffer} made by {@link #createBoundBuffer}, which closing does not destroy: the caller
+     * that made the buffer still owns it. No Vulkan call.
+     *
+     * @param buffer      the {@code VkBuffer}, bound at {@code localOffset} in this memory
+     * @param localOffset where it is bound
+     * @param size        the size it was made with
+     * @param usage       the usage it was made with
+     * @return a view that borrows the buffer and this memory
+     */
+    public VulkanBuffer borrowBuffer(long buffer, long localOffset, long size, int usage) {
+        return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, false);
+    }
+
+    /**
+     * Destroys a {@code VkBuffer} made by {@link #createBoundBuffer}; its views must be closed already.
+     *
+     * @param buffer the {@code VkBuffer}
+     */
+    public void destroyBuffer(long buffer) {
+        vkDestroyBuffer(allocator.device(), buffer, null);
     }
 
     /** Checks (unless verified) and binds a new buffer at {@code localOffset}; the caller destroys it on failure. */

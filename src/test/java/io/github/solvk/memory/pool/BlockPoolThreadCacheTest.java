@@ -1,5 +1,6 @@
 package io.github.solvk.memory.pool;
 
+import static io.github.solvk.memory.pool.BlockPoolTesting.ANY;
 import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.on;
@@ -7,13 +8,20 @@ import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -246,28 +254,192 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
-    void ownBuffersShouldReuseCachedRangesWithANewVkBufferEachTime(VulkanContext context) {
+    void ownBuffersShouldGetTheirCachedRangeBackWithItsVkBufferWhenSizeAndUsageMatch(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma,
                      config(context).bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build())) {
+            TypeBlockPool type = pool.pools()[0];
             PooledBuffer a = pool.allocate(request(4 * KIB));
             a.buffer().write(0, new int[] {1, 2, 3, 4});
             long offset = a.slot.offset;
+            long vkBuffer = a.buffer().buffer();
+            assertThat(pool.statistics(0).keptBuffers()).isEqualTo(1);
             a.release();
+            assertThat(a.buffer().isClosed()).isTrue();
+            assertThat(pool.statistics(0).keptBuffers()).as("kept with its cached range").isEqualTo(1);
+
             PooledBuffer b = pool.allocate(request(4 * KIB));
             assertThat(b.slot.offset).isEqualTo(offset);
-            assertThat(b.buffer().ownsBuffer()).isTrue();
+            assertThat(b.buffer().buffer()).as("the same VkBuffer again").isEqualTo(vkBuffer);
+            assertThat(type.keptBuffersMade()).as("no VkBuffer made for it").isEqualTo(1);
+            assertThat(b.buffer().size()).isEqualTo(4 * KIB);
+            assertThat(b.buffer().offset()).isZero();
             int[] read = new int[4];
             b.buffer().read(0, read);
-            assertThat(read).as("the same memory under the new VkBuffer").containsExactly(1, 2, 3, 4);
-            // Sub-ranges may reuse a range made for a buffer of its own: the block-wide buffer is made then.
-            b.release();
-            PooledBuffer c = pool.allocate(request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.SUB_RANGE));
-            assertThat(c.slot.offset).isEqualTo(offset);
-            assertThat(c.buffer().ownsBuffer()).isFalse();
-            c.buffer().read(0, read);
             assertThat(read).containsExactly(1, 2, 3, 4);
+            b.release();
+
+            // Same size class, another size: a new VkBuffer of that size, the old one destroyed.
+            PooledBuffer c = pool.allocate(request(4 * KIB - 256));
+            assertThat(c.slot.offset).isEqualTo(offset);
+            assertThat(c.buffer().size()).isEqualTo(4 * KIB - 256);
+            assertThat(type.keptBuffersMade()).isEqualTo(2);
+            assertThat(pool.statistics(0).keptBuffers()).isEqualTo(1);
             c.release();
+
+            // Another usage: a new VkBuffer too.
+            PooledBuffer d = pool.allocate(new BlockRequest(4 * KIB - 256, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, ANY,
+                    AllocatePreference.UNKNOWN, 0, null, null));
+            assertThat(d.slot.offset).isEqualTo(offset);
+            assertThat(d.buffer().usage()).isEqualTo(VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+            assertThat(type.keptBuffersMade()).isEqualTo(3);
+            d.release();
+
+            // Sub-ranges may reuse a range made for a buffer of its own: its VkBuffer goes, the block-wide one is
+            // made.
+            PooledBuffer e = pool.allocate(request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.SUB_RANGE));
+            assertThat(e.slot.offset).isEqualTo(offset);
+            assertThat(e.buffer().buffer()).isEqualTo(e.slot.block.blockBuffer.buffer());
+            assertThat(pool.statistics(0).keptBuffers()).isZero();
+            e.buffer().read(0, read);
+            assertThat(read).containsExactly(1, 2, 3, 4);
+            e.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void keptVkBuffersShouldBeDestroyedWhenTheirRangesLeaveTheCacheAndAtClose(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma,
+                    config(context).bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build());
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                buffers.add(pool.allocate(request(KIB + i * 64)));
+            }
+            assertThat(pool.statistics(0).keptBuffers()).isEqualTo(8);
+            buffers.forEach(PooledBuffer::release);
+            assertThat(pool.statistics(0).keptBuffers()).isEqualTo(8);
+            pool.flushThreadCache();
+            assertThat(pool.statistics(0).keptBuffers()).as("back to their blocks without VkBuffers").isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+
+            // Kept by cached ranges and by an open buffer when the pool closes: all destroyed (the validation layer
+            // reports any VkBuffer left when the device goes).
+            PooledBuffer open = pool.allocate(request(2 * KIB));
+            pool.allocate(request(3 * KIB)).release();
+            assertThat(pool.statistics(0).keptBuffers()).isEqualTo(2);
+            pool.close();
+            assertThat(open.isReleased()).isTrue();
+            assertThat(pool.pools()[0].statistics().keptBuffers()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void recycledVkBuffersShouldNeverBeHeldByTwoOpenBuffersAcrossThreads(VulkanContext context) throws Exception {
+        int threads = 4;
+        int opsPerThread = 3000;
+        long[] sizes = {KIB, 4 * KIB, 4 * KIB - 512, 16 * KIB};
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma,
+                    config(context).bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).arenas(2).build());
+            List<ConcurrentLinkedQueue<PooledBuffer>> handoff = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                handoff.add(new ConcurrentLinkedQueue<>());
+            }
+            // Every open buffer's VkBuffer, to catch one handed out twice at once.
+            Set<Long> openVkBuffers = ConcurrentHashMap.newKeySet();
+            AtomicInteger allocations = new AtomicInteger();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                Thread worker = new Thread(() -> {
+                    try {
+                        Random random = new Random(77 + id);
+                        List<PooledBuffer> mine = new ArrayList<>();
+                        for (int op = 0; op < opsPerThread; op++) {
+                            PooledBuffer given;
+                            while ((given = handoff.get(id).poll()) != null) {
+                                checkAndRelease(given, openVkBuffers);
+                            }
+                            if (mine.size() < 8 || (mine.size() < 64 && random.nextBoolean())) {
+                                int usage = random.nextInt(4) == 0 ? VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+                                        : BlockPoolTesting.USAGE;
+                                PooledBuffer b = pool.allocate(new BlockRequest(sizes[random.nextInt(sizes.length)],
+                                        usage, ANY, AllocatePreference.UNKNOWN, 0, null, null));
+                                allocations.incrementAndGet();
+                                assertThat(openVkBuffers.add(b.buffer().buffer())).as("VkBuffer held twice").isTrue();
+                                assertThat(b.buffer().usage()).isEqualTo(usage);
+                                long h = b.buffer().buffer();
+                                b.buffer().write(0, new int[] {(int) h, (int) (h >>> 32)});
+                                mine.add(b);
+                            } else {
+                                PooledBuffer victim = mine.remove(random.nextInt(mine.size()));
+                                if (random.nextInt(3) == 0) {
+                                    handoff.get((id + 1) % threads).add(victim);
+                                } else {
+                                    checkAndRelease(victim, openVkBuffers);
+                                }
+                            }
+                        }
+                        mine.forEach(b -> checkAndRelease(b, openVkBuffers));
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }, "recycling worker " + t);
+                workers.add(worker);
+                worker.start();
+            }
+            for (Thread worker : workers) {
+                worker.join(TimeUnit.SECONDS.toMillis(120));
+                assertThat(worker.isAlive()).isFalse();
+            }
+            assertThat(failure.get()).isNull();
+            handoff.forEach(q -> q.forEach(b -> checkAndRelease(b, openVkBuffers)));
+            pool.flushThreadCache();
+            assertThat(openVkBuffers).isEmpty();
+            TypeBlockPool type = pool.pools()[0];
+            assertThat(type.keptBuffersMade()).as("most buffers got a kept VkBuffer again")
+                    .isLessThan(allocations.get() / 2);
+            // The workers ended: statistics take their ranges back, and the VkBuffers those kept are destroyed (this
+            // thread's went back with flushThreadCache).
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.allocationCount()).isZero();
+            assertThat(stats.cachedRanges()).isZero();
+            assertThat(stats.keptBuffers()).isZero();
+            pool.checkInvariants();
+            pool.close();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    /** Checks that the buffer's memory still holds its VkBuffer's handle (no other buffer wrote there), releases it. */
+    private static void checkAndRelease(PooledBuffer buffer, Set<Long> openVkBuffers) {
+        long vkBuffer = buffer.buffer().buffer();
+        int[] stamp = new int[2];
+        buffer.buffer().read(0, stamp);
+        assertThat((stamp[0] & 0xFFFFFFFFL) | (long) stamp[1] << 32).as("stamp").isEqualTo(vkBuffer);
+        assertThat(openVkBuffers.remove(vkBuffer)).isTrue();
+        buffer.release();
+    }
+
+    @Test
+    void withoutRecyclingEveryOwnBufferShouldGetANewVkBufferAndNoneShouldBeKept(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context)
+                     .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).recycleBuffers(false).build())) {
+            PooledBuffer a = pool.allocate(request(4 * KIB));
+            long offset = a.slot.offset;
+            assertThat(a.buffer().ownsBuffer()).as("destroyed with the view").isTrue();
+            a.release();
+            PooledBuffer b = pool.allocate(request(4 * KIB));
+            assertThat(b.slot.offset).as("the range is still cached").isEqualTo(offset);
+            assertThat(b.buffer().ownsBuffer()).isTrue();
+            assertThat(pool.pools()[0].keptBuffersMade()).isZero();
+            assertThat(pool.statistics(0).keptBuffers()).isZero();
+            b.release();
             pool.checkInvariants();
         }
     }
