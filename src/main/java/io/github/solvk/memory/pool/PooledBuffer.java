@@ -43,6 +43,10 @@ public final class PooledBuffer {
     private volatile boolean released;
     /** The range it holds in a {@link BlockPoolAllocator}'s block; {@code null} for other pools' buffers. */
     RangeSlot slot;
+    /** {@link RangeSlotFields#cacheBin} of {@link #slot}, copied so that a release need not read the slot. */
+    int cacheBin;
+    /** The log2 of {@link #slot}'s alignment, copied for the same reason. */
+    byte alignmentLog2;
 
     /**
      * @param buffer   the placed buffer

@@ -140,13 +140,28 @@ final class ThreadRangeCache {
     }
 
     /**
-     * Keeps a released range, when its bin and the byte budget have room.
+     * @param bin a value of {@link #classIndex}
+     * @return the size class of that bin
+     */
+    static long classSizeOf(int bin) {
+        if (bin < 4) {
+            return (bin + 1) * 16L;
+        }
+        int k = (bin - 4) / 4 + 6;
+        return (long) ((bin - 4) % 4 + 5) << (k - 2);
+    }
+
+    /**
+     * Keeps a released range, when its bin and the byte budget have room. Reads nothing of the slot, which may have
+     * been last written on another core.
      *
-     * @param slot a range placed at a size class ({@link #sizeClass}) no larger than the memory type's largest cached
-     *             range
+     * @param slot      a range placed at a size class ({@link #sizeClass}) no larger than the memory type's largest
+     *                  cached range
+     * @param bin       its size class's {@link #classIndex}
+     * @param alignment the alignment it was placed at
      * @return whether it was kept; if not, the caller gives it back to its block
      */
-    boolean offer(TypeBlockPool pool, RangeSlot slot) {
+    boolean offer(TypeBlockPool pool, RangeSlot slot, int bin, long alignment) {
         if (flushRequested) {
             flushAll(pool.owner().pools());
         }
@@ -161,18 +176,17 @@ final class ThreadRangeCache {
         if (++b.requests >= SWEEP_INTERVAL) {
             sweep(pool, b);
         }
-        long size = slot.rangeSize;
+        long size = classSizeOf(bin);
         if (b.bytes + size > b.maxBytes) {
             return false;
         }
-        int bin = classIndex(size);
         int n = b.count[bin];
         if (n == 0) {
-            b.alignment[bin] = slot.alignment;
+            b.alignment[bin] = alignment;
             if (b.slots[bin] == null) {
                 b.slots[bin] = new RangeSlot[ENTRIES];
             }
-        } else if (n == ENTRIES || b.alignment[bin] != slot.alignment) {
+        } else if (n == ENTRIES || b.alignment[bin] != alignment) {
             return false;
         }
         b.slots[bin][n] = slot;

@@ -500,7 +500,8 @@ final class TypeBlockPool {
                 }
             }
             if (refused == null) {
-                slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment);
+                slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment,
+                        cacheBin(rangeSize));
                 block.link(slot);
                 if (mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
                     return subRange(arena, slot, size);
@@ -594,10 +595,24 @@ final class TypeBlockPool {
         return whole;
     }
 
-    /** Makes the buffer that holds a range now. */
+    /**
+     * @return the thread caches' bin for a range of this many bytes, or -1 when it is never cached: larger than
+     *         {@link #cacheMaxRange} or not placed at a size class
+     */
+    private int cacheBin(long rangeSize) {
+        return rangeSize <= cacheMaxRange && ThreadRangeCache.sizeClass(rangeSize) == rangeSize
+                ? ThreadRangeCache.classIndex(rangeSize) : -1;
+    }
+
+    /**
+     * Makes the buffer that holds a range now. The buffer carries what its release needs to cache the range, so that
+     * a thread that releases a buffer made on another core does not read the slot.
+     */
     private static PooledBuffer handOut(VulkanBuffer view, RangeSlot slot) {
         PooledBuffer buffer = new PooledBuffer(view, slot.block, slot.handle, slot.block);
         buffer.slot = slot;
+        buffer.cacheBin = slot.cacheBin;
+        buffer.alignmentLog2 = (byte) Long.numberOfTrailingZeros(slot.alignment);
         slot.current = buffer;
         return buffer;
     }
@@ -785,7 +800,7 @@ final class TypeBlockPool {
         VulkanMemory memory = made.memory();
         PoolBlock block = new PoolBlock(this, null, memory, null);
         VulkanBuffer view = made.buffer();
-        RangeSlot slot = new RangeSlot(block, Suballocator.NULL_HANDLE, 0, memory.size(), alignment);
+        RangeSlot slot = new RangeSlot(block, Suballocator.NULL_HANDLE, 0, memory.size(), alignment, -1);
         PooledBuffer buffer = handOut(view, slot);
         boolean raced;
         dedicatedLock.lock();
@@ -831,8 +846,9 @@ final class TypeBlockPool {
             return;
         }
         RangeSlot slot = buffer.slot;
-        if (slot.rangeSize <= cacheMaxRange && !owner.isClosed()
-                && owner.threadCache().offer(this, slot)) {
+        int bin = buffer.cacheBin;
+        if (bin >= 0 && !owner.isClosed()
+                && owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2)) {
             return;
         }
         releaseToBlock(slot);

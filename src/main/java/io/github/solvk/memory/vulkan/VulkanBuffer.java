@@ -560,6 +560,12 @@ public final class VulkanBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (!owned && !ownsBuffer) {
+            // A borrowed range frees nothing, so closing it twice at once is harmless: a plain store, which does not
+            // wait for the object's cache line when another core made it (a buffer freed by another thread).
+            CLOSED.setRelease(this, true);
+            return;
+        }
         if (!CLOSED.compareAndSet(this, false, true)) {
             return;
         }

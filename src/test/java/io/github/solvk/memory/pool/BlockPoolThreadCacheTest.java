@@ -445,7 +445,7 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
-    void sizeClassesShouldPadAtMostAQuarterAndNumberTheBinsWithoutGaps() {
+    void sizeClassesShouldPadAtMostAQuarterAndNumberTheBinsWithoutGapsBothWays() {
         long previousClass = 0;
         int previousIndex = -1;
         for (long size = 1; size <= 1 << 20; size++) {
@@ -454,6 +454,8 @@ class BlockPoolThreadCacheTest {
             assertThat(ThreadRangeCache.sizeClass(c)).as("a class is its own class").isEqualTo(c);
             if (c != previousClass) {
                 assertThat(ThreadRangeCache.classIndex(c)).as("index of class %d", c).isEqualTo(previousIndex + 1);
+                assertThat(ThreadRangeCache.classSizeOf(previousIndex + 1)).as("class of index %d", previousIndex + 1)
+                        .isEqualTo(c);
                 previousClass = c;
                 previousIndex++;
             }
