@@ -41,10 +41,10 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * modes (A), {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is
  * what the window and the hand-off queues alone allow. Score: operations per microsecond, all threads together.
  *
- * <p>Size of the run: 4 contenders x 3 shares x 2 thread counts = 24 forks of about 4 s measured each (1 warm-up and 3
- * measured iterations of 1 s, the defaults here), about 3 minutes in all with JVM and device start-up. The thread
- * counts are {@code @Threads} on the two benchmark methods, so a {@code -t} on the command line would override both:
- * leave it out. The tear-down prints how many worker threads took part and how many operations each made, which shows
+ * <p>Size of the run: 4 contenders x 3 shares x 3 thread counts (1, 2, 16) = 36 forks of about 4 s measured each (1
+ * warm-up and 3 measured iterations of 1 s, the defaults here), about 4 minutes in all with JVM and device start-up.
+ * The thread counts are {@code @Threads} on the three benchmark methods, so a {@code -t} on the command line would
+ * override them all: leave it out, and pick methods by name ({@code ThreadedChurnBenchmark.(oneThread|twoThreads)}). The tear-down prints how many worker threads took part and how many operations each made, which shows
  * that {@code twoThreads} really ran two.
  */
 @State(Scope.Benchmark)
@@ -80,6 +80,13 @@ public class ThreadedChurnBenchmark {
      */
     @Param({"1"})
     public int handoffBatch;
+
+    /**
+     * {@code BlockPoolAllocator.Config.threadCacheBytes} of the pool contenders: the default (1 MiB) unless set, to see
+     * how the thread caches' size moves the remote-free figures.
+     */
+    @Param({"1048576"})
+    public long threadCacheBytes;
 
     private VulkanContext context;
     private VulkanMemoryAllocator vma;
@@ -122,7 +129,8 @@ public class ThreadedChurnBenchmark {
         vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
         BlockPoolAllocator.BufferMode mode = contender == Contender.POOL_OWN_BUFFER
                 ? BlockPoolAllocator.BufferMode.OWN_BUFFER : BlockPoolAllocator.BufferMode.SUB_RANGE;
-        pool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder().bufferMode(mode).build());
+        pool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder().bufferMode(mode)
+                .threadCacheBytes(threadCacheBytes).build());
         Random random = new Random(42);
         for (int i = 0; i < SIZE_COUNT; i++) {
             sizes[i] = (long) Math.exp(Math.log(256) + random.nextDouble() * (Math.log(65536) - Math.log(256)));
@@ -223,6 +231,13 @@ public class ThreadedChurnBenchmark {
     @Benchmark
     @Threads(2)
     public Object twoThreads(Worker w) {
+        return churn(w);
+    }
+
+    /** PERFORMANCE.md's "16 on a big host"; on a machine with fewer cores it measures oversubscription. */
+    @Benchmark
+    @Threads(16)
+    public Object sixteenThreads(Worker w) {
         return churn(w);
     }
 }
