@@ -13,24 +13,14 @@ import io.github.solvk.memory.vulkan.VulkanMemory;
  *
  * <p>Every field but {@link #memory}, {@link #pool} and {@link #arena} is guarded by its arena's lock (dedicated
  * memory: the pool's dedicated lock).
+ *
+ * <p><b>Layout.</b> Every buffer handed out from a thread's cache reads the block ({@link #memory},
+ * {@link #blockBuffer}), and every range listed or unlisted writes it ({@link #liveHead}); threads that share ranges
+ * (buffers freed by another thread) do both on different cores. The read part ({@link PoolBlockFields}) sits 128 bytes
+ * before the written part ({@link PoolBlockPad}), so that a write does not take it away from the readers' caches.
  */
-final class PoolBlock implements PooledBuffer.Releaser {
+final class PoolBlock extends PoolBlockPad implements PooledBuffer.Releaser {
 
-    final TypeBlockPool pool;
-    /**
-     * The arena whose lock guards this block and whose list holds it; {@code null} for dedicated memory. It changes
-     * only while the block is empty, under both arenas' locks ({@code TypeBlockPool.adoptEmptyBlock}), so whoever
-     * holds one of its ranges reads the right arena.
-     */
-    volatile TypeBlockPool.Arena arena;
-    final VulkanMemory memory;
-    /** Shares the block out; {@code null} for dedicated memory. */
-    final Suballocator suballocator;
-    /**
-     * The block-wide buffer that sub-ranges borrow, made on the first sub-range under the arena's lock; {@code null}
-     * until then. Volatile: a range taken from a thread's cache reads it without the lock.
-     */
-    volatile VulkanBuffer blockBuffer;
     /**
      * The first of the placed ranges (dedicated memory: its one buffer's), linked through {@link RangeSlot#liveNext}
      * and {@link RangeSlot#livePrev}; {@code null} when none. A range stays listed while a thread's cache keeps it.
@@ -40,10 +30,7 @@ final class PoolBlock implements PooledBuffer.Releaser {
     private int liveRanges;
 
     PoolBlock(TypeBlockPool pool, TypeBlockPool.Arena arena, VulkanMemory memory, Suballocator suballocator) {
-        this.pool = pool;
-        this.arena = arena;
-        this.memory = memory;
-        this.suballocator = suballocator;
+        super(pool, arena, memory, suballocator);
     }
 
     boolean isDedicated() {
@@ -129,5 +116,45 @@ final class PoolBlock implements PooledBuffer.Releaser {
     @Override
     public String toString() {
         return (isDedicated() ? "dedicated " : "block ") + memory + ", " + liveRanges + " ranges";
+    }
+}
+
+/** The part of a {@link PoolBlock} that handing out and releasing buffers reads, seldom written. */
+abstract class PoolBlockFields {
+
+    final TypeBlockPool pool;
+    /**
+     * The arena whose lock guards this block and whose list holds it; {@code null} for dedicated memory. It changes
+     * only while the block is empty, under both arenas' locks ({@code TypeBlockPool.adoptEmptyBlock}), so whoever
+     * holds one of its ranges reads the right arena.
+     */
+    volatile TypeBlockPool.Arena arena;
+    final VulkanMemory memory;
+    /** Shares the block out; {@code null} for dedicated memory. */
+    final Suballocator suballocator;
+    /**
+     * The block-wide buffer that sub-ranges borrow, made on the first sub-range under the arena's lock; {@code null}
+     * until then. Volatile: a range taken from a thread's cache reads it without the lock.
+     */
+    volatile VulkanBuffer blockBuffer;
+
+    PoolBlockFields(TypeBlockPool pool, TypeBlockPool.Arena arena, VulkanMemory memory, Suballocator suballocator) {
+        this.pool = pool;
+        this.arena = arena;
+        this.memory = memory;
+        this.suballocator = suballocator;
+    }
+}
+
+/**
+ * 128 bytes between a {@link PoolBlock}'s read part and its written part (the read part has no gap the written fields
+ * could be laid out in: five references after the 12-byte header).
+ */
+abstract class PoolBlockPad extends PoolBlockFields {
+    @SuppressWarnings("unused")
+    private long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+
+    PoolBlockPad(TypeBlockPool pool, TypeBlockPool.Arena arena, VulkanMemory memory, Suballocator suballocator) {
+        super(pool, arena, memory, suballocator);
     }
 }

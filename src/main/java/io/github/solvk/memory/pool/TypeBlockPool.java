@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -68,10 +69,10 @@ final class TypeBlockPool {
      * {@code Config.recycleBuffers}).
      */
     private final boolean recycleBuffers;
-    /** The {@code VkBuffer}s that ranges keep now. */
-    private final AtomicLong keptBuffers = new AtomicLong();
+    /** The {@code VkBuffer}s that ranges keep now (striped: threads making buffers at once do not share a line). */
+    private final LongAdder keptBuffers = new LongAdder();
     /** The {@code VkBuffer}s made to be kept so far. */
-    private final AtomicLong keptBuffersMade = new AtomicLong();
+    private final LongAdder keptBuffersMade = new LongAdder();
     /** Guards {@link #dedicated} and {@link #dedicatedClosed}. */
     private final ReentrantLock dedicatedLock = new ReentrantLock();
     private final Set<PoolBlock> dedicated = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -637,8 +638,8 @@ final class TypeBlockPool {
                 if (keep) {
                     long made = block.memory.createBoundBuffer(slot.offset, size, usage, needed, verified);
                     slot.keepBuffer(made, size, usage);
-                    keptBuffers.incrementAndGet();
-                    keptBuffersMade.incrementAndGet();
+                    keptBuffers.increment();
+                    keptBuffersMade.increment();
                     view = block.memory.borrowBuffer(made, slot.offset, size, usage);
                 } else {
                     view = block.memory.createBuffer(slot.offset, size, usage, needed, verified);
@@ -666,14 +667,14 @@ final class TypeBlockPool {
     void dropKeptBuffer(RangeSlot slot) {
         long kept = slot.takeKeptBuffer();
         if (kept != 0) {
-            keptBuffers.decrementAndGet();
+            keptBuffers.decrement();
             slot.block.memory.destroyBuffer(kept);
         }
     }
 
     /** @return the {@code VkBuffer}s made to be kept by their ranges so far (for tests) */
     long keptBuffersMade() {
-        return keptBuffersMade.get();
+        return keptBuffersMade.sum();
     }
 
     /** Hands out a range that the calling thread's cache kept. */
@@ -1038,7 +1039,7 @@ final class TypeBlockPool {
         long cachedBytes = owner.cachedBytes(memoryTypeIndex);
         return new BlockPoolAllocator.TypeStatistics(memoryTypeIndex, blockSize, blockCount, dedicatedCount, empty,
                 Math.max(0, allocations - cachedRanges), committed, committed - free, free, largest,
-                blocksReturned.get(), cachedRanges, cachedBytes, keptBuffers.get());
+                blocksReturned.get(), cachedRanges, cachedBytes, keptBuffers.sum());
     }
 
     /** @return the sizes of the suballocated blocks, arena by arena, each in the order they came to it */
