@@ -365,8 +365,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param cachedRanges     released ranges that threads' caches keep for reuse ({@link Config#threadCacheBytes()}):
      *                         placed in their blocks, counted in {@code usedBytes}, not in {@code allocationCount}
      * @param cachedBytes      the bytes of those ranges
-     * @param keptBuffers      {@code VkBuffer}s of their own that ranges keep for reuse ({@link Config#recycleBuffers()}):
-     *                         those of open buffers that will be kept, and those of cached ranges
+     * @param keptBuffers      {@code VkBuffer}s of their own that ranges keep for reuse
+     *                         ({@link Config#recycleBuffers()}): those of open buffers that will be kept, and those of
+     *                         cached ranges
      */
     public record TypeStatistics(int memoryTypeIndex, long blockSize, int blockCount, int dedicatedCount,
                                  int emptyBlockCount, long allocationCount, long committedBytes, long usedBytes,

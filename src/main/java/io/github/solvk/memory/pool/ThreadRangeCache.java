@@ -124,6 +124,10 @@ final class ThreadRangeCache {
         if (++b.requests >= SWEEP_INTERVAL) {
             sweep(pool, b);
         }
+        return take(b, classSize, alignment);
+    }
+
+    private static RangeSlot take(Bins b, long classSize, long alignment) {
         int bin = classIndex(classSize);
         int n = b.count[bin];
         if (n == 0 || b.alignment[bin] != alignment) {
@@ -165,17 +169,42 @@ final class ThreadRangeCache {
         if (flushRequested) {
             flushAll(pool.owner().pools());
         }
+        Bins b = bins(pool);
+        // Releases count towards the sweep too, so a thread that only releases (a consumer) gives back what it
+        // never asks for again.
+        if (++b.requests >= SWEEP_INTERVAL) {
+            sweep(pool, b);
+        }
+        return keep(b, slot, bin, alignment);
+    }
+
+    /**
+     * {@link #offer} without a flush or a sweep, which would give ranges back to their blocks: for the caller that
+     * holds an arena's lock.
+     */
+    boolean offerQuietly(TypeBlockPool pool, RangeSlot slot, int bin, long alignment) {
+        return keep(bins(pool), slot, bin, alignment);
+    }
+
+    /**
+     * {@link #poll} without a flush or a sweep: for the caller that holds an arena's lock.
+     */
+    RangeSlot pollQuietly(TypeBlockPool pool, long classSize, long alignment) {
+        Bins b = types[pool.memoryTypeIndex()];
+        return b == null ? null : take(b, classSize, alignment);
+    }
+
+    private Bins bins(TypeBlockPool pool) {
         int memoryType = pool.memoryTypeIndex();
         Bins b = types[memoryType];
         if (b == null) {
             b = new Bins(pool.cacheBytes(), classIndex(pool.cacheMaxRange()) + 1);
             types[memoryType] = b;
         }
-        // Releases count towards the sweep too, so a thread that only releases (a consumer) gives back what it
-        // never asks for again.
-        if (++b.requests >= SWEEP_INTERVAL) {
-            sweep(pool, b);
-        }
+        return b;
+    }
+
+    private static boolean keep(Bins b, RangeSlot slot, int bin, long alignment) {
         long size = classSizeOf(bin);
         if (b.bytes + size > b.maxBytes) {
             return false;

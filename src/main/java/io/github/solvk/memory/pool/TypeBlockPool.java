@@ -465,52 +465,63 @@ final class TypeBlockPool {
         PoolException refused = null;
         PoolBlock unused = null;
         List<PoolBlock> drained = null;
+        RangeSlot cached = null;
         arena.lock();
         try {
             checkOpen(arena);
-            drained = drain(arena, null);
-            block = arena.tryExisting(rangeSize, alignment);
-            if (block != null) {
-                handle = arena.placedHandle;
-            } else {
-                if (!mayGrow) {
-                    return null;
-                }
-                if (drained != null) {
-                    // Blocks the drain emptied go back to VMA before a new one is asked for, or a full heap would
-                    // refuse the new block while their memory is only waiting to be freed.
-                    destroyAll(drained);
-                    drained = null;
-                }
-                block = adoptEmptyBlock(arena, rangeSize, alignment);
+            ThreadRangeCache cache = refillCache(arena, rangeSize);
+            drained = drain(arena, null, cache);
+            if (cache != null) {
+                // A range of this class that another thread gave back to this arena: no suballocator call.
+                cached = cache.pollQuietly(this, rangeSize, alignment);
+            }
+            if (cached == null) {
+                block = arena.tryExisting(rangeSize, alignment);
                 if (block != null) {
                     handle = arena.placedHandle;
                 } else {
-                    block = newBlock(arena, rangeSize);
-                    handle = block.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
-                    if (handle == Suballocator.NULL_HANDLE) {
-                        // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first
-                        // range.
-                        unused = afterFree(arena, block);
-                        refused = new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
-                                "a new block of " + block.memory.size() + " bytes in memory type " + memoryTypeIndex
-                                        + " has no room for " + rangeSize + " bytes at alignment " + alignment
-                                        + " in its " + block.suballocator.kind() + " suballocator (expected: room in"
-                                        + " an empty block)", null);
+                    if (!mayGrow) {
+                        return null;
+                    }
+                    if (drained != null) {
+                        // Blocks the drain emptied go back to VMA before a new one is asked for, or a full heap would
+                        // refuse the new block while their memory is only waiting to be freed.
+                        destroyAll(drained);
+                        drained = null;
+                    }
+                    block = adoptEmptyBlock(arena, rangeSize, alignment);
+                    if (block != null) {
+                        handle = arena.placedHandle;
+                    } else {
+                        block = newBlock(arena, rangeSize);
+                        handle = block.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
+                        if (handle == Suballocator.NULL_HANDLE) {
+                            // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first
+                            // range.
+                            unused = afterFree(arena, block);
+                            refused = new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
+                                    "a new block of " + block.memory.size() + " bytes in memory type "
+                                            + memoryTypeIndex + " has no room for " + rangeSize + " bytes at alignment "
+                                            + alignment + " in its " + block.suballocator.kind() + " suballocator"
+                                            + " (expected: room in an empty block)", null);
+                        }
                     }
                 }
-            }
-            if (refused == null) {
-                slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment,
-                        cacheBin(rangeSize));
-                block.link(slot);
-                if (mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
-                    return subRange(arena, slot, size);
+                if (refused == null) {
+                    slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment,
+                            cacheBin(rangeSize));
+                    block.link(slot);
+                    if (mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
+                        return subRange(arena, slot, size);
+                    }
                 }
             }
         } finally {
             unlock(arena);
             destroyAll(drained);
+        }
+        if (cached != null) {
+            return fromCache(cached, size, needed, usage, mode, verified);
         }
         if (refused != null) {
             owner.destroy(unused);
@@ -938,10 +949,38 @@ final class TypeBlockPool {
      *         them after unlocking), or {@code unused} when there were none
      */
     private List<PoolBlock> drain(Arena arena, List<PoolBlock> unused) {
+        return drain(arena, unused, null);
+    }
+
+    /**
+     * The calling thread's cache when a request in its home arena may take the ranges waiting there into it
+     * ({@link #drain(Arena, List, ThreadRangeCache)}): a range of a cached size, with caching on.
+     */
+    private ThreadRangeCache refillCache(Arena arena, long rangeSize) {
+        if (rangeSize > cacheMaxRange || arena.pendingHead == null || arena != homeArena()
+                || ThreadRangeCache.sizeClass(rangeSize) != rangeSize) {
+            return null;
+        }
+        return owner.threadCache();
+    }
+
+    /**
+     * {@link #drain(Arena, List)}, keeping what fits in {@code cache} there instead of freeing it. Ranges wait on an
+     * arena's stack when threads of other arenas release them and their own caches are full; the arena's thread
+     * takes them into its cache, as if it had released them itself, so that a range passed back and forth between
+     * threads is not freed into the suballocator and placed again.
+     *
+     * @param cache the calling thread's cache (its home is {@code arena}), or {@code null} to free every range
+     */
+    private List<PoolBlock> drain(Arena arena, List<PoolBlock> unused, ThreadRangeCache cache) {
         RangeSlot slot = arena.takePending();
         while (slot != null) {
             RangeSlot next = slot.pendingNext;
             slot.pendingNext = null;
+            if (cache != null && slot.cacheBin >= 0 && cache.offerQuietly(this, slot, slot.cacheBin, slot.alignment)) {
+                slot = next;
+                continue;
+            }
             PoolBlock block = slot.block;
             block.unlink(slot);
             PoolBlock emptied = freeRange(arena, block, slot.handle);

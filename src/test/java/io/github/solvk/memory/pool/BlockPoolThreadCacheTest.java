@@ -201,6 +201,51 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void aRangeWaitingForItsArenaShouldGoToTheArenaThreadsCacheNotBackToTheSuballocator(VulkanContext context)
+            throws Exception {
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        // 64 KiB of cache per thread: sixteen 4 KiB ranges fill it.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma,
+                     config(context).arenas(2).threadCacheBytes(64 * KIB).build())) {
+            int firstArena = on(first, () -> pool.homeArena(0));
+            int secondArena = on(second, () -> pool.homeArena(0));
+            assertThat(firstArena).isNotEqualTo(secondArena);
+            PooledBuffer made = on(first, () -> pool.allocate(request(4 * KIB)));
+            on(second, () -> {
+                List<PooledBuffer> own = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    own.add(pool.allocate(request(4 * KIB)));
+                }
+                own.forEach(PooledBuffer::release);
+                // The second thread's cache is full: the first thread's range waits for its arena.
+                made.release();
+                return null;
+            });
+            assertThat(pool.pendingReleases(0, firstArena)).isEqualTo(1);
+
+            PooledBuffer again = on(first, () -> pool.allocate(request(4 * KIB)));
+            assertThat(again.slot).as("the same range, never freed in between").isSameAs(made.slot);
+            assertThat(pool.pendingReleases(0, firstArena)).isZero();
+            on(first, () -> {
+                again.release();
+                pool.flushThreadCache();
+                return null;
+            });
+            on(second, () -> {
+                pool.flushThreadCache();
+                return null;
+            });
+            pool.checkInvariants();
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+    }
+
+    @Test
     void theRangesOfAThreadThatEndedShouldGoBackAtTheNextStatistics(VulkanContext context) throws Exception {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
