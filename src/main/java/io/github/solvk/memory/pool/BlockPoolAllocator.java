@@ -61,7 +61,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * <p><b>Buffers.</b> {@link BufferMode#SUB_RANGE}: every block has one {@code VkBuffer} over its whole range, made
  * with {@link Config#subRangeUsage()}, and an allocation is a {@link VulkanBuffer#subRange}: no Vulkan call.
  * {@link BufferMode#OWN_BUFFER}: every allocation gets a {@code VkBuffer} of its own, bound at its offset (three
- * Vulkan calls, made outside the pool's lock). Dedicated memory always holds a buffer of its own.
+ * Vulkan calls, made outside the pool's lock, unless the buffer is recycled: see below). Dedicated memory always holds
+ * a buffer of its own.
  *
  * <p><b>Threads.</b> Thread-safe. Each memory type's blocks are split into {@link Config#arenas()} arenas (by default
  * one per processor, at most four), each with its own lock and blocks; every thread has a home arena (threads are
@@ -81,7 +82,16 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * A cached range stays placed in its block: it counts as used memory ({@link TypeStatistics#cachedRanges()}) and keeps
  * its block from being freed until it goes back: before the thread's request would grow the pool, when its bin sits
  * unused through a sweep (every 4096 requests), on {@link #flushThreadCache()} and {@link #checkInvariants()}, after
- * its thread ended (at the next {@link #statistics()} or out-of-memory), and with {@link #close()}.
+ * its thread ended (at the next {@link #statistics()} or out-of-memory), and with {@link #close()}. A range released by
+ * a thread whose cache is full, and that belongs to another arena, waits on that arena's stack; that arena's thread
+ * takes it into its own cache at its next miss.
+ *
+ * <p><b>Recycled buffers.</b> With {@link Config#recycleBuffers()} (the default), a cached range of a
+ * {@link BufferMode#OWN_BUFFER} buffer keeps its {@code VkBuffer}: the next request that takes the range with the same
+ * size and usage gets that {@code VkBuffer} again, with no Vulkan call. Another size or usage, or a sub-range, destroys
+ * it; so does the range's going back to its block, and {@link #close()}. Such a buffer's view does not destroy the
+ * {@code VkBuffer} itself ({@link VulkanBuffer#ownsBuffer()} is false). {@link TypeStatistics#keptBuffers()} counts
+ * them.
  *
  * <p><b>Complexity.</b> A request whose class was measured before: O(candidates &times; blocks) suballocator calls in
  * the worst case, O(1) when the first block has room. A release: O(1) plus O(blocks) when a block is freed.

@@ -859,9 +859,18 @@ final class TypeBlockPool {
         }
         RangeSlot slot = buffer.slot;
         int bin = buffer.cacheBin;
-        if (bin >= 0 && !owner.isClosed()
-                && owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2)) {
-            return;
+        if (bin >= 0 && !owner.isClosed()) {
+            boolean kept;
+            try {
+                kept = owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2);
+            } catch (RuntimeException e) {
+                // The cache's flush or sweep failed (freeing device memory threw): this range still goes back.
+                releaseToBlock(slot);
+                throw e;
+            }
+            if (kept) {
+                return;
+            }
         }
         releaseToBlock(slot);
     }
