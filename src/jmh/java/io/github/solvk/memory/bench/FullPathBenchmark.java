@@ -173,15 +173,16 @@ public class FullPathBenchmark {
 
     @Benchmark
     public long poolOwnBuffer() {
-        PooledBuffer b = ownBufferPool.allocate(ownBufferRequest);
-        long handle = b.buffer().buffer();
-        b.release();
-        return handle;
+        return ownBuffer(ownBufferPool);
     }
 
     @Benchmark
     public long poolOwnBufferMade() {
-        PooledBuffer b = madeBufferPool.allocate(ownBufferRequest);
+        return ownBuffer(madeBufferPool);
+    }
+
+    private long ownBuffer(BlockPoolAllocator pool) {
+        PooledBuffer b = pool.allocate(ownBufferRequest);
         long handle = b.buffer().buffer();
         b.release();
         return handle;

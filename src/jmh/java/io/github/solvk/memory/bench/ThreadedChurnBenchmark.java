@@ -41,16 +41,18 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * modes (A), {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is
  * what the window and the hand-off queues alone allow. Score: operations per microsecond, all threads together.
  *
- * <p>Size of the run: 4 contenders x 3 shares x 3 thread counts (1, 2, 16) = 36 forks of about 4 s measured each (1
- * warm-up and 3 measured iterations of 1 s, the defaults here), about 4 minutes in all with JVM and device start-up.
+ * <p>Size of the run: 4 contenders x 3 shares x 3 thread counts (1, 2, 16) = 36 forks of about 5 s each (2 warm-up
+ * and 3 measured iterations of 1 s, the defaults here; with one warm-up iteration the one-thread runs' first measured
+ * iteration is still cold, which inflates the two-thread ratios), about 5 minutes in all with JVM and device start-up.
  * The thread counts are {@code @Threads} on the three benchmark methods, so a {@code -t} on the command line would
- * override them all: leave it out, and pick methods by name ({@code ThreadedChurnBenchmark.(oneThread|twoThreads)}). The tear-down prints how many worker threads took part and how many operations each made, which shows
+ * override them all: leave it out, and pick methods by name ({@code ThreadedChurnBenchmark.(oneThread|twoThreads)}).
+ * The tear-down prints how many worker threads took part and how many operations each made, which shows
  * that {@code twoThreads} really ran two.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 1, time = 1)
+@Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(1)
 public class ThreadedChurnBenchmark {

@@ -636,7 +636,7 @@ final class TypeBlockPool {
     private PooledBuffer ownBuffer(RangeSlot slot, long size, long needed, int usage, boolean verified) {
         PoolBlock block = slot.block;
         VulkanBuffer view;
-        boolean keep = recycleBuffers && slot.rangeSize <= cacheMaxRange;
+        boolean keep = recycleBuffers && slot.cacheBin >= 0;
         long kept = slot.keptBuffer();
         if (kept != 0 && slot.keptSize == size && slot.keptUsage == usage) {
             // The range comes from this thread's cache with the VkBuffer its last buffer had: no Vulkan call.
@@ -966,8 +966,7 @@ final class TypeBlockPool {
      * ({@link #drain(Arena, List, ThreadRangeCache)}): a range of a cached size, with caching on.
      */
     private ThreadRangeCache refillCache(Arena arena, long rangeSize) {
-        if (rangeSize > cacheMaxRange || arena.pendingHead == null || arena != homeArena()
-                || ThreadRangeCache.sizeClass(rangeSize) != rangeSize) {
+        if (arena.pendingHead == null || cacheBin(rangeSize) < 0 || arena != homeArena()) {
             return null;
         }
         return owner.threadCache();
