@@ -84,11 +84,20 @@ public class ThreadedChurnBenchmark {
     public int handoffBatch;
 
     /**
-     * {@code BlockPoolAllocator.Config.threadCacheBytes} of the pool contenders: the default (1 MiB) unless set, to see
-     * how the thread caches' size moves the remote-free figures.
+     * {@code BlockPoolAllocator.Config.threadCacheBytes} of the pool contenders: the default (4 MiB) unless set, to see
+     * how the thread caches' size moves the figures.
      */
-    @Param({"1048576"})
+    @Param({"4194304"})
     public long threadCacheBytes;
+
+    /**
+     * Whether each thread gets a {@link BlockPoolAllocator} of its own (they share the device only), rather than all
+     * sharing one: with no remote frees, the ceiling of what the pool's code gives with two threads on this host, so
+     * that what sharing one allocator costs can be told apart from what the machine's cores allow.
+     */
+    @Param({"false"})
+    public boolean allocatorPerThread;
+
 
     private VulkanContext context;
     private VulkanMemoryAllocator vma;
@@ -98,6 +107,7 @@ public class ThreadedChurnBenchmark {
     private final List<ArrayDeque<Object>> windows = new ArrayList<>();
     private final AtomicInteger nextThread = new AtomicInteger();
     private final Queue<Worker> workers = new ConcurrentLinkedQueue<>();
+    private final Queue<BlockPoolAllocator> ownPools = new ConcurrentLinkedQueue<>();
     private volatile int threads;
 
     /** One benchmark thread's window and random numbers. */
@@ -110,6 +120,8 @@ public class ThreadedChurnBenchmark {
         long operations;
         Object[] outgoing;
         int outgoingCount;
+        /** This thread's allocator when {@link #allocatorPerThread} is set, else the shared one. */
+        BlockPoolAllocator pool;
 
         @Setup(Level.Trial)
         public void setUp(ThreadedChurnBenchmark b, org.openjdk.jmh.infra.BenchmarkParams params) {
@@ -119,8 +131,12 @@ public class ThreadedChurnBenchmark {
             window = b.windows.get(id);
             random = new Random(id * 7919L + 1);
             outgoing = new Object[Math.max(1, b.handoffBatch)];
+            pool = b.allocatorPerThread ? b.newPool() : b.pool;
+            if (pool != b.pool) {
+                b.ownPools.add(pool);
+            }
             for (int i = 0; i < WINDOW; i++) {
-                window.add(b.allocate(b.sizes[random.nextInt(SIZE_COUNT)]));
+                window.add(b.allocate(this, b.sizes[random.nextInt(SIZE_COUNT)]));
             }
         }
     }
@@ -129,10 +145,7 @@ public class ThreadedChurnBenchmark {
     public void setUp() {
         context = VulkanContext.builder().validation(false).applicationName("ThreadedChurnBenchmark").build();
         vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
-        BlockPoolAllocator.BufferMode mode = contender == Contender.POOL_OWN_BUFFER
-                ? BlockPoolAllocator.BufferMode.OWN_BUFFER : BlockPoolAllocator.BufferMode.SUB_RANGE;
-        pool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder().bufferMode(mode)
-                .threadCacheBytes(threadCacheBytes).build());
+        pool = newPool();
         Random random = new Random(42);
         for (int i = 0; i < SIZE_COUNT; i++) {
             sizes[i] = (long) Math.exp(Math.log(256) + random.nextDouble() * (Math.log(65536) - Math.log(256)));
@@ -141,6 +154,13 @@ public class ThreadedChurnBenchmark {
             inboxes.add(new ConcurrentLinkedQueue<>());
             windows.add(new ArrayDeque<>());
         }
+    }
+
+    private BlockPoolAllocator newPool() {
+        BlockPoolAllocator.BufferMode mode = contender == Contender.POOL_OWN_BUFFER
+                ? BlockPoolAllocator.BufferMode.OWN_BUFFER : BlockPoolAllocator.BufferMode.SUB_RANGE;
+        return new BlockPoolAllocator(vma, BlockPoolAllocator.Config.builder().bufferMode(mode)
+                .threadCacheBytes(threadCacheBytes).build());
     }
 
     @TearDown(Level.Trial)
@@ -162,6 +182,7 @@ public class ThreadedChurnBenchmark {
                 free(w.outgoing[i]);
             }
         }
+        ownPools.forEach(BlockPoolAllocator::close);
         pool.close();
         vma.close();
         // On the NVIDIA H200 host (driver 580.159.04) a driver thread crashes (SIGSEGV in libEGL_nvidia.so) here after
@@ -170,7 +191,7 @@ public class ThreadedChurnBenchmark {
         context.close();
     }
 
-    Object allocate(long size) {
+    Object allocate(Worker w, long size) {
         if (contender == Contender.HARNESS) {
             return new long[] {size};
         }
@@ -178,7 +199,7 @@ public class ThreadedChurnBenchmark {
             return vma.createBuffer(new VulkanMemoryAllocator.BufferRequest(size, BenchVulkan.USAGE, null,
                     VulkanMemoryAllocator.USAGE_AUTO, 0, MemoryProperties.DEVICE_LOCAL, 0, 0, null));
         }
-        return pool.allocate(BenchVulkan.request(size, null));
+        return w.pool.allocate(BenchVulkan.request(size, null));
     }
 
     void free(Object buffer) {
@@ -199,7 +220,7 @@ public class ThreadedChurnBenchmark {
 
     private Object churn(Worker w) {
         w.operations++;
-        Object fresh = allocate(sizes[w.next++ & (SIZE_COUNT - 1)]);
+        Object fresh = allocate(w, sizes[w.next++ & (SIZE_COUNT - 1)]);
         w.window.add(fresh);
         Object oldest = w.window.poll();
         if (w.random.nextInt(100) < remoteFreePercent) {

@@ -75,7 +75,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * {@link Config#maxEmptyBlocks()} empty blocks are kept over all arenas. {@link #close()} must not race with
  * {@link #allocate}.
  *
- * <p><b>Thread caches.</b> A released range of at most 1/16 of {@link Config#threadCacheBytes()} goes to the releasing
+ * <p><b>Thread caches.</b> A released range of at most 1/16 of {@link Config#threadCacheBytes()} (and at most
+ * {@value Config#MAX_CACHED_RANGE} bytes) goes to the releasing
  * thread's cache while it has room ({@code ThreadRangeCache}: one bin per size class, at most that many bytes per
  * memory type), and that thread's next request of the same size class and alignment takes it with no lock and no
  * suballocator call. Such ranges are placed at their size class (four per power of two: at most a quarter is padding).
@@ -150,8 +151,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param threadCacheBytes    the bytes of released ranges each thread keeps per memory type for its next requests
      *                            of the same size class (see <b>Thread caches</b> in the class documentation),
      *                            {@code >= 0}, at most an eighth of the block size; ranges up to 1/16 of it, rounded
-     *                            down to a power of two, are kept; 0 keeps none, so every release goes straight back
-     *                            to its block. Only TLSF and buddy suballocators are cached
+     *                            down to a power of two and at most {@value #MAX_CACHED_RANGE} bytes, are kept; 0 keeps
+     *                            none, so every release goes straight back to its block. Only TLSF and buddy
+     *                            suballocators are cached
      * @param recycleBuffers      whether a range that a thread's cache keeps also keeps the {@code VkBuffer} of its
      *                            own that it held ({@link BufferMode#OWN_BUFFER}), so that the next request of the
      *                            same size and usage that takes the range gets that {@code VkBuffer} again, with no
@@ -170,8 +172,18 @@ public final class BlockPoolAllocator implements AutoCloseable {
         public static final int MAX_ARENAS = 64;
         /** The most arenas {@link #defaults()} gives: one per processor, up to this many. */
         public static final int DEFAULT_MAX_ARENAS = 4;
-        /** The default {@link #threadCacheBytes()}: 1 MiB per thread and memory type, in ranges of up to 64 KiB. */
-        public static final long DEFAULT_THREAD_CACHE_BYTES = 1L << 20;
+        /**
+         * The default {@link #threadCacheBytes()}: 4 MiB per thread and memory type, in ranges of up to 64 KiB. With
+         * 1 MiB, a thread that keeps a few hundred buffers of 256 B-64 KiB live missed its cache on a quarter of its
+         * requests, and two such threads ran 1.1-1.3x one thread's throughput, against 1.6-2.2x with 4 MiB (W8 in
+         * docs/benchmarks.md).
+         */
+        public static final long DEFAULT_THREAD_CACHE_BYTES = 4L << 20;
+        /**
+         * The largest range a thread's cache keeps, whatever its budget: 64 KiB. Cached ranges are placed at a size
+         * class (up to a quarter of padding), which larger buffers are better off without.
+         */
+        public static final long MAX_CACHED_RANGE = 64L << 10;
         /** The smallest block size: 64 KiB. */
         public static final long MIN_BLOCK_SIZE = BLOCK_GRANULE;
         /** The default block-wide buffer usage: transfer, uniform, storage, texel, index, vertex and indirect. */

@@ -275,10 +275,11 @@ final class TypeBlockPool {
     TypeBlockPool(BlockPoolAllocator owner, int memoryTypeIndex, long blockSize, int maxEmptyBlocks, int arenaCount,
                   long threadCacheBytes) {
         this.owner = owner;
-        // A thread keeps at most an eighth of a block per memory type, in ranges of at most 1/16 of that budget
-        // (rounded down to a power of two, which is a size class, so no range up to it rounds up past it).
+        // A thread keeps at most an eighth of a block per memory type, in ranges of at most 1/16 of that budget and
+        // MAX_CACHED_RANGE (rounded down to a power of two, which is a size class, so no range up to it rounds up past
+        // it).
         this.cacheBytes = Math.min(threadCacheBytes, blockSize >>> 3);
-        long largest = cacheBytes / 16;
+        long largest = Math.min(cacheBytes / 16, BlockPoolAllocator.Config.MAX_CACHED_RANGE);
         this.cacheMaxRange = largest < 16 ? 0 : Long.highestOneBit(largest);
         this.recycleBuffers = owner.config().recycleBuffers();
         this.memoryTypeIndex = memoryTypeIndex;

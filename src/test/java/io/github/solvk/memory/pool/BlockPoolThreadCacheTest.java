@@ -121,6 +121,23 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void byDefaultAThreadShouldKeep4MiBInRangesOfAtMost64KiBWhateverTheBudget(VulkanContext context) {
+        BlockPoolAllocator.Config defaults = BlockPoolAllocator.Config.defaults();
+        assertThat(defaults.threadCacheBytes()).isEqualTo(4 * MIB);
+        // 256 MiB blocks: the budget is 4 MiB, whose sixteenth (256 KiB) is above the 64 KiB cap.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolTesting.config(context, 256 * MIB)
+                     .threadCacheBytes(defaults.threadCacheBytes()).build())) {
+            pool.allocate(request(64 * KIB)).release();
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(1);
+            pool.allocate(request(64 * KIB + 1)).release();
+            pool.allocate(request(128 * KIB)).release();
+            assertThat(pool.statistics(0).cachedRanges()).as("above 64 KiB: back to the block").isEqualTo(1);
+            assertThat(pool.statistics(0).usedBytes()).isEqualTo(64 * KIB);
+        }
+    }
+
+    @Test
     void cachedRangesShouldGoBackToTheirBlocksBeforeThePoolGrows(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
