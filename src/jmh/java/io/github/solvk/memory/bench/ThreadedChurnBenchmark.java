@@ -91,13 +91,13 @@ public class ThreadedChurnBenchmark {
     public long threadCacheBytes;
 
     /**
-     * Whether each thread gets a {@link BlockPoolAllocator} of its own (they share the device only), rather than all
-     * sharing one: with no remote frees, the ceiling of what the pool's code gives with two threads on this host, so
-     * that what sharing one allocator costs can be told apart from what the machine's cores allow.
+     * Whether each thread of a pool contender gets a {@link BlockPoolAllocator} of its own (they share the device
+     * only), rather than all sharing one: with no remote frees, a reference with nothing shared, so that what sharing
+     * one allocator costs can be told apart from what the machine's cores allow. With remote frees the allocators are
+     * shared again (a thread releases another's buffers into that thread's allocator), so use it at 0 % only.
      */
     @Param({"false"})
     public boolean allocatorPerThread;
-
 
     private VulkanContext context;
     private VulkanMemoryAllocator vma;
@@ -131,7 +131,9 @@ public class ThreadedChurnBenchmark {
             window = b.windows.get(id);
             random = new Random(id * 7919L + 1);
             outgoing = new Object[Math.max(1, b.handoffBatch)];
-            pool = b.allocatorPerThread ? b.newPool() : b.pool;
+            boolean poolContender = b.contender == Contender.POOL_SUB_RANGE
+                    || b.contender == Contender.POOL_OWN_BUFFER;
+            pool = b.allocatorPerThread && poolContender ? b.newPool() : b.pool;
             if (pool != b.pool) {
                 b.ownPools.add(pool);
             }

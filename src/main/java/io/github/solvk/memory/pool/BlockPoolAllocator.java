@@ -175,7 +175,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         /**
          * The default {@link #threadCacheBytes()}: 4 MiB per thread and memory type, in ranges of up to 64 KiB. With
          * 1 MiB, a thread that keeps a few hundred buffers of 256 B-64 KiB live missed its cache on a quarter of its
-         * requests, and two such threads ran 1.1-1.3x one thread's throughput, against 1.6-2.2x with 4 MiB (W8 in
+         * requests, and two such threads ran 1.29x one thread's throughput, against 1.56-2.22x with 4 MiB (W8 in
          * docs/benchmarks.md).
          */
         public static final long DEFAULT_THREAD_CACHE_BYTES = 4L << 20;

@@ -36,8 +36,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * The thread caches of {@link BlockPoolAllocator} ({@link ThreadRangeCache}): a released range waits in the releasing
  * thread's cache, still placed in its block, until that thread asks for the same size again, and goes back to its
  * block before the pool would grow, when its bin is swept, on {@code flushThreadCache()}, after its thread ended, and
- * with the allocator. Blocks are 1 MiB here, so an arena's first block is 128 KiB and a thread keeps at most 128 KiB
- * (an eighth of a block) in ranges of at most 8 KiB.
+ * with the allocator. Blocks are 1 MiB here unless a test says otherwise, so an arena's first block is 128 KiB and a
+ * thread keeps at most 128 KiB (an eighth of a block) in ranges of at most 8 KiB.
  */
 @ExtendWith(VulkanExtension.class)
 class BlockPoolThreadCacheTest {
@@ -122,18 +122,28 @@ class BlockPoolThreadCacheTest {
 
     @Test
     void byDefaultAThreadShouldKeep4MiBInRangesOfAtMost64KiBWhateverTheBudget(VulkanContext context) {
-        BlockPoolAllocator.Config defaults = BlockPoolAllocator.Config.defaults();
-        assertThat(defaults.threadCacheBytes()).isEqualTo(4 * MIB);
-        // 256 MiB blocks: the budget is 4 MiB, whose sixteenth (256 KiB) is above the 64 KiB cap.
+        assertThat(BlockPoolAllocator.Config.defaults().threadCacheBytes()).isEqualTo(4 * MIB);
+        // 256 MiB blocks and the default budget: 4 MiB, whose sixteenth (256 KiB) is above the 64 KiB cap.
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolTesting.config(context, 256 * MIB)
-                     .threadCacheBytes(defaults.threadCacheBytes()).build())) {
-            pool.allocate(request(64 * KIB)).release();
-            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(1);
+                     .build())) {
             pool.allocate(request(64 * KIB + 1)).release();
             pool.allocate(request(128 * KIB)).release();
-            assertThat(pool.statistics(0).cachedRanges()).as("above 64 KiB: back to the block").isEqualTo(1);
-            assertThat(pool.statistics(0).usedBytes()).isEqualTo(64 * KIB);
+            assertThat(pool.statistics(0).cachedRanges()).as("above 64 KiB: back to the block").isZero();
+            // 64 ranges of 64 KiB fill the 4 MiB budget (and the bin); one more range of any size goes back.
+            List<PooledBuffer> held = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                held.add(pool.allocate(request(64 * KIB)));
+            }
+            PooledBuffer more = pool.allocate(request(48 * KIB));
+            held.forEach(PooledBuffer::release);
+            BlockPoolAllocator.TypeStatistics full = pool.statistics(0);
+            assertThat(full.cachedRanges()).isEqualTo(64);
+            assertThat(full.cachedBytes()).isEqualTo(4 * MIB);
+            more.release();
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.cachedRanges()).as("the budget is full").isEqualTo(64);
+            assertThat(after.usedBytes()).isEqualTo(4 * MIB);
         }
     }
 
