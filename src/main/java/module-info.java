@@ -8,7 +8,8 @@ module io.github.solvk.memory {
     requires transitive org.lwjgl.vulkan;
     requires transitive org.lwjgl.vma;
     requires static org.junit.jupiter.api;
-    requires jdk.jfr;
+    // JFR events are optional: without jdk.jfr in the runtime (jlink), JfrEvents does nothing.
+    requires static jdk.jfr;
 
     exports io.github.solvk.memory;
     exports io.github.solvk.memory.vulkan;

@@ -3,7 +3,6 @@ package io.github.solvk.memory.diagnostics;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
-import jdk.jfr.FlightRecorder;
 
 /**
  * Emits the library's JDK Flight Recorder events. All are off by default ({@code @Enabled(false)}): a recording
@@ -11,6 +10,10 @@ import jdk.jfr.FlightRecorder;
  * {@code <event name="solvk.BlockAllocated"><setting name="enabled">true</setting></event>}, or on the command line
  * ({@code -XX:StartFlightRecording:+solvk.BlockAllocated#enabled=true}). While off, an emitting call costs one check
  * of a flag JFR keeps per event type, so the library calls these unconditionally and there is no system property.
+ *
+ * <p>JFR is optional ({@code requires static jdk.jfr}): in a runtime without the {@code jdk.jfr} module (one made with
+ * {@code jlink} without it, or a modular application that does not resolve it: add {@code --add-modules jdk.jfr}),
+ * {@link #isAvailable()} is false and every method here does nothing.
  * <ul>
  *   <li>{@code solvk.BlockAllocated}, {@code solvk.BlockFreed}: pool, memory type, size; the first with the stack
  *       trace of the allocating call.</li>
@@ -21,8 +24,28 @@ import jdk.jfr.FlightRecorder;
 public final class JfrEvents {
 
     private static final System.Logger LOGGER = System.getLogger(JfrEvents.class.getName());
+    /** Whether this module can use {@code jdk.jfr}; when false, {@link JfrEmitter} is never loaded. */
+    private static final boolean AVAILABLE = probe();
 
     private JfrEvents() {
+    }
+
+    private static boolean probe() {
+        try {
+            Class<?> event = Class.forName("jdk.jfr.Event", false, JfrEvents.class.getClassLoader());
+            Module self = JfrEvents.class.getModule();
+            return !self.isNamed() || self.canRead(event.getModule());
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /**
+     * @return whether the runtime has JDK Flight Recorder and this library can use it; when false, the events are
+     *         never emitted
+     */
+    public static boolean isAvailable() {
+        return AVAILABLE;
     }
 
     /**
@@ -33,12 +56,8 @@ public final class JfrEvents {
      * @param size       the block's size in bytes
      */
     public static void blockAllocated(String pool, int memoryType, long size) {
-        BlockAllocatedEvent event = new BlockAllocatedEvent();
-        if (event.isEnabled()) {
-            event.pool = pool;
-            event.memoryType = memoryType;
-            event.size = size;
-            event.commit();
+        if (AVAILABLE) {
+            JfrEmitter.blockAllocated(pool, memoryType, size);
         }
     }
 
@@ -50,12 +69,8 @@ public final class JfrEvents {
      * @param size       the block's size in bytes
      */
     public static void blockFreed(String pool, int memoryType, long size) {
-        BlockFreedEvent event = new BlockFreedEvent();
-        if (event.isEnabled()) {
-            event.pool = pool;
-            event.memoryType = memoryType;
-            event.size = size;
-            event.commit();
+        if (AVAILABLE) {
+            JfrEmitter.blockFreed(pool, memoryType, size);
         }
     }
 
@@ -68,26 +83,25 @@ public final class JfrEvents {
      * @param reason why it failed: the reason constant and, where there is one, the {@code VkResult} name
      */
     public static void allocationFailed(String pool, long size, int usage, String reason) {
-        AllocationFailedEvent event = new AllocationFailedEvent();
-        if (event.isEnabled()) {
-            event.pool = pool;
-            event.size = size;
-            event.usage = usage;
-            event.reason = reason;
-            event.commit();
+        if (AVAILABLE) {
+            JfrEmitter.allocationFailed(pool, size, usage, reason);
         }
     }
 
     /**
      * Makes JFR emit one {@code solvk.PoolStatistics} event per pool every period while a recording enables it. The
      * supplier runs on JFR's periodic thread, only when a recording wants the events; it must not block for long. A
-     * supplier that throws is logged and skipped for that period.
+     * supplier that throws is logged and skipped for that period. Without JFR ({@link #isAvailable()} false) nothing
+     * is registered and the supplier never runs.
      *
      * @param pools the current statistics of every pool
      * @return the registration; {@link Registration#close()} removes the hook
      */
     public static Registration registerPeriodic(Supplier<List<PoolStats>> pools) {
         Objects.requireNonNull(pools, "pools: null (expected: a supplier)");
+        if (!AVAILABLE) {
+            return new Registration(null);
+        }
         Runnable hook = () -> {
             List<PoolStats> stats;
             try {
@@ -97,23 +111,15 @@ public final class JfrEvents {
                         + "solvk.PoolStatistics events this period", e);
                 return;
             }
-            for (PoolStats s : stats) {
-                PoolStatisticsEvent event = new PoolStatisticsEvent();
-                event.pool = s.pool();
-                event.blocks = s.blocks();
-                event.liveBuffers = s.liveBuffers();
-                event.committed = s.committedBytes();
-                event.free = s.freeBytes();
-                event.largestFree = s.largestFreeBytes();
-                event.commit();
-            }
+            JfrEmitter.poolStatistics(stats);
         };
-        FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
+        JfrEmitter.addPeriodic(hook);
         return new Registration(hook);
     }
 
     /** A periodic hook added by {@link #registerPeriodic}. */
     public static final class Registration implements AutoCloseable {
+        /** The hook, or {@code null} when JFR is absent and nothing was added. */
         private final Runnable hook;
 
         private Registration(Runnable hook) {
@@ -123,7 +129,9 @@ public final class JfrEvents {
         /** Removes the hook; later calls do nothing. */
         @Override
         public void close() {
-            FlightRecorder.removePeriodicEvent(hook);
+            if (hook != null) {
+                JfrEmitter.removePeriodic(hook);
+            }
         }
     }
 }
