@@ -231,21 +231,26 @@ final class ThreadRangeCache {
         for (int i = 0; i < b.count.length; i++) {
             int excess = b.count[i] - b.taken[i];
             b.taken[i] = 0;
-            while (excess-- > 0) {
-                int n = --b.count[i];
-                RangeSlot slot = b.slots[i][n];
-                b.slots[i][n] = null;
-                b.ranges--;
-                b.bytes -= slot.rangeSize;
-                pool.releaseToBlock(slot);
-            }
+            giveBack(pool, b, i, excess);
         }
     }
 
     /**
-     * Gives every kept range of one memory type back to its block, one at a time: each leaves its bin before it goes,
+     * Gives the top {@code n} ranges of a bin back to their blocks, one at a time: each leaves its bin before it goes,
      * so a failure part way leaves the others kept and counted.
      */
+    private static void giveBack(TypeBlockPool pool, Bins b, int bin, int n) {
+        for (; n > 0; n--) {
+            int top = --b.count[bin];
+            RangeSlot slot = b.slots[bin][top];
+            b.slots[bin][top] = null;
+            b.ranges--;
+            b.bytes -= slot.rangeSize;
+            pool.releaseToBlock(slot);
+        }
+    }
+
+    /** Gives every kept range of one memory type back to its block ({@link #giveBack}). */
     void flush(TypeBlockPool pool) {
         Bins b = types[pool.memoryTypeIndex()];
         if (b == null || b.ranges == 0) {
@@ -253,14 +258,7 @@ final class ThreadRangeCache {
         }
         for (int i = 0; i < b.count.length; i++) {
             b.taken[i] = 0;
-            while (b.count[i] > 0) {
-                int n = --b.count[i];
-                RangeSlot slot = b.slots[i][n];
-                b.slots[i][n] = null;
-                b.ranges--;
-                b.bytes -= slot.rangeSize;
-                pool.releaseToBlock(slot);
-            }
+            giveBack(pool, b, i, b.count[i]);
         }
     }
 

@@ -12,7 +12,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.lwjgl.vulkan.VK10.vkCmdCopyBuffer;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -219,11 +218,8 @@ class BlockPoolAllocatorTest {
 
     @Test
     void outOfDeviceMemoryShouldRetrySmallerBlocksThenFailAndTheAllocatorKeepsWorking(VulkanContext context) {
-        long[] limits = new long[context.memoryProperties().heaps().size()];
         // 128 + 256 + 512 KiB fit; a full 1 MiB block does not, a second 512 KiB one does; then nothing fits.
-        Arrays.fill(limits, 1400 * KIB + 32 * KIB);
-        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
-                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+        try (VulkanMemoryAllocator vma = vma(context, 1400 * KIB + 32 * KIB);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
             List<PooledBuffer> buffers = new ArrayList<>();
             PoolException failure = null;

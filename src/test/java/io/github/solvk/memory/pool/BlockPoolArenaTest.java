@@ -3,13 +3,13 @@ package io.github.solvk.memory.pool;
 import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.on;
+import static io.github.solvk.memory.pool.BlockPoolTesting.releaseOn;
 import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -85,14 +85,8 @@ class BlockPoolArenaTest {
             BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
             assertThat(stats.blockCount()).isEqualTo(2);
             assertThat(stats.allocationCount()).isEqualTo(2);
-            on(first, () -> {
-                a.release();
-                return null;
-            });
-            on(second, () -> {
-                b.release();
-                return null;
-            });
+            releaseOn(first, a);
+            releaseOn(second, b);
             pool.checkInvariants();
             assertThat(pool.statistics(0).emptyBlockCount()).as("one empty block kept over both arenas").isEqualTo(1);
             assertThat(pool.deviceMemoryCount()).isEqualTo(1);
@@ -112,10 +106,7 @@ class BlockPoolArenaTest {
             });
             long offset = mine.get(1).buffer().offset();
             // Released by the other thread: the range waits for the first thread's arena.
-            on(second, () -> {
-                mine.get(1).release();
-                return null;
-            });
+            releaseOn(second, mine.get(1));
             assertThat(mine.get(1).isReleased()).isTrue();
             assertThatThrownBy(() -> pool.free(mine.get(1))).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("released already");
@@ -128,10 +119,7 @@ class BlockPoolArenaTest {
             assertThat(pool.statistics(0).allocationCount()).isEqualTo(3);
 
             // Statistics and the invariant check finish waiting releases too.
-            on(second, () -> {
-                again.release();
-                return null;
-            });
+            releaseOn(second, again);
             assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
             assertThat(pool.statistics(0).allocationCount()).isEqualTo(2);
             assertThat(pool.pendingReleases(0, homeA)).isZero();
@@ -163,10 +151,7 @@ class BlockPoolArenaTest {
             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build());
             PooledBuffer kept = on(first, () -> pool.allocate(request(4 * KIB)));
             PooledBuffer given = on(first, () -> pool.allocate(request(4 * KIB)));
-            on(second, () -> {
-                given.release();
-                return null;
-            });
+            releaseOn(second, given);
             pool.close();
             assertThat(pool.liveBuffersAtClose()).as("only the buffer never released").isEqualTo(1);
             assertThat(kept.isReleased()).isTrue();
@@ -200,11 +185,8 @@ class BlockPoolArenaTest {
 
     @Test
     void anArenaThatCannotGrowShouldPlaceInAnotherArenasBlock(VulkanContext context) throws Exception {
-        long[] limits = new long[context.memoryProperties().heaps().size()];
         // Room for one 128 KiB block and a little more: the second arena's first block does not fit.
-        Arrays.fill(limits, 160 * KIB);
-        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
-                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+        try (VulkanMemoryAllocator vma = vma(context, 160 * KIB);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
             PooledBuffer a = on(first, () -> pool.allocate(request(16 * KIB)));
             PooledBuffer b = on(second, () -> pool.allocate(request(16 * KIB)));
@@ -223,18 +205,12 @@ class BlockPoolArenaTest {
     @Test
     void blocksEmptiedByWaitingReleasesShouldBeFreedBeforeTheArenaAsksForANewOne(VulkanContext context)
             throws Exception {
-        long[] limits = new long[context.memoryProperties().heaps().size()];
         // Room for one 256 KiB block: the second can only come once the first is freed.
-        Arrays.fill(limits, 300 * KIB);
-        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
-                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+        try (VulkanMemoryAllocator vma = vma(context, 300 * KIB);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, 4 * MIB, 2).maxEmptyBlocks(0)
                      .build())) {
             PooledBuffer a = on(first, () -> pool.allocate(request(200 * KIB)));
-            on(second, () -> {
-                a.release();
-                return null;
-            });
+            releaseOn(second, a);
             int homeA = on(first, () -> pool.homeArena(0));
             assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
             // The drain empties the block (none is kept) and frees it before the new block is asked for.
@@ -248,10 +224,7 @@ class BlockPoolArenaTest {
     @Test
     void anArenaThatCannotGrowShouldFirstFreeTheReleasesWaitingInOtherArenas(VulkanContext context)
             throws Exception {
-        long[] limits = new long[context.memoryProperties().heaps().size()];
-        Arrays.fill(limits, 160 * KIB);
-        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
-                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+        try (VulkanMemoryAllocator vma = vma(context, 160 * KIB);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
                      .build())) {
             PooledBuffer a = on(first, () -> pool.allocate(request(100 * KIB)));
@@ -263,10 +236,7 @@ class BlockPoolArenaTest {
             assertThat(pool.deviceMemoryCount()).as("the first block was freed, the second made").isEqualTo(1);
             int homeB = on(second, () -> pool.homeArena(0));
             assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB);
-            on(second, () -> {
-                b.release();
-                return null;
-            });
+            releaseOn(second, b);
             pool.checkInvariants();
         }
     }
@@ -278,16 +248,10 @@ class BlockPoolArenaTest {
             List<PooledBuffer> three = on(first, () -> List.of(pool.allocate(request(64 * KIB)),
                     pool.allocate(request(64 * KIB)), pool.allocate(request(64 * KIB))));
             int homeA = on(first, () -> pool.homeArena(0));
-            on(second, () -> {
-                three.get(0).release();
-                return null;
-            });
+            releaseOn(second, three.get(0));
             assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
             // 128 KiB waiting: an eighth of the 1 MiB block size, so the releasing thread frees them.
-            on(second, () -> {
-                three.get(1).release();
-                return null;
-            });
+            releaseOn(second, three.get(1));
             assertThat(pool.pendingReleases(0, homeA)).isZero();
             assertThat(pool.statistics(0).allocationCount()).isEqualTo(1);
             three.get(2).release();

@@ -4,6 +4,7 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -38,8 +39,24 @@ final class BlockPoolTesting {
         return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
     }
 
+    /** @return a VMA allocator whose every heap is limited to {@code heapLimit} bytes */
+    static VulkanMemoryAllocator vma(VulkanContext context, long heapLimit) {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        Arrays.fill(limits, heapLimit);
+        return VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context)
+                .withHeapSizeLimits(limits));
+    }
+
     static BlockRequest request(long size) {
         return BlockRequest.of(size, USAGE, ANY);
+    }
+
+    /** Releases a buffer on another thread and waits for it. */
+    static void releaseOn(ExecutorService thread, PooledBuffer buffer) throws Exception {
+        on(thread, () -> {
+            buffer.release();
+            return null;
+        });
     }
 
     /** Runs a task on a thread of one's own and waits for it, rethrowing what it threw. */

@@ -4,6 +4,7 @@ import static io.github.solvk.memory.pool.BlockPoolTesting.ANY;
 import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.on;
+import static io.github.solvk.memory.pool.BlockPoolTesting.releaseOn;
 import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,7 +13,6 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -201,10 +201,7 @@ class BlockPoolThreadCacheTest {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).arenas(2).build())) {
             PooledBuffer made = on(first, () -> pool.allocate(request(4 * KIB)));
-            on(second, () -> {
-                made.release();
-                return null;
-            });
+            releaseOn(second, made);
             for (int arena = 0; arena < 2; arena++) {
                 assertThat(pool.pendingReleases(0, arena)).as("nothing waits for an arena's lock").isZero();
             }
@@ -213,14 +210,8 @@ class BlockPoolThreadCacheTest {
             PooledBuffer theirs = on(second, () -> pool.allocate(request(4 * KIB)));
             assertThat(theirs.slot).isSameAs(made.slot);
             assertThat(mine.slot).isNotSameAs(made.slot);
-            on(first, () -> {
-                mine.release();
-                return null;
-            });
-            on(second, () -> {
-                theirs.release();
-                return null;
-            });
+            releaseOn(first, mine);
+            releaseOn(second, theirs);
         } finally {
             first.shutdownNow();
             second.shutdownNow();
@@ -577,11 +568,8 @@ class BlockPoolThreadCacheTest {
     @Test
     void dedicatedMemoryThatRunsOutShouldTakeBackTheRangesOfThreadsThatEnded(VulkanContext context)
             throws Exception {
-        long[] limits = new long[context.memoryProperties().heaps().size()];
         // The first block (128 KiB) and 1088 KiB of dedicated memory do not fit together.
-        Arrays.fill(limits, 1150 * KIB);
-        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
-                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits));
+        try (VulkanMemoryAllocator vma = vma(context, 1150 * KIB);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build())) {
             pool.flushThreadCache();
             Thread worker = new Thread(() -> fillTheFirstBlockAndRelease(pool));
@@ -635,10 +623,7 @@ class BlockPoolThreadCacheTest {
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
             for (int i = 0; i < ThreadRangeCache.SWEEP_INTERVAL + 4; i++) {
                 PooledBuffer b = pool.allocate(request(8 * KIB));
-                on(consumer, () -> {
-                    b.release();
-                    return null;
-                });
+                releaseOn(consumer, b);
             }
             // The consumer's cache filled its 16 ranges long ago; the sweep at its 4096th release gave them back,
             // and only that release and the four after it are kept.
