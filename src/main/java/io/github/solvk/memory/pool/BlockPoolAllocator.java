@@ -112,6 +112,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     // Vulkan's values, spelled out so that this layer needs nothing from LWJGL (as MemoryProperties does).
     /** {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}. */
     static final int VK_ERROR_OUT_OF_DEVICE_MEMORY = -2;
+    /** Entries of the thread caches' fast lookup ({@code fastCaches}); a power of two. */
+    private static final int FAST_CACHES = 64;
     private static final int VK_BUFFER_USAGE_TRANSFER_SRC_BIT = 0x1;
     private static final int VK_BUFFER_USAGE_TRANSFER_DST_BIT = 0x2;
     private static final int VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT = 0x4;
@@ -418,6 +420,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * not keep a closed allocator reachable from the thread.
      */
     private final ThreadLocal<ThreadRangeCache> threadCaches = new ThreadLocal<>();
+    /**
+     * The same caches by thread id modulo {@value #FAST_CACHES}, so that a request or release finds its thread's cache
+     * with one array read instead of {@link ThreadLocal}'s hash lookup. An entry is written once by the thread that
+     * owns the cache (or by a later thread when that one has ended): a thread whose entry is taken by another live
+     * thread uses the {@link ThreadLocal}, so two threads never take an entry from each other over and over.
+     */
+    private final ThreadRangeCache[] fastCaches = new ThreadRangeCache[FAST_CACHES];
     /** Every thread's cache, for statistics and to take back the ranges of threads that ended. */
     private final Set<ThreadRangeCache> allThreadCaches = ConcurrentHashMap.newKeySet();
 
@@ -881,8 +890,30 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
     /** @return the calling thread's cache, made on its first call */
     ThreadRangeCache threadCache() {
+        Thread thread = Thread.currentThread();
+        // A cache's thread is a final field: an entry another thread wrote is seen with it, or not at all.
+        ThreadRangeCache cache = fastCaches[fastCacheIndex(thread)];
+        return cache != null && cache.thread == thread ? cache : slowThreadCache(thread);
+    }
+
+    private static int fastCacheIndex(Thread thread) {
+        @SuppressWarnings("deprecation") // threadId() is Java 19; getId() is the same number
+        long id = thread.getId();
+        return (int) id & (FAST_CACHES - 1);
+    }
+
+    /** The calling thread's cache from the {@link ThreadLocal}; takes the fast entry when it is free. */
+    private ThreadRangeCache slowThreadCache(Thread thread) {
         ThreadRangeCache cache = threadCaches.get();
-        return cache != null ? cache : newThreadCache();
+        if (cache == null) {
+            cache = newThreadCache();
+        }
+        int index = fastCacheIndex(thread);
+        ThreadRangeCache holder = fastCaches[index];
+        if (holder == null || !holder.thread.isAlive()) {
+            fastCaches[index] = cache;
+        }
+        return cache;
     }
 
     private ThreadRangeCache newThreadCache() {
@@ -930,6 +961,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             // isAlive() == false: everything the thread did happened before this read (JLS 17.4.4).
             if (!cache.thread.isAlive()) {
                 if (allThreadCaches.remove(cache)) {
+                    forgetFastCache(cache);
                     for (int t = 0; t < pools.length; t++) {
                         reclaimed |= cache.cachedRanges(t) > 0;
                     }
@@ -940,6 +972,14 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
         }
         return reclaimed;
+    }
+
+    /** Clears a cache's fast entry, if it still holds it, so that an ended thread's cache is not kept reachable. */
+    private void forgetFastCache(ThreadRangeCache cache) {
+        int index = fastCacheIndex(cache.thread);
+        if (fastCaches[index] == cache) {
+            fastCaches[index] = null;
+        }
     }
 
     /** @return the ranges all threads' caches keep for a memory type (read racily: figures of a moment) */
@@ -1000,6 +1040,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             cache.clear();
         }
         allThreadCaches.clear();
+        Arrays.fill(fastCaches, null);
         liveBuffersAtClose = liveCount;
         if (liveCount > 0) {
             LOG.log(Level.WARNING, "BlockPoolAllocator closed with {0} live buffers (expected: 0; they are closed "

@@ -219,6 +219,41 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // Thread.getId(): threadId() is Java 19
+    void threadsWhoseIdsShareAFastLookupEntryShouldEachKeepACacheOfTheirOwn(VulkanContext context) throws Exception {
+        // The allocator finds a thread's cache by its id modulo 64 before it asks the ThreadLocal: the second thread
+        // here lands on the first one's entry while the first is alive, and must not use the first one's cache.
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        long firstId = on(first, () -> Thread.currentThread().getId());
+        ExecutorService second = Executors.newSingleThreadExecutor(task -> {
+            Thread t;
+            do {
+                t = new Thread(task);
+            } while ((t.getId() - firstId) % 64 != 0);
+            return t;
+        });
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(4 * KIB)));
+            releaseOn(first, a);
+            PooledBuffer b = on(second, () -> pool.allocate(request(4 * KIB)));
+            assertThat(b.slot).as("the first thread's cached range stays its own").isNotSameAs(a.slot);
+            releaseOn(second, b);
+            PooledBuffer again = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer secondAgain = on(second, () -> pool.allocate(request(4 * KIB)));
+            assertThat(again.slot).isSameAs(a.slot);
+            assertThat(secondAgain.slot).isSameAs(b.slot);
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            releaseOn(first, again);
+            releaseOn(second, secondAgain);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+    }
+
+    @Test
     void aRangeWaitingForItsArenaShouldGoToTheArenaThreadsCacheNotBackToTheSuballocator(VulkanContext context)
             throws Exception {
         ExecutorService first = Executors.newSingleThreadExecutor();
