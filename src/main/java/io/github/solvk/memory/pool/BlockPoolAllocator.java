@@ -112,6 +112,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     // Vulkan's values, spelled out so that this layer needs nothing from LWJGL (as MemoryProperties does).
     /** {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}. */
     static final int VK_ERROR_OUT_OF_DEVICE_MEMORY = -2;
+    /** A thread whose last request is recorded ({@link ThreadRangeCache#plan}) records another once in so many. */
+    private static final int PLAN_EVERY = 16;
     /** Entries of the thread caches' fast lookup ({@code fastCaches}); a power of two. */
     private static final int FAST_CACHES = 64;
     private static final int VK_BUFFER_USAGE_TRANSFER_SRC_BIT = 0x1;
@@ -427,6 +429,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * thread uses the {@link ThreadLocal}, so two threads never take an entry from each other over and over.
      */
     private final ThreadRangeCache[] fastCaches = new ThreadRangeCache[FAST_CACHES];
+    /** Whether threads cache released ranges at all (a budget, and suballocators that free in any order). */
+    private final boolean cachesRanges;
     /** Every thread's cache, for statistics and to take back the ranges of threads that ended. */
     private final Set<ThreadRangeCache> allThreadCaches = ConcurrentHashMap.newKeySet();
 
@@ -453,6 +457,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 .memoryTypeBits();
         this.pools = new TypeBlockPool[properties.types().size()];
         long threadCacheBytes = freesInAnyOrder(config.suballocatorFactory()) ? config.threadCacheBytes() : 0;
+        this.cachesRanges = threadCacheBytes > 0;
         for (int i = 0; i < pools.length; i++) {
             int heap = properties.type(i).heapIndex();
             long blockSize = roundToGranule(config.blockSizeFor(heap, properties.heaps().get(heap).size()));
@@ -498,6 +503,26 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
     /** {@link #allocate} once. */
     private PooledBuffer place(BlockRequest request) {
+        ThreadRangeCache cache = cachesRanges ? threadCache() : null;
+        if (cache != null) {
+            // The same request object as this thread's last one that could take a cached range: its size class,
+            // alignment and memory type are known, so try the cache first and skip the work below on a hit.
+            if (cache.planRequest == request) {
+                try {
+                    PooledBuffer cached = cache.planPool.fromThreadCache(cache, request.size(), cache.planClassSize,
+                            cache.planNeeded, cache.planAlignment, request.usage(), cache.planMode,
+                            cache.planVerified);
+                    if (cached != null) {
+                        return cached;
+                    }
+                } catch (VulkanException e) {
+                    // As below, out of memory in one memory type goes on to the others.
+                    if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+                        throw e;
+                    }
+                }
+            }
+        }
         BufferMode mode = request.bufferMode() != null ? request.bufferMode() : config.bufferMode();
         int usage = request.usage();
         if (mode == BufferMode.SUB_RANGE && (usage & ~config.subRangeUsage()) != 0) {
@@ -562,6 +587,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
                         continue;
                     }
                 }
+                if (cache != null && type == candidates[0]) {
+                    planIfCacheable(cache, request, pool, r, rangeSize, alignment, mode, verified);
+                }
                 return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
@@ -574,6 +602,31 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 + size + " bytes (usage 0x" + Integer.toHexString(usage) + ") in memory types "
                 + Arrays.toString(candidates) + ": every block size down to what the request needs failed; last: "
                 + lastFailure.getMessage(), lastFailure);
+    }
+
+    /**
+     * Records a request in the calling thread's cache ({@link ThreadRangeCache#plan}) when every later {@link #place}
+     * of the same request object would come to the same first memory type and size class whatever the pool's state:
+     * no dedicated memory that could be preferred (the driver's preference, {@code ALWAYS_ALLOCATE}, more than half
+     * a block; only the count of device memory objects changes, and it only turns such a preference off), a range that
+     * is cached, and a driver's check that is done already or not needed. While one is recorded, a new one replaces it
+     * once in {@value #PLAN_EVERY} calls.
+     */
+    private static void planIfCacheable(ThreadRangeCache cache, BlockRequest request, TypeBlockPool pool,
+                                        VulkanMemory.Requirements r, long rangeSize, long alignment, BufferMode mode,
+                                        boolean verified) {
+        if (pool.cacheMaxRange() == 0 || rangeSize > pool.cacheMaxRange() || r.requiresDedicated()
+                || r.prefersDedicated() || request.preference() != AllocatePreference.UNKNOWN
+                || rangeSize > pool.blockSize() / 2 || (mode == BufferMode.OWN_BUFFER && !verified)) {
+            return;
+        }
+        if (cache.planRequest != null && (++cache.planSkips & (PLAN_EVERY - 1)) != 0) {
+            // A thread that makes a new request object for each call would store references into its (old) cache
+            // every time, each behind the collector's write barrier: it records one in PLAN_EVERY instead. A thread
+            // that asks again with the same object has it recorded within that many calls, and then never again.
+            return;
+        }
+        cache.plan(request, pool, ThreadRangeCache.sizeClass(rangeSize), rangeSize, alignment, mode, verified);
     }
 
     private PooledBuffer allocateNever(BlockRequest request, VulkanMemory.Requirements r, int[] candidates, long size,

@@ -33,7 +33,7 @@ import java.util.Arrays;
  * <p>Only its thread uses a cache, except that another thread may set {@link #flushRequested}, read the counts for
  * statistics (without synchronization: figures of a moment), and empty the cache of a thread that has ended.
  */
-final class ThreadRangeCache {
+final class ThreadRangeCache extends ThreadRangeCachePlan {
 
     /** Ranges per bin. */
     static final int ENTRIES = 64;
@@ -51,9 +51,22 @@ final class ThreadRangeCache {
     private final Bins[] types;
     /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
     volatile boolean flushRequested;
+    /** 128 bytes after the fields this thread writes ({@link ThreadRangeCachePlan}); see {@link ThreadRangeCachePad}. */
+    @SuppressWarnings("unused")
+    private long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
-    /** One memory type's bins, one per size class. */
-    private static final class Bins {
+    /** One memory type's bins, one per size class; padded as the cache is ({@link ThreadRangeCachePad}). */
+    private static final class Bins extends BinsFields {
+        @SuppressWarnings("unused")
+        private long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
+
+        Bins(long maxBytes, int classes) {
+            super(maxBytes, classes);
+        }
+    }
+
+    /** What {@link Bins} holds, after 128 bytes of padding. */
+    private abstract static class BinsFields extends ThreadRangeCachePad {
         final long maxBytes;
         final long[] alignment;
         final int[] count;
@@ -65,7 +78,7 @@ final class ThreadRangeCache {
         long bytes;
         int requests;
 
-        Bins(long maxBytes, int classes) {
+        BinsFields(long maxBytes, int classes) {
             this.maxBytes = maxBytes;
             this.alignment = new long[classes];
             this.count = new int[classes];
@@ -273,6 +286,7 @@ final class ThreadRangeCache {
     /** Forgets every kept range, without giving it back: their allocator closed and freed the blocks. */
     void clear() {
         Arrays.fill(types, null);
+        forgetPlan();
     }
 
     /** @return the ranges kept for a memory type now (read racily from another thread) */
@@ -285,5 +299,59 @@ final class ThreadRangeCache {
     long cachedBytes(int memoryType) {
         Bins b = types[memoryType];
         return b == null ? 0 : b.bytes;
+    }
+}
+
+/**
+ * 128 bytes of padding, two cache lines as the adjacent-line prefetcher fetches lines in pairs, before the fields a
+ * thread writes on each request in its own {@link ThreadRangeCache} and bins. Each thread makes its cache and bins on
+ * its own, but a garbage collection copies objects where it likes: two threads' caches, both reachable from one
+ * allocator, may land side by side, and then each thread's writes would take the line from the other's core.
+ */
+abstract class ThreadRangeCachePad {
+    /** Fills the 4 bytes after the object header, where the layout would otherwise put a written int of a subclass. */
+    @SuppressWarnings("unused")
+    private int p;
+    @SuppressWarnings("unused")
+    private long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+}
+
+/** The fields of a {@link ThreadRangeCache} that its thread writes on its requests, after the padding. */
+abstract class ThreadRangeCachePlan extends ThreadRangeCachePad {
+    /**
+     * The last request this thread placed where it may take a cached range, with what the allocator worked out for
+     * it ({@code BlockPoolAllocator.place}): when the thread asks again with the same request object, the allocator
+     * goes straight to this cache. {@code null} when there is none; dropped by {@link ThreadRangeCache#clear()}.
+     */
+    BlockRequest planRequest;
+    /** The memory type's pool of {@link #planRequest}: the first candidate, whose cache the request tries first. */
+    TypeBlockPool planPool;
+    /** {@link #planRequest}'s size class, the bytes its buffer needs and its alignment. */
+    long planClassSize;
+    long planNeeded;
+    long planAlignment;
+    /** How {@link #planRequest}'s buffer is made, and whether its size passed the driver's check. */
+    BlockPoolAllocator.BufferMode planMode;
+    boolean planVerified;
+    /** Requests that could have replaced {@link #planRequest}, counted so that only some do. */
+    int planSkips;
+
+    /** Records what the allocator worked out for a request whose ranges this cache may keep. */
+    void plan(BlockRequest request, TypeBlockPool pool, long classSize, long needed, long alignment,
+              BlockPoolAllocator.BufferMode mode, boolean verified) {
+        planRequest = request;
+        planPool = pool;
+        planClassSize = classSize;
+        planNeeded = needed;
+        planAlignment = alignment;
+        planMode = mode;
+        planVerified = verified;
+    }
+
+    /** Forgets the recorded request, and with it the reference to its allocator. */
+    void forgetPlan() {
+        planRequest = null;
+        planPool = null;
+        planMode = null;
     }
 }

@@ -356,9 +356,10 @@ final class TypeBlockPool {
             if (rangeSize <= cacheMaxRange) {
                 // Placed at its size class, so that the range can serve any request of that class once released.
                 rangeSize = ThreadRangeCache.sizeClass(rangeSize);
-                RangeSlot slot = cache.poll(this, rangeSize, alignment);
-                if (slot != null) {
-                    return fromCache(slot, size, needed, usage, mode, verified);
+                PooledBuffer cached = fromThreadCache(cache, size, rangeSize, needed, alignment, usage, mode,
+                        verified);
+                if (cached != null) {
+                    return cached;
                 }
             }
             if (cache.cachedRanges(memoryTypeIndex) > 0) {
@@ -381,6 +382,20 @@ final class TypeBlockPool {
             // Threads that ended kept ranges in their caches, which went back just now: once more.
             return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         }
+    }
+
+    /**
+     * Hands out a range of the calling thread's cache, if it keeps one of this size class and alignment.
+     *
+     * @param cache     the calling thread's cache
+     * @param classSize the request's size class ({@link ThreadRangeCache#sizeClass}), at most {@link #cacheMaxRange}
+     * @param needed    the bytes the buffer needs, {@code <= classSize}
+     * @return the buffer, or {@code null} when the cache keeps no such range
+     */
+    PooledBuffer fromThreadCache(ThreadRangeCache cache, long size, long classSize, long needed, long alignment,
+                                 int usage, BlockPoolAllocator.BufferMode mode, boolean verified) {
+        RangeSlot slot = cache.poll(this, classSize, alignment);
+        return slot == null ? null : fromCache(slot, size, needed, usage, mode, verified);
     }
 
     /**

@@ -254,6 +254,68 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void aRequestAskedForAgainShouldBePlacedExactlyAsAFreshCopyOfItWouldBe(VulkanContext context) {
+        // A thread that asks again with the same request object goes straight to its cache (the allocator recorded
+        // the request's size class, alignment and memory type). Two allocators run the same random sequence, one
+        // with the same request objects throughout, one with a fresh copy for every call: every buffer must land on
+        // the same range of the same block, with as many VkBuffers made, and the counts must agree.
+        for (long seed = 1; seed <= 4; seed++) {
+            try (VulkanMemoryAllocator vma = vma(context);
+                 BlockPoolAllocator reused = new BlockPoolAllocator(vma, config(context).build());
+                 BlockPoolAllocator fresh = new BlockPoolAllocator(vma, config(context).build())) {
+                List<String> placedReused = runRequests(reused, seed, true);
+                List<String> placedFresh = runRequests(fresh, seed, false);
+                assertThat(placedReused).as("seed " + seed).isEqualTo(placedFresh);
+                BlockPoolAllocator.TypeStatistics a = reused.statistics(0);
+                BlockPoolAllocator.TypeStatistics b = fresh.statistics(0);
+                assertThat(a.cachedRanges()).isEqualTo(b.cachedRanges());
+                assertThat(a.usedBytes()).isEqualTo(b.usedBytes());
+                assertThat(a.keptBuffers()).isEqualTo(b.keptBuffers());
+                assertThat(reused.pools()[0].keptBuffersMade()).isEqualTo(fresh.pools()[0].keptBuffersMade());
+                reused.checkInvariants();
+                fresh.checkInvariants();
+            }
+        }
+    }
+
+    /**
+     * 2000 random allocations and releases of six requests: sub-ranges of 2500 B (size class 2560), 2600 and 3000 B
+     * (both 3072) and 4 KiB, buffers of their own of 4 KiB and of 5000 B 256-byte aligned.
+     *
+     * @return for each allocation, the block (by order of first use), the range's offset, the buffer's size and how
+     *         many {@code VkBuffer}s the pool has made to keep so far
+     */
+    private static List<String> runRequests(BlockPoolAllocator pool, long seed, boolean reuse) {
+        BlockRequest[] requests = {request(2500), request(2600), request(3000), request(4 * KIB),
+                request(4 * KIB).withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER),
+                request(5000).withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).withAlignment(256)};
+        Random random = new Random(seed);
+        List<PooledBuffer> live = new ArrayList<>();
+        List<PoolBlock> blocks = new ArrayList<>();
+        List<String> placed = new ArrayList<>();
+        for (int op = 0; op < 2000; op++) {
+            if (live.isEmpty() || random.nextInt(100) < 55) {
+                BlockRequest r = requests[random.nextInt(requests.length)];
+                if (!reuse) {
+                    r = new BlockRequest(r.size(), r.usage(), r.filter(), r.preference(), r.alignment(), r.name(),
+                            r.bufferMode());
+                }
+                PooledBuffer b = pool.allocate(r);
+                if (!blocks.contains(b.slot.block)) {
+                    blocks.add(b.slot.block);
+                }
+                placed.add(blocks.indexOf(b.slot.block) + "@" + b.slot.offset + "+" + b.buffer().size() + ", made "
+                        + pool.pools()[0].keptBuffersMade());
+                live.add(b);
+            } else {
+                live.remove(random.nextInt(live.size())).release();
+            }
+        }
+        live.forEach(PooledBuffer::release);
+        return placed;
+    }
+
+    @Test
     void aRangeWaitingForItsArenaShouldGoToTheArenaThreadsCacheNotBackToTheSuballocator(VulkanContext context)
             throws Exception {
         ExecutorService first = Executors.newSingleThreadExecutor();
