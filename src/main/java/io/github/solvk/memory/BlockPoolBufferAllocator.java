@@ -1,13 +1,11 @@
 package io.github.solvk.memory;
 
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.github.solvk.memory.diagnostics.JfrEvents;
-import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.pool.AllocatePreference;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.BlockRequest;
@@ -31,10 +29,11 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     private final MemoryManager manager;
     private final String name;
     private final BlockPoolAllocator core;
-    /** The buffers handed out and not closed (a set: nothing is looked up by them). */
-    /** Open buffers and their leak trackers (or a marker where leak detection skipped one); never the IBuffer. */
-    private final Map<PooledBuffer, Object> live = new ConcurrentHashMap<>();
-    private static final Object UNTRACKED = new Object();
+    /**
+     * Set once by {@link #close()}. No lock and no list of open buffers: the core keeps its own (it releases them when
+     * it closes), and a leak tracker knows when the core freed its buffer ({@code LeakDetector.Tracker#freedWhen}),
+     * so an allocation takes nothing that another thread's allocation takes too.
+     */
     private volatile boolean closed;
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
     private final ManagedBuffer.PooledRelease releaser = this::release;
@@ -43,6 +42,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      * same (immutable) info makes no filter and no request again.
      */
     private volatile LastRequest lastRequest;
+    /** A request made for another info replaces {@link #lastRequest} once in so many calls. */
+    private static final int REMEMBER_ONE_IN = 16;
 
     private record LastRequest(AllocationInfo info, BlockRequest request) {
     }
@@ -65,6 +66,9 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             throw new IllegalArgumentException("sharingMode: " + info.sharingMode() + " (expected: EXCLUSIVE in block"
                     + " pools; make concurrent buffers with MemoryManager.allocateBuffer)");
         }
+        if (closed) {
+            throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block pools)");
+        }
         BlockRequest request = request(info);
         PooledBuffer placed;
         try {
@@ -85,20 +89,20 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             throw new MemoryAllocationException(MemoryAllocationException.Reason.VULKAN_ERROR, e.resultName(),
                     "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
         }
-        synchronized (this) {
-            if (closed) {
-                // close() ran while the buffer was being placed: never hand it out.
-                placed.release();
-                throw new IllegalStateException("block pools '" + name + "' were closed during the allocation"
-                        + " (expected: open block pools)");
-            }
-            ManagedBuffer buffer = new ManagedBuffer(placed, this, info.name(), releaser);
-            live.put(placed, buffer.leakTracker() != null ? buffer.leakTracker() : UNTRACKED);
-            return buffer;
+        if (closed) {
+            // close() began while the buffer was being placed: never hand it out. (An allocation must not race
+            // close(); one that does is caught here, or gets a buffer that close() releases and so reads as closed.)
+            placed.release();
+            throw new IllegalStateException("block pools '" + name + "' were closed during the allocation"
+                    + " (expected: open block pools)");
         }
+        return new ManagedBuffer(placed, this, info.name(), releaser);
     }
 
-    /** The request for {@code info}: the last one when {@code info} is the same object, else a new one. */
+    /**
+     * The request for {@code info}: the remembered one when {@code info} is the same object, else a new one. Reusing
+     * the request object also lets the block pools go straight to the thread's cache ({@code BlockPoolAllocator}).
+     */
     private BlockRequest request(AllocationInfo info) {
         LastRequest last = lastRequest;
         if (last != null && last.info() == info) {
@@ -114,24 +118,19 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
                 ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
         BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
                 info.alignment(), info.name(), mode);
-        lastRequest = new LastRequest(info, request);
+        if (last == null || ThreadLocalRandom.current().nextInt(REMEMBER_ONE_IN) == 0) {
+            // Threads asking with other infos would otherwise write this shared field on every call and take its
+            // cache line from each other: one miss in REMEMBER_ONE_IN replaces it. A thread that repeats an info
+            // has it remembered within about that many calls.
+            lastRequest = new LastRequest(info, request);
+        }
         return request;
     }
 
     private void release(PooledBuffer placed) {
-        Object tracker = live.remove(placed);
-        if (tracker != null) {
-            forget(tracker);
-            // Idempotent: a close() of the block pools may have released it already.
-            placed.release();
-        }
-    }
-
-    private static void forget(Object tracker) {
-        if (tracker instanceof LeakDetector.Tracker t) {
-            // Freed, by its owner or by this allocator closing under it: no longer a leak when collected.
-            t.close();
-        }
+        // Idempotent: a close() of the block pools may have released it already. The buffer's leak tracker was
+        // closed by its own close().
+        placed.release();
     }
 
     @Override
@@ -159,9 +158,19 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         return core.committedBytes();
     }
 
-    /** @return buffers handed out and not closed */
+    /**
+     * @return buffers handed out and not closed, as the block pools count them (a figure of a moment while other
+     *         threads allocate); 0 once closed
+     */
     public int liveBufferCount() {
-        return live.size();
+        if (closed) {
+            return 0;
+        }
+        long open = 0;
+        for (BlockPoolAllocator.TypeStatistics type : core.statistics()) {
+            open += type.allocationCount();
+        }
+        return (int) open;
     }
 
     /**
@@ -175,9 +184,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
                 return;
             }
             closed = true;
-            live.values().forEach(BlockPoolBufferAllocator::forget);
-            live.clear();
         }
+        // Releases the buffers still open; their leak trackers see that (freedWhen) and report nothing.
         core.close();
     }
 
@@ -188,7 +196,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
 
     @Override
     public String toString() {
-        return "BlockPoolAllocator['" + name + "', " + live.size() + " live buffers, " + core.committedBytes()
+        return "BlockPoolAllocator['" + name + "', " + liveBufferCount() + " live buffers, " + core.committedBytes()
                 + " bytes committed]";
     }
 }

@@ -77,6 +77,10 @@ final class ManagedBuffer implements IBuffer {
         this.placed = placed;
         this.pooledRelease = Objects.requireNonNull(release, "release");
         this.leakTracker = LEAKS.track(this, ManagedBuffer::leakDescription);
+        if (leakTracker != null) {
+            // The pool releases what is still open when it closes: that memory is freed, not leaked.
+            leakTracker.freedWhen(placed::isReleased);
+        }
     }
 
     private static String leakDescription(IBuffer buffer) {

@@ -7,13 +7,21 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
+import io.github.solvk.memory.diagnostics.LeakReport;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
@@ -78,5 +86,122 @@ class BlockPoolBufferAllocatorTest {
         manager.close();
         assertThat(leftOpen.isClosed()).isTrue();
         assertThatThrownBy(leftOpen::buffer).isInstanceOf(IllegalStateException.class);
+    }
+
+    private static final AllocationInfo SMALL = AllocationInfo.builder().size(300)
+            .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).build();
+
+    @Test
+    void liveBuffersShouldBeCountedWithoutTheRangesThreadsKeepAndNoneOnceClosed(MemoryManager manager) {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("counted",
+                BlockPoolAllocator.Config.defaults());
+        IBuffer a = blocks.allocateBuffer(SMALL);
+        IBuffer b = blocks.allocateBuffer(SMALL);
+        assertThat(blocks.liveBufferCount()).isEqualTo(2);
+        a.close();
+        a.close();
+        assertThat(blocks.liveBufferCount()).as("closed twice, counted once; its range waits in a cache")
+                .isEqualTo(1);
+        assertThat(blocks.statistics().get(0).cachedRanges()).isEqualTo(1);
+        blocks.close();
+        assertThat(blocks.liveBufferCount()).isZero();
+        assertThat(b.isClosed()).as("released by the block pools' close").isTrue();
+        b.close();
+        assertThatThrownBy(() -> blocks.allocateBuffer(SMALL)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("block pools 'counted' are closed (expected: open block pools)");
+    }
+
+    @Test
+    void aBufferDroppedWithoutCloseShouldBeReportedUnlessItsBlockPoolsClosed(MemoryManager manager)
+            throws Exception {
+        LinkedBlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
+        Consumer<LeakReport> listener = reports::add;
+        ManagedBuffer.LEAKS.addListener(listener);
+        try {
+            BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("leaky",
+                    BlockPoolAllocator.Config.defaults());
+            allocateAndForget(blocks, "dropped while open");
+            LeakReport report = awaitReport(reports, 100);
+            assertThat(report).as("a leak report within 10 s").isNotNull();
+            assertThat(report.description()).contains("'dropped while open'").contains("block pools 'leaky'");
+            assertThat(blocks.liveBufferCount()).as("reported, never freed").isEqualTo(1);
+
+            allocateAndForget(blocks, "freed by close");
+            blocks.close();
+            assertThat(awaitReport(reports, 20)).as("its memory was freed when the block pools closed: not a leak")
+                    .isNull();
+        } finally {
+            ManagedBuffer.LEAKS.removeListener(listener);
+        }
+    }
+
+    private static void allocateAndForget(BlockPoolBufferAllocator blocks, String name) {
+        blocks.allocateBuffer(AllocationInfo.builder().name(name).size(300).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).build());
+    }
+
+    private static LeakReport awaitReport(LinkedBlockingQueue<LeakReport> reports, int tries) throws Exception {
+        LeakReport report = null;
+        for (int i = 0; i < tries && report == null; i++) {
+            System.gc();
+            report = reports.poll(100, TimeUnit.MILLISECONDS);
+        }
+        return report;
+    }
+
+    @Test
+    void fourThreadsShouldShareTheBlockPoolsWithoutLosingABuffer(MemoryManager manager) throws Exception {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("shared",
+                BlockPoolAllocator.Config.defaults());
+        // One AllocationInfo per size, shared by the threads, as an engine's would be.
+        AllocationInfo[] infos = new AllocationInfo[8];
+        for (int i = 0; i < infos.length; i++) {
+            infos[i] = AllocationInfo.builder().size(256L << i).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                    .memoryUsage(MemoryUsage.UPLOAD).build();
+        }
+        ConcurrentLinkedQueue<IBuffer> handedOver = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            long seed = t;
+            Thread thread = new Thread(() -> {
+                try {
+                    start.await();
+                    Random random = new Random(seed);
+                    List<IBuffer> mine = new ArrayList<>();
+                    for (int op = 0; op < 3000; op++) {
+                        IBuffer b = blocks.allocateBuffer(infos[random.nextInt(infos.length)]);
+                        b.write(0, new byte[] {(byte) seed, (byte) op});
+                        mine.add(b);
+                        if (mine.size() > 32) {
+                            IBuffer old = mine.remove(random.nextInt(mine.size()));
+                            if (random.nextInt(3) == 0) {
+                                handedOver.add(old);
+                            } else {
+                                old.close();
+                            }
+                        }
+                        IBuffer other = handedOver.poll();
+                        if (other != null) {
+                            other.close();
+                        }
+                    }
+                    mine.forEach(IBuffer::close);
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        start.countDown();
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        handedOver.forEach(IBuffer::close);
+        assertThat(failures).isEmpty();
+        assertThat(blocks.liveBufferCount()).isZero();
+        blocks.close();
     }
 }

@@ -24,6 +24,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
+import io.github.solvk.memory.BlockPoolBufferAllocator;
+import io.github.solvk.memory.IBuffer;
+import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
+import io.github.solvk.memory.MemoryManager;
+import io.github.solvk.memory.MemoryUsage;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.vulkan.MemoryProperties;
@@ -38,12 +43,13 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * allocates a buffer, takes the oldest out of the window and either frees it or hands it, through a lock-free queue,
  * to the next thread (with {@code remoteFreePercent} probability), then frees whatever others handed it. With one
  * thread the "next thread" is itself, which measures the hand-off alone. Contenders: the block pool in both buffer
- * modes (A), {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is
- * what the window and the hand-off queues alone allow. Score: operations per microsecond, all threads together.
+ * modes (A), the block pools through the facade ({@code FACADE}, what an application calls), {@code vmaCreateBuffer}
+ * (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is what the window and the hand-off
+ * queues alone allow. Score: operations per microsecond, all threads together.
  *
- * <p>Size of the run: 4 contenders x 3 shares x 3 thread counts (1, 2, 16) = 36 forks of about 5 s each (2 warm-up
+ * <p>Size of the run: 5 contenders x 3 shares x 3 thread counts (1, 2, 16) = 45 forks of about 5 s each (2 warm-up
  * and 3 measured iterations of 1 s, the defaults here; with one warm-up iteration the one-thread runs' first measured
- * iteration is still cold, which inflates the two-thread ratios), about 5 minutes in all with JVM and device start-up.
+ * iteration is still cold, which inflates the two-thread ratios), about 6 minutes in all with JVM and device start-up.
  * The thread counts are {@code @Threads} on the three benchmark methods, so a {@code -t} on the command line would
  * override them all: leave it out, and pick methods by name ({@code ThreadedChurnBenchmark.(oneThread|twoThreads)}).
  * The tear-down prints how many worker threads took part and how many operations each made, which shows
@@ -65,11 +71,16 @@ public class ThreadedChurnBenchmark {
     /** The allocator under test. */
     public enum Contender {
         POOL_SUB_RANGE, POOL_OWN_BUFFER, VMA,
+        /**
+         * The block pools through the facade ({@link BlockPoolBufferAllocator#allocateBuffer}, an {@link IBuffer} made
+         * and closed): sub-ranges, one {@link AllocationInfo} per size shared by the threads, as an engine's would be.
+         */
+        FACADE,
         /** No allocator: a Java object stands for the buffer, so the score is the harness's own ceiling. */
         HARNESS
     }
 
-    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA", "HARNESS"})
+    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA", "HARNESS", "FACADE"})
     public Contender contender;
 
     @Param({"0", "50", "100"})
@@ -102,6 +113,9 @@ public class ThreadedChurnBenchmark {
     private VulkanContext context;
     private VulkanMemoryAllocator vma;
     private BlockPoolAllocator pool;
+    private MemoryManager manager;
+    private BlockPoolBufferAllocator facade;
+    private final AllocationInfo[] infos = new AllocationInfo[SIZE_COUNT];
     private final long[] sizes = new long[SIZE_COUNT];
     private final List<Queue<Object>> inboxes = new ArrayList<>();
     private final List<ArrayDeque<Object>> windows = new ArrayList<>();
@@ -138,7 +152,7 @@ public class ThreadedChurnBenchmark {
                 b.ownPools.add(pool);
             }
             for (int i = 0; i < WINDOW; i++) {
-                window.add(b.allocate(this, b.sizes[random.nextInt(SIZE_COUNT)]));
+                window.add(b.allocateAt(this, random.nextInt(SIZE_COUNT)));
             }
         }
     }
@@ -151,6 +165,15 @@ public class ThreadedChurnBenchmark {
         Random random = new Random(42);
         for (int i = 0; i < SIZE_COUNT; i++) {
             sizes[i] = (long) Math.exp(Math.log(256) + random.nextDouble() * (Math.log(65536) - Math.log(256)));
+        }
+        if (contender == Contender.FACADE) {
+            manager = MemoryManager.create(context);
+            facade = manager.createBlockPoolAllocator("W8", BlockPoolAllocator.Config.builder()
+                    .threadCacheBytes(threadCacheBytes).build());
+            for (int i = 0; i < SIZE_COUNT; i++) {
+                infos[i] = AllocationInfo.builder().size(sizes[i]).bufferUsage(BenchVulkan.USAGE)
+                        .memoryUsage(MemoryUsage.AUTO_PREFER_DEVICE).build();
+            }
         }
         for (int i = 0; i < MAX_THREADS; i++) {
             inboxes.add(new ConcurrentLinkedQueue<>());
@@ -186,6 +209,9 @@ public class ThreadedChurnBenchmark {
         }
         ownPools.forEach(BlockPoolAllocator::close);
         pool.close();
+        if (manager != null) {
+            manager.close();
+        }
         vma.close();
         // On the NVIDIA H200 host (driver 580.159.04) a driver thread crashes (SIGSEGV in libEGL_nvidia.so) here after
         // two threads ran, whichever contender ran (the allocator-free HARNESS included), and at the fork's exit when
@@ -204,6 +230,11 @@ public class ThreadedChurnBenchmark {
         return w.pool.allocate(BenchVulkan.request(size, null));
     }
 
+    /** An allocation of the size at {@code index} of the size table. */
+    private Object allocateAt(Worker w, int index) {
+        return contender == Contender.FACADE ? facade.allocateBuffer(infos[index]) : allocate(w, sizes[index]);
+    }
+
     void free(Object buffer) {
         if (buffer instanceof Object[] batch) {
             for (Object b : batch) {
@@ -215,6 +246,8 @@ public class ThreadedChurnBenchmark {
             pooled.release();
         } else if (buffer instanceof long[]) {
             return;
+        } else if (buffer instanceof IBuffer b) {
+            b.close();
         } else {
             ((VulkanBuffer) buffer).close();
         }
@@ -222,7 +255,7 @@ public class ThreadedChurnBenchmark {
 
     private Object churn(Worker w) {
         w.operations++;
-        Object fresh = allocate(w, sizes[w.next++ & (SIZE_COUNT - 1)]);
+        Object fresh = allocateAt(w, w.next++ & (SIZE_COUNT - 1));
         w.window.add(fresh);
         Object oldest = w.window.poll();
         if (w.random.nextInt(100) < remoteFreePercent) {

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -25,8 +26,8 @@ import java.util.function.Function;
  * <ul>
  *   <li>{@link Level#DISABLED}: nothing; {@code track} returns {@code null} at the cost of one branch.</li>
  *   <li>{@link Level#SIMPLE}: one resource in every {@value #SAMPLING_INTERVAL_PROPERTY} (default
- *       {@value #DEFAULT_SAMPLING_INTERVAL}), picked by a counter: the 1st, the 129th, ... of each detector. A
- *       report says what leaked, not where.</li>
+ *       {@value #DEFAULT_SAMPLING_INTERVAL}), picked by a counter per thread: the 1st, the 129th, ... that each thread
+ *       makes with each detector. A report says what leaked, not where.</li>
  *   <li>{@link Level#PARANOID}: every resource, each with the stack trace of its {@code track} call. For tests and
  *       debugging: capturing a stack trace costs microseconds.</li>
  * </ul>
@@ -66,7 +67,11 @@ public final class LeakDetector<T> {
     private final String resourceType;
     private final Level level;
     private final int samplingInterval;
-    private final AtomicLong counter = new AtomicLong();
+    /**
+     * Each thread's count of resources it made, for {@link Level#SIMPLE}'s sampling: a counter per thread rather than
+     * one for all, so that threads making buffers at once do not take one cache line from each other on every call.
+     */
+    private final ThreadLocal<long[]> counters = ThreadLocal.withInitial(() -> new long[1]);
     private final AtomicLong leaks = new AtomicLong();
     private final List<Consumer<LeakReport>> listeners = new CopyOnWriteArrayList<>();
 
@@ -144,9 +149,7 @@ public final class LeakDetector<T> {
         Objects.requireNonNull(resource, "resource: null (expected: an object to track)");
         return switch (level) {
             case DISABLED -> null;
-            // getAndIncrement wraps after 2^63 calls; floorMod keeps the remainder non-negative regardless.
-            case SIMPLE -> Math.floorMod(counter.getAndIncrement(), samplingInterval) == 0
-                    ? register(resource, description, null) : null;
+            case SIMPLE -> sampled() ? register(resource, description, null) : null;
             case PARANOID -> register(resource, description, new Throwable("allocation site"));
         };
     }
@@ -166,10 +169,16 @@ public final class LeakDetector<T> {
         Objects.requireNonNull(describer, "describer");
         return switch (level) {
             case DISABLED -> null;
-            case SIMPLE -> Math.floorMod(counter.getAndIncrement(), samplingInterval) == 0
-                    ? register(resource, describer.apply(resource), null) : null;
+            case SIMPLE -> sampled() ? register(resource, describer.apply(resource), null) : null;
             case PARANOID -> register(resource, describer.apply(resource), new Throwable("allocation site"));
         };
+    }
+
+    /** @return whether the calling thread's next resource is one that {@link Level#SIMPLE} tracks */
+    private boolean sampled() {
+        long[] count = counters.get();
+        // The count wraps after 2^63 resources; floorMod keeps the remainder non-negative regardless.
+        return Math.floorMod(count[0]++, samplingInterval) == 0;
     }
 
     private Tracker register(T resource, String description, Throwable site) {
@@ -280,6 +289,8 @@ public final class LeakDetector<T> {
         private final String description;
         private final Throwable site;
         private final AtomicBoolean closed = new AtomicBoolean();
+        /** Whether the resource's memory was freed without its close() ({@link Tracker#freedWhen}), or null. */
+        private volatile BooleanSupplier freedElsewhere;
 
         State(LeakDetector<?> detector, String description, Throwable site) {
             this.detector = detector;
@@ -289,7 +300,8 @@ public final class LeakDetector<T> {
 
         @Override
         public void run() {
-            if (closed.compareAndSet(false, true)) {
+            BooleanSupplier freed = freedElsewhere;
+            if (closed.compareAndSet(false, true) && (freed == null || !freed.getAsBoolean())) {
                 detector.report(new LeakReport(description, site == null ? null : formatSite(site)));
             }
         }
@@ -311,6 +323,17 @@ public final class LeakDetector<T> {
             // Mark first, so that the cleaning action, run now or by the cleaner, reports nothing.
             state.closed.set(true);
             cleanable.clean();
+        }
+
+        /**
+         * Says how to tell that the resource's memory was freed without its {@code close()}, as when the pool that
+         * placed it closes under it: a resource collected after that is not a leak and is not reported. The condition
+         * must not refer to the resource, and is asked on the cleaner's thread.
+         *
+         * @param freed whether the memory was freed elsewhere
+         */
+        public void freedWhen(BooleanSupplier freed) {
+            state.freedElsewhere = Objects.requireNonNull(freed, "freed");
         }
 
         /**
