@@ -504,23 +504,26 @@ public final class BlockPoolAllocator implements AutoCloseable {
     /** {@link #allocate} once. */
     private PooledBuffer place(BlockRequest request) {
         ThreadRangeCache cache = cachesRanges ? threadCache() : null;
-        if (cache != null) {
-            // The same request object as this thread's last one that could take a cached range: its size class,
-            // alignment and memory type are known, so try the cache first and skip the work below on a hit.
-            if (cache.planRequest == request) {
-                try {
-                    PooledBuffer cached = cache.planPool.fromThreadCache(cache, request.size(), cache.planClassSize,
-                            cache.planNeeded, cache.planAlignment, request.usage(), cache.planMode,
-                            cache.planVerified);
-                    if (cached != null) {
-                        return cached;
-                    }
-                } catch (VulkanException e) {
-                    // As below, out of memory in one memory type goes on to the others.
-                    if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
-                        throw e;
-                    }
+        // The same request object as this thread's last one that could take a cached range: its size class,
+        // alignment and first memory type are known, so the cache is asked first and a hit skips the work below. A
+        // miss goes on below as if the first type's cache had been asked there (it is not asked twice); out of memory
+        // while handing the cached range out goes on to the other types, as below.
+        boolean firstTypePolled = false;
+        VulkanException firstTypeFailure = null;
+        if (cache != null && cache.planRequest == request) {
+            try {
+                PooledBuffer cached = pools[cache.planType].fromThreadCache(cache, request.size(),
+                        cache.planClassSize, cache.planNeeded, cache.planAlignment, request.usage(), cache.planMode,
+                        cache.planVerified);
+                if (cached != null) {
+                    return cached;
                 }
+                firstTypePolled = true;
+            } catch (VulkanException e) {
+                if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+                    throw e;
+                }
+                firstTypeFailure = e;
             }
         }
         BufferMode mode = request.bufferMode() != null ? request.bufferMode() : config.bufferMode();
@@ -555,8 +558,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
         // where dedicated memory stops being preferred by a few objects. maxMemoryAllocationCount < 2^32, so the
         // products cannot overflow.
         boolean crowded = deviceMemoryCount.get() * 4L > maxMemoryAllocationCount * 3;
-        VulkanException lastFailure = null;
+        VulkanException lastFailure = firstTypeFailure;
         for (int type : candidates) {
+            if (firstTypeFailure != null && type == candidates[0]) {
+                continue;
+            }
             TypeBlockPool pool = pools[type];
             long blockSize = pool.blockSize();
             boolean dedicated;
@@ -587,10 +593,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
                         continue;
                     }
                 }
-                if (cache != null && type == candidates[0]) {
+                boolean first = type == candidates[0];
+                if (cache != null && first) {
                     planIfCacheable(cache, request, pool, r, rangeSize, alignment, mode, verified);
                 }
-                return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified);
+                return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified,
+                        first && firstTypePolled);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -623,10 +631,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
         if (cache.planRequest != null && (++cache.planSkips & (PLAN_EVERY - 1)) != 0) {
             // A thread that makes a new request object for each call would store references into its (old) cache
             // every time, each behind the collector's write barrier: it records one in PLAN_EVERY instead. A thread
-            // that asks again with the same object has it recorded within that many calls, and then never again.
+            // that asks again and again with one object has it recorded within that many calls (one that alternates
+            // between several keeps replacing it, one in PLAN_EVERY misses).
             return;
         }
-        cache.plan(request, pool, ThreadRangeCache.sizeClass(rangeSize), rangeSize, alignment, mode, verified);
+        cache.plan(request, pool.memoryTypeIndex(), ThreadRangeCache.sizeClass(rangeSize), rangeSize, alignment, mode,
+                verified);
     }
 
     private PooledBuffer allocateNever(BlockRequest request, VulkanMemory.Requirements r, int[] candidates, long size,
@@ -963,7 +973,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
         }
         int index = fastCacheIndex(thread);
         ThreadRangeCache holder = fastCaches[index];
-        if (holder == null || !holder.thread.isAlive()) {
+        // A closed allocator lists no cache (close() cleared them all), so that it keeps no thread reachable.
+        if ((holder == null || !holder.thread.isAlive()) && !closed.get()) {
             fastCaches[index] = cache;
         }
         return cache;
@@ -1025,6 +1036,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
         }
         return reclaimed;
+    }
+
+    /** @return the thread caches listed in the fast lookup now (for tests) */
+    int fastCacheCount() {
+        int n = 0;
+        for (ThreadRangeCache cache : fastCaches) {
+            n += cache != null ? 1 : 0;
+        }
+        return n;
     }
 
     /** Clears a cache's fast entry, if it still holds it, so that an ended thread's cache is not kept reachable. */

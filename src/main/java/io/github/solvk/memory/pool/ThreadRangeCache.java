@@ -33,30 +33,19 @@ import java.util.Arrays;
  * <p>Only its thread uses a cache, except that another thread may set {@link #flushRequested}, read the counts for
  * statistics (without synchronization: figures of a moment), and empty the cache of a thread that has ended.
  */
-final class ThreadRangeCache extends ThreadRangeCachePlan {
+final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /** Ranges per bin. */
     static final int ENTRIES = 64;
     /** Requests through a memory type's bins between two sweeps. */
     static final int SWEEP_INTERVAL = 4096;
 
-    /** The thread that owns the cache. */
-    final Thread thread;
-    /** The thread's number, from which its home arenas follow. */
-    final int threadNumber;
-    /**
-     * Bins by memory type. The cache holds no reference to its allocator except through the ranges it keeps (which
-     * {@link #clear()} drops when the allocator closes), so a thread-local entry never keeps a closed allocator alive.
-     */
-    private final Bins[] types;
-    /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
-    volatile boolean flushRequested;
-    /** 128 bytes after the fields this thread writes ({@link ThreadRangeCachePlan}); see {@link ThreadRangeCachePad}. */
+    /** 128 bytes after the cache's fields ({@link ThreadRangeCacheFields}); see {@link ThreadRangeCachePad}. */
     @SuppressWarnings("unused")
     private long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
     /** One memory type's bins, one per size class; padded as the cache is ({@link ThreadRangeCachePad}). */
-    private static final class Bins extends BinsFields {
+    static final class Bins extends BinsFields {
         @SuppressWarnings("unused")
         private long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
@@ -115,9 +104,7 @@ final class ThreadRangeCache extends ThreadRangeCachePlan {
     }
 
     ThreadRangeCache(int memoryTypes, Thread thread, int threadNumber) {
-        this.thread = thread;
-        this.threadNumber = threadNumber;
-        this.types = new Bins[memoryTypes];
+        super(thread, threadNumber, new Bins[memoryTypes]);
     }
 
     /**
@@ -278,6 +265,8 @@ final class ThreadRangeCache extends ThreadRangeCachePlan {
     /** Gives every kept range back to its block. */
     void flushAll(TypeBlockPool[] pools) {
         flushRequested = false;
+        // The recorded request goes too: a flushed cache keeps nothing of its thread's requests.
+        forgetPlan();
         for (TypeBlockPool pool : pools) {
             flush(pool);
         }
@@ -316,16 +305,31 @@ abstract class ThreadRangeCachePad {
     private long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
 }
 
-/** The fields of a {@link ThreadRangeCache} that its thread writes on its requests, after the padding. */
-abstract class ThreadRangeCachePlan extends ThreadRangeCachePad {
+/**
+ * The fields of a {@link ThreadRangeCache}, between its two paddings: what its thread writes on its requests (the
+ * recorded request) and what it reads on each (its thread, its bins, the flush flag).
+ */
+abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
+    /** The thread that owns the cache. */
+    final Thread thread;
+    /** The thread's number, from which its home arenas follow. */
+    final int threadNumber;
+    /**
+     * Bins by memory type. The cache holds no reference to its allocator except through the ranges it keeps (which
+     * {@link ThreadRangeCache#clear()} drops when the allocator closes), so a thread-local entry never keeps a closed
+     * allocator alive; the recorded request names its memory type by index for the same reason.
+     */
+    final ThreadRangeCache.Bins[] types;
+    /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
+    volatile boolean flushRequested;
     /**
      * The last request this thread placed where it may take a cached range, with what the allocator worked out for
      * it ({@code BlockPoolAllocator.place}): when the thread asks again with the same request object, the allocator
      * goes straight to this cache. {@code null} when there is none; dropped by {@link ThreadRangeCache#clear()}.
      */
     BlockRequest planRequest;
-    /** The memory type's pool of {@link #planRequest}: the first candidate, whose cache the request tries first. */
-    TypeBlockPool planPool;
+    /** The memory type of {@link #planRequest}: its first candidate, whose cache the request tries first. */
+    int planType;
     /** {@link #planRequest}'s size class, the bytes its buffer needs and its alignment. */
     long planClassSize;
     long planNeeded;
@@ -336,11 +340,17 @@ abstract class ThreadRangeCachePlan extends ThreadRangeCachePad {
     /** Requests that could have replaced {@link #planRequest}, counted so that only some do. */
     int planSkips;
 
+    ThreadRangeCacheFields(Thread thread, int threadNumber, ThreadRangeCache.Bins[] types) {
+        this.thread = thread;
+        this.threadNumber = threadNumber;
+        this.types = types;
+    }
+
     /** Records what the allocator worked out for a request whose ranges this cache may keep. */
-    void plan(BlockRequest request, TypeBlockPool pool, long classSize, long needed, long alignment,
+    void plan(BlockRequest request, int memoryType, long classSize, long needed, long alignment,
               BlockPoolAllocator.BufferMode mode, boolean verified) {
         planRequest = request;
-        planPool = pool;
+        planType = memoryType;
         planClassSize = classSize;
         planNeeded = needed;
         planAlignment = alignment;
@@ -348,10 +358,9 @@ abstract class ThreadRangeCachePlan extends ThreadRangeCachePad {
         planVerified = verified;
     }
 
-    /** Forgets the recorded request, and with it the reference to its allocator. */
+    /** Forgets the recorded request. */
     void forgetPlan() {
         planRequest = null;
-        planPool = null;
         planMode = null;
     }
 }

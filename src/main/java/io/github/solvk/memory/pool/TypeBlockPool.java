@@ -350,14 +350,26 @@ final class TypeBlockPool {
      */
     PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
                              boolean mayGrow, boolean verified) {
+        return suballocate(size, rangeSize, alignment, usage, mode, mayGrow, verified, false);
+    }
+
+    /**
+     * {@link #suballocate(long, long, long, int, BlockPoolAllocator.BufferMode, boolean, boolean)}, where the caller
+     * may have asked the calling thread's cache for this size class and alignment already (and found nothing), so
+     * that the request counts once towards the cache's sweep.
+     *
+     * @param cachePolled whether the thread's cache was asked already
+     */
+    PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
+                             boolean mayGrow, boolean verified, boolean cachePolled) {
         long needed = rangeSize;
         if (cacheMaxRange > 0) {
             ThreadRangeCache cache = owner.threadCache();
             if (rangeSize <= cacheMaxRange) {
                 // Placed at its size class, so that the range can serve any request of that class once released.
                 rangeSize = ThreadRangeCache.sizeClass(rangeSize);
-                PooledBuffer cached = fromThreadCache(cache, size, rangeSize, needed, alignment, usage, mode,
-                        verified);
+                PooledBuffer cached = cachePolled ? null
+                        : fromThreadCache(cache, size, rangeSize, needed, alignment, usage, mode, verified);
                 if (cached != null) {
                     return cached;
                 }

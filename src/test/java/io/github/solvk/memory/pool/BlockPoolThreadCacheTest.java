@@ -278,6 +278,77 @@ class BlockPoolThreadCacheTest {
         }
     }
 
+    @Test
+    void aMissOfARecordedRequestShouldCountOnceTowardsTheSweep(VulkanContext context) {
+        // A cache whose byte budget is full misses every 4 KiB request; 1500 misses of one request object must sweep
+        // the bins exactly when 1500 misses of fresh copies do (a recorded request's miss asked the cache twice).
+        BlockPoolAllocator.Config small = BlockPoolTesting.config(context, 4 * MIB).arenas(1)
+                .threadCacheBytes(128 * KIB).build();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator reused = new BlockPoolAllocator(vma, small);
+             BlockPoolAllocator fresh = new BlockPoolAllocator(vma, small)) {
+            long cachedFresh = missRepeatedly(fresh, false);
+            long cachedReused = missRepeatedly(reused, true);
+            assertThat(cachedFresh).as("no sweep yet").isEqualTo(16);
+            assertThat(cachedReused).isEqualTo(cachedFresh);
+        }
+    }
+
+    /** Fills a 128 KiB cache with 16 ranges of 8 KiB, then makes and frees 1500 buffers of 4 KiB that miss it. */
+    private static long missRepeatedly(BlockPoolAllocator pool, boolean reuse) {
+        List<PooledBuffer> held = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            held.add(pool.allocate(request(8 * KIB)));
+        }
+        held.forEach(PooledBuffer::release);
+        BlockRequest r = request(4 * KIB);
+        for (int i = 0; i < 1500; i++) {
+            pool.allocate(reuse ? r : request(4 * KIB)).release();
+        }
+        return pool.statistics(0).cachedRanges();
+    }
+
+    @Test
+    void aFlushedThreadShouldKeepNeitherTheUsersRequestNorAnUnclosedAllocatorReachable(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            // Without an empty block kept, the flush frees everything: dropping the allocator leaks no memory.
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build());
+            WeakReference<BlockRequest> request = allocateAndFlush(pool);
+            WeakReference<BlockPoolAllocator> dropped = new WeakReference<>(pool);
+            pool = null;
+            for (int i = 0; i < 20 && (request.get() != null || dropped.get() != null); i++) {
+                System.gc();
+            }
+            assertThat(request.get()).as("the recorded request went with the flush").isNull();
+            assertThat(dropped.get()).as("an allocator dropped without close() after a flush is collected")
+                    .isNull();
+        }
+    }
+
+    private static WeakReference<BlockRequest> allocateAndFlush(BlockPoolAllocator pool) {
+        BlockRequest r = request(4 * KIB);
+        pool.allocate(r).release();
+        pool.allocate(r).release();
+        pool.flushThreadCache();
+        assertThat(pool.deviceMemoryCount()).isZero();
+        return new WeakReference<>(r);
+    }
+
+    @Test
+    void aClosedAllocatorShouldListNoThreadsCache(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build());
+            pool.allocate(request(4 * KIB)).release();
+            assertThat(pool.fastCacheCount()).isEqualTo(1);
+            pool.close();
+            assertThat(pool.fastCacheCount()).isZero();
+            Thread late = new Thread(pool::flushThreadCache);
+            late.start();
+            late.join();
+            assertThat(pool.fastCacheCount()).as("a thread that came after close() is not listed").isZero();
+        }
+    }
+
     /**
      * 2000 random allocations and releases of six requests: sub-ranges of 2500 B (size class 2560), 2600 and 3000 B
      * (both 3072) and 4 KiB, buffers of their own of 4 KiB and of 5000 B 256-byte aligned.
