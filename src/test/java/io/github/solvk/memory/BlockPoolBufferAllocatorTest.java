@@ -136,8 +136,8 @@ class BlockPoolBufferAllocatorTest {
     }
 
     private static void allocateAndForget(BlockPoolBufferAllocator blocks, String name) {
-        blocks.allocateBuffer(AllocationInfo.builder().name(name).size(300).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
-                .memoryUsage(MemoryUsage.UPLOAD).build());
+        blocks.allocateBuffer(AllocationInfo.builder().name(name).size(300)
+                .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).build());
     }
 
     private static LeakReport awaitReport(LinkedBlockingQueue<LeakReport> reports, int tries) throws Exception {

@@ -84,8 +84,8 @@ final class TypeBlockPool {
     /**
      * One share of a memory type's blocks, with its own lock: the arena is the lock (a non-reentrant mutex on
      * {@link AbstractQueuedSynchronizer}), padded so that two arenas' hot fields never share a cache line (see
-     * {@link ArenaLock}). Every field but {@link #pendingHead} is guarded by the lock. A block belongs to one arena at a
-     * time ({@link PoolBlock#arena}); an empty one may move.
+     * {@link ArenaLock}). Every field but {@link #pendingHead} is guarded by the lock. A block belongs to one arena at
+     * a time ({@link PoolBlock#arena}); an empty one may move.
      *
      * <p><b>Releases that wait.</b> A release does not wait for the lock when another thread holds it, and a release
      * from a thread whose home is another arena (a <em>remote free</em>) does not take it at all: the buffer goes on
