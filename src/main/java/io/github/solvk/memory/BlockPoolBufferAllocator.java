@@ -196,7 +196,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
 
     @Override
     public String toString() {
-        return "BlockPoolAllocator['" + name + "', " + liveBufferCount() + " live buffers, " + core.committedBytes()
-                + " bytes committed]";
+        // No live count: counting takes the pools' locks, which a debugger's toString() should not.
+        return "BlockPoolAllocator['" + name + "', " + core.committedBytes() + " bytes committed"
+                + (closed ? ", closed" : "") + "]";
     }
 }

@@ -504,21 +504,20 @@ public final class BlockPoolAllocator implements AutoCloseable {
     /** {@link #allocate} once. */
     private PooledBuffer place(BlockRequest request) {
         ThreadRangeCache cache = cachesRanges ? threadCache() : null;
-        // The same request object as this thread's last one that could take a cached range: its size class,
-        // alignment and first memory type are known, so the cache is asked first and a hit skips the work below. A
-        // miss goes on below as if the first type's cache had been asked there (it is not asked twice); out of memory
-        // while handing the cached range out goes on to the other types, as below.
-        boolean firstTypePolled = false;
+        // The same request object as this thread's last one that could take a cached range: the work below would
+        // come to the first memory type's suballocate with the arguments recorded, so do its two steps at once (the
+        // first, small one inlines; the second only runs on a miss). Out of memory there goes on to the other types,
+        // as below.
         VulkanException firstTypeFailure = null;
         if (cache != null && cache.planRequest == request) {
+            TypeBlockPool first = pools[cache.planType];
+            long size = request.size();
+            int usage = request.usage();
             try {
-                PooledBuffer cached = pools[cache.planType].fromThreadCache(cache, request.size(),
-                        cache.planClassSize, cache.planNeeded, cache.planAlignment, request.usage(), cache.planMode,
-                        cache.planVerified);
-                if (cached != null) {
-                    return cached;
-                }
-                firstTypePolled = true;
+                PooledBuffer cached = first.fromThreadCache(cache, size, cache.planRangeSize, cache.planAlignment,
+                        usage, cache.planMode, cache.planVerified);
+                return cached != null ? cached : first.suballocateMissed(size, cache.planRangeSize,
+                        cache.planAlignment, usage, cache.planMode, true, cache.planVerified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -593,12 +592,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
                         continue;
                     }
                 }
-                boolean first = type == candidates[0];
-                if (cache != null && first) {
+                if (cache != null && type == candidates[0]) {
                     planIfCacheable(cache, request, pool, r, rangeSize, alignment, mode, verified);
                 }
-                return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified,
-                        first && firstTypePolled);
+                return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -614,7 +611,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
     /**
      * Records a request in the calling thread's cache ({@link ThreadRangeCache#plan}) when every later {@link #place}
-     * of the same request object would come to the same first memory type and size class whatever the pool's state:
+     * of the same request object would come to the same first memory type's suballocate, with the same arguments,
+     * whatever the pool's state:
      * no dedicated memory that could be preferred (the driver's preference, {@code ALWAYS_ALLOCATE}, more than half
      * a block; only the count of device memory objects changes, and it only turns such a preference off), a range that
      * is cached, and a driver's check that is done already or not needed. While one is recorded, a new one replaces it
@@ -635,8 +633,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             // between several keeps replacing it, one in PLAN_EVERY misses).
             return;
         }
-        cache.plan(request, pool.memoryTypeIndex(), ThreadRangeCache.sizeClass(rangeSize), rangeSize, alignment, mode,
-                verified);
+        cache.plan(request, pool.memoryTypeIndex(), rangeSize, alignment, mode, verified);
     }
 
     private PooledBuffer allocateNever(BlockRequest request, VulkanMemory.Requirements r, int[] candidates, long size,

@@ -330,9 +330,8 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
     BlockRequest planRequest;
     /** The memory type of {@link #planRequest}: its first candidate, whose cache the request tries first. */
     int planType;
-    /** {@link #planRequest}'s size class, the bytes its buffer needs and its alignment. */
-    long planClassSize;
-    long planNeeded;
+    /** The bytes {@link #planRequest}'s range needs (before rounding to its size class) and its alignment. */
+    long planRangeSize;
     long planAlignment;
     /** How {@link #planRequest}'s buffer is made, and whether its size passed the driver's check. */
     BlockPoolAllocator.BufferMode planMode;
@@ -347,12 +346,11 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
     }
 
     /** Records what the allocator worked out for a request whose ranges this cache may keep. */
-    void plan(BlockRequest request, int memoryType, long classSize, long needed, long alignment,
+    void plan(BlockRequest request, int memoryType, long rangeSize, long alignment,
               BlockPoolAllocator.BufferMode mode, boolean verified) {
         planRequest = request;
         planType = memoryType;
-        planClassSize = classSize;
-        planNeeded = needed;
+        planRangeSize = rangeSize;
         planAlignment = alignment;
         planMode = mode;
         planVerified = verified;

@@ -350,29 +350,42 @@ final class TypeBlockPool {
      */
     PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
                              boolean mayGrow, boolean verified) {
-        return suballocate(size, rangeSize, alignment, usage, mode, mayGrow, verified, false);
+        if (cacheMaxRange > 0 && rangeSize <= cacheMaxRange) {
+            PooledBuffer cached = fromThreadCache(owner.threadCache(), size, rangeSize, alignment, usage, mode,
+                    verified);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        return suballocateMissed(size, rangeSize, alignment, usage, mode, mayGrow, verified);
     }
 
     /**
-     * {@link #suballocate(long, long, long, int, BlockPoolAllocator.BufferMode, boolean, boolean)}, where the caller
-     * may have asked the calling thread's cache for this size class and alignment already (and found nothing), so
-     * that the request counts once towards the cache's sweep.
+     * The first step of {@link #suballocate}: a range of the request's size class and alignment that the calling
+     * thread's cache keeps, as a buffer. Counts towards the cache's sweep.
      *
-     * @param cachePolled whether the thread's cache was asked already
+     * @param cache     the calling thread's cache
+     * @param rangeSize the bytes the range needs, at most {@link #cacheMaxRange}
+     * @return the buffer, or {@code null} when the cache keeps no such range
      */
-    PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
-                             boolean mayGrow, boolean verified, boolean cachePolled) {
+    PooledBuffer fromThreadCache(ThreadRangeCache cache, long size, long rangeSize, long alignment, int usage,
+                                 BlockPoolAllocator.BufferMode mode, boolean verified) {
+        RangeSlot slot = cache.poll(this, ThreadRangeCache.sizeClass(rangeSize), alignment);
+        return slot == null ? null : fromCache(slot, size, rangeSize, usage, mode, verified);
+    }
+
+    /**
+     * The rest of {@link #suballocate}, once the calling thread's cache had no range for the request (or the range is
+     * never cached): the blocks, giving the thread's cached ranges back before the pool grows.
+     */
+    PooledBuffer suballocateMissed(long size, long rangeSize, long alignment, int usage,
+                                   BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
         long needed = rangeSize;
         if (cacheMaxRange > 0) {
             ThreadRangeCache cache = owner.threadCache();
             if (rangeSize <= cacheMaxRange) {
                 // Placed at its size class, so that the range can serve any request of that class once released.
                 rangeSize = ThreadRangeCache.sizeClass(rangeSize);
-                PooledBuffer cached = cachePolled ? null
-                        : fromThreadCache(cache, size, rangeSize, needed, alignment, usage, mode, verified);
-                if (cached != null) {
-                    return cached;
-                }
             }
             if (cache.cachedRanges(memoryTypeIndex) > 0) {
                 // The thread keeps ranges of other sizes: if the blocks have no room, they go back before the pool
@@ -394,20 +407,6 @@ final class TypeBlockPool {
             // Threads that ended kept ranges in their caches, which went back just now: once more.
             return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         }
-    }
-
-    /**
-     * Hands out a range of the calling thread's cache, if it keeps one of this size class and alignment.
-     *
-     * @param cache     the calling thread's cache
-     * @param classSize the request's size class ({@link ThreadRangeCache#sizeClass}), at most {@link #cacheMaxRange}
-     * @param needed    the bytes the buffer needs, {@code <= classSize}
-     * @return the buffer, or {@code null} when the cache keeps no such range
-     */
-    PooledBuffer fromThreadCache(ThreadRangeCache cache, long size, long classSize, long needed, long alignment,
-                                 int usage, BlockPoolAllocator.BufferMode mode, boolean verified) {
-        RangeSlot slot = cache.poll(this, classSize, alignment);
-        return slot == null ? null : fromCache(slot, size, needed, usage, mode, verified);
     }
 
     /**
