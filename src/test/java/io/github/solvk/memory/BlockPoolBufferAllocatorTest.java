@@ -204,4 +204,62 @@ class BlockPoolBufferAllocatorTest {
         assertThat(blocks.liveBufferCount()).isZero();
         blocks.close();
     }
+
+    @Test
+    void closeRacingAllocationsShouldOnlyEverThrowIllegalStateAndLeaveNoMemory(MemoryManager manager)
+            throws Exception {
+        for (int round = 0; round < 20; round++) {
+            long before = manager.allocator().liveDeviceMemoryCount();
+            BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("raced " + round,
+                    BlockPoolAllocator.Config.builder().blockSize(0, 1 << 20).build());
+            AllocationInfo[] infos = new AllocationInfo[13];
+            for (int i = 0; i < infos.length; i++) {
+                // 256 B to 1 MiB in 1 MiB blocks: sub-ranges, buffers of their own, new blocks, dedicated memory.
+                infos[i] = AllocationInfo.builder().size(256L << i).bufferUsage(i % 2 == 0
+                        ? VK_BUFFER_USAGE_TRANSFER_SRC_BIT : VK_BUFFER_USAGE_VERTEX_BUFFER_BIT)
+                        .memoryUsage(MemoryUsage.UPLOAD).build();
+            }
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            ConcurrentLinkedQueue<IBuffer> kept = new ConcurrentLinkedQueue<>();
+            CountDownLatch running = new CountDownLatch(4);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                long seed = round * 10L + t;
+                Thread thread = new Thread(() -> {
+                    Random random = new Random(seed);
+                    List<IBuffer> mine = new ArrayList<>();
+                    running.countDown();
+                    try {
+                        while (true) {
+                            mine.add(blocks.allocateBuffer(infos[random.nextInt(infos.length)]));
+                            if (mine.size() > 48) {
+                                mine.remove(random.nextInt(mine.size())).close();
+                            }
+                        }
+                    } catch (IllegalStateException e) {
+                        // The block pools closed: the one exception an allocation racing close() may see.
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                    kept.addAll(mine);
+                });
+                threads.add(thread);
+                thread.start();
+            }
+            running.await();
+            Thread.sleep(5 + round % 5);
+            blocks.close();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertThat(failures).as("round %d", round).isEmpty();
+            for (IBuffer b : kept) {
+                assertThat(b.isClosed()).as("released by close()").isTrue();
+                b.close();
+            }
+            assertThat(blocks.liveBufferCount()).isZero();
+            assertThat(manager.allocator().liveDeviceMemoryCount()).as("round %d: no memory left", round)
+                    .isEqualTo(before);
+        }
+    }
 }

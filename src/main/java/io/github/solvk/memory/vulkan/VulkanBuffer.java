@@ -76,8 +76,10 @@ public final class VulkanBuffer implements AutoCloseable {
     private final VulkanMemory block;
     private final long blockOffset;
     private volatile boolean closed;
-    private final boolean persistentlyMapped;
-    private volatile long mapped;
+    /** The host address given at creation (a persistently mapped block), or 0; final, so no fence to set it. */
+    private final long mappedAtCreation;
+    /** The host address {@link #mappedAddress()} mapped later (an owned buffer not mapped at creation), or 0. */
+    private volatile long mappedLater;
 
     private VulkanBuffer(VulkanMemoryAllocator allocator, VkDevice device, long buffer, long allocation, long memory,
                          long memoryOffset, long offset, long size, int usage, int memoryTypeIndex,
@@ -99,8 +101,7 @@ public final class VulkanBuffer implements AutoCloseable {
         this.memoryPropertyFlags = memoryPropertyFlags;
         this.nonCoherentAtomSize = nonCoherentAtomSize;
         this.owned = owned;
-        this.mapped = mapped;
-        this.persistentlyMapped = mapped != NULL;
+        this.mappedAtCreation = mapped;
     }
 
     static VulkanBuffer owned(VulkanMemoryAllocator allocator, long buffer, long allocation, long size, int usage,
@@ -248,7 +249,10 @@ public final class VulkanBuffer implements AutoCloseable {
      */
     public long mappedAddress() {
         checkOpen();
-        long address = mapped;
+        if (mappedAtCreation != NULL) {
+            return mappedAtCreation;
+        }
+        long address = mappedLater;
         if (address != NULL) {
             return address;
         }
@@ -258,7 +262,7 @@ public final class VulkanBuffer implements AutoCloseable {
                     + " (expected: HOST_VISIBLE; ask for a host-visible memory usage such as UPLOAD or DOWNLOAD)");
         }
         synchronized (this) {
-            if (mapped == NULL) {
+            if (mappedLater == NULL) {
                 if (!owned) {
                     throw new IllegalStateException("borrowed buffer 0x" + Long.toHexString(buffer)
                             + " was given no mapped address (expected: wrap it with its mapped address)");
@@ -266,10 +270,10 @@ public final class VulkanBuffer implements AutoCloseable {
                 try (MemoryStack stack = stackPush()) {
                     PointerBuffer pData = stack.mallocPointer(1);
                     VkResults.check(vmaMapMemory(allocator.handle(), allocation, pData), "vmaMapMemory");
-                    mapped = pData.get(0);
+                    mappedLater = pData.get(0);
                 }
             }
-            return mapped;
+            return mappedLater;
         }
     }
 
@@ -570,7 +574,7 @@ public final class VulkanBuffer implements AutoCloseable {
             return;
         }
         if (owned) {
-            if (mapped != NULL && !persistentlyMapped) {
+            if (mappedLater != NULL) {
                 vmaUnmapMemory(allocator.handle(), allocation);
             }
             vmaDestroyBuffer(allocator.handle(), buffer, allocation);
