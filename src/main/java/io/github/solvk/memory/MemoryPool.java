@@ -4,12 +4,9 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.github.solvk.memory.diagnostics.BlockInfo;
@@ -44,23 +41,44 @@ final class MemoryPool implements IMemoryPool {
     private final CreateInfo createInfo;
     private final BlockMemoryPool core;
     /**
-     * What the pool knows of an open buffer; it holds no reference to the user's IBuffer. The description is made
-     * when asked for, not for every buffer.
+     * What the pool knows of an open buffer, kept by the core beside the buffer's range
+     * ({@link BlockMemoryPool#attachment}); it holds no reference to the user's IBuffer, so a dropped IBuffer can be
+     * collected and reported as a leak. The description is made when asked for, not for every buffer.
      */
-    private record Open(String name, long size, LeakDetector.Tracker tracker) {
+    private static final class Open {
+        final String name;
+        final long size;
+        /** Set after the buffer is made, when leak detection tracks it; read by memory maps on other threads. */
+        volatile LeakDetector.Tracker tracker;
+        /**
+         * Whether its guard margin holds the pattern yet (under the pool's lock): the core lists a buffer as soon as
+         * it is placed, before its margin is filled, and a margin not filled yet is not a corrupted one.
+         */
+        boolean marginFilled;
+
+        Open(String name, long size) {
+            this.name = name;
+            this.size = size;
+        }
+
         String description() {
             return ManagedBuffer.describe(name, size);
         }
 
         String allocationSite() {
-            return tracker == null ? null : tracker.allocationSite();
+            LeakDetector.Tracker t = tracker;
+            return t == null ? null : t.allocationSite();
         }
     }
 
-    /** Open buffers by their placement, so that a dropped IBuffer can be collected and reported as a leak. */
-    private final Map<PooledBuffer, Open> live = new ConcurrentHashMap<>();
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
     private final ManagedBuffer.PooledRelease releaser = this::release;
+    /**
+     * Set once by {@link #close()}. Without guard margins an allocation and a release take no lock of this object and
+     * no map: the core lists its live buffers under the lock it takes anyway, and releases them when it closes.
+     * With guard margins, filling and checking a margin reads the block's mapping, which closing frees: those take
+     * this object's lock, as {@link #close()} does.
+     */
     private volatile boolean closed;
 
     MemoryPool(MemoryManager manager, String name, CreateInfo createInfo, BlockMemoryPool core) {
@@ -177,9 +195,10 @@ final class MemoryPool implements IMemoryPool {
         if (closed) {
             throw new IllegalStateException("pool '" + name + "' is closed (expected: an open pool)");
         }
+        Open open = new Open(bufferName, info.size());
         PooledBuffer placed;
         try {
-            placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos);
+            placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos, open);
         } catch (PoolException e) {
             JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.kind().name());
             throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
@@ -187,52 +206,65 @@ final class MemoryPool implements IMemoryPool {
                     + Integer.toHexString(info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage())
                     + ", memory type " + core.memoryTypeIndex() + ")" + manager.describeMemoryForFailure(), e);
         }
-        synchronized (this) {
-            if (closed) {
-                // close() ran while the range was being placed: its block may be gone; never hand it out.
-                placed.release();
-                throw new IllegalStateException("pool '" + name + "' was closed during the allocation (expected: an"
-                        + " open pool)");
-            }
-            if (placed.margin() != null) {
+        if (placed.margin() != null) {
+            synchronized (this) {
+                if (closed) {
+                    throw closedDuringAllocation(placed);
+                }
                 GuardMargins.fill(placed.margin().map());
+                open.marginFilled = true;
             }
-            return register(placed, bufferName);
+        } else if (closed) {
+            // close() began while the range was being placed: never hand it out. (An allocation must not race
+            // close(); one that does is caught here, or gets a buffer that close() released and so reads as closed.)
+            throw closedDuringAllocation(placed);
         }
-    }
-
-    private IBuffer register(PooledBuffer placed, String bufferName) {
         ManagedBuffer buffer = new ManagedBuffer(placed, this, bufferName, releaser);
-        live.put(placed, new Open(bufferName, placed.buffer().size(), buffer.leakTracker()));
+        LeakDetector.Tracker tracker = buffer.leakTracker();
+        if (tracker != null) {
+            open.tracker = tracker;
+        }
         return buffer;
     }
 
-    private synchronized void release(PooledBuffer placed) {
-        // Synchronized with close(): the margin check reads the block's mapping, which close() frees.
-        Open open = live.remove(placed);
-        if (open == null) {
+    private IllegalStateException closedDuringAllocation(PooledBuffer placed) {
+        placed.release();
+        return new IllegalStateException("pool '" + name + "' was closed during the allocation (expected: an open"
+                + " pool)");
+    }
+
+    private void release(PooledBuffer placed) {
+        // The buffer's leak tracker was closed by its own close(); one the pool's close() released reads as freed.
+        if (placed.margin() == null) {
+            // Idempotent: close() may have released it already.
+            placed.release();
             return;
         }
-        if (open.tracker() != null) {
-            // Freed, by its owner or by the pool closing under it: no longer a leak when it is collected.
-            open.tracker().close();
-        }
-        try {
-            checkMargin(open, placed);
-        } finally {
-            placed.release();
+        synchronized (this) {
+            // Synchronized with close(): the margin check reads the block's mapping, which close() frees.
+            if (placed.isReleased()) {
+                return;
+            }
+            try {
+                checkMargin(placed);
+            } finally {
+                placed.release();
+            }
         }
     }
 
-    private void checkMargin(Open open, PooledBuffer placed) {
-        if (placed.margin() != null) {
-            try {
-                GuardMargins.check(placed.margin().map(), (open.name() != null ? open.name() : "unnamed buffer")
-                        + " (" + placed.buffer().size() + " bytes, pool " + name + ")", placed.margin().offset());
-            } catch (CorruptionException e) {
-                LOG.log(Level.ERROR, e.getMessage());
-                throw e;
-            }
+    /** Checks a buffer's guard margin, once filled; the pool's lock is held. */
+    private void checkMargin(PooledBuffer placed) {
+        Open open = (Open) core.attachment(placed);
+        if (!open.marginFilled) {
+            return;
+        }
+        try {
+            GuardMargins.check(placed.margin().map(), (open.name != null ? open.name : "unnamed buffer")
+                    + " (" + placed.buffer().size() + " bytes, pool " + name + ")", placed.margin().offset());
+        } catch (CorruptionException e) {
+            LOG.log(Level.ERROR, e.getMessage());
+            throw e;
         }
     }
 
@@ -242,21 +274,17 @@ final class MemoryPool implements IMemoryPool {
             throw new IllegalStateException("pool '" + name + "' has no guard margins (expected: a pool made with"
                     + " CreateInfo.GUARD_MARGINS)");
         }
-        for (Map.Entry<PooledBuffer, Open> e : live.entrySet()) {
-            if (!e.getKey().isReleased()) {
-                checkMargin(e.getValue(), e.getKey());
+        synchronized (this) {
+            for (PooledBuffer placed : core.liveBuffers()) {
+                if (!placed.isReleased()) {
+                    checkMargin(placed);
+                }
             }
         }
     }
 
     /** @return the pool's blocks for a memory map, each live buffer named where it has a name */
     List<BlockInfo> blockInfos() {
-        Map<List<Long>, PooledBuffer> byPlace = new HashMap<>();
-        for (PooledBuffer b : live.keySet()) {
-            if (!b.isReleased()) {
-                byPlace.put(List.of(b.buffer().buffer(), b.buffer().offset()), b);
-            }
-        }
         List<BlockInfo> result = new ArrayList<>();
         for (BlockMemoryPool.BlockSnapshot block : core.snapshot()) {
             List<Suballocation> subs = new ArrayList<>();
@@ -264,12 +292,11 @@ final class MemoryPool implements IMemoryPool {
                 if (r.free()) {
                     continue;
                 }
-                PooledBuffer b = byPlace.get(List.of(block.buffer(), r.offset()));
-                Open open = b == null ? null : live.get(b);
+                Open open = (Open) r.attachment();
                 // The range covers the buffer and its guard margin; the buffer's own size is what users see.
-                long size = open != null ? b.buffer().size() : r.size();
+                long size = open != null ? open.size : r.size();
                 subs.add(Suballocation.buffer(r.offset(), size, createInfo.bufferUsage(),
-                        open != null ? open.name() : null, open != null ? open.allocationSite() : null));
+                        open != null ? open.name : null, open != null ? open.allocationSite() : null));
             }
             result.add(new BlockInfo(name, block.name(), block.memoryTypeIndex(), block.size(), BlockKind.POOL_BLOCK,
                     subs));
@@ -285,7 +312,7 @@ final class MemoryPool implements IMemoryPool {
 
     @Override
     public int liveBufferCount() {
-        return live.size();
+        return core.liveCount();
     }
 
     @Override
@@ -305,8 +332,8 @@ final class MemoryPool implements IMemoryPool {
 
     List<String> liveBuffers() {
         List<String> result = new ArrayList<>();
-        for (Open open : live.values()) {
-            result.add(open.description());
+        for (PooledBuffer placed : core.liveBuffers()) {
+            result.add(((Open) core.attachment(placed)).description());
         }
         return result;
     }
@@ -324,17 +351,21 @@ final class MemoryPool implements IMemoryPool {
     }
 
     private void closeLocked() {
-        if (!live.isEmpty()) {
-            LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + live.size()
+        List<PooledBuffer> open = core.liveBuffers();
+        if (!open.isEmpty()) {
+            LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + open.size()
                     + " buffer(s) still open, closing them: " + liveBuffers());
-            for (PooledBuffer b : new ArrayList<>(live.keySet())) {
+            for (PooledBuffer placed : open) {
                 try {
-                    release(b);
+                    // The lock is held: a release of this buffer on another thread waits, then finds it released.
+                    release(placed);
                 } catch (CorruptionException e) {
                     // Reported by checkMargin; closing the pool goes on.
                 }
             }
         }
+        // Releases what is still open (buffers of pools without margins, released on other threads meanwhile or
+        // not); their leak trackers see that (freedWhen) and report nothing.
         core.close();
     }
 

@@ -4,7 +4,9 @@ import static io.github.solvk.memory.suballocator.Suballocator.NULL_HANDLE;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -125,7 +127,7 @@ public final class BlockMemoryPool implements AutoCloseable {
 
     /**
      * One block: memory, its block-wide buffer and its suballocator. It is the {@link PooledBuffer.Releaser} of the
-     * buffers placed in it (but a stack pool's), so a buffer carries no release action of its own.
+     * buffers placed in it, so a buffer carries no release action of its own.
      */
     private static final class Block implements PooledBuffer.Releaser {
         final BlockMemoryPool owner;
@@ -145,7 +147,7 @@ public final class BlockMemoryPool implements AutoCloseable {
 
         @Override
         public void release(PooledBuffer buffer) {
-            owner.release(this, buffer.handle(), null);
+            owner.release((Placed) buffer);
         }
 
         void close() {
@@ -154,20 +156,26 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
     }
 
-    /** A live allocation of a stack pool, in allocation order; the {@link PooledBuffer.Releaser} of its buffer. */
-    private static final class StackEntry implements PooledBuffer.Releaser {
+    /**
+     * A buffer of this pool: its block, what the caller attached to it, and its place in the pool's list of live
+     * buffers (guarded by the pool's lock, which placing and freeing take anyway), so that the pool can name its
+     * buffers and release those still open when it closes, with no map and no object beside the buffer.
+     */
+    static final class Placed extends PooledBuffer {
         final Block block;
-        final long handle;
+        final Object attachment;
+        /** Whether it is in the list of live buffers; its neighbours there. */
+        boolean listed;
+        Placed prev;
+        Placed next;
+        /** A stack pool's buffer released while newer ones are live. */
         boolean freed;
 
-        StackEntry(Block block, long handle) {
+        Placed(VulkanBuffer view, VulkanBuffer margin, BlockMemoryPool pool, long handle, Block block,
+               Object attachment) {
+            super(view, margin, pool, handle, block);
             this.block = block;
-            this.handle = handle;
-        }
-
-        @Override
-        public void release(PooledBuffer buffer) {
-            block.owner.release(block, handle, this);
+            this.attachment = attachment;
         }
     }
 
@@ -179,7 +187,11 @@ public final class BlockMemoryPool implements AutoCloseable {
     private final List<Block> blocks = new ArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
-    private final ArrayDeque<StackEntry> stack = new ArrayDeque<>();
+    /** A stack pool's live buffers, in allocation order. */
+    private final ArrayDeque<Placed> stack = new ArrayDeque<>();
+    /** The oldest and newest live buffers. */
+    private Placed liveHead;
+    private Placed liveTail;
     /** Blocks made so far, for their names; changed only in the constructor and under {@link #lock}. */
     private long blocksMade;
     private final BlockListener blockListener;
@@ -352,6 +364,18 @@ public final class BlockMemoryPool implements AutoCloseable {
      *                                  OUT_OF_DEVICE_MEMORY
      */
     public PooledBuffer allocate(long size, int usage, long alignment, long waitNanos) {
+        return allocate(size, usage, alignment, waitNanos, null);
+    }
+
+    /**
+     * Places a buffer, with an object of the caller's kept beside it while it is live: {@link #attachment},
+     * {@link #liveBuffers()} and {@link #snapshot()} give it back.
+     *
+     * @param attachment any object, or {@code null}
+     * @return the buffer
+     * @see #allocate(long, int, long, long)
+     */
+    public PooledBuffer allocate(long size, int usage, long alignment, long waitNanos, Object attachment) {
         checkRequest(size, usage, alignment);
         if (waitNanos != 0 && config.kind() != Kind.RING_BUFFER) {
             throw new UnsupportedOperationException("pool '" + config.name() + "' of kind " + config.kind()
@@ -383,7 +407,7 @@ public final class BlockMemoryPool implements AutoCloseable {
             while (true) {
                 PooledBuffer placed;
                 try {
-                    placed = tryPlace(size, effectiveAlignment);
+                    placed = tryPlace(size, effectiveAlignment, attachment);
                 } catch (IllegalStateException orderViolation) {
                     if (waitNanos == 0) {
                         throw orderViolation;
@@ -440,7 +464,7 @@ public final class BlockMemoryPool implements AutoCloseable {
     }
 
     /** @return the placed buffer, or null when there is no room (and no new block may be made) */
-    private PooledBuffer tryPlace(long size, long alignment) {
+    private PooledBuffer tryPlace(long size, long alignment, Object attachment) {
         switch (config.kind()) {
             case FREE_AT_ONCE:
                 if (draining) {
@@ -448,19 +472,20 @@ public final class BlockMemoryPool implements AutoCloseable {
                             + " buffer(s) still live after a free (expected: free every buffer before allocating"
                             + " again)");
                 }
-                return placeInOrder(size, alignment, lastUsedBlock());
+                return placeInOrder(size, alignment, lastUsedBlock(), attachment);
             case STACK:
                 if (pendingStackFrees > 0) {
                     throw new IllegalStateException("stack pool '" + config.name() + "': " + pendingStackFrees
                             + " buffer(s) were freed before newer ones (expected: LIFO order; free the "
                             + stackLiveAboveOldestPending() + " newer buffer(s) to allocate again)");
                 }
-                return placeInOrder(size, alignment, stack.isEmpty() ? 0 : blocks.indexOf(stack.peekLast().block));
+                return placeInOrder(size, alignment, stack.isEmpty() ? 0 : blocks.indexOf(stack.peekLast().block),
+                        attachment);
             case RING_BUFFER:
             case NON_LINEAR:
             case FIXED_SIZE:
             default:
-                return placeAnywhere(size, alignment);
+                return placeAnywhere(size, alignment, attachment);
         }
     }
 
@@ -476,7 +501,7 @@ public final class BlockMemoryPool implements AutoCloseable {
     private int stackLiveAboveOldestPending() {
         int count = 0;
         boolean seenPending = false;
-        for (StackEntry e : stack) {
+        for (Placed e : stack) {
             seenPending |= e.freed;
             if (seenPending && !e.freed) {
                 count++;
@@ -486,37 +511,37 @@ public final class BlockMemoryPool implements AutoCloseable {
     }
 
     /** Linear kinds: the current block, then later ones, then a new one. */
-    private PooledBuffer placeInOrder(long size, long alignment, int from) {
+    private PooledBuffer placeInOrder(long size, long alignment, int from, Object attachment) {
         for (int i = Math.max(0, from); i < blocks.size(); i++) {
-            PooledBuffer placed = placeIn(blocks.get(i), size, alignment);
+            PooledBuffer placed = placeIn(blocks.get(i), size, alignment, attachment);
             if (placed != null) {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment);
+        return placeInNewBlock(size, alignment, attachment);
     }
 
     /** Non-linear kinds and the ring: fill gaps in existing blocks before making a new one. */
-    private PooledBuffer placeAnywhere(long size, long alignment) {
+    private PooledBuffer placeAnywhere(long size, long alignment, Object attachment) {
         for (Block block : blocks) {
-            PooledBuffer placed = placeIn(block, size, alignment);
+            PooledBuffer placed = placeIn(block, size, alignment, attachment);
             if (placed != null) {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment);
+        return placeInNewBlock(size, alignment, attachment);
     }
 
-    private PooledBuffer placeInNewBlock(long size, long alignment) {
+    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment) {
         if (blocks.size() >= config.maxBlocks()) {
             return null;
         }
         Block block = newBlock();
         blocks.add(block);
-        return placeIn(block, size, alignment);
+        return placeIn(block, size, alignment, attachment);
     }
 
-    private PooledBuffer placeIn(Block block, long size, long alignment) {
+    private PooledBuffer placeIn(Block block, long size, long alignment, Object attachment) {
         if (config.kind() == Kind.FIXED_SIZE && size > config.slotSize()) {
             throw new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED, null, "fixed-size pool '"
                     + config.name() + "': size " + size + " (expected: <= the slot size " + config.slotSize() + ")",
@@ -532,24 +557,31 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
         long offset = block.suballocator.offset(handle);
         VulkanBuffer view = VulkanBuffer.subRange(block.buffer, block.memory, offset, size);
-        live++;
-        PooledBuffer.Releaser releaser = block;
-        if (config.kind() == Kind.STACK) {
-            StackEntry entry = new StackEntry(block, handle);
-            stack.addLast(entry);
-            releaser = entry;
-        }
         VulkanBuffer marginView = margin == 0 ? null
                 : VulkanBuffer.subRange(block.buffer, block.memory, offset + size, margin);
-        return new PooledBuffer(view, marginView, this, handle, releaser);
+        Placed placed = new Placed(view, marginView, this, handle, block, attachment);
+        placed.listed = true;
+        placed.prev = liveTail;
+        if (liveTail == null) {
+            liveHead = placed;
+        } else {
+            liveTail.next = placed;
+        }
+        liveTail = placed;
+        live++;
+        if (config.kind() == Kind.STACK) {
+            stack.addLast(placed);
+        }
+        return placed;
     }
 
-    private void release(Block block, long handle, StackEntry entry) {
+    private void release(Placed entry) {
         lock.lock();
         try {
-            if (closed) {
+            if (closed || !entry.listed) {
                 return;
             }
+            unlink(entry);
             live--;
             switch (config.kind()) {
                 case FREE_AT_ONCE:
@@ -566,14 +598,14 @@ public final class BlockMemoryPool implements AutoCloseable {
                     pendingStackFrees++;
                     // Pop the run of freed entries at the top: every block's stack is freed in LIFO order.
                     while (!stack.isEmpty() && stack.peekLast().freed) {
-                        StackEntry top = stack.removeLast();
-                        top.block.suballocator.free(top.handle);
+                        Placed top = stack.removeLast();
+                        top.block.suballocator.free(top.handle());
                         pendingStackFrees--;
                     }
                     trimEmptyBlocks();
                     break;
                 default:
-                    block.suballocator.free(handle);
+                    entry.block.suballocator.free(entry.handle());
                     trimEmptyBlocks();
                     break;
             }
@@ -581,6 +613,22 @@ public final class BlockMemoryPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    private void unlink(Placed p) {
+        if (p.prev == null) {
+            liveHead = p.next;
+        } else {
+            p.prev.next = p.next;
+        }
+        if (p.next == null) {
+            liveTail = p.prev;
+        } else {
+            p.next.prev = p.prev;
+        }
+        p.prev = null;
+        p.next = null;
+        p.listed = false;
     }
 
     /** Frees empty blocks beyond {@code minBlocks}, keeping one empty block as a spare. */
@@ -603,7 +651,7 @@ public final class BlockMemoryPool implements AutoCloseable {
     }
 
     private boolean stackUses(Block block) {
-        for (StackEntry e : stack) {
+        for (Placed e : stack) {
             if (e.block == block) {
                 return true;
             }
@@ -631,7 +679,34 @@ public final class BlockMemoryPool implements AutoCloseable {
         return baseAlignment;
     }
 
-    /** @return buffers placed and not yet released */
+    /** @return the buffers placed and not yet released, oldest first (none once closed) */
+    public List<PooledBuffer> liveBuffers() {
+        lock.lock();
+        try {
+            List<PooledBuffer> result = new ArrayList<>(live);
+            for (Placed e = liveHead; e != null; e = e.next) {
+                result.add(e);
+            }
+            return result;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * @param placed a buffer of this pool
+     * @return what it was placed with ({@link #allocate(long, int, long, long, Object)}), or {@code null}
+     * @throws IllegalArgumentException when {@code placed} is not this pool's
+     */
+    public Object attachment(PooledBuffer placed) {
+        if (placed.pool() != this || !(placed instanceof Placed p)) {
+            throw new IllegalArgumentException("placed: " + placed.buffer() + " (expected: a buffer of pool '"
+                    + config.name() + "')");
+        }
+        return p.attachment;
+    }
+
+    /** @return buffers placed and not yet released (0 once closed) */
     public int liveCount() {
         lock.lock();
         try {
@@ -673,11 +748,13 @@ public final class BlockMemoryPool implements AutoCloseable {
     /**
      * One range of a block, for pictures and dumps.
      *
-     * @param offset where it starts in the block
-     * @param size   bytes
-     * @param free   whether it is free (else a live buffer)
+     * @param offset     where it starts in the block
+     * @param size       bytes (a live buffer's range includes its guard margin)
+     * @param free       whether it is free (else a live buffer)
+     * @param attachment what the live buffer was placed with ({@link #allocate(long, int, long, long, Object)}), or
+     *                   {@code null}
      */
-    public record Range(long offset, long size, boolean free) {
+    public record Range(long offset, long size, boolean free, Object attachment) {
     }
 
     /**
@@ -699,18 +776,25 @@ public final class BlockMemoryPool implements AutoCloseable {
         lock.lock();
         try {
             List<BlockSnapshot> result = new ArrayList<>();
+            Map<Block, Map<Long, Object>> attachments = new HashMap<>();
+            for (Placed e = liveHead; e != null; e = e.next) {
+                if (e.attachment != null) {
+                    attachments.computeIfAbsent(e.block, b -> new HashMap<>()).put(e.handle(), e.attachment);
+                }
+            }
             for (int i = 0; i < blocks.size(); i++) {
                 Block b = blocks.get(i);
+                Map<Long, Object> byHandle = attachments.getOrDefault(b, Map.of());
                 List<Range> ranges = new ArrayList<>();
                 b.suballocator.visit(new Suballocator.Visitor() {
                     @Override
                     public void allocation(long handle, long offset, long size, AllocationType type) {
-                        ranges.add(new Range(offset, size, false));
+                        ranges.add(new Range(offset, size, false, byHandle.get(handle)));
                     }
 
                     @Override
                     public void free(long offset, long size) {
-                        ranges.add(new Range(offset, size, true));
+                        ranges.add(new Range(offset, size, true, null));
                     }
                 });
                 result.add(new BlockSnapshot(i, b.name, b.buffer.buffer(), b.memory.size(), memoryTypeIndex,
@@ -785,8 +869,8 @@ public final class BlockMemoryPool implements AutoCloseable {
     }
 
     /**
-     * Frees every block; buffers still placed become unusable (their release does nothing). Waiting threads wake up
-     * and fail. Calling it again does nothing.
+     * Frees every block; buffers still placed are released first (their views read as closed, and releasing them
+     * again does nothing). Waiting threads wake up and fail. Calling it again does nothing.
      */
     @Override
     public void close() {
@@ -796,6 +880,18 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return;
             }
             closed = true;
+            for (Placed e = liveHead; e != null; ) {
+                Placed next = e.next;
+                e.prev = null;
+                e.next = null;
+                e.listed = false;
+                // Closes its views; its release finds the pool closed and frees nothing (the lock is reentrant).
+                e.release();
+                e = next;
+            }
+            liveHead = null;
+            liveTail = null;
+            live = 0;
             for (Block b : blocks) {
                 closeBlock(b);
             }

@@ -11,9 +11,10 @@ import io.github.solvk.memory.vulkan.VulkanBuffer;
  * into a block, or a dedicated block) and the action that gives its range back to the pool.
  *
  * <p>{@link #release()} runs that action once, whichever thread calls first; the facade's {@code IBuffer} calls it
- * from {@code close()}.
+ * from {@code close()}. Sealed: the one subclass is how a {@link BlockMemoryPool} lists its live buffers without an
+ * object beside each.
  */
-public final class PooledBuffer {
+public sealed class PooledBuffer permits BlockMemoryPool.Placed {
 
     /** Sets {@link #released} once; a field of this object rather than an {@code AtomicBoolean} beside it. */
     private static final VarHandle RELEASED;
@@ -64,7 +65,7 @@ public final class PooledBuffer {
     }
 
     /** @return the placed buffer */
-    public VulkanBuffer buffer() {
+    public final VulkanBuffer buffer() {
         return buffer;
     }
 
@@ -81,27 +82,29 @@ public final class PooledBuffer {
     }
 
     /** @return the guard margin right after the buffer, or {@code null} when the pool has none */
-    public VulkanBuffer margin() {
+    public final VulkanBuffer margin() {
         return margin;
     }
 
     /** @return the pool that placed it */
-    public Object pool() {
+    public final Object pool() {
         return pool;
     }
 
     /** @return the pool's handle for the range */
-    public long handle() {
+    public final long handle() {
         return handle;
     }
 
+
+
     /** @return whether {@link #release()} has run */
-    public boolean isReleased() {
+    public final boolean isReleased() {
         return released;
     }
 
     /** Closes the buffer view, then gives the range back to the pool; only the first call does anything. */
-    public void release() {
+    public final void release() {
         if (RELEASED.compareAndSet(this, false, true)) {
             // Destroy the buffer view before its range can be handed out again.
             try {
