@@ -27,6 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import io.github.solvk.memory.BlockPoolBufferAllocator;
 import io.github.solvk.memory.IBuffer;
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
+import io.github.solvk.memory.IMemoryPool;
 import io.github.solvk.memory.MemoryManager;
 import io.github.solvk.memory.MemoryUsage;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
@@ -43,13 +44,14 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * allocates a buffer, takes the oldest out of the window and either frees it or hands it, through a lock-free queue,
  * to the next thread (with {@code remoteFreePercent} probability), then frees whatever others handed it. With one
  * thread the "next thread" is itself, which measures the hand-off alone. Contenders: the block pool in both buffer
- * modes (A), the block pools through the facade ({@code FACADE}, what an application calls), {@code vmaCreateBuffer}
- * (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is what the window and the hand-off
+ * modes (A), the block pools through the facade ({@code FACADE}, what an application calls), one of SOL's non-linear
+ * pools ({@code MEMORY_POOL}: TLSF blocks of 64 MiB behind one lock, through its {@code IBuffer} facade),
+ * {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is what the window and the hand-off
  * queues alone allow. Score: operations per microsecond, all threads together.
  *
- * <p>Size of the run: 5 contenders x 3 shares x 3 thread counts (1, 2, 16) = 45 forks of about 5 s each (2 warm-up
+ * <p>Size of the run: 6 contenders x 3 shares x 3 thread counts (1, 2, 16) = 54 forks of about 5 s each (2 warm-up
  * and 3 measured iterations of 1 s, the defaults here; with one warm-up iteration the one-thread runs' first measured
- * iteration is still cold, which inflates the two-thread ratios), about 6 minutes in all with JVM and device start-up.
+ * iteration is still cold, which inflates the two-thread ratios), about 7 minutes in all with JVM and device start-up.
  * The thread counts are {@code @Threads} on the three benchmark methods, so a {@code -t} on the command line would
  * override them all: leave it out, and pick methods by name ({@code ThreadedChurnBenchmark.(oneThread|twoThreads)}).
  * The tear-down prints how many worker threads took part and how many operations each made, which shows
@@ -76,11 +78,13 @@ public class ThreadedChurnBenchmark {
          * and closed): sub-ranges, one {@link AllocationInfo} per size shared by the threads, as an engine's would be.
          */
         FACADE,
+        /** One of SOL's non-linear pools through its {@link IBuffer} facade: TLSF blocks behind the pool's one lock. */
+        MEMORY_POOL,
         /** No allocator: a Java object stands for the buffer, so the score is the harness's own ceiling. */
         HARNESS
     }
 
-    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA", "HARNESS", "FACADE"})
+    @Param({"POOL_SUB_RANGE", "POOL_OWN_BUFFER", "VMA", "HARNESS", "FACADE", "MEMORY_POOL"})
     public Contender contender;
 
     @Param({"0", "50", "100"})
@@ -115,6 +119,7 @@ public class ThreadedChurnBenchmark {
     private BlockPoolAllocator pool;
     private MemoryManager manager;
     private BlockPoolBufferAllocator facade;
+    private IMemoryPool memoryPool;
     private final AllocationInfo[] infos = new AllocationInfo[SIZE_COUNT];
     private final long[] sizes = new long[SIZE_COUNT];
     private final List<Queue<Object>> inboxes = new ArrayList<>();
@@ -165,6 +170,11 @@ public class ThreadedChurnBenchmark {
         Random random = new Random(42);
         for (int i = 0; i < SIZE_COUNT; i++) {
             sizes[i] = (long) Math.exp(Math.log(256) + random.nextDouble() * (Math.log(65536) - Math.log(256)));
+        }
+        if (contender == Contender.MEMORY_POOL) {
+            manager = MemoryManager.create(context);
+            memoryPool = manager.createNonLinearMemoryPool("W8", IMemoryPool.CreateInfo.of(BenchVulkan.USAGE,
+                    MemoryUsage.DEVICE_ONLY, 64L << 20).withBlocks(1, 16));
         }
         if (contender == Contender.FACADE) {
             manager = MemoryManager.create(context);
@@ -232,6 +242,9 @@ public class ThreadedChurnBenchmark {
 
     /** An allocation of the size at {@code index} of the size table. */
     private Object allocateAt(Worker w, int index) {
+        if (contender == Contender.MEMORY_POOL) {
+            return memoryPool.allocateBuffer(sizes[index]);
+        }
         return contender == Contender.FACADE ? facade.allocateBuffer(infos[index]) : allocate(w, sizes[index]);
     }
 
