@@ -63,7 +63,11 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
      */
     IBuffer allocateBufferWithWait(AllocationInfo info, long timeoutMillis);
 
-    /** @return the number of buffers handed out and not closed */
+    /**
+     * @return the number of buffers placed and not yet given back, as the pool counts them: a figure of a moment while
+     *         other threads allocate or close buffers (a buffer being handed out or given back may be counted or not);
+     *         0 once the pool is closed
+     */
     int liveBufferCount();
 
     /** @return the pool's blocks, live buffers and free space now */

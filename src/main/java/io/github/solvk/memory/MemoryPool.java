@@ -351,13 +351,23 @@ final class MemoryPool implements IMemoryPool {
     }
 
     private void closeLocked() {
-        List<PooledBuffer> open = core.liveBuffers();
+        // Buffers whose owner is closing them right now (their release won, their range is not back yet) are not
+        // reported; one still being handed out may be: its allocation will throw.
+        List<PooledBuffer> open = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (PooledBuffer placed : core.liveBuffers()) {
+            if (!placed.isReleased()) {
+                open.add(placed);
+                names.add(((Open) core.attachment(placed)).description());
+            }
+        }
         if (!open.isEmpty()) {
             LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + open.size()
-                    + " buffer(s) still open, closing them: " + liveBuffers());
+                    + " buffer(s) still open, closing them: " + names);
             for (PooledBuffer placed : open) {
                 try {
-                    // The lock is held: a release of this buffer on another thread waits, then finds it released.
+                    // With margins, a release of this buffer on another thread waits for this object's lock, then
+                    // finds it released; without, it takes no lock here and one of the two releases wins.
                     release(placed);
                 } catch (CorruptionException e) {
                     // Reported by checkMargin; closing the pool goes on.

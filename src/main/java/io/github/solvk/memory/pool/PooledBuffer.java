@@ -96,8 +96,6 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
         return handle;
     }
 
-
-
     /** @return whether {@link #release()} has run */
     public final boolean isReleased() {
         return released;
