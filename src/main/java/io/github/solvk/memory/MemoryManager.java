@@ -66,9 +66,18 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private final VulkanMemoryAllocator allocator;
     /** Open buffers by their Vulkan state; never the user's IBuffer, so that a dropped IBuffer can be collected. */
     private final Map<VulkanBuffer, Open> live = new ConcurrentHashMap<>();
+    /** Every buffer's release: one object, so that a buffer needs no action of its own. */
+    private final java.util.function.Consumer<ManagedBuffer> releaser = managed -> release(managed.vulkanBuffer());
 
-    /** What the manager knows of an open buffer: its description and leak tracker, never the IBuffer itself. */
-    private record Open(String description, LeakDetector.Tracker tracker) {
+    /**
+     * What the manager knows of an open buffer: its name, size and leak tracker, never the IBuffer itself. The
+     * description is made when asked for, not for every buffer.
+     */
+    private record Open(String name, long size, LeakDetector.Tracker tracker) {
+        String description() {
+            return ManagedBuffer.describe(name, size);
+        }
+
         void forget() {
             if (tracker != null) {
                 tracker.close();
@@ -227,8 +236,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 }
                 throw failure;
             }
-            ManagedBuffer managed = new ManagedBuffer(buffer, this, info.name(), b -> release(buffer));
-            live.put(buffer, new Open(managed.describe(), managed.leakTracker()));
+            ManagedBuffer managed = new ManagedBuffer(buffer, this, info.name(), releaser);
+            live.put(buffer, new Open(info.name(), buffer.size(), managed.leakTracker()));
             return managed;
         } catch (MemoryAllocationException e) {
             if (onFailure == OnAllocationFailure.EMPTY) {

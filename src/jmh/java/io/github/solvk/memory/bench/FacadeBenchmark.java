@@ -31,6 +31,8 @@ import io.github.solvk.memory.pool.BlockRequest;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
+import io.github.solvk.memory.vulkan.MemoryProperties;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
@@ -72,6 +74,7 @@ public class FacadeBenchmark {
     private VulkanMemoryAllocator vma;
     private BlockPoolAllocator subRangePool;
     private BlockRequest subRangeRequest;
+    private VulkanMemoryAllocator.BufferRequest vmaRequest;
     private final List<IBuffer> background = new ArrayList<>();
     private final List<PooledBuffer> pooledBackground = new ArrayList<>();
 
@@ -90,6 +93,8 @@ public class FacadeBenchmark {
                 BLOCK_SIZE, 1, 64, SuballocatorKind.TLSF, 0, 0));
         subRangePool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.defaults());
         subRangeRequest = BenchVulkan.request(size, BlockPoolAllocator.BufferMode.SUB_RANGE);
+        vmaRequest = new VulkanMemoryAllocator.BufferRequest(size, BenchVulkan.USAGE, null,
+                VulkanMemoryAllocator.USAGE_AUTO, 0, MemoryProperties.DEVICE_LOCAL, 0, 0, null);
         for (int i = 0; i < FullPathBenchmark.BACKGROUND; i++) {
             background.add(memoryPool.allocateBuffer(size));
             background.add(blockAllocator.allocateBuffer(blockInfo));
@@ -130,6 +135,24 @@ public class FacadeBenchmark {
         long offset = b.offset();
         b.close();
         return offset;
+    }
+
+    /** {@link MemoryManager#allocateBuffer}: a buffer of its own from VMA, through the manager's facade. */
+    @Benchmark
+    public long managerBuffer() {
+        IBuffer b = manager.allocateBuffer(blockInfo);
+        long handle = b.buffer();
+        b.close();
+        return handle;
+    }
+
+    /** What {@link #managerBuffer} calls underneath: {@code vmaCreateBuffer} and {@code vmaDestroyBuffer}. */
+    @Benchmark
+    public long vmaBuffer() {
+        VulkanBuffer b = vma.createBuffer(vmaRequest);
+        long handle = b.buffer();
+        b.close();
+        return handle;
     }
 
     @Benchmark
