@@ -225,7 +225,8 @@ public class ThreadedChurnBenchmark {
             refused.append(refused.length() == 0 ? "" : ", ").append(w.refused);
         }
         System.out.printf("%n[W8] %s, remote free %d %%: %d worker thread(s), operations per thread: %s; freed"
-                + " locally for a full inbox: %s%n", contender, remoteFreePercent, workers.size(), perThread, refused);
+                + " locally for a full inbox: %s; vkAllocateMemory calls through VMA: %d%n", contender,
+                remoteFreePercent, workers.size(), perThread, refused, vma.deviceMemoryAllocationCount());
         for (ArrayDeque<Object> window : windows) {
             window.forEach(this::free);
         }
