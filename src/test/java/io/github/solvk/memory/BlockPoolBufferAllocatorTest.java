@@ -219,44 +219,8 @@ class BlockPoolBufferAllocatorTest {
                         ? VK_BUFFER_USAGE_TRANSFER_SRC_BIT : VK_BUFFER_USAGE_VERTEX_BUFFER_BIT)
                         .memoryUsage(MemoryUsage.UPLOAD).build();
             }
-            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-            ConcurrentLinkedQueue<IBuffer> kept = new ConcurrentLinkedQueue<>();
-            CountDownLatch running = new CountDownLatch(4);
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                long seed = round * 10L + t;
-                Thread thread = new Thread(() -> {
-                    Random random = new Random(seed);
-                    List<IBuffer> mine = new ArrayList<>();
-                    running.countDown();
-                    try {
-                        while (true) {
-                            mine.add(blocks.allocateBuffer(infos[random.nextInt(infos.length)]));
-                            if (mine.size() > 48) {
-                                mine.remove(random.nextInt(mine.size())).close();
-                            }
-                        }
-                    } catch (IllegalStateException e) {
-                        // The block pools closed: the one exception an allocation racing close() may see.
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                    kept.addAll(mine);
-                });
-                threads.add(thread);
-                thread.start();
-            }
-            running.await();
-            Thread.sleep(5 + round % 5);
-            blocks.close();
-            for (Thread thread : threads) {
-                thread.join();
-            }
-            assertThat(failures).as("round %d", round).isEmpty();
-            for (IBuffer b : kept) {
-                assertThat(b.isClosed()).as("released by close()").isTrue();
-                b.close();
-            }
+            CloseRace.run(round, random -> blocks.allocateBuffer(infos[random.nextInt(infos.length)]), 48,
+                    blocks::close, 5 + round % 5);
             assertThat(blocks.liveBufferCount()).isZero();
             assertThat(manager.allocator().liveDeviceMemoryCount()).as("round %d: no memory left", round)
                     .isEqualTo(before);

@@ -378,45 +378,8 @@ class MemoryPoolTest {
             CreateInfo createInfo = info(256 * KIB, 1, 8);
             IMemoryPool pool = manager.createNonLinearMemoryPool("raced " + round,
                     round % 2 == 0 ? createInfo : createInfo.withCreateFlags(CreateInfo.GUARD_MARGINS));
-            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-            ConcurrentLinkedQueue<IBuffer> kept = new ConcurrentLinkedQueue<>();
-            CountDownLatch running = new CountDownLatch(4);
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                long seed = round * 10L + t;
-                Thread thread = new Thread(() -> {
-                    Random random = new Random(seed);
-                    List<IBuffer> mine = new ArrayList<>();
-                    running.countDown();
-                    try {
-                        while (true) {
-                            mine.add(pool.allocateBuffer(16 + random.nextInt(8000)));
-                            if (mine.size() > 24) {
-                                mine.remove(random.nextInt(mine.size())).close();
-                            }
-                        }
-                    } catch (IllegalStateException e) {
-                        // The pool closed: the one exception an allocation racing close() may see.
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                    kept.addAll(mine);
-                });
-                threads.add(thread);
-                thread.start();
-            }
-            running.await();
-            Thread.sleep(5 + round % 5);
-            pool.close();
-            for (Thread thread : threads) {
-                thread.join();
-            }
-            assertThat(failures).as("round %d", round).isEmpty();
-            for (IBuffer b : kept) {
-                assertThat(b.isClosed()).as("released by close()").isTrue();
-                assertThatThrownBy(b::buffer).isInstanceOf(IllegalStateException.class);
-                b.close();
-            }
+            CloseRace.run(round, random -> pool.allocateBuffer(16 + random.nextInt(8000)), 24, pool::close,
+                    5 + round % 5);
             assertThat(pool.liveBufferCount()).isZero();
             assertThat(manager.allocator().liveDeviceMemoryCount()).as("round %d: no memory left", round)
                     .isEqualTo(before);
