@@ -227,6 +227,19 @@ public class ThreadedChurnBenchmark {
         System.out.printf("%n[W8] %s, remote free %d %%: %d worker thread(s), operations per thread: %s; freed"
                 + " locally for a full inbox: %s; vkAllocateMemory calls through VMA: %d%n", contender,
                 remoteFreePercent, workers.size(), perThread, refused, vma.deviceMemoryAllocationCount());
+        if (contender == Contender.POOL_SUB_RANGE || contender == Contender.POOL_OWN_BUFFER) {
+            long hits = 0;
+            long misses = 0;
+            long overflows = 0;
+            for (BlockPoolAllocator.TypeStatistics t : pool.statistics()) {
+                hits += t.cacheHits();
+                misses += t.cacheMisses();
+                overflows += t.cacheOverflows();
+            }
+            System.out.printf("[W8] thread caches: %d hits, %d misses (%.1f %%), %d releases not kept (%.1f %% of"
+                    + " operations)%n", hits, misses, 100.0 * misses / Math.max(1, hits + misses), overflows,
+                    100.0 * overflows / Math.max(1, hits + misses));
+        }
         for (ArrayDeque<Object> window : windows) {
             window.forEach(this::free);
         }

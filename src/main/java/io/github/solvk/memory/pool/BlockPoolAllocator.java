@@ -394,11 +394,24 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param keptBuffers      {@code VkBuffer}s of their own that ranges keep for reuse
      *                         ({@link Config#recycleBuffers()}): those of open buffers that will be kept, and those of
      *                         cached ranges
+     * @param cacheHits        requests a thread's cache answered, over all threads since the allocator was made
+     * @param cacheMisses      requests small enough for the caches that a thread's cache could not answer (they went
+     *                         to the blocks, under an arena's lock); a thread's first request of a memory type is not
+     *                         counted
+     * @param cacheOverflows   releases a thread's cache could not keep (its size class's bin or its bytes were full),
+     *                         which went back to their blocks
      */
     public record TypeStatistics(int memoryTypeIndex, long blockSize, int blockCount, int dedicatedCount,
                                  int emptyBlockCount, long allocationCount, long committedBytes, long usedBytes,
                                  long freeBytes, long largestFreeRange, long blocksReturned, long cachedRanges,
-                                 long cachedBytes, long keptBuffers) {
+                                 long cachedBytes, long keptBuffers, long cacheHits, long cacheMisses,
+                                 long cacheOverflows) {
+
+        /** @return the share of cacheable requests that a thread's cache answered, or 0 before any was made */
+        public double cacheHitRate() {
+            long requests = cacheHits + cacheMisses;
+            return requests == 0 ? 0 : (double) cacheHits / requests;
+        }
     }
 
     private final VulkanMemoryAllocator vma;
@@ -413,6 +426,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private final AtomicInteger deviceMemoryCount = new AtomicInteger();
     private final AtomicLong committedBytes = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The cache counts of threads that ended (hits, misses, overflows per memory type). */
+    private final java.util.concurrent.atomic.AtomicLongArray retiredCacheCounts;
     private volatile CandidateList lastCandidates;
     private volatile long maxMemoryAllocationCount;
     private volatile int liveBuffersAtClose = -1;
@@ -456,6 +471,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         this.blockBufferTypeBits = VulkanMemory.bufferRequirements(vma, BLOCK_GRANULE, config.subRangeUsage())
                 .memoryTypeBits();
         this.pools = new TypeBlockPool[properties.types().size()];
+        this.retiredCacheCounts = new java.util.concurrent.atomic.AtomicLongArray(pools.length * 3);
         long threadCacheBytes = freesInAnyOrder(config.suballocatorFactory()) ? config.threadCacheBytes() : 0;
         this.cachesRanges = threadCacheBytes > 0;
         for (int i = 0; i < pools.length; i++) {
@@ -1023,6 +1039,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             if (!cache.thread.isAlive()) {
                 if (allThreadCaches.remove(cache)) {
                     forgetFastCache(cache);
+                    retireCounts(cache);
                     for (int t = 0; t < pools.length; t++) {
                         reclaimed |= cache.cachedRanges(t) > 0;
                     }
@@ -1033,6 +1050,16 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
         }
         return reclaimed;
+    }
+
+    /** Keeps an ended thread's cache counts in the statistics after its cache is dropped. */
+    private void retireCounts(ThreadRangeCache cache) {
+        for (int t = 0; t < pools.length; t++) {
+            long[] c = cache.counts(t);
+            for (int i = 0; i < 3; i++) {
+                retiredCacheCounts.addAndGet(t * 3 + i, c[i]);
+            }
+        }
     }
 
     /** @return the thread caches listed in the fast lookup now (for tests) */
@@ -1053,6 +1080,21 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     /** @return the ranges all threads' caches keep for a memory type (read racily: figures of a moment) */
+    long[] cacheCounts(int memoryTypeIndex) {
+        long[] sum = new long[3];
+        for (int i = 0; i < 3; i++) {
+            sum[i] = retiredCacheCounts.get(memoryTypeIndex * 3 + i);
+        }
+        for (ThreadRangeCache cache : allThreadCaches) {
+            long[] c = cache.counts(memoryTypeIndex);
+            for (int i = 0; i < 3; i++) {
+                sum[i] += c[i];
+            }
+        }
+        return sum;
+    }
+
+    /** @return the ranges kept in threads' caches for a memory type now */
     long cachedRanges(int memoryTypeIndex) {
         long sum = 0;
         for (ThreadRangeCache cache : allThreadCaches) {

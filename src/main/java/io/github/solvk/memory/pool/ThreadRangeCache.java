@@ -66,6 +66,13 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         int ranges;
         long bytes;
         int requests;
+        /**
+         * Requests this cache answered and did not, and releases it could not keep (its bin or its bytes full), since
+         * it was made; read racily by statistics.
+         */
+        long hits;
+        long misses;
+        long overflows;
 
         BinsFields(long maxBytes, int classes) {
             this.maxBytes = maxBytes;
@@ -124,7 +131,13 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         if (++b.requests >= SWEEP_INTERVAL) {
             sweep(pool, b);
         }
-        return take(b, classSize, alignment);
+        RangeSlot slot = take(b, classSize, alignment);
+        if (slot != null) {
+            b.hits++;
+        } else {
+            b.misses++;
+        }
+        return slot;
     }
 
     private static RangeSlot take(Bins b, long classSize, long alignment) {
@@ -175,7 +188,11 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         if (++b.requests >= SWEEP_INTERVAL) {
             sweep(pool, b);
         }
-        return keep(b, slot, bin, alignment);
+        if (keep(b, slot, bin, alignment)) {
+            return true;
+        }
+        b.overflows++;
+        return false;
     }
 
     /**
@@ -282,6 +299,15 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
     int cachedRanges(int memoryType) {
         Bins b = types[memoryType];
         return b == null ? 0 : b.ranges;
+    }
+
+    /**
+     * @return a memory type's requests answered, requests not answered and releases not kept, since the cache was
+     *         made (read racily from another thread)
+     */
+    long[] counts(int memoryType) {
+        Bins b = types[memoryType];
+        return b == null ? new long[3] : new long[] {b.hits, b.misses, b.overflows};
     }
 
     /** @return the bytes kept for a memory type now (read racily from another thread) */

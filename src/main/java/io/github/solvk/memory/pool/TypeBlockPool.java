@@ -1111,9 +1111,10 @@ final class TypeBlockPool {
         // Ranges in threads' caches are placed but hold no buffer (read racily: figures of a moment).
         long cachedRanges = owner.cachedRanges(memoryTypeIndex);
         long cachedBytes = owner.cachedBytes(memoryTypeIndex);
+        long[] counts = owner.cacheCounts(memoryTypeIndex);
         return new BlockPoolAllocator.TypeStatistics(memoryTypeIndex, blockSize, blockCount, dedicatedCount, empty,
                 Math.max(0, allocations - cachedRanges), committed, committed - free, free, largest,
-                blocksReturned.get(), cachedRanges, cachedBytes, keptBuffers.sum());
+                blocksReturned.get(), cachedRanges, cachedBytes, keptBuffers.sum(), counts[0], counts[1], counts[2]);
     }
 
     /** @return the sizes of the suballocated blocks, arena by arena, each in the order they came to it */

@@ -57,6 +57,53 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void statisticsShouldCountTheCachesHitsMissesAndOverflowsAlsoOfThreadsThatEnded(VulkanContext context)
+            throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            // The thread's first request makes its bins and is not counted; its release is kept.
+            pool.allocate(request(KIB)).release();
+            for (int i = 0; i < 10; i++) {
+                pool.allocate(request(KIB)).release();
+            }
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.cacheHits()).isEqualTo(10);
+            assertThat(stats.cacheMisses()).isZero();
+            assertThat(stats.cacheOverflows()).isZero();
+            assertThat(stats.cacheHitRate()).isEqualTo(1.0);
+
+            // 65 ranges of one size class: the bin keeps 64, the 65th release goes back to its block.
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < ThreadRangeCache.ENTRIES + 1; i++) {
+                buffers.add(pool.allocate(request(512)));
+            }
+            buffers.forEach(PooledBuffer::release);
+            stats = pool.statistics(0);
+            assertThat(stats.cacheMisses()).as("a size class the cache never held").isEqualTo(65);
+            assertThat(stats.cacheOverflows()).isEqualTo(1);
+            assertThat(stats.cachedRanges()).isEqualTo(1 + ThreadRangeCache.ENTRIES);
+
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            Thread[] worker = new Thread[1];
+            on(other, () -> {
+                worker[0] = Thread.currentThread();
+                for (int i = 0; i < 4; i++) {
+                    pool.allocate(request(2 * KIB)).release();
+                }
+                return null;
+            });
+            other.shutdown();
+            worker[0].join(10_000);
+            assertThat(worker[0].isAlive()).isFalse();
+            // The statistics take the ended thread's ranges back and keep its counts.
+            stats = pool.statistics(0);
+            assertThat(stats.cacheHits()).as("10 here, 3 there").isEqualTo(13);
+            assertThat(stats.cachedRanges()).as("the ended thread's range went back").isEqualTo(65);
+            assertThat(pool.statistics(0).cacheHits()).isEqualTo(13);
+        }
+    }
+
+    @Test
     void aReleasedRangeShouldStayPlacedInTheThreadsCacheAndGoToItsNextRequestOfThatSize(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
