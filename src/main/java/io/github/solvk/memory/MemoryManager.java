@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 import io.github.solvk.memory.diagnostics.BlockInfo;
@@ -67,7 +68,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     /** Open buffers by their Vulkan state; never the user's IBuffer, so that a dropped IBuffer can be collected. */
     private final Map<VulkanBuffer, Open> live = new ConcurrentHashMap<>();
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
-    private final java.util.function.Consumer<ManagedBuffer> releaser = managed -> release(managed.vulkanBuffer());
+    private final Consumer<ManagedBuffer> releaser = managed -> release(managed.vulkanBuffer());
 
     /**
      * What the manager knows of an open buffer: its name, size and leak tracker, never the IBuffer itself. The

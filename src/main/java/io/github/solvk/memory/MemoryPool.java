@@ -330,14 +330,6 @@ final class MemoryPool implements IMemoryPool {
         return closed;
     }
 
-    List<String> liveBuffers() {
-        List<String> result = new ArrayList<>();
-        for (PooledBuffer placed : core.liveBuffers()) {
-            result.add(((Open) core.attachment(placed)).description());
-        }
-        return result;
-    }
-
     @Override
     public void close() {
         synchronized (this) {
@@ -364,18 +356,19 @@ final class MemoryPool implements IMemoryPool {
         if (!open.isEmpty()) {
             LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + open.size()
                     + " buffer(s) still open, closing them: " + names);
+        }
+        if (core.config().guardMargin() > 0) {
+            // Their margins are checked while the blocks still exist. A release of one of them on another thread
+            // waits for this object's lock, then finds it released.
             for (PooledBuffer placed : open) {
                 try {
-                    // With margins, a release of this buffer on another thread waits for this object's lock, then
-                    // finds it released; without, it takes no lock here and one of the two releases wins.
                     release(placed);
                 } catch (CorruptionException e) {
                     // Reported by checkMargin; closing the pool goes on.
                 }
             }
         }
-        // Releases what is still open (buffers of pools without margins, released on other threads meanwhile or
-        // not); their leak trackers see that (freedWhen) and report nothing.
+        // Releases what is still open; the leak trackers of those buffers see that (freedWhen) and report nothing.
         core.close();
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import io.github.solvk.memory.suballocator.SuballocatorFactory;
@@ -427,7 +428,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private final AtomicLong committedBytes = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The cache counts of threads that ended (hits, misses, overflows per memory type). */
-    private final java.util.concurrent.atomic.AtomicLongArray retiredCacheCounts;
+    private final AtomicLongArray retiredCacheCounts;
     private volatile CandidateList lastCandidates;
     private volatile long maxMemoryAllocationCount;
     private volatile int liveBuffersAtClose = -1;
@@ -471,7 +472,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         this.blockBufferTypeBits = VulkanMemory.bufferRequirements(vma, BLOCK_GRANULE, config.subRangeUsage())
                 .memoryTypeBits();
         this.pools = new TypeBlockPool[properties.types().size()];
-        this.retiredCacheCounts = new java.util.concurrent.atomic.AtomicLongArray(pools.length * 3);
+        this.retiredCacheCounts = new AtomicLongArray(pools.length * ThreadRangeCache.COUNTS);
         long threadCacheBytes = freesInAnyOrder(config.suballocatorFactory()) ? config.threadCacheBytes() : 0;
         this.cachesRanges = threadCacheBytes > 0;
         for (int i = 0; i < pools.length; i++) {
@@ -1056,8 +1057,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private void retireCounts(ThreadRangeCache cache) {
         for (int t = 0; t < pools.length; t++) {
             long[] c = cache.counts(t);
-            for (int i = 0; i < 3; i++) {
-                retiredCacheCounts.addAndGet(t * 3 + i, c[i]);
+            for (int i = 0; i < c.length; i++) {
+                retiredCacheCounts.addAndGet(t * ThreadRangeCache.COUNTS + i, c[i]);
             }
         }
     }
@@ -1079,22 +1080,25 @@ public final class BlockPoolAllocator implements AutoCloseable {
         }
     }
 
-    /** @return the ranges all threads' caches keep for a memory type (read racily: figures of a moment) */
+    /**
+     * @return the hits, misses and overflows of all threads' caches for a memory type, ended threads' included (read
+     *         racily: figures of a moment)
+     */
     long[] cacheCounts(int memoryTypeIndex) {
-        long[] sum = new long[3];
-        for (int i = 0; i < 3; i++) {
-            sum[i] = retiredCacheCounts.get(memoryTypeIndex * 3 + i);
+        long[] sum = new long[ThreadRangeCache.COUNTS];
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = retiredCacheCounts.get(memoryTypeIndex * ThreadRangeCache.COUNTS + i);
         }
         for (ThreadRangeCache cache : allThreadCaches) {
             long[] c = cache.counts(memoryTypeIndex);
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < sum.length; i++) {
                 sum[i] += c[i];
             }
         }
         return sum;
     }
 
-    /** @return the ranges kept in threads' caches for a memory type now */
+    /** @return the ranges all threads' caches keep for a memory type (read racily: figures of a moment) */
     long cachedRanges(int memoryTypeIndex) {
         long sum = 0;
         for (ThreadRangeCache cache : allThreadCaches) {

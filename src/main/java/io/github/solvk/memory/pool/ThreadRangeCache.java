@@ -37,6 +37,8 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /** Ranges per bin. */
     static final int ENTRIES = 64;
+    /** The counts {@link #counts} gives per memory type: hits, misses, overflows. */
+    static final int COUNTS = 3;
     /** Requests through a memory type's bins between two sweeps. */
     static final int SWEEP_INTERVAL = 4096;
 
@@ -307,7 +309,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
      */
     long[] counts(int memoryType) {
         Bins b = types[memoryType];
-        return b == null ? new long[3] : new long[] {b.hits, b.misses, b.overflows};
+        return b == null ? new long[COUNTS] : new long[] {b.hits, b.misses, b.overflows};
     }
 
     /** @return the bytes kept for a memory type now (read racily from another thread) */
