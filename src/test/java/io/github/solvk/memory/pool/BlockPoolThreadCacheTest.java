@@ -703,6 +703,40 @@ class BlockPoolThreadCacheTest {
         buffer.release();
     }
 
+    /**
+     * The shared context outlives the test, so a {@code VkBuffer} left undestroyed would only be reported when the
+     * whole run ends: this test makes a device of its own, with validation, and destroys it.
+     */
+    @Test
+    void everyVkBufferMadeForABufferShouldBeDestroyedByItsReleaseOrClose() throws Exception {
+        VulkanContext own = VulkanContext.builder().validation(true)
+                .applicationName("everyVkBufferMadeForABufferShouldBeDestroyed").build();
+        try {
+            for (boolean recycle : new boolean[] {false, true}) {
+                try (VulkanMemoryAllocator vma = vma(own);
+                     BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(own)
+                             .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).recycleBuffers(recycle).build())) {
+                    for (int i = 0; i < 8; i++) {
+                        // Sizes the range has not held before: each gets a VkBuffer made for it.
+                        pool.allocate(request(4 * KIB + i * 256)).release();
+                    }
+                    ExecutorService other = Executors.newSingleThreadExecutor();
+                    try {
+                        releaseOn(other, pool.allocate(request(3 * KIB)));
+                    } finally {
+                        other.shutdown();
+                    }
+                    // Left open: close() releases it.
+                    pool.allocate(request(5 * KIB));
+                }
+            }
+        } finally {
+            own.close();
+        }
+        assertThat(own.validationErrors()).as("validation errors, such as a VkBuffer left at vkDestroyDevice")
+                .isEmpty();
+    }
+
     @Test
     void withoutRecyclingEveryOwnBufferShouldGetANewVkBufferAndNoneShouldBeKept(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
