@@ -51,7 +51,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
  *       {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.</li>
  * </ol>
- * A release gives the range back (small ranges first wait in the releasing thread's cache: see <b>Thread caches</b>);
+ * A release gives the range back (small ranges first wait in the cache of the thread that handed them out: see
+ * <b>Thread caches</b>);
  * a block left empty is kept while it is the only empty block of its memory type ({@link Config#maxEmptyBlocks()}),
  * else freed at once, so a pool that shrinks returns its memory to VMA.
  *
@@ -77,16 +78,17 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * {@link #allocate}.
  *
  * <p><b>Thread caches.</b> A released range of at most 1/16 of {@link Config#threadCacheBytes()} (and at most
- * {@value Config#MAX_CACHED_RANGE} bytes) goes to the releasing
- * thread's cache while it has room ({@code ThreadRangeCache}: one bin per size class, at most that many bytes per
- * memory type), and that thread's next request of the same size class and alignment takes it with no lock and no
- * suballocator call. Such ranges are placed at their size class (four per power of two: at most a quarter is padding).
+ * {@value Config#MAX_CACHED_RANGE} bytes) goes back to the cache of the thread that handed it out, while it has room
+ * ({@code ThreadRangeCache}: one bin per size class, at most that many bytes per memory type): at once when that thread
+ * releases it, in batches of 32 when another thread does. That thread's next request of the same size class and
+ * alignment takes it with no lock and no suballocator call. Such ranges are placed at their size class (four per power of two: at most a quarter is padding).
  * A cached range stays placed in its block: it counts as used memory ({@link TypeStatistics#cachedRanges()}) and keeps
  * its block from being freed until it goes back: before the thread's request would grow the pool, when its bin sits
  * unused through a sweep (every 4096 requests), on {@link #flushThreadCache()} and {@link #checkInvariants()}, after
- * its thread ended (at the next {@link #statistics()} or out-of-memory), and with {@link #close()}. A range released by
- * a thread whose cache is full, and that belongs to another arena, waits on that arena's stack; that arena's thread
- * takes it into its own cache at its next miss.
+ * its thread ended (at the next {@link #statistics()} or out-of-memory), and with {@link #close()}. A batch whose thread
+ * ended, or whose thread's cache would go over its budget, stays with the releasing thread's cache. A range that goes
+ * back to a block of another arena than the releasing thread's waits on that arena's stack; that arena's thread takes
+ * it into its own cache at its next miss.
  *
  * <p><b>Recycled buffers.</b> With {@link Config#recycleBuffers()} (the default), a cached range of a
  * {@link BufferMode#OWN_BUFFER} buffer keeps its {@code VkBuffer}: the next request that takes the range with the same
@@ -1044,7 +1046,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     for (int t = 0; t < pools.length; t++) {
                         reclaimed |= cache.cachedRanges(t) > 0;
                     }
-                    cache.flushAll(pools);
+                    cache.retire(pools);
                 }
             } else if (askOthers && cache.thread != Thread.currentThread()) {
                 cache.flushRequested = true;

@@ -48,6 +48,11 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
     int cacheBin;
     /** The log2 of {@link #slot}'s alignment, copied for the same reason. */
     byte alignmentLog2;
+    /**
+     * The inbox of the thread cache that handed {@link #slot} out, where a release on another thread sends the range
+     * back ({@link ThreadRangeCache#offer}); {@code null} when the range is never cached.
+     */
+    ThreadRangeCache.Inbox home;
 
     /**
      * @param buffer   the placed buffer

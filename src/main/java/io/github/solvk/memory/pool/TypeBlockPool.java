@@ -371,7 +371,7 @@ final class TypeBlockPool {
     PooledBuffer fromThreadCache(ThreadRangeCache cache, long size, long rangeSize, long alignment, int usage,
                                  BlockPoolAllocator.BufferMode mode, boolean verified) {
         RangeSlot slot = cache.poll(this, ThreadRangeCache.sizeClass(rangeSize), alignment);
-        return slot == null ? null : fromCache(slot, size, rangeSize, usage, mode, verified);
+        return slot == null ? null : fromCache(cache, slot, size, rangeSize, usage, mode, verified);
     }
 
     /**
@@ -548,13 +548,13 @@ final class TypeBlockPool {
             destroyAll(drained);
         }
         if (cached != null) {
-            return fromCache(cached, size, needed, usage, mode, verified);
+            return fromCache(null, cached, size, needed, usage, mode, verified);
         }
         if (refused != null) {
             owner.destroy(unused);
             throw refused;
         }
-        return ownBuffer(slot, size, needed, usage, verified);
+        return ownBuffer(null, slot, size, needed, usage, verified);
     }
 
     /**
@@ -621,7 +621,7 @@ final class TypeBlockPool {
             owner.destroy(unused);
             throw e;
         }
-        return handOut(VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
+        return handOut(null, VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }
 
     /** @return the block's block-wide buffer, made now if this is its first sub-range; the arena's lock is held */
@@ -645,13 +645,20 @@ final class TypeBlockPool {
 
     /**
      * Makes the buffer that holds a range now. The buffer carries what its release needs to cache the range, so that
-     * a thread that releases a buffer made on another core does not read the slot.
+     * a thread that releases a buffer made on another core does not read the slot, and the inbox of the calling
+     * thread's cache, to which such a thread sends the range back ({@link ThreadRangeCache.Inbox}).
+     *
+     * @param cache the calling thread's cache, or {@code null} to look it up when the range may be cached
      */
-    private static PooledBuffer handOut(VulkanBuffer view, RangeSlot slot) {
+    private PooledBuffer handOut(ThreadRangeCache cache, VulkanBuffer view, RangeSlot slot) {
         PooledBuffer buffer = new PooledBuffer(view, slot.block, slot.handle, slot.block);
         buffer.slot = slot;
-        buffer.cacheBin = slot.cacheBin;
+        int bin = slot.cacheBin;
+        buffer.cacheBin = bin;
         buffer.alignmentLog2 = (byte) Long.numberOfTrailingZeros(slot.alignment);
+        if (bin >= 0) {
+            buffer.home = (cache != null ? cache : owner.threadCache()).inbox(this);
+        }
         slot.current = buffer;
         return buffer;
     }
@@ -660,7 +667,8 @@ final class TypeBlockPool {
      * Makes a {@code VkBuffer} bound at a placed range, outside the lock. The block cannot change arenas meanwhile:
      * the placed range keeps it from being empty. On failure the range goes back.
      */
-    private PooledBuffer ownBuffer(RangeSlot slot, long size, long needed, int usage, boolean verified) {
+    private PooledBuffer ownBuffer(ThreadRangeCache cache, RangeSlot slot, long size, long needed, int usage,
+                                   boolean verified) {
         PoolBlock block = slot.block;
         VulkanBuffer view;
         boolean keep = recycleBuffers && slot.cacheBin >= 0;
@@ -698,7 +706,7 @@ final class TypeBlockPool {
             throw new IllegalStateException("block pool of memory type " + memoryTypeIndex + " was closed during"
                     + " the allocation (expected: no allocation racing close())");
         }
-        return handOut(view, slot);
+        return handOut(cache, view, slot);
     }
 
     /** Destroys the {@code VkBuffer} a range keeps, if any (once, whichever thread comes first). */
@@ -716,10 +724,10 @@ final class TypeBlockPool {
     }
 
     /** Hands out a range that the calling thread's cache kept. */
-    private PooledBuffer fromCache(RangeSlot slot, long size, long needed, int usage,
+    private PooledBuffer fromCache(ThreadRangeCache cache, RangeSlot slot, long size, long needed, int usage,
                                    BlockPoolAllocator.BufferMode mode, boolean verified) {
         if (mode == BlockPoolAllocator.BufferMode.OWN_BUFFER) {
-            return ownBuffer(slot, size, needed, usage, verified);
+            return ownBuffer(cache, slot, size, needed, usage, verified);
         }
         // A sub-range needs no VkBuffer of its own: one the range kept for a buffer of its own goes now.
         dropKeptBuffer(slot);
@@ -742,7 +750,7 @@ final class TypeBlockPool {
                 throw failure;
             }
         }
-        return handOut(VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
+        return handOut(cache, VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }
 
     /** Gives a placed range back after its buffer could not be made, waiting for the lock. */
@@ -840,7 +848,7 @@ final class TypeBlockPool {
         PoolBlock block = new PoolBlock(this, null, memory, null);
         VulkanBuffer view = made.buffer();
         RangeSlot slot = new RangeSlot(block, Suballocator.NULL_HANDLE, 0, memory.size(), alignment, -1);
-        PooledBuffer buffer = handOut(view, slot);
+        PooledBuffer buffer = handOut(null, view, slot);
         boolean raced;
         dedicatedLock.lock();
         try {
@@ -889,7 +897,7 @@ final class TypeBlockPool {
         if (bin >= 0 && !owner.isClosed()) {
             boolean kept;
             try {
-                kept = owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2);
+                kept = owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2, buffer.home);
             } catch (RuntimeException e) {
                 // The cache's flush or sweep failed (freeing device memory threw): this range still goes back.
                 releaseToBlock(slot);

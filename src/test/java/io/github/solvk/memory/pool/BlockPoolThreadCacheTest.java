@@ -13,6 +13,8 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -241,24 +243,61 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
-    void aRangeReleasedByAnotherThreadShouldGoToThatThreadsCacheWithNoArenaTraffic(VulkanContext context)
-            throws Exception {
+    void rangesReleasedByAnotherThreadShouldGoBackToTheThreadThatHandedThemOutWithNoArenaTraffic(
+            VulkanContext context) throws Exception {
         ExecutorService first = Executors.newSingleThreadExecutor();
         ExecutorService second = Executors.newSingleThreadExecutor();
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).arenas(2).build())) {
-            PooledBuffer made = on(first, () -> pool.allocate(request(4 * KIB)));
-            releaseOn(second, made);
+            int batch = ThreadRangeCache.BATCH;
+            List<PooledBuffer> made = on(first, () -> {
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < batch + 1; i++) {
+                    buffers.add(pool.allocate(request(4 * KIB)));
+                }
+                return buffers;
+            });
+            Set<RangeSlot> madeSlots = Collections.newSetFromMap(new IdentityHashMap<>());
+            made.forEach(b -> madeSlots.add(b.slot));
+            // A full batch goes back at once; the last range waits in the second thread's next batch.
+            on(second, () -> {
+                made.forEach(PooledBuffer::release);
+                return null;
+            });
             for (int arena = 0; arena < 2; arena++) {
                 assertThat(pool.pendingReleases(0, arena)).as("nothing waits for an arena's lock").isZero();
             }
-            // The releasing thread's next request of that size gets the range; the first thread's does not.
-            PooledBuffer mine = on(first, () -> pool.allocate(request(4 * KIB)));
-            PooledBuffer theirs = on(second, () -> pool.allocate(request(4 * KIB)));
-            assertThat(theirs.slot).isSameAs(made.slot);
-            assertThat(mine.slot).isNotSameAs(made.slot);
-            releaseOn(first, mine);
-            releaseOn(second, theirs);
+            assertThat(pool.statistics(0).cachedRanges()).as("every range is kept, none freed")
+                    .isEqualTo(batch + 1);
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+            // The last range waits in the second thread's batch for the first until the second gives its ranges
+            // back; then to its block, whose arena is the first thread's.
+            on(second, () -> {
+                pool.flushThreadCache();
+                return null;
+            });
+            int firstArena = on(first, () -> pool.homeArena(0));
+            assertThat(pool.pendingReleases(0, firstArena)).isEqualTo(1);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(batch);
+            List<PooledBuffer> again = on(first, () -> {
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < batch; i++) {
+                    buffers.add(pool.allocate(request(4 * KIB)));
+                }
+                return buffers;
+            });
+            assertThat(again).allSatisfy(b -> assertThat(madeSlots).contains(b.slot));
+            // The first thread's first request found no cache to count in; its next 32 missed, its last 32 did not.
+            assertThat(pool.statistics(0).cacheMisses()).as("misses").isEqualTo(batch);
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            again.forEach(PooledBuffer::release);
+            on(first, () -> {
+                pool.flushThreadCache();
+                return null;
+            });
+            pool.checkInvariants();
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
         } finally {
             first.shutdownNow();
             second.shutdownNow();
@@ -438,22 +477,17 @@ class BlockPoolThreadCacheTest {
             throws Exception {
         ExecutorService first = Executors.newSingleThreadExecutor();
         ExecutorService second = Executors.newSingleThreadExecutor();
-        // 64 KiB of cache per thread: sixteen 4 KiB ranges fill it.
         try (VulkanMemoryAllocator vma = vma(context);
-             BlockPoolAllocator pool = new BlockPoolAllocator(vma,
-                     config(context).arenas(2).threadCacheBytes(64 * KIB).build())) {
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).arenas(2).build())) {
             int firstArena = on(first, () -> pool.homeArena(0));
             int secondArena = on(second, () -> pool.homeArena(0));
             assertThat(firstArena).isNotEqualTo(secondArena);
             PooledBuffer made = on(first, () -> pool.allocate(request(4 * KIB)));
             on(second, () -> {
-                List<PooledBuffer> own = new ArrayList<>();
-                for (int i = 0; i < 16; i++) {
-                    own.add(pool.allocate(request(4 * KIB)));
-                }
-                own.forEach(PooledBuffer::release);
-                // The second thread's cache is full: the first thread's range waits for its arena.
                 made.release();
+                // The range waits in this thread's batch for the first; flushed, it goes to its block, whose arena
+                // is the first thread's: it waits on that arena's stack rather than this thread taking the lock.
+                pool.flushThreadCache();
                 return null;
             });
             assertThat(pool.pendingReleases(0, firstArena)).isEqualTo(1);
@@ -466,12 +500,154 @@ class BlockPoolThreadCacheTest {
                 pool.flushThreadCache();
                 return null;
             });
+            pool.checkInvariants();
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+    }
+
+    /** Makes {@code count} buffers of 4 KiB on the executor's thread. */
+    private static List<PooledBuffer> makeOn(ExecutorService thread, BlockPoolAllocator pool, int count)
+            throws Exception {
+        return on(thread, () -> {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                buffers.add(pool.allocate(request(4 * KIB)));
+            }
+            return buffers;
+        });
+    }
+
+    private static Set<RangeSlot> slotsOf(List<PooledBuffer> buffers) {
+        Set<RangeSlot> slots = Collections.newSetFromMap(new IdentityHashMap<>());
+        buffers.forEach(b -> slots.add(b.slot));
+        return slots;
+    }
+
+    @Test
+    void rangesSentBackToAThreadThatEndedShouldStayWithTheReleasingThreadAndNoneBeLost(VulkanContext context)
+            throws Exception {
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            int batch = ThreadRangeCache.BATCH;
+            // The second thread's cache is made first: a thread's first call takes back the ranges of threads that
+            // ended, which would close the first thread's inbox before the second sends it anything.
             on(second, () -> {
+                pool.flushThreadCache();
+                return null;
+            });
+            List<PooledBuffer> made = new ArrayList<>();
+            Thread first = new Thread(() -> {
+                for (int i = 0; i < 2 * batch; i++) {
+                    made.add(pool.allocate(request(4 * KIB)));
+                }
+            });
+            first.start();
+            first.join();
+            assertThat(made).hasSize(2 * batch);
+            // One batch reaches the ended thread's inbox before anyone knows that it ended.
+            on(second, () -> {
+                made.subList(0, batch).forEach(PooledBuffer::release);
+                return null;
+            });
+            // Statistics take the ended thread's ranges back, its inbox's too, and close the inbox.
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.cachedRanges()).isZero();
+            assertThat(stats.allocationCount()).isEqualTo(batch);
+            // The next batch is refused: the releasing thread keeps it, and hands it out itself.
+            List<PooledBuffer> again = on(second, () -> {
+                made.subList(batch, 2 * batch).forEach(PooledBuffer::release);
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < batch; i++) {
+                    buffers.add(pool.allocate(request(4 * KIB)));
+                }
+                return buffers;
+            });
+            assertThat(slotsOf(again)).isEqualTo(slotsOf(made.subList(batch, 2 * batch)));
+            on(second, () -> {
+                again.forEach(PooledBuffer::release);
                 pool.flushThreadCache();
                 return null;
             });
             pool.checkInvariants();
             assertThat(pool.statistics(0).allocationCount()).isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.statistics(0).usedBytes()).isZero();
+        } finally {
+            second.shutdownNow();
+        }
+    }
+
+    @Test
+    void aBatchThatWouldTakeAnInboxOverItsCacheBudgetShouldStayWithTheReleasingThread(VulkanContext context)
+            throws Exception {
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        // 256 KiB of cache per thread (blocks of 4 MiB: a cache is at most an eighth of one): a batch of 32 ranges of
+        // 4 KiB is 128 KiB, so the third batch is refused.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma,
+                     BlockPoolTesting.config(context, 4 * MIB).arenas(1).threadCacheBytes(256 * KIB).build())) {
+            int batch = ThreadRangeCache.BATCH;
+            List<PooledBuffer> made = makeOn(first, pool, 3 * batch);
+            PooledBuffer taken = on(second, () -> {
+                made.forEach(PooledBuffer::release);
+                // Every range is still kept: two batches in the first thread's inbox, one refused here.
+                assertThat(pool.statistics(0).cachedRanges()).isEqualTo(3 * batch);
+                // The refused batch goes into this thread's bins (32 ranges of 4 KiB fit in 256 KiB) at its next
+                // call, which takes one of them.
+                return pool.allocate(request(4 * KIB));
+            });
+            assertThat(slotsOf(made.subList(2 * batch, 3 * batch))).contains(taken.slot);
+            List<PooledBuffer> again = makeOn(first, pool, 2 * batch);
+            assertThat(slotsOf(again)).isEqualTo(slotsOf(made.subList(0, 2 * batch)));
+            on(second, () -> {
+                taken.release();
+                again.forEach(PooledBuffer::release);
+                pool.flushThreadCache();
+                return null;
+            });
+            on(first, () -> {
+                pool.flushThreadCache();
+                return null;
+            });
+            pool.checkInvariants();
+            assertThat(pool.statistics(0).allocationCount()).isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+    }
+
+    @Test
+    void closeShouldFreeRangesWaitingInBatchesAndInboxesAndCountThemAsNoLiveBuffer(VulkanContext context)
+            throws Exception {
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build());
+            int batch = ThreadRangeCache.BATCH;
+            List<PooledBuffer> made = makeOn(first, pool, batch + 2);
+            on(second, () -> {
+                // A full batch in the first thread's inbox, two ranges in this thread's batch, one buffer open.
+                made.subList(0, batch + 1).forEach(PooledBuffer::release);
+                return null;
+            });
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).isEqualTo(1);
+            assertThat(made.get(batch + 1).isReleased()).isTrue();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            // A buffer released after close, on either thread, changes nothing.
+            on(second, () -> {
+                made.get(batch + 1).release();
+                return null;
+            });
+            assertThat(vma.statistics().total().allocationCount()).isZero();
         } finally {
             first.shutdownNow();
             second.shutdownNow();
