@@ -62,7 +62,7 @@ final class TypeBlockPool {
     private final Arena[] arenas;
     /** The bytes a thread's cache keeps for this memory type ({@link ThreadRangeCache}); 0: no caching. */
     private final long cacheBytes;
-    /** Released ranges up to this size go to the releasing thread's cache; 0: none do. */
+    /** Released ranges up to this size go back to a thread's cache (see {@link ThreadRangeCache}); 0: none do. */
     private final long cacheMaxRange;
     /**
      * Whether ranges that may be cached keep their buffers' own {@code VkBuffer}s ({@link RangeSlot#keptBuffer()},
