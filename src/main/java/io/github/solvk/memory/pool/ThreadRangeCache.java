@@ -42,10 +42,11 @@ import java.util.Arrays;
  * the inboxes and empty the cache of a thread that has ended.
  *
  * <p><b>Why ranges go home.</b> When each thread kept what it released, a thread that freed another's buffers filled
- * its bins with that thread's sizes while its own ran dry: with two threads and half the frees made by the other, 4-5 %
- * of requests missed and 7-8 % of releases overflowed (W8 on the H200 host), and handing a range out on the releasing
- * core wrote {@link RangeSlot#current}, a line the other core wrote last. Sent home, the ranges keep each thread's bins
- * as they would be with no other thread (0.3 % missed), and the releasing thread writes only its own batch.
+ * its bins with that thread's sizes while its own ran dry: with two threads and half the frees made by the other,
+ * 3.6-5.1 % of requests missed and 5.8-8.4 % of releases overflowed (W8 on the H200 host), and handing a range out on
+ * the releasing core wrote {@link RangeSlot#current}, a line the other core wrote last. Sent home, the ranges keep each
+ * thread's bins as they would be with no other thread (0.3-0.4 % missed), and the releasing thread writes only its own
+ * batch.
  */
 final class ThreadRangeCache extends ThreadRangeCacheFields {
 

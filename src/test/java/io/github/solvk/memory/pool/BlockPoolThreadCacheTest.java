@@ -272,10 +272,7 @@ class BlockPoolThreadCacheTest {
             assertThat(pool.statistics(0).allocationCount()).isZero();
             // The last range waits in the second thread's batch for the first until the second gives its ranges
             // back; then to its block, whose arena is the first thread's.
-            on(second, () -> {
-                pool.flushThreadCache();
-                return null;
-            });
+            flushOn(second, pool);
             int firstArena = on(first, () -> pool.homeArena(0));
             assertThat(pool.pendingReleases(0, firstArena)).isEqualTo(1);
             assertThat(pool.statistics(0).cachedRanges()).isEqualTo(batch);
@@ -291,13 +288,8 @@ class BlockPoolThreadCacheTest {
             assertThat(pool.statistics(0).cacheMisses()).as("misses").isEqualTo(batch);
             assertThat(pool.statistics(0).cachedRanges()).isZero();
             again.forEach(PooledBuffer::release);
-            on(first, () -> {
-                pool.flushThreadCache();
-                return null;
-            });
-            pool.checkInvariants();
-            assertThat(pool.statistics(0).allocationCount()).isZero();
-            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            flushOn(first, pool);
+            assertEverythingBack(pool);
         } finally {
             first.shutdownNow();
             second.shutdownNow();
@@ -508,6 +500,21 @@ class BlockPoolThreadCacheTest {
         }
     }
 
+    /** Gives the executor's thread's cached ranges back to their blocks, on that thread. */
+    private static void flushOn(ExecutorService thread, BlockPoolAllocator pool) throws Exception {
+        on(thread, () -> {
+            pool.flushThreadCache();
+            return null;
+        });
+    }
+
+    /** Every range is back in its block: the invariants hold, and no buffer and no cached range is left. */
+    private static void assertEverythingBack(BlockPoolAllocator pool) {
+        pool.checkInvariants();
+        assertThat(pool.statistics(0).allocationCount()).isZero();
+        assertThat(pool.statistics(0).cachedRanges()).isZero();
+    }
+
     /** Makes {@code count} buffers of 4 KiB on the executor's thread. */
     private static List<PooledBuffer> makeOn(ExecutorService thread, BlockPoolAllocator pool, int count)
             throws Exception {
@@ -535,10 +542,7 @@ class BlockPoolThreadCacheTest {
             int batch = ThreadRangeCache.BATCH;
             // The second thread's cache is made first: a thread's first call takes back the ranges of threads that
             // ended, which would close the first thread's inbox before the second sends it anything.
-            on(second, () -> {
-                pool.flushThreadCache();
-                return null;
-            });
+            flushOn(second, pool);
             List<PooledBuffer> made = new ArrayList<>();
             Thread first = new Thread(() -> {
                 for (int i = 0; i < 2 * batch; i++) {
@@ -572,9 +576,7 @@ class BlockPoolThreadCacheTest {
                 pool.flushThreadCache();
                 return null;
             });
-            pool.checkInvariants();
-            assertThat(pool.statistics(0).allocationCount()).isZero();
-            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertEverythingBack(pool);
             assertThat(pool.statistics(0).usedBytes()).isZero();
         } finally {
             second.shutdownNow();
@@ -610,13 +612,8 @@ class BlockPoolThreadCacheTest {
                 pool.flushThreadCache();
                 return null;
             });
-            on(first, () -> {
-                pool.flushThreadCache();
-                return null;
-            });
-            pool.checkInvariants();
-            assertThat(pool.statistics(0).allocationCount()).isZero();
-            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            flushOn(first, pool);
+            assertEverythingBack(pool);
         } finally {
             first.shutdownNow();
             second.shutdownNow();
