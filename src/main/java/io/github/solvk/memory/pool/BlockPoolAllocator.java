@@ -80,15 +80,16 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * <p><b>Thread caches.</b> A released range of at most 1/16 of {@link Config#threadCacheBytes()} (and at most
  * {@value Config#MAX_CACHED_RANGE} bytes) goes back to the cache of the thread that handed it out, while it has room
  * ({@code ThreadRangeCache}: one bin per size class, at most that many bytes per memory type): at once when that thread
- * releases it, in batches of 32 when another thread does. That thread's next request of the same size class and
- * alignment takes it with no lock and no suballocator call. Such ranges are placed at their size class (four per power of two: at most a quarter is padding).
- * A cached range stays placed in its block: it counts as used memory ({@link TypeStatistics#cachedRanges()}) and keeps
- * its block from being freed until it goes back: before the thread's request would grow the pool, when its bin sits
- * unused through a sweep (every 4096 requests), on {@link #flushThreadCache()} and {@link #checkInvariants()}, after
- * its thread ended (at the next {@link #statistics()} or out-of-memory), and with {@link #close()}. A batch whose thread
- * ended, or whose thread's cache would go over its budget, stays with the releasing thread's cache. A range that goes
- * back to a block of another arena than the releasing thread's waits on that arena's stack; that arena's thread takes
- * it into its own cache at its next miss.
+ * releases it, in batches of up to 32 when another thread does (a releasing thread's batches hold at most its own
+ * budget: one that would hold more goes early). That thread's next request of the same size class and alignment takes
+ * it with no lock and no suballocator call. Such ranges are placed at their size class (four per power of two: at most
+ * a quarter is padding). A cached range stays placed in its block: it counts as used memory
+ * ({@link TypeStatistics#cachedRanges()}) and keeps its block from being freed until it goes back: before the thread's
+ * request would grow the pool, when its bin sits unused through a sweep (every 4096 requests), on
+ * {@link #flushThreadCache()} and {@link #checkInvariants()}, after its thread ended (at the next {@link #statistics()}
+ * or out-of-memory), and with {@link #close()}. A batch whose thread ended, or whose thread's cache would go over its
+ * budget, stays with the releasing thread's cache. A range that goes back to a block of another arena than the
+ * releasing thread's waits on that arena's stack; that arena's thread takes it into its own cache at its next miss.
  *
  * <p><b>Recycled buffers.</b> With {@link Config#recycleBuffers()} (the default), a cached range of a
  * {@link BufferMode#OWN_BUFFER} buffer keeps its {@code VkBuffer}: the next request that takes the range with the same

@@ -16,7 +16,8 @@ import java.util.Arrays;
  * ranges, and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes back to the cache of the
  * thread that <em>handed it out</em>: straight into its bins, while they have room, when that thread releases it;
  * through a {@link Batch} of {@value #BATCH} ranges and that thread's {@link Inbox} when another thread does (batches
- * for up to {@value #DESTINATIONS} threads are filled at once; the owner takes its inbox at its next request). A range
+ * for up to {@value #DESTINATIONS} threads are filled at once, holding at most the releasing thread's budget in all;
+ * the owner takes its inbox at its next request). A range
  * that finds no room goes back to its block; a batch the inbox refuses (its thread ended, or the inbox holds the
  * owner's whole budget) stays with the releasing thread, in its bins while they have room. A kept
  * range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it counts as used
@@ -375,11 +376,20 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /**
      * Adds a range to the batch for its home, and pushes the batch when it is full (or the first batch, when batches
-     * for four other homes are being filled already). Throws nothing: a batch the inbox refuses waits in
-     * {@link Bins#refused}, so that a failure in giving its ranges back (a block freed) comes at the next call, before
-     * that call's range joins a batch.
+     * for four other homes are being filled already). The batches being filled hold at most this thread's budget
+     * ({@link Bins#maxBytes}): a range that would take them over it first sends the largest ones, however few ranges
+     * they hold. So a thread that stops calling holds no more for others than for itself, and no batch is larger than
+     * an inbox takes (a full batch of the largest cached ranges, 1/16 of the budget each, would be twice that).
+     * Throws nothing: a batch the inbox refuses waits in {@link Bins#refused}, so that a failure in giving its ranges
+     * back (a block freed) comes at the next call, before that call's range joins a batch.
      */
     private static void sendHome(Bins b, Inbox home, RangeSlot slot, int bin) {
+        long size = classSizeOf(bin);
+        while (b.outgoingBytes + size > b.maxBytes) {
+            if (!sendLargest(b)) {
+                break;
+            }
+        }
         Batch[] out = b.outgoing;
         int at = -1;
         int free = -1;
@@ -402,7 +412,6 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             out[at] = new Batch(home, BATCH);
         }
         Batch batch = out[at];
-        long size = classSizeOf(bin);
         batch.slots[batch.count++] = slot;
         batch.bytes += size;
         b.outgoingRanges++;
@@ -411,6 +420,29 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             out[at] = null;
             send(b, batch);
         }
+    }
+
+    /**
+     * Sends the batch being filled that holds the most bytes.
+     *
+     * @return whether there was one; {@code false} when no batch is being filled (what is over the budget then waits
+     *         in {@link Bins#refused} for the next call)
+     */
+    private static boolean sendLargest(Bins b) {
+        Batch[] out = b.outgoing;
+        int largest = -1;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] != null && (largest < 0 || out[i].bytes > out[largest].bytes)) {
+                largest = i;
+            }
+        }
+        if (largest < 0) {
+            return false;
+        }
+        Batch batch = out[largest];
+        out[largest] = null;
+        send(b, batch);
+        return true;
     }
 
     /**

@@ -518,10 +518,16 @@ class BlockPoolThreadCacheTest {
     /** Makes {@code count} buffers of 4 KiB on the executor's thread. */
     private static List<PooledBuffer> makeOn(ExecutorService thread, BlockPoolAllocator pool, int count)
             throws Exception {
+        return makeOn(thread, pool, count, 4 * KIB);
+    }
+
+    /** Makes {@code count} buffers of {@code size} bytes on the executor's thread. */
+    private static List<PooledBuffer> makeOn(ExecutorService thread, BlockPoolAllocator pool, int count, long size)
+            throws Exception {
         return on(thread, () -> {
             List<PooledBuffer> buffers = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                buffers.add(pool.allocate(request(4 * KIB)));
+                buffers.add(pool.allocate(request(size)));
             }
             return buffers;
         });
@@ -613,6 +619,46 @@ class BlockPoolThreadCacheTest {
                 return null;
             });
             flushOn(first, pool);
+            assertEverythingBack(pool);
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+    }
+
+    @Test
+    void batchesBeingFilledShouldHoldAtMostTheReleasingThreadsBudgetAndGoHomeWhenTheyWouldHoldMore(
+            VulkanContext context) throws Exception {
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        // A thread keeps 128 KiB here, in ranges of at most 8 KiB: 16 of those are the whole budget, and a full batch
+        // of 32 would be twice what an inbox takes.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            long largest = 8 * KIB;
+            int fit = (int) (128 * KIB / largest);
+            List<PooledBuffer> made = makeOn(first, pool, fit + 4, largest);
+            long missesBefore = pool.statistics(0).cacheMisses();
+            on(second, () -> {
+                made.forEach(PooledBuffer::release);
+                return null;
+            });
+            // The 17th range would have taken the batch over the second thread's budget: the first 16 went home
+            // then, and the last 4 wait in the next batch. All are kept.
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(fit + 4);
+            assertThat(pool.statistics(0).cachedBytes()).isEqualTo((fit + 4) * largest);
+            List<PooledBuffer> again = makeOn(first, pool, fit, largest);
+            assertThat(slotsOf(again)).as("the first thread's next 16 requests take the 16 sent home")
+                    .isEqualTo(slotsOf(made.subList(0, fit)));
+            assertThat(pool.statistics(0).cacheMisses()).isEqualTo(missesBefore);
+            assertThat(pool.statistics(0).cachedRanges()).as("the last 4, still in the second thread's batch")
+                    .isEqualTo(4);
+            on(first, () -> {
+                again.forEach(PooledBuffer::release);
+                pool.flushThreadCache();
+                return null;
+            });
+            flushOn(second, pool);
             assertEverythingBack(pool);
         } finally {
             first.shutdownNow();
@@ -1039,17 +1085,31 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
-    void aThreadThatOnlyReleasesShouldGiveItsRangesBackAtItsSweeps(VulkanContext context) throws Exception {
+    void aThreadThatOnlyReleasesShouldSendTheRangesHomeAndKeepOnlyWhatItReleasedSinceItsSweep(VulkanContext context)
+            throws Exception {
         ExecutorService consumer = Executors.newSingleThreadExecutor();
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
-            for (int i = 0; i < ThreadRangeCache.SWEEP_INTERVAL + 4; i++) {
+            int requests = ThreadRangeCache.SWEEP_INTERVAL + 4;
+            // Ranges of 8 KiB, the largest a thread keeps here: 16 fill the consumer's budget of 128 KiB.
+            int fit = 16;
+            for (int i = 0; i < requests; i++) {
                 PooledBuffer b = pool.allocate(request(8 * KIB));
                 releaseOn(consumer, b);
             }
-            // The consumer's cache filled its 16 ranges long ago; the sweep at its 4096th release gave them back,
-            // and only that release and the four after it are kept.
+            // The consumer sends the ranges home 16 at a time (a batch of 32 would be over its budget, and over the
+            // producer's inbox's): the producer missed its first 16 requests only (its very first found no cache to
+            // count in). Fails when batches being filled may pass the budget: they are refused then, and the
+            // producer misses every request.
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.cacheMisses()).isEqualTo(fit);
+            assertThat(stats.cacheHits()).isEqualTo(requests - 1 - fit);
+            // What the producer keeps is for its own next requests. The consumer's sweep at its 4096th release sent
+            // its batch home, so it holds only that release's range and the four after it.
+            pool.flushThreadCache();
             assertThat(pool.statistics(0).cachedRanges()).isEqualTo(5);
+            flushOn(consumer, pool);
+            assertEverythingBack(pool);
         } finally {
             consumer.shutdownNow();
         }
