@@ -161,7 +161,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                            {@code >= 0}, at most an eighth of the block size; ranges up to 1/16 of it, rounded
      *                            down to a power of two and at most {@value #MAX_CACHED_RANGE} bytes, are kept; 0 keeps
      *                            none, so every release goes straight back to its block. Only TLSF and buddy
-     *                            suballocators are cached
+     *                            suballocators are cached. The ranges other threads send back to a thread, and those
+     *                            it holds for other threads, are bounded by the same amount each
      * @param recycleBuffers      whether a range that a thread's cache keeps also keeps the {@code VkBuffer} of its
      *                            own that it held ({@link BufferMode#OWN_BUFFER}), so that the next request of the
      *                            same size and usage that takes the range gets that {@code VkBuffer} again, with no
@@ -349,7 +350,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
             /**
              * @param bytes the bytes of released ranges each thread keeps per memory type, {@code >= 0}; 0 turns the
-             *              thread caches off
+             *              thread caches off; the ranges sent back to a thread and those it holds for other threads
+             *              are bounded by the same amount each
              * @return this
              */
             public Builder threadCacheBytes(long bytes) {

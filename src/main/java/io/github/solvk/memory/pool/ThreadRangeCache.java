@@ -10,18 +10,17 @@ import java.util.Arrays;
  * idea of jemalloc's tcache and Netty's {@code PoolThreadCache}; no code of theirs is used).
  *
  * <p><b>Size classes.</b> Ranges that may be cached are placed rounded up to a size class ({@link #sizeClass}):
- * multiples of 16 bytes up to 64, then four classes per power of two (for sizes in {@code (2^k, 2^(k+1)]}, multiples
- * of {@code 2^(k-2)}), so at most a quarter of a range is padding and buffers of nearby sizes share ranges. Per memory
- * type the cache has one bin per class, each for one alignment at a time and holding at most {@value #ENTRIES}
- * ranges, and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes back to the cache of the
- * thread that <em>handed it out</em>: straight into its bins, while they have room, when that thread releases it;
- * through a {@link Batch} of {@value #BATCH} ranges and that thread's {@link Inbox} when another thread does (batches
- * for up to {@value #DESTINATIONS} threads are filled at once, holding at most the releasing thread's budget in all;
- * the owner takes its inbox at its next request). A range
- * that finds no room goes back to its block; a batch the inbox refuses (its thread ended, or the inbox holds the
- * owner's whole budget) stays with the releasing thread, in its bins while they have room. A kept
- * range stays placed in its block's suballocator and listed in its block ({@link RangeSlot}), so it counts as used
- * memory and keeps its block from being freed until it leaves the cache:
+ * multiples of 16 bytes up to 64, then four classes per power of two (for sizes in {@code (2^k, 2^(k+1)]}, multiples of
+ * {@code 2^(k-2)}), so at most a quarter of a range is padding and buffers of nearby sizes share ranges. Per memory
+ * type the cache has one bin per class, each for one alignment at a time and holding at most {@value #ENTRIES} ranges,
+ * and at most {@link TypeBlockPool#cacheBytes()} bytes in all. A released range goes back to the cache of the thread
+ * that <em>handed it out</em>: straight into its bins, while they have room, when that thread releases it; through a
+ * {@link Batch} of up to {@value #BATCH} ranges and that thread's {@link Inbox} when another thread does (batches for
+ * up to {@value #DESTINATIONS} threads are filled at once, holding at most the releasing thread's budget in all; the
+ * owner takes its inbox at its next request). A range that finds no room goes back to its block; a batch the inbox
+ * refuses (its thread ended, or the inbox holds the owner's whole budget) stays with the releasing thread, in its bins
+ * while they have room. A kept range stays placed in its block's suballocator and listed in its block
+ * ({@link RangeSlot}), so it counts as used memory and keeps its block from being freed until it leaves the cache:
  * <ul>
  *   <li>when its thread asks for the same size again (ranges in batches and inboxes count as kept, and go back
  *       with the cache that holds them in each case below);</li>
@@ -331,7 +330,8 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /**
      * Keeps a released range: in a batch for the thread that handed it out, when that is another thread
-     * ({@link Inbox}), else in this cache when its bin and the byte budget have room. Reads nothing of the slot, which
+     * ({@link Inbox}) and the batches have room in this thread's budget once the largest are sent, else in this cache
+     * when its bin and the byte budget have room. Reads nothing of the slot, which
      * may have been last written on another core.
      *
      * @param slot      a range placed at a size class ({@link #sizeClass}) no larger than the memory type's largest
@@ -355,10 +355,10 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             // Before this range joins a batch, so that a failure here leaves the range with the caller.
             settle(pool, b);
         }
-        if (home != null && home != b.inbox) {
-            sendHome(b, home, slot, bin);
+        if (home != null && home != b.inbox && sendHome(b, home, slot, bin)) {
             return true;
         }
+        // This thread's range, or one whose home refused what this thread holds for it: kept here if there is room.
         if (keep(b, slot, bin, alignment)) {
             return true;
         }
@@ -375,19 +375,23 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
     }
 
     /**
-     * Adds a range to the batch for its home, and pushes the batch when it is full (or the first batch, when batches
-     * for four other homes are being filled already). The batches being filled hold at most this thread's budget
-     * ({@link Bins#maxBytes}): a range that would take them over it first sends the largest ones, however few ranges
-     * they hold. So a thread that stops calling holds no more for others than for itself, and no batch is larger than
-     * an inbox takes (a full batch of the largest cached ranges, 1/16 of the budget each, would be twice that).
-     * Throws nothing: a batch the inbox refuses waits in {@link Bins#refused}, so that a failure in giving its ranges
-     * back (a block freed) comes at the next call, before that call's range joins a batch.
+     * Adds a range to the batch for its home, and pushes the batch when it is full (or one batch early, when batches
+     * for four other homes are being filled already). The batches being filled, with those refused since the last
+     * call, hold at most this thread's budget ({@link Bins#maxBytes}): a range that would take them over it first sends
+     * the largest, however few ranges they hold, and when even that leaves no room (the inboxes refused them) the range
+     * does not join a batch. So a thread that stops calling holds no more for others than for itself, and no batch is
+     * larger than an inbox takes: with budgets of 1 MiB or less, a full batch of the largest cached ranges (1/16 of the
+     * budget each) would be twice that. Throws nothing: a batch the inbox refuses waits in {@link Bins#refused}, so
+     * that a failure in giving its ranges back (a block freed) comes at the next call, before that call's range joins
+     * a batch.
+     *
+     * @return whether the range joined a batch; if not, the caller keeps it or gives it back as its own
      */
-    private static void sendHome(Bins b, Inbox home, RangeSlot slot, int bin) {
+    private static boolean sendHome(Bins b, Inbox home, RangeSlot slot, int bin) {
         long size = classSizeOf(bin);
         while (b.outgoingBytes + size > b.maxBytes) {
             if (!sendLargest(b)) {
-                break;
+                return false;
             }
         }
         Batch[] out = b.outgoing;
@@ -420,13 +424,14 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             out[at] = null;
             send(b, batch);
         }
+        return true;
     }
 
     /**
      * Sends the batch being filled that holds the most bytes.
      *
-     * @return whether there was one; {@code false} when no batch is being filled (what is over the budget then waits
-     *         in {@link Bins#refused} for the next call)
+     * @return whether there was one; {@code false} when no batch is being filled (what is over the budget then is
+     *         batches the inboxes refused, which wait in {@link Bins#refused} for the next call)
      */
     private static boolean sendLargest(Bins b) {
         Batch[] out = b.outgoing;
@@ -684,6 +689,15 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
     long[] counts(int memoryType) {
         Bins b = types[memoryType];
         return b == null ? new long[COUNTS] : new long[] {b.hits, b.misses, b.overflows};
+    }
+
+    /**
+     * @return the bytes of a memory type in batches this thread is filling for other threads and in batches their
+     *         inboxes refused since its last call (for tests; on the cache's own thread)
+     */
+    long outgoingBytes(int memoryType) {
+        Bins b = types[memoryType];
+        return b == null ? 0 : b.outgoingBytes;
     }
 
     /** @return the bytes kept for a memory type now (read racily from another thread) */

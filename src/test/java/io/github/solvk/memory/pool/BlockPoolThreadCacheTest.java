@@ -639,12 +639,13 @@ class BlockPoolThreadCacheTest {
             int fit = (int) (128 * KIB / largest);
             List<PooledBuffer> made = makeOn(first, pool, fit + 4, largest);
             long missesBefore = pool.statistics(0).cacheMisses();
-            on(second, () -> {
+            long outgoing = on(second, () -> {
                 made.forEach(PooledBuffer::release);
-                return null;
+                return pool.threadCache().outgoingBytes(0);
             });
             // The 17th range would have taken the batch over the second thread's budget: the first 16 went home
             // then, and the last 4 wait in the next batch. All are kept.
+            assertThat(outgoing).isEqualTo(4 * largest);
             assertThat(pool.statistics(0).cachedRanges()).isEqualTo(fit + 4);
             assertThat(pool.statistics(0).cachedBytes()).isEqualTo((fit + 4) * largest);
             List<PooledBuffer> again = makeOn(first, pool, fit, largest);
@@ -658,6 +659,87 @@ class BlockPoolThreadCacheTest {
                 pool.flushThreadCache();
                 return null;
             });
+            flushOn(second, pool);
+            assertEverythingBack(pool);
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+        }
+    }
+
+    @Test
+    void theLargestBatchShouldGoHomeFirstWhenTheBatchesTogetherWouldPassTheBudget(VulkanContext context)
+            throws Exception {
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        ExecutorService third = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            long largest = 8 * KIB;
+            List<PooledBuffer> ofFirst = makeOn(first, pool, 4, largest);
+            List<PooledBuffer> ofThird = makeOn(third, pool, 13, largest);
+            // 4 ranges for the first and 12 for the third fill the second thread's 128 KiB; the third's 13th would
+            // pass it, so the larger batch, the third's 12, goes home, and the first's 4 wait with the 13th.
+            long outgoing = on(second, () -> {
+                ofFirst.forEach(PooledBuffer::release);
+                ofThird.forEach(PooledBuffer::release);
+                return pool.threadCache().outgoingBytes(0);
+            });
+            assertThat(outgoing).isEqualTo(5 * largest);
+            long misses = pool.statistics(0).cacheMisses();
+            List<PooledBuffer> thirdAgain = makeOn(third, pool, 12, largest);
+            assertThat(slotsOf(thirdAgain)).isEqualTo(slotsOf(ofThird.subList(0, 12)));
+            assertThat(pool.statistics(0).cacheMisses()).as("the third found all 12 at home").isEqualTo(misses);
+            List<PooledBuffer> firstAgain = makeOn(first, pool, 4, largest);
+            assertThat(slotsOf(firstAgain)).doesNotContainAnyElementsOf(slotsOf(ofFirst));
+            assertThat(pool.statistics(0).cacheMisses()).as("the first's 4 are still on their way")
+                    .isEqualTo(misses + 4);
+            on(first, () -> {
+                firstAgain.forEach(PooledBuffer::release);
+                return null;
+            });
+            on(third, () -> {
+                thirdAgain.forEach(PooledBuffer::release);
+                return null;
+            });
+            flushOn(first, pool);
+            flushOn(second, pool);
+            flushOn(third, pool);
+            assertEverythingBack(pool);
+        } finally {
+            first.shutdownNow();
+            second.shutdownNow();
+            third.shutdownNow();
+        }
+    }
+
+    @Test
+    void aRangeShouldNotJoinABatchWhenTheRefusedBatchesHoldTheWholeBudget(VulkanContext context) throws Exception {
+        ExecutorService first = Executors.newSingleThreadExecutor();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            long largest = 8 * KIB;
+            List<PooledBuffer> made = makeOn(first, pool, 33, largest);
+            // The first 16 fill the first thread's inbox; the next 16 are refused there (it holds its owner's whole
+            // budget) and wait for the second thread's next call; the 33rd then finds no room in the second
+            // thread's batches and goes into its own bins.
+            long outgoing = on(second, () -> {
+                made.forEach(PooledBuffer::release);
+                return pool.threadCache().outgoingBytes(0);
+            });
+            assertThat(outgoing).isEqualTo(16 * largest);
+            assertThat(pool.statistics(0).cachedRanges()).as("none lost").isEqualTo(33);
+            // At its next call the second thread keeps the refused ranges in its bins while they have room: 15
+            // beside the 33rd; the 16th goes back to its block. The call takes one of them.
+            PooledBuffer taken = on(second, () -> pool.allocate(request(largest)));
+            assertThat(slotsOf(made.subList(16, 33))).contains(taken.slot);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(16 + 15);
+            on(second, () -> {
+                taken.release();
+                return null;
+            });
+            flushOn(first, pool);
             flushOn(second, pool);
             assertEverythingBack(pool);
         } finally {
