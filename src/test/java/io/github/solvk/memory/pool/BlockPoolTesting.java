@@ -5,6 +5,7 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -55,6 +56,14 @@ final class BlockPoolTesting {
     static void releaseOn(ExecutorService thread, PooledBuffer buffer) throws Exception {
         on(thread, () -> {
             buffer.release();
+            return null;
+        });
+    }
+
+    /** Releases buffers, in order, on the executor's thread. */
+    static void releaseOn(ExecutorService thread, List<PooledBuffer> buffers) throws Exception {
+        on(thread, () -> {
+            buffers.forEach(PooledBuffer::release);
             return null;
         });
     }

@@ -694,14 +694,8 @@ class BlockPoolThreadCacheTest {
             assertThat(slotsOf(firstAgain)).doesNotContainAnyElementsOf(slotsOf(ofFirst));
             assertThat(pool.statistics(0).cacheMisses()).as("the first's 4 are still on their way")
                     .isEqualTo(misses + 4);
-            on(first, () -> {
-                firstAgain.forEach(PooledBuffer::release);
-                return null;
-            });
-            on(third, () -> {
-                thirdAgain.forEach(PooledBuffer::release);
-                return null;
-            });
+            releaseOn(first, firstAgain);
+            releaseOn(third, thirdAgain);
             flushOn(first, pool);
             flushOn(second, pool);
             flushOn(third, pool);
@@ -735,10 +729,7 @@ class BlockPoolThreadCacheTest {
             PooledBuffer taken = on(second, () -> pool.allocate(request(largest)));
             assertThat(slotsOf(made.subList(16, 33))).contains(taken.slot);
             assertThat(pool.statistics(0).cachedRanges()).isEqualTo(16 + 15);
-            on(second, () -> {
-                taken.release();
-                return null;
-            });
+            releaseOn(second, taken);
             flushOn(first, pool);
             flushOn(second, pool);
             assertEverythingBack(pool);
