@@ -284,7 +284,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             sweep(pool, b);
         }
         if (b.refused != null) {
-            settle(pool, b);
+            settle(pool, b, true);
         }
         if (b.inbox.hasRanges()) {
             // Other threads sent ranges of this thread's buffers back: into the bins as soon as they arrive, as if
@@ -331,8 +331,8 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
     /**
      * Keeps a released range: in a batch for the thread that handed it out, when that is another thread
      * ({@link Inbox}) and the batches have room in this thread's budget once the largest are sent, else in this cache
-     * when its bin and the byte budget have room. Reads nothing of the slot, which
-     * may have been last written on another core.
+     * when its bin and the byte budget have room. Reads nothing of the slot, which may have been last written on
+     * another core.
      *
      * @param slot      a range placed at a size class ({@link #sizeClass}) no larger than the memory type's largest
      *                  cached range
@@ -353,7 +353,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         }
         if (b.refused != null) {
             // Before this range joins a batch, so that a failure here leaves the range with the caller.
-            settle(pool, b);
+            settle(pool, b, true);
         }
         if (home != null && home != b.inbox && sendHome(b, home, slot, bin)) {
             return true;
@@ -466,15 +466,18 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         }
     }
 
-    /** Keeps the ranges of the refused batches in the bins while there is room, and gives the others back. */
-    private static void settle(TypeBlockPool pool, Bins b) {
-        Batch batch = b.refused;
+    /**
+     * Takes the refused batches out of this thread's lists and gives their ranges back ({@link #unloadAll}): into the
+     * bins while there is room when {@code keep}, else to their blocks.
+     */
+    private static void settle(TypeBlockPool pool, Bins b, boolean keep) {
+        Batch chain = b.refused;
         b.refused = null;
-        for (; batch != null; batch = batch.next) {
+        for (Batch batch = chain; batch != null; batch = batch.next) {
             b.outgoingRanges -= batch.count;
             b.outgoingBytes -= batch.bytes;
-            unload(pool, b, batch, true);
         }
+        unloadAll(pool, b, chain, keep);
     }
 
     /** Sends every batch being filled, however full, and settles those refused. */
@@ -487,13 +490,31 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
                 send(b, o);
             }
         }
-        settle(pool, b);
+        settle(pool, b, true);
     }
 
     /** Takes the ranges other threads sent back into the bins; those without room go back to their blocks. */
     private static void takeInbox(TypeBlockPool pool, Bins b) {
-        for (Batch batch = b.inbox.take(); batch != null; batch = batch.next) {
-            unload(pool, b, batch, true);
+        unloadAll(pool, b, b.inbox.take(), true);
+    }
+
+    /**
+     * {@link #unload} for every batch of a chain (linked through {@link Batch#next}), taken out of the lists that held
+     * it: goes on past a failure, so that no batch is left behind, and throws the first at the end.
+     */
+    private static void unloadAll(TypeBlockPool pool, Bins b, Batch chain, boolean keep) {
+        RuntimeException failure = null;
+        for (Batch batch = chain; batch != null; batch = batch.next) {
+            try {
+                unload(pool, b, batch, keep);
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -621,15 +642,9 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
                 b.refused = o;
             }
         }
-        for (Batch o = b.refused; o != null; o = o.next) {
-            b.refused = o.next;
-            b.outgoingRanges -= o.count;
-            b.outgoingBytes -= o.bytes;
-            unload(pool, b, o, false);
-        }
-        for (Batch batch = b.inbox.take(); batch != null; batch = batch.next) {
-            unload(pool, b, batch, false);
-        }
+        // A failure here leaves what is not reached yet (the inbox, the bins) where it is, for the next flush.
+        settle(pool, b, false);
+        unloadAll(pool, b, b.inbox.take(), false);
         if (b.ranges == 0) {
             return;
         }
@@ -647,9 +662,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         for (TypeBlockPool pool : pools) {
             Bins b = types[pool.memoryTypeIndex()];
             if (b != null) {
-                for (Batch batch = b.inbox.close(); batch != null; batch = batch.next) {
-                    unload(pool, b, batch, false);
-                }
+                unloadAll(pool, b, b.inbox.close(), false);
             }
         }
         flushAll(pools);
