@@ -34,4 +34,21 @@ public final class AllocationFlags {
 
     private AllocationFlags() {
     }
+
+    /**
+     * Checks a set of flags: only these bits, and at most one of the two host access patterns.
+     *
+     * @param flags {@code AllocationFlags} bits
+     * @throws IllegalArgumentException naming the bad bits
+     */
+    static void check(int flags) {
+        if ((flags & ~ALL) != 0) {
+            throw new IllegalArgumentException("allocationFlags: 0x" + Integer.toHexString(flags)
+                    + " (expected: AllocationFlags bits, unknown: 0x" + Integer.toHexString(flags & ~ALL) + ")");
+        }
+        if ((flags & HOST_ACCESS_SEQUENTIAL_WRITE) != 0 && (flags & HOST_ACCESS_RANDOM) != 0) {
+            throw new IllegalArgumentException("allocationFlags: HOST_ACCESS_SEQUENTIAL_WRITE and HOST_ACCESS_RANDOM"
+                    + " (expected: at most one)");
+        }
+    }
 }

@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  *
  * <p>Ownership: {@code close()} frees exactly once and is thread-safe (the first caller frees, later calls do
  * nothing); every other method throws {@link IllegalStateException} after close, except {@link #isClosed()},
- * {@link #size()} and {@link #name()}.
+ * {@link #size()}, {@link #name()} and {@link #allocator()}, which describe the buffer rather than use it.
  */
 public interface IBuffer extends AutoCloseable {
 
@@ -37,7 +37,10 @@ public interface IBuffer extends AutoCloseable {
     /** @return the name given at allocation, or {@code null} */
     String name();
 
-    /** @return the allocator that made this buffer and takes it back on close */
+    /**
+     * @return the allocator that made this buffer and takes it back on close; still answers after close, so that a
+     *         closed buffer can be traced to where it came from
+     */
     IBufferAllocator allocator();
 
     /**

@@ -113,16 +113,7 @@ public interface IBufferAllocator {
             if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
                 throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
             }
-            if ((allocationFlags & ~AllocationFlags.ALL) != 0) {
-                throw new IllegalArgumentException("allocationFlags: 0x" + Integer.toHexString(allocationFlags)
-                        + " (expected: AllocationFlags bits, unknown: 0x"
-                        + Integer.toHexString(allocationFlags & ~AllocationFlags.ALL) + ")");
-            }
-            if ((allocationFlags & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0
-                    && (allocationFlags & AllocationFlags.HOST_ACCESS_RANDOM) != 0) {
-                throw new IllegalArgumentException("allocationFlags: HOST_ACCESS_SEQUENTIAL_WRITE and "
-                        + "HOST_ACCESS_RANDOM (expected: at most one)");
-            }
+            AllocationFlags.check(allocationFlags);
             if (sharingMode == SharingMode.CONCURRENT) {
                 long distinct = Arrays.stream(queueFamilies).distinct().count();
                 if (queueFamilies.length < 2 || distinct != queueFamilies.length) {

@@ -184,10 +184,7 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
             if (bufferUsage == 0) {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlagBits)");
             }
-            if ((allocationFlags & ~AllocationFlags.ALL) != 0) {
-                throw new IllegalArgumentException("allocationFlags: 0x" + Integer.toHexString(allocationFlags)
-                        + " (expected: AllocationFlags bits)");
-            }
+            AllocationFlags.check(allocationFlags);
             if (blockSize <= 0) {
                 throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: > 0)");
             }

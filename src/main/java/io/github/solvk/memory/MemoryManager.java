@@ -548,8 +548,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      *
      * @param name a pool's name
      * @throws IllegalArgumentException when there is no such pool
+     * @throws IllegalStateException    when the manager is closed (its pools went with it)
      */
     public void destroyMemoryPool(String name) {
+        checkOpen();
         IMemoryPool pool = getMemoryPool(name).orElseThrow(() -> new IllegalArgumentException("pool name: '" + name
                 + "' (expected: one of " + memoryPools().stream().map(IMemoryPool::name).toList() + ")"));
         pool.close();
@@ -563,10 +565,12 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @param bufferUsage  {@code VkBufferUsageFlags} the buffers need
      * @param memoryUsage  what the memory is for, or {@code null} for any
      * @return the matching allocators: pools first (in creation order), then this manager when it matches
+     * @throws IllegalStateException when the manager is closed: it and its pools allocate nothing any more
      */
     public List<IBufferAllocator> findAllocators(Set<Capability> capabilities, int bufferUsage,
                                                  MemoryUsage memoryUsage) {
         Objects.requireNonNull(capabilities, "capabilities");
+        checkOpen();
         List<IBufferAllocator> result = new ArrayList<>();
         for (IMemoryPool pool : memoryPools()) {
             if (pool.getCapabilities().containsAll(capabilities)
@@ -648,7 +652,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      */
     String describeMemoryForFailure() {
         StringBuilder sb = new StringBuilder();
+        // Under the read lock: a pool's failed allocation comes here after its own lock is released, and close()
+        // must not destroy the VmaAllocator while its budgets are read.
+        lifecycle.readLock().lock();
         try {
+            if (closed) {
+                return "; (memory state unavailable: the manager was closed meanwhile)";
+            }
             for (VulkanMemoryAllocator.Budget b : allocator.budgets()) {
                 sb.append("; heap ").append(b.heapIndex()).append(": ").append(b.usageBytes()).append(" of budget ")
                         .append(b.budgetBytes()).append(" bytes used");
@@ -661,6 +671,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             }
         } catch (RuntimeException e) {
             sb.append("; (memory state unavailable: ").append(e.getMessage()).append(')');
+        } finally {
+            lifecycle.readLock().unlock();
         }
         return sb.toString();
     }

@@ -140,26 +140,21 @@ final class MemoryPool implements IMemoryPool {
         Objects.requireNonNull(onFailure, "onFailure");
         checkMatches(info);
         AllocationInfo poolInfo = new AllocationInfo(info.size(), info.bufferUsage(), info.alignment(), info.name());
-        try {
-            switch (onFailure) {
-                case WAIT:
-                    requireWait();
-                    return allocate(poolInfo, info.name(), -1);
-                case EMPTY:
-                    try {
-                        return allocate(poolInfo, info.name(), 0);
-                    } catch (MemoryAllocationException e) {
-                        return null;
-                    }
-                case THROW:
-                default:
+        switch (onFailure) {
+            case WAIT:
+                requireWait();
+                return allocate(poolInfo, info.name(), -1);
+            case EMPTY:
+                // Only a request that cannot be met returns null: a free-at-once or stack pool's order broken by
+                // an earlier free is a caller bug, thrown as under THROW.
+                try {
                     return allocate(poolInfo, info.name(), 0);
-            }
-        } catch (IllegalStateException e) {
-            if (onFailure == OnAllocationFailure.EMPTY && !closed) {
-                return null;
-            }
-            throw e;
+                } catch (MemoryAllocationException e) {
+                    return null;
+                }
+            case THROW:
+            default:
+                return allocate(poolInfo, info.name(), 0);
         }
     }
 

@@ -11,6 +11,7 @@ import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.lwjgl.util.vma.Vma;
 
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
+import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.MemoryProperties;
@@ -223,6 +225,7 @@ class MemoryManagerTest {
                     "is closed (expected: an open buffer)");
         }
         assertThat(buffer.size()).isEqualTo(64);
+        assertThat(buffer.allocator()).as("which allocator made it, still known after close").isSameAs(manager);
     }
 
     @Test
@@ -368,10 +371,13 @@ class MemoryManagerTest {
             a.close();
             assertThatThrownBy(() -> manager.allocateBuffer(upload(64).build()))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("MemoryManager is closed");
-            assertThat(manager.allocator().isClosed()).isTrue();
-        } catch (IllegalStateException e) {
-            // manager.allocator() throws once closed; reaching here means the allocator was closed as expected.
-            assertThat(e).hasMessageContaining("closed");
+            assertThatThrownBy(manager::allocator).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("MemoryManager is closed");
+            assertThatThrownBy(() -> manager.findAllocators(EnumSet.noneOf(Capability.class), 0x1, null))
+                    .as("a closed manager offers no allocator, itself included")
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("MemoryManager is closed");
+            assertThatThrownBy(() -> manager.destroyMemoryPool("x")).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("MemoryManager is closed");
         } finally {
             jul.removeHandler(handler);
         }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
+import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
 
@@ -510,6 +511,119 @@ class MemoryPoolTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("alignment: 1048576");
             assertThat(pool.statistics().blocks()).as("no block was made for requests that cannot fit").isZero();
             assertThat(manager.statistics().total().blockCount()).isZero();
+        }
+    }
+
+    @Test
+    void aRequestNoEmptyBlockCanHoldShouldFailWithoutLeavingABlock(MemoryManager manager) {
+        // A buddy block of 48 KiB is two roots, 32 and 16 KiB: 40 KiB never fits, however much is freed.
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("buddy48", info(48 * KIB, 1, 3)
+                .withCreateFlags(CreateInfo.BUDDY_ALGORITHM))) {
+            BlockMemoryPool.Statistics before = pool.statistics();
+            long vmaBlocks = manager.statistics().total().blockCount();
+            for (int i = 0; i < 2; i++) {
+                assertThatThrownBy(() -> pool.allocateBuffer(40 * KIB))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED))
+                        .hasMessageContaining("size 40960 at alignment")
+                        .hasMessageContaining("an empty BUDDY block of 49152 bytes");
+                assertThat(pool.statistics()).as("a failed call leaves no block behind").isEqualTo(before);
+                assertThat(manager.statistics().total().blockCount()).isEqualTo(vmaBlocks);
+            }
+            try (IBuffer fits = pool.allocateBuffer(32 * KIB)) {
+                assertThat(fits.size()).isEqualTo(32 * KIB);
+            }
+        }
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("buddy64", info(64 * KIB, 1, 2)
+                .withCreateFlags(CreateInfo.BUDDY_ALGORITHM))) {
+            BlockMemoryPool.Statistics before = pool.statistics();
+            assertThatThrownBy(() -> pool.allocateBuffer(new IMemoryPool.AllocationInfo(1000, 0, 1L << 20)))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED))
+                    .hasMessageContaining("alignment 1048576");
+            assertThat(pool.statistics()).isEqualTo(before);
+        }
+        VulkanExtension.assertNothingLive(manager);
+    }
+
+    @Test
+    void aFixedSizeSlotThatTheDevicesAlignmentPushesPastTheBlockShouldBeRefusedAtCreation(MemoryManager manager) {
+        // Slots start at the buffer alignment (64 on lavapipe, at least 2 anywhere): 1001 bytes take more than 1001.
+        for (int minBlocks = 0; minBlocks <= 1; minBlocks++) {
+            int min = minBlocks;
+            assertThatThrownBy(() -> manager.createFixedSizeMemoryPool("odd", info(1001, min, 1), 1001))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("slotSize: 1001 takes")
+                    .hasMessageContaining("(expected: at most the block size 1001)");
+            assertThat(manager.memoryPools()).isEmpty();
+            assertThat(manager.statistics().total().blockCount()).isZero();
+        }
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("even", info(1024, 1, 1), 1000)) {
+            pool.allocateBuffer(1000).close();
+        }
+    }
+
+    @Test
+    void aBlockTheDeviceCannotMakeShouldFailAsAnAllocationFailureNeverAVulkanError(MemoryManager manager) {
+        // Lavapipe refuses a VkBuffer of 1 TiB when the pool reads its requirements; a device that takes it
+        // fails at vkAllocateMemory: either way the caller sees OUT_OF_DEVICE_MEMORY and the manager keeps working.
+        for (int minBlocks = 0; minBlocks <= 1; minBlocks++) {
+            IMemoryPool pool;
+            try {
+                pool = manager.createNonLinearMemoryPool("tera", info(1L << 40, minBlocks, 1));
+            } catch (MemoryAllocationException e) {
+                assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+                assertThat(e).hasMessageContaining("pool 'tera'").hasMessageContaining("1099511627776 bytes");
+                assertThat(manager.memoryPools()).isEmpty();
+                continue;
+            }
+            try (pool) {
+                assertThatThrownBy(() -> pool.allocateBuffer(64))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY));
+            }
+        }
+        try (IMemoryPool small = manager.createNonLinearMemoryPool("small", info(64 * KIB, 1, 1))) {
+            small.allocateBuffer(1000).close();
+        }
+        VulkanExtension.assertNothingLive(manager);
+    }
+
+    @Test
+    void aCreateInfoWithBothHostAccessPatternsShouldBeRefused() {
+        int both = AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE | AllocationFlags.HOST_ACCESS_RANDOM;
+        assertThatThrownBy(() -> new CreateInfo(0, USAGE, MemoryUsage.AUTO, 0, 0, both, 64 * KIB, 1, 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("allocationFlags: HOST_ACCESS_SEQUENTIAL_WRITE and HOST_ACCESS_RANDOM (expected: at most"
+                        + " one)");
+        assertThatThrownBy(() -> new CreateInfo(0, USAGE, MemoryUsage.AUTO, 0, 0, 0x8, 64 * KIB, 1, 1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown: 0x8");
+        assertThat(new CreateInfo(0, USAGE, MemoryUsage.AUTO, 0, 0, AllocationFlags.HOST_ACCESS_RANDOM, 64 * KIB,
+                1, 1).allocationFlags()).isEqualTo(AllocationFlags.HOST_ACCESS_RANDOM);
+    }
+
+    @Test
+    void anOrderBrokenByAnEarlierFreeShouldThrowEvenWhenFailuresReturnEmpty(MemoryManager manager) {
+        IBufferAllocator.AllocationInfo small = IBufferAllocator.AllocationInfo.builder().size(100)
+                .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD).build();
+        try (IMemoryPool scratch = manager.createFreeAtOnceMemoryPool("scratch", info(64 * KIB, 1, 1));
+             IMemoryPool stack = manager.createStackMemoryPool("stack", info(64 * KIB, 1, 1))) {
+            for (IMemoryPool pool : List.of(scratch, stack)) {
+                IBuffer a = pool.allocateBuffer(1000);
+                IBuffer b = pool.allocateBuffer(1000);
+                a.close();
+                int live = pool.liveBufferCount();
+                assertThatThrownBy(() -> pool.allocateBuffer(small, OnAllocationFailure.EMPTY))
+                        .as(pool.name()).isInstanceOf(IllegalStateException.class);
+                assertThat(pool.liveBufferCount()).isEqualTo(live);
+                b.close();
+                try (IBuffer again = pool.allocateBuffer(small, OnAllocationFailure.EMPTY)) {
+                    assertThat(again).as("the order is whole again").isNotNull();
+                }
+            }
+            assertThat(scratch.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(128 * KIB)
+                    .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD).build(), OnAllocationFailure.EMPTY))
+                    .as("a request that cannot be met still returns empty").isNull();
         }
     }
 }

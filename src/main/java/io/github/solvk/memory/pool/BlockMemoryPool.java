@@ -224,8 +224,14 @@ public final class BlockMemoryPool implements AutoCloseable {
         this.blockListener = listener;
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.config = Objects.requireNonNull(config, "config");
-        VulkanMemory.Requirements requirements = VulkanMemory.bufferRequirements(allocator, config.blockSize(),
-                config.bufferUsage());
+        VulkanMemory.Requirements requirements;
+        try {
+            requirements = VulkanMemory.bufferRequirements(allocator, config.blockSize(), config.bufferUsage());
+        } catch (VulkanException e) {
+            // The driver refuses a VkBuffer of the block's size (larger than it can ever back): no block could
+            // ever be made, so the pool is not.
+            throw blockFailure(e, "cannot make a block buffer of " + config.blockSize() + " bytes");
+        }
         MemoryProperties props = allocator.memoryProperties();
         this.memoryTypeIndex = MemoryTypeSelector.findMemoryTypeIndex(props, requirements.memoryTypeBits(),
                 config.filter());
@@ -241,6 +247,15 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
         this.baseAlignment = Math.max(requirements.alignment(), descriptorAlignment(allocator, config.bufferUsage()));
         this.granularity = props.bufferImageGranularity();
+        if (config.kind() == Kind.FIXED_SIZE
+                && alignUp(config.slotSize() + config.guardMargin(), baseAlignment) > config.blockSize()) {
+            // Config could not check this: each slot starts at the device's alignment for the usage.
+            throw new IllegalArgumentException("slotSize: " + config.slotSize() + (config.guardMargin() > 0
+                    ? " with guard margin " + config.guardMargin() : "") + " takes "
+                    + alignUp(config.slotSize() + config.guardMargin(), baseAlignment) + " bytes at the alignment "
+                    + baseAlignment + " of usage 0x" + Integer.toHexString(config.bufferUsage()) + " on this device"
+                    + " (expected: at most the block size " + config.blockSize() + ")");
+        }
         try {
             for (int i = 0; i < config.minBlocks(); i++) {
                 blocks.add(newBlock());
@@ -305,15 +320,16 @@ public final class BlockMemoryPool implements AutoCloseable {
             memory = VulkanMemory.allocate(allocator, config.blockSize(), baseAlignment, memoryTypeIndex, true,
                     blockName);
         } catch (VulkanException e) {
-            PoolException.Kind kind = "VK_ERROR_OUT_OF_DEVICE_MEMORY".equals(e.resultName())
-                    || "VK_ERROR_OUT_OF_HOST_MEMORY".equals(e.resultName())
-                    ? PoolException.Kind.OUT_OF_DEVICE_MEMORY : PoolException.Kind.OUT_OF_POOL_MEMORY;
-            throw new PoolException(kind, e.resultName(), "pool '" + config.name() + "': cannot allocate a block of "
-                    + config.blockSize() + " bytes in memory type " + memoryTypeIndex + ": " + e.getMessage(), e);
+            throw blockFailure(e, "cannot allocate a block of " + config.blockSize() + " bytes in memory type "
+                    + memoryTypeIndex);
         }
         VulkanBuffer buffer = null;
         try {
-            buffer = memory.createBlockBuffer(config.bufferUsage());
+            try {
+                buffer = memory.createBlockBuffer(config.bufferUsage());
+            } catch (VulkanException e) {
+                throw blockFailure(e, "cannot make the buffer of a block of " + config.blockSize() + " bytes");
+            }
             Suballocator suballocator;
             switch (config.kind()) {
                 case NON_LINEAR:
@@ -344,6 +360,18 @@ public final class BlockMemoryPool implements AutoCloseable {
             memory.close();
             throw e;
         }
+    }
+
+    /**
+     * A Vulkan failure while making a block, as the pool's error: out of memory (device or host) is
+     * {@code OUT_OF_DEVICE_MEMORY}, anything else {@code OUT_OF_POOL_MEMORY}; the Vulkan exception is the cause.
+     */
+    private PoolException blockFailure(VulkanException e, String what) {
+        PoolException.Kind kind = "VK_ERROR_OUT_OF_DEVICE_MEMORY".equals(e.resultName())
+                || "VK_ERROR_OUT_OF_HOST_MEMORY".equals(e.resultName())
+                ? PoolException.Kind.OUT_OF_DEVICE_MEMORY : PoolException.Kind.OUT_OF_POOL_MEMORY;
+        return new PoolException(kind, e.resultName(), "pool '" + config.name() + "': " + what + ": "
+                + e.getMessage(), e);
     }
 
     private static long alignUp(long value, long alignment) {
@@ -537,8 +565,21 @@ public final class BlockMemoryPool implements AutoCloseable {
             return null;
         }
         Block block = newBlock();
+        PooledBuffer placed = placeIn(block, size, alignment, attachment);
+        if (placed == null) {
+            // Not even an empty block takes it (a buddy's power-of-two nodes, an alignment beyond the block): no
+            // amount of freeing will make room, so the new block goes again and the caller hears why.
+            String kind = config.kind() == Kind.NON_LINEAR ? config.nonLinearAlgorithm().toString()
+                    : config.kind().toString();
+            closeBlock(block);
+            throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null, "pool '"
+                    + config.name() + "': size " + size + " at alignment " + alignment + " (expected: a request"
+                    + " that an empty " + kind + " block of " + config.blockSize() + " bytes can hold"
+                    + (config.guardMargin() > 0 ? " with its guard margin " + config.guardMargin() : "") + ")",
+                    null);
+        }
         blocks.add(block);
-        return placeIn(block, size, alignment, attachment);
+        return placed;
     }
 
     private PooledBuffer placeIn(Block block, long size, long alignment, Object attachment) {
