@@ -186,7 +186,11 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             closed = true;
         }
         // Releases the buffers still open; their leak trackers see that (freedWhen) and report nothing.
-        core.close();
+        try {
+            core.close();
+        } finally {
+            manager.unregister(this);
+        }
     }
 
     /** @return whether {@link #close()} has run */

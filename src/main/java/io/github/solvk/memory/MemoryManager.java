@@ -520,6 +520,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
+    /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */
+    void unregister(BlockPoolBufferAllocator blocks) {
+        synchronized (blockPoolAllocators) {
+            blockPoolAllocators.remove(blocks);
+        }
+    }
+
     void unregister(MemoryPool pool) {
         synchronized (pools) {
             pools.remove(pool.name(), pool);

@@ -7,6 +7,7 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -225,5 +226,43 @@ class BlockPoolBufferAllocatorTest {
             assertThat(manager.allocator().liveDeviceMemoryCount()).as("round %d: no memory left", round)
                     .isEqualTo(before);
         }
+    }
+
+    @Test
+    void aBufferTooLargeForAnyVkBufferShouldFailAsOutOfDeviceMemoryAsWithTheManager(MemoryManager manager) {
+        // Lavapipe refuses a VkBuffer of 4 GiB: VMA's path and the block pools' must give the same reason.
+        AllocationInfo huge = AllocationInfo.builder().size(4L << 30).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).build();
+        assertThatThrownBy(() -> manager.allocateBuffer(huge)).isInstanceOfSatisfying(MemoryAllocationException.class,
+                e -> assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY));
+        try (BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("huge",
+                BlockPoolAllocator.Config.defaults())) {
+            assertThatThrownBy(() -> blocks.allocateBuffer(huge)).isInstanceOfSatisfying(
+                    MemoryAllocationException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e).hasMessageContaining("4294967296 bytes");
+                    });
+            assertThat(blocks.allocateBuffer(huge, OnAllocationFailure.EMPTY)).isNull();
+        }
+    }
+
+    @Test
+    void aClosedBlockPoolAllocatorShouldBeForgottenByItsManager(MemoryManager manager) throws Exception {
+        WeakReference<BlockPoolBufferAllocator> closed = closedBlockPools(manager);
+        for (int i = 0; i < 50 && closed.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertThat(manager.blockPoolAllocators()).isEmpty();
+        assertThat(closed.get()).as("collected while its manager lives on").isNull();
+    }
+
+    private static WeakReference<BlockPoolBufferAllocator> closedBlockPools(MemoryManager manager) {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("level 1",
+                BlockPoolAllocator.Config.defaults());
+        blocks.allocateBuffer(AllocationInfo.builder().size(256).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).build()).close();
+        blocks.close();
+        return new WeakReference<>(blocks);
     }
 }

@@ -17,8 +17,9 @@ public enum AllocatePreference {
      */
     NEVER_ALLOCATE,
     /**
-     * Always give the request memory of its own, while fewer than 3/4 of {@code maxMemoryAllocationCount} memory
-     * objects are live; above that it is suballocated like {@link #UNKNOWN}.
+     * Always give the request memory of its own (dedicated), however many memory objects are live; when that memory
+     * cannot be made the next memory type is tried, never a block, and then the request fails with
+     * {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.
      */
     ALWAYS_ALLOCATE
 }

@@ -38,10 +38,11 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * each in turn:
  * <ol>
  *   <li>it gets <em>dedicated</em> memory (its own {@code VkDeviceMemory} and {@code VkBuffer}) when the driver
- *       requires it; or when it is larger than half the block size, the driver prefers dedicated memory, or the
- *       preference is {@link AllocatePreference#ALWAYS_ALLOCATE}, as long as at most 3/4 of
- *       {@code maxMemoryAllocationCount} memory objects of this allocator are live (past that, only "required" and
- *       "larger than a block" make memory of its own);</li>
+ *       requires it, when it is larger than a block, or when the preference is
+ *       {@link AllocatePreference#ALWAYS_ALLOCATE} (as vulkano's {@code AlwaysAllocate}: no block is tried, even
+ *       when that memory cannot be made); and, as long as at most 3/4 of {@code maxMemoryAllocationCount} memory
+ *       objects of this allocator are live, when it is larger than half the block size or the driver prefers
+ *       dedicated memory (such preferred memory that cannot be made falls back to the blocks);</li>
  *   <li>else the first block of the calling thread's arena (see <b>Threads</b>), in the order they came to it, whose
  *       suballocator has room takes it;</li>
  *   <li>else an empty block that another arena keeps moves to this one, or a new block is made: an arena's first
@@ -116,6 +117,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     // Vulkan's values, spelled out so that this layer needs nothing from LWJGL (as MemoryProperties does).
     /** {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}. */
     static final int VK_ERROR_OUT_OF_DEVICE_MEMORY = -2;
+    /** {@code VK_ERROR_OUT_OF_HOST_MEMORY}. */
+    static final int VK_ERROR_OUT_OF_HOST_MEMORY = -1;
     /** A thread whose last request is recorded ({@link ThreadRangeCache#plan}) records another once in so many. */
     private static final int PLAN_EVERY = 16;
     /** Entries of the thread caches' fast lookup ({@code fastCaches}); a power of two. */
@@ -429,6 +432,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private final Map<Integer, UsageRequirements> requirements = new ConcurrentHashMap<>();
     /** The usage of the last request's requirements: most requests repeat it, and then no map is read. */
     private volatile UsageRequirements lastUsage;
+    /** Throw-away buffers made to read the driver's requirements (for tests). */
+    private final AtomicLong requirementsMeasured = new AtomicLong();
     private final AtomicInteger deviceMemoryCount = new AtomicInteger();
     private final AtomicLong committedBytes = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -510,7 +515,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
         try {
             return place(request);
         } catch (PoolException e) {
-            if (e.kind() != PoolException.Kind.OUT_OF_DEVICE_MEMORY || !reclaimThreadCaches(true)) {
+            // Out of device memory: take back the ranges of threads that ended and ask the others for theirs. A
+            // NEVER_ALLOCATE request that found no room: only the ended threads' ranges, so that a caller who tries
+            // such requests often does not empty every thread's cache each time.
+            boolean retry = e.kind() == PoolException.Kind.OUT_OF_DEVICE_MEMORY ? reclaimThreadCaches(true)
+                    : e.kind() == PoolException.Kind.OUT_OF_POOL_MEMORY
+                    && request.preference() == AllocatePreference.NEVER_ALLOCATE && reclaimThreadCaches(false);
+            if (!retry) {
                 throw e;
             }
         } catch (VulkanException e) {
@@ -535,11 +546,16 @@ public final class BlockPoolAllocator implements AutoCloseable {
             TypeBlockPool first = pools[cache.planType];
             long size = request.size();
             int usage = request.usage();
+            // Read before the cache is asked: a flush that another thread's out-of-memory requested runs inside
+            // fromThreadCache and forgets the plan.
+            long rangeSize = cache.planRangeSize;
+            long alignment = cache.planAlignment;
+            BufferMode mode = cache.planMode;
+            boolean verified = cache.planVerified;
             try {
-                PooledBuffer cached = first.fromThreadCache(cache, size, cache.planRangeSize, cache.planAlignment,
-                        usage, cache.planMode, cache.planVerified);
-                return cached != null ? cached : first.suballocateMissed(size, cache.planRangeSize,
-                        cache.planAlignment, usage, cache.planMode, true, cache.planVerified);
+                PooledBuffer cached = first.fromThreadCache(cache, size, rangeSize, alignment, usage, mode, verified);
+                return cached != null ? cached
+                        : first.suballocateMissed(size, rangeSize, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -556,7 +572,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
         }
         long size = request.size();
         UsageRequirements byUsage = usageRequirements(usage);
-        VulkanMemory.Requirements r = requirements(byUsage, size);
+        VulkanMemory.Requirements r;
+        try {
+            r = requirements(byUsage, size);
+        } catch (VulkanException e) {
+            throw tooLargeForTheDriver(request, e);
+        }
         long alignment = Math.max(Math.max(1, r.alignment()), request.alignment());
         // Dedicated memory and own buffers need the driver's size; a sub-range needs only its own bytes.
         // A cached class has size 0: its size is the request's rounded up to the alignment (see requirements()).
@@ -586,22 +607,17 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
             TypeBlockPool pool = pools[type];
             long blockSize = pool.blockSize();
-            boolean dedicated;
-            if (r.requiresDedicated() || rangeSize > blockSize) {
-                dedicated = true;
-            } else if (crowded) {
-                dedicated = false;
-            } else {
-                dedicated = preference == AllocatePreference.ALWAYS_ALLOCATE || r.prefersDedicated()
-                        || rangeSize > blockSize / 2;
-            }
+            // Dedicated memory that must be (the driver requires it, no block can hold it, the caller asked for it:
+            // vulkano's AlwaysAllocate) or that is only preferred, while the device is not crowded with objects.
+            boolean mustBeDedicated = r.requiresDedicated() || rangeSize > blockSize
+                    || preference == AllocatePreference.ALWAYS_ALLOCATE;
+            boolean dedicated = mustBeDedicated || !crowded && (r.prefersDedicated() || rangeSize > blockSize / 2);
             try {
                 if (dedicated) {
                     try {
                         return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
                     } catch (VulkanException e) {
-                        if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || r.requiresDedicated()
-                                || rangeSize > blockSize) {
+                        if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || mustBeDedicated) {
                             throw e;
                         }
                         lastFailure = e;
@@ -629,6 +645,23 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 + size + " bytes (usage 0x" + Integer.toHexString(usage) + ") in memory types "
                 + Arrays.toString(candidates) + ": every block size down to what the request needs failed; last: "
                 + lastFailure.getMessage(), lastFailure);
+    }
+
+    /**
+     * The failure of a request whose throw-away {@code VkBuffer} the driver refused for want of memory (a size beyond
+     * what it can ever back, 4 GiB on lavapipe): no block can hold it ({@code BLOCK_SIZE_EXCEEDED} under
+     * {@code NEVER_ALLOCATE}) and no memory can be made for it ({@code OUT_OF_DEVICE_MEMORY}); other results stay
+     * Vulkan errors.
+     */
+    private static RuntimeException tooLargeForTheDriver(BlockRequest request, VulkanException e) {
+        if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY && e.result() != VK_ERROR_OUT_OF_HOST_MEMORY) {
+            return e;
+        }
+        boolean never = request.preference() == AllocatePreference.NEVER_ALLOCATE;
+        return new PoolException(never ? PoolException.Kind.BLOCK_SIZE_EXCEEDED
+                : PoolException.Kind.OUT_OF_DEVICE_MEMORY, e.resultName(), "the driver refuses a VkBuffer of "
+                + request.size() + " bytes (usage 0x" + Integer.toHexString(request.usage()) + "): " + e.getMessage()
+                + (never ? " (expected: a size that existing blocks can hold, for NEVER_ALLOCATE)" : ""), e);
     }
 
     /**
@@ -734,13 +767,22 @@ public final class BlockPoolAllocator implements AutoCloseable {
             return known;
         }
         VulkanMemory.Requirements measured = VulkanMemory.bufferRequirements(vma, size, usage);
-        // Cache the class only where the driver's size is the size rounded up to its alignment, as every driver
-        // we know does; otherwise a guess could bind a buffer over its neighbour's bytes.
-        if (measured.alignment() > 0 && measured.size() == alignUp(size, measured.alignment())) {
+        requirementsMeasured.incrementAndGet();
+        // Cache the class only where the driver's size is the size rounded up to its alignment, as most drivers do,
+        // or the size itself (lavapipe): the class's other sizes are then given the rounded-up size, which is never
+        // less than the driver's. A driver that asks for more could have a guess bind a buffer over its neighbour's
+        // bytes, so it is measured each time.
+        if (measured.alignment() > 0 && (measured.size() == alignUp(size, measured.alignment())
+                || measured.size() == size)) {
             byClass.bySizeClass.compareAndSet(sizeClass, null, new VulkanMemory.Requirements(0, measured.alignment(),
                     measured.memoryTypeBits(), measured.prefersDedicated(), measured.requiresDedicated()));
         }
         return measured;
+    }
+
+    /** @return how many throw-away buffers were made to read the driver's requirements (for tests) */
+    long requirementsMeasured() {
+        return requirementsMeasured.get();
     }
 
     /** @return the cached requirements of a usage; the last one asked for is kept, since most requests repeat it */

@@ -35,6 +35,7 @@ import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemory;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 @ExtendWith(VulkanExtension.class)
@@ -169,20 +170,22 @@ class BlockPoolAllocatorTest {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
             pool.overrideMaxMemoryAllocationCount(4);
-            BlockRequest always = request(4 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE);
+            BlockRequest large = request(MIB * 3 / 4);
             List<PooledBuffer> buffers = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                buffers.add(pool.allocate(always));
+                buffers.add(pool.allocate(large));
             }
             assertThat(pool.deviceMemoryCount()).as("3 of 4 live is not above 3/4").isEqualTo(4);
-            buffers.add(pool.allocate(always));
-            buffers.add(pool.allocate(request(MIB * 3 / 4)));
+            buffers.add(pool.allocate(large));
             BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
             assertThat(stats.dedicatedCount()).isEqualTo(4);
-            assertThat(stats.blockCount()).as("above 3/4, ALWAYS_ALLOCATE and large requests are suballocated")
-                    .isEqualTo(2);
+            assertThat(stats.blockCount()).as("above 3/4, more than half a block is suballocated").isEqualTo(1);
+            PooledBuffer always = pool.allocate(request(4 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE));
+            assertThat(pool.statistics(0).dedicatedCount()).as("ALWAYS_ALLOCATE: dedicated anyway").isEqualTo(5);
             PooledBuffer tooLarge = pool.allocate(request(2 * MIB));
-            assertThat(pool.statistics(0).dedicatedCount()).as("larger than a block: dedicated anyway").isEqualTo(5);
+            assertThat(pool.statistics(0).dedicatedCount()).as("larger than a block: dedicated anyway").isEqualTo(6);
+            assertThat(pool.statistics(0).blockCount()).isEqualTo(1);
+            always.release();
             tooLarge.release();
             buffers.forEach(PooledBuffer::release);
             pool.checkInvariants();
@@ -474,6 +477,123 @@ class BlockPoolAllocatorTest {
                 assertThat(ranges.get(i)[0]).as("memory 0x%x: range at %d after [%d, +%d)", e.getKey(),
                         ranges.get(i)[0], previous[0], previous[1]).isGreaterThanOrEqualTo(previous[0] + previous[1]);
             }
+        }
+    }
+
+    @Test
+    void alwaysAllocateShouldFailRatherThanFallBackToABlock(VulkanContext context) {
+        // Heap limit 512 KiB, blocks of 1 MiB: a first block of 128 KiB, then 300 KiB of dedicated memory leaves
+        // 84 KiB of heap, so 100 KiB of dedicated memory cannot be made while the block still has room for it.
+        try (VulkanMemoryAllocator vma = vma(context, 512 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            PooledBuffer small = pool.allocate(request(KIB));
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            PooledBuffer first = pool.allocate(request(300 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE));
+            assertThat(pool.statistics(0).dedicatedCount()).isEqualTo(1);
+            long used = pool.statistics(0).usedBytes();
+            assertThatThrownBy(() -> pool.allocate(request(100 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                    });
+            assertThat(pool.statistics(0).dedicatedCount()).isEqualTo(1);
+            assertThat(pool.statistics(0).usedBytes()).as("nothing placed in the block for it").isEqualTo(used);
+            PooledBuffer fits = pool.allocate(request(100 * KIB));
+            assertThat(fits.buffer().ownsBuffer()).as("without the preference the block takes it").isFalse();
+            fits.release();
+            first.release();
+            small.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aRequestTheDriverCannotMakeABufferForShouldFailAsAPoolFailure(VulkanContext context) {
+        // Lavapipe refuses a VkBuffer of 4 GiB or more with VK_ERROR_OUT_OF_DEVICE_MEMORY when the requirements are
+        // read; below that the heap is what fails. Either way a pool failure, never a raw VulkanException.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            for (long size : new long[] {(4L << 30) - 1, 4L << 30, 1L << 40}) {
+                assertThatThrownBy(() -> pool.allocate(request(size))).as("%d bytes", size)
+                        .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                                .isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+                assertThatThrownBy(() -> pool.allocate(request(size)
+                        .withPreference(AllocatePreference.NEVER_ALLOCATE))).as("%d bytes", size)
+                        .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                                .isEqualTo(PoolException.Kind.BLOCK_SIZE_EXCEEDED));
+            }
+            assertThat(pool.deviceMemoryCount()).isZero();
+            pool.allocate(request(KIB)).release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void requirementsShouldBeMeasuredOncePerSizeClassOnADriverThatReportsTheExactSize(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            VulkanMemory.Requirements exact = VulkanMemory.bufferRequirements(vma, 1000, USAGE);
+            assertThat(exact.size()).as("lavapipe reports the size itself, or rounds it up").isIn(1000L,
+                    (1000 + exact.alignment() - 1) / exact.alignment() * exact.alignment());
+            for (long size : new long[] {1000, 1000, 999, 600, 1023}) {
+                pool.allocate(request(size)).release();
+            }
+            assertThat(pool.requirementsMeasured()).as("one throw-away buffer for the class (512, 1024]")
+                    .isEqualTo(1);
+            pool.allocate(request(1025)).release();
+            assertThat(pool.requirementsMeasured()).as("the next class").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aNeverAllocateRequestShouldFindTheRoomThatAnEndedThreadsCacheHeld(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            // This thread's cache made first: a thread's first call takes back the caches of threads that ended.
+            pool.flushThreadCache();
+            Thread worker = new Thread(() -> {
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    buffers.add(pool.allocate(request(8 * KIB)));
+                }
+                buffers.forEach(PooledBuffer::release);
+            });
+            worker.start();
+            worker.join();
+            assertThat(pool.blockSizes(0)).as("the ended thread's ranges fill its one block")
+                    .containsExactly(128 * KIB);
+            PooledBuffer b = pool.allocate(request(100 * KIB).withPreference(AllocatePreference.NEVER_ALLOCATE));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            b.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aRecordedSubRangeRequestShouldStayASubRangeAfterAnotherThreadRanOutOfMemory(VulkanContext context)
+            throws Exception {
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context, 2 * MIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            BlockRequest mesh = request(1000);
+            PooledBuffer first = pool.allocate(mesh);
+            long blockBuffer = first.buffer().buffer();
+            assertThat(first.buffer().ownsBuffer()).as("a sub-range of the block-wide buffer").isFalse();
+            first.release();
+            pool.allocate(mesh).release();
+            // Out of memory on another thread asks this one to flush its cache at its next call.
+            assertThatThrownBy(() -> BlockPoolTesting.on(other, () -> pool.allocate(request(3 * MIB))))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                            .isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            PooledBuffer again = pool.allocate(mesh);
+            assertThat(again.buffer().ownsBuffer()).as("still a sub-range").isFalse();
+            assertThat(again.buffer().buffer()).isEqualTo(blockBuffer);
+            again.release();
+            assertThat(pool.statistics(0).keptBuffers()).isZero();
+            pool.checkInvariants();
+        } finally {
+            other.shutdownNow();
         }
     }
 }
