@@ -439,7 +439,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     private IMemoryPool createPool(String name, IMemoryPool.CreateInfo info, BlockMemoryPool.Kind kind,
                                    SuballocatorKind algorithm, long slotSize) {
-        Objects.requireNonNull(name, "name");
+        checkName(name);
         Objects.requireNonNull(info, "info");
         HostAccess access = (info.allocationFlags() & AllocationFlags.HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
                 : (info.allocationFlags() & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0
@@ -497,7 +497,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @return the allocator
      */
     public BlockPoolBufferAllocator createBlockPoolAllocator(String name, BlockPoolAllocator.Config config) {
-        Objects.requireNonNull(name, "name");
+        checkName(name);
         Objects.requireNonNull(config, "config");
         lifecycle.readLock().lock();
         try {
@@ -731,6 +731,14 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     /** @return whether {@link #close()} has run */
     public boolean isClosed() {
         return closed;
+    }
+
+    /** A pool's or block pool allocator's name: what memory maps, messages and JFR events show. */
+    private static void checkName(String name) {
+        Objects.requireNonNull(name, "name");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("name: '" + name + "' (expected: a name that is not blank)");
+        }
     }
 
     private void checkOpen() {

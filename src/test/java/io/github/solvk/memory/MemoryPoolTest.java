@@ -396,6 +396,17 @@ class MemoryPoolTest {
                 MemoryUsage.DEVICE_ONLY, 8 * KIB));
         assertThatThrownBy(() -> manager.createStackMemoryPool("ring", info(8 * KIB, 1, 1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pool name: 'ring'");
+        long blocks = manager.statistics().total().blockCount();
+        for (String blank : new String[] {"", " "}) {
+            assertThatThrownBy(() -> manager.createNonLinearMemoryPool(blank, info(8 * KIB, 1, 1)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("name: '" + blank + "' (expected: a name that is not blank)");
+            assertThatThrownBy(() -> manager.createBlockPoolAllocator(blank,
+                    io.github.solvk.memory.pool.BlockPoolAllocator.Config.defaults()))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not blank");
+        }
+        assertThat(manager.statistics().total().blockCount()).as("no block made for a refused name")
+                .isEqualTo(blocks);
         assertThat(manager.getMemoryPool("ring")).containsSame(ring);
         assertThat(manager.memoryPools()).containsExactly(ring, meshes);
         assertThat(manager.findAllocators(EnumSet.of(Capability.WAIT), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, null))
