@@ -517,10 +517,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
         } catch (PoolException e) {
             // Out of device memory: take back the ranges of threads that ended and ask the others for theirs. A
             // NEVER_ALLOCATE request that found no room: only the ended threads' ranges, so that a caller who tries
-            // such requests often does not empty every thread's cache each time.
-            boolean retry = e.kind() == PoolException.Kind.OUT_OF_DEVICE_MEMORY ? reclaimThreadCaches(true)
+            // such requests often does not empty every thread's cache each time. A size the driver refuses outright:
+            // nothing given back can help, so no thread is asked.
+            boolean retry = !e.permanent() && (e.kind() == PoolException.Kind.OUT_OF_DEVICE_MEMORY
+                    ? reclaimThreadCaches(true)
                     : e.kind() == PoolException.Kind.OUT_OF_POOL_MEMORY
-                    && request.preference() == AllocatePreference.NEVER_ALLOCATE && reclaimThreadCaches(false);
+                    && request.preference() == AllocatePreference.NEVER_ALLOCATE && reclaimThreadCaches(false));
             if (!retry) {
                 throw e;
             }
@@ -661,7 +663,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         return new PoolException(never ? PoolException.Kind.BLOCK_SIZE_EXCEEDED
                 : PoolException.Kind.OUT_OF_DEVICE_MEMORY, e.resultName(), "the driver refuses a VkBuffer of "
                 + request.size() + " bytes (usage 0x" + Integer.toHexString(request.usage()) + "): " + e.getMessage()
-                + (never ? " (expected: a size that existing blocks can hold, for NEVER_ALLOCATE)" : ""), e);
+                + (never ? " (expected: a size that existing blocks can hold, for NEVER_ALLOCATE)" : ""), e, true);
     }
 
     /**

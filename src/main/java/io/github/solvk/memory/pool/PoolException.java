@@ -26,6 +26,8 @@ public final class PoolException extends RuntimeException {
 
     private final Kind kind;
     private final String vkResultName;
+    /** Whether no memory given back by any thread could change the answer (the driver refuses the size outright). */
+    private final boolean permanent;
 
     /**
      * @param kind         why
@@ -34,9 +36,19 @@ public final class PoolException extends RuntimeException {
      * @param cause        the underlying exception, or {@code null}
      */
     public PoolException(Kind kind, String vkResultName, String message, Throwable cause) {
+        this(kind, vkResultName, message, cause, false);
+    }
+
+    PoolException(Kind kind, String vkResultName, String message, Throwable cause, boolean permanent) {
         super(message, cause);
         this.kind = kind;
         this.vkResultName = vkResultName;
+        this.permanent = permanent;
+    }
+
+    /** @return whether taking back the threads' cached ranges cannot help, so the allocator does not try */
+    boolean permanent() {
+        return permanent;
     }
 
     /** @return why */

@@ -1193,4 +1193,30 @@ class BlockPoolThreadCacheTest {
         assertThatThrownBy(() -> BlockPoolAllocator.Config.builder().threadCacheBytes(-1).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threadCacheBytes: -1");
     }
+    @Test
+    void aSizeTheDriverRefusesShouldNotEmptyOtherThreadsCaches(VulkanContext context) throws Exception {
+        // No flush can make room for a VkBuffer the driver refuses outright (4 GiB on lavapipe): the failure must not
+        // ask the other threads for their ranges, as a heap that is only full does.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            try {
+                on(other, () -> {
+                    pool.allocate(request(4 * KIB)).release();
+                    return null;
+                });
+                long hits = pool.statistics(0).cacheHits();
+                assertThatThrownBy(() -> pool.allocate(request(1L << 40))).isInstanceOfSatisfying(PoolException.class,
+                        e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+                on(other, () -> {
+                    pool.allocate(request(4 * KIB)).release();
+                    return null;
+                });
+                assertThat(pool.statistics(0).cacheHits()).as("the other thread's range stayed in its cache")
+                        .isEqualTo(hits + 1);
+            } finally {
+                other.shutdown();
+            }
+        }
+    }
 }
