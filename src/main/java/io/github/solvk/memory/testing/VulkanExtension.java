@@ -15,6 +15,7 @@ import io.github.solvk.memory.IMemoryPool;
 import io.github.solvk.memory.MemoryManager;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+import io.github.solvk.memory.vulkan.VulkanObjects;
 
 /**
  * A JUnit 5 extension for tests that need a Vulkan device.
@@ -35,6 +36,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>A {@link MemoryManager} parameter gets a new manager for that test. After the test, the extension fails
  *       the test if the manager still has open buffers or VMA reports live allocations, then closes it.</li>
  *   <li>Any validation error reported while the test ran fails it, listing the messages.</li>
+ *   <li>With {@value VulkanObjects#TRACKING_PROPERTY} on, a test after which more {@code VkBuffer}s or
+ *       {@code VkDeviceMemory} objects made through this library are live than before it fails, whoever made them
+ *       (its managers are closed first).</li>
  * </ul>
  */
 public final class VulkanExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
@@ -43,6 +47,7 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
             ExtensionContext.Namespace.create(VulkanExtension.class);
     private static final String CONTEXT_KEY = "context";
     private static final String MANAGERS_KEY = "managers";
+    private static final String OBJECTS_KEY = "objects";
 
     /** Holds the shared context and closes it when the test run ends. */
     private static final class SharedContext implements ExtensionContext.Store.CloseableResource {
@@ -127,6 +132,10 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
     @Override
     public void beforeEach(ExtensionContext extensionContext) {
         sharedContext(extensionContext).clearValidationMessages();
+        if (VulkanObjects.tracking()) {
+            extensionContext.getStore(NAMESPACE).put(OBJECTS_KEY,
+                    new long[] {VulkanObjects.liveBuffers(), VulkanObjects.liveDeviceMemory()});
+        }
     }
 
     @Override
@@ -144,6 +153,16 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
                 } finally {
                     manager.close();
                 }
+            }
+        }
+        long[] before = extensionContext.getStore(NAMESPACE).remove(OBJECTS_KEY, long[].class);
+        if (before != null) {
+            long buffers = VulkanObjects.liveBuffers() - before[0];
+            long memory = VulkanObjects.liveDeviceMemory() - before[1];
+            if (buffers != 0 || memory != 0) {
+                problems.add("the test left " + buffers + " VkBuffer(s) and " + memory + " VkDeviceMemory object(s)"
+                        + " made through this library undestroyed (expected: 0 and 0 once its managers, allocators"
+                        + " and buffers are closed)");
             }
         }
         VulkanContext context = sharedContext(extensionContext);

@@ -8,7 +8,6 @@ import static org.lwjgl.util.vma.Vma.vmaInvalidateAllocation;
 import static org.lwjgl.util.vma.Vma.vmaMapMemory;
 import static org.lwjgl.util.vma.Vma.vmaUnmapMemory;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE;
-import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
 import static org.lwjgl.vulkan.VK10.vkFlushMappedMemoryRanges;
 import static org.lwjgl.vulkan.VK10.vkInvalidateMappedMemoryRanges;
 import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
@@ -578,8 +577,9 @@ public final class VulkanBuffer implements AutoCloseable {
                 vmaUnmapMemory(allocator.handle(), allocation);
             }
             vmaDestroyBuffer(allocator.handle(), buffer, allocation);
+            VulkanObjects.bufferDestroyed();
         } else if (ownsBuffer) {
-            vkDestroyBuffer(device, buffer, null);
+            VulkanMemory.destroy(device, buffer);
         }
     }
 

@@ -166,13 +166,13 @@ public final class VulkanMemory implements AutoCloseable {
                 vmaSetAllocationName(allocator.handle(), memory.allocation, name);
             }
         } catch (RuntimeException e) {
-            vkDestroyBuffer(allocator.device(), buffer, null);
+            destroy(allocator.device(), buffer);
             throw e;
         }
         try {
             VkResults.check(vmaBindBufferMemory(allocator.handle(), memory.allocation, buffer), "vmaBindBufferMemory");
         } catch (RuntimeException e) {
-            vkDestroyBuffer(allocator.device(), buffer, null);
+            destroy(allocator.device(), buffer);
             memory.close();
             throw e;
         }
@@ -192,7 +192,7 @@ public final class VulkanMemory implements AutoCloseable {
         try {
             return requirementsOf(allocator, buffer);
         } finally {
-            vkDestroyBuffer(allocator.device(), buffer, null);
+            destroy(allocator.device(), buffer);
         }
     }
 
@@ -213,7 +213,14 @@ public final class VulkanMemory implements AutoCloseable {
                 .sharingMode(VK_SHARING_MODE_EXCLUSIVE)
                 .queueFamilyIndexCount(0)
                 .pQueueFamilyIndices(null), null, pBuffer), "vkCreateBuffer");
+        VulkanObjects.bufferMade();
         return pBuffer.get(0);
+    }
+
+    /** {@code vkDestroyBuffer}, counted ({@link VulkanObjects}). */
+    static void destroy(VkDevice device, long buffer) {
+        vkDestroyBuffer(device, buffer, null);
+        VulkanObjects.bufferDestroyed();
     }
 
     static Requirements requirementsOf(VulkanMemoryAllocator allocator, long buffer) {
@@ -293,7 +300,7 @@ public final class VulkanMemory implements AutoCloseable {
             try {
                 bind(stack, device, buffer, localOffset, size, reservedBytes, verified);
             } catch (RuntimeException e) {
-                vkDestroyBuffer(device, buffer, null);
+                destroy(device, buffer);
                 throw e;
             }
             return buffer;
@@ -320,7 +327,7 @@ public final class VulkanMemory implements AutoCloseable {
      * @param buffer the {@code VkBuffer}
      */
     public void destroyBuffer(long buffer) {
-        vkDestroyBuffer(allocator.device(), buffer, null);
+        destroy(allocator.device(), buffer);
     }
 
     /** Checks (unless verified) and binds a new buffer at {@code localOffset}; the caller destroys it on failure. */

@@ -424,6 +424,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             VmaAllocationInfo result = VmaAllocationInfo.malloc(stack);
             VkResults.check(vmaCreateBuffer(handle, bufferInfo, allocInfo, pBuffer, pAllocation, result),
                     "vmaCreateBuffer");
+            VulkanObjects.bufferMade();
             long allocation = pAllocation.get(0);
             if (request.name() != null) {
                 vmaSetAllocationName(handle, allocation, request.name());
@@ -519,6 +520,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
 
     private void onDeviceMemory(boolean allocated, int type, long memory, long size) {
         (allocated ? deviceMemoryAllocations : deviceMemoryFrees).incrementAndGet();
+        VulkanObjects.deviceMemory(allocated);
         for (DeviceMemoryListener listener : listeners) {
             // Called from inside VMA (a native upcall): an exception must not unwind through it.
             try {

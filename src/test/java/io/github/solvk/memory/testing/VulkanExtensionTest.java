@@ -1,0 +1,96 @@
+package io.github.solvk.memory.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemory;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+import io.github.solvk.memory.vulkan.VulkanObjects;
+
+/**
+ * {@link VulkanExtension}'s per-test check of the Vulkan objects made through the library ({@link VulkanObjects}):
+ * a test class run through the JUnit launcher, one of whose tests leaves a {@code VkBuffer} and its memory behind.
+ */
+class VulkanExtensionTest {
+
+    @Test
+    void aTestThatLeavesAVkBufferAndItsMemoryShouldFailAndOnlyThatTest() {
+        assertThat(VulkanObjects.tracking()).as("the build turns counting on for the tests").isTrue();
+        long buffers = VulkanObjects.liveBuffers();
+        long memory = VulkanObjects.liveDeviceMemory();
+
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(Leaky.class)).build(), listener);
+        TestExecutionSummary summary = listener.getSummary();
+
+        assertThat(summary.getTestsSucceededCount()).as("the test that closes everything").isEqualTo(1);
+        List<TestExecutionSummary.Failure> failures = summary.getFailures();
+        assertThat(failures).hasSize(1);
+        assertThat(failures.get(0).getTestIdentifier().getDisplayName()).startsWith("leavesABufferAndItsMemory");
+        assertThat(failures.get(0).getException()).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("the test left 1 VkBuffer(s) and 1 VkDeviceMemory object(s)");
+        assertThat(summary.getContainersFailedCount()).as(failures.stream().map(f -> f.getException().toString())
+                .collect(Collectors.joining("\n"))).isZero();
+        assertThat(VulkanObjects.liveBuffers()).as("closed after the class").isEqualTo(buffers);
+        assertThat(VulkanObjects.liveDeviceMemory()).isEqualTo(memory);
+    }
+
+    /** Run by the test above only (a nested class without {@code @Nested}: neither JUnit nor Surefire runs it). */
+    @ExtendWith(VulkanExtension.class)
+    static class Leaky {
+        private static VulkanMemoryAllocator allocator;
+        private static VulkanMemory block;
+        private static VulkanBuffer buffer;
+
+        private static VulkanMemory block(VulkanContext context) {
+            allocator = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+            VulkanMemory.Requirements r = VulkanMemory.bufferRequirements(allocator, 4096,
+                    VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+            return VulkanMemory.allocate(allocator, 1 << 20, r.alignment(),
+                    Integer.numberOfTrailingZeros(r.memoryTypeBits()), true, "leaky block");
+        }
+
+        @Test
+        void leavesABufferAndItsMemory(VulkanContext context) {
+            block = block(context);
+            buffer = block.createBuffer(0, 4096, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+        }
+
+        @Test
+        void closesEverything(VulkanContext context) {
+            try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(
+                    VulkanMemoryAllocator.Settings.forContext(context));
+                 VulkanMemory memory = VulkanMemory.allocate(vma, 1 << 20, 256, 0, true, "closed block");
+                 VulkanBuffer b = memory.createBuffer(0, 4096, VK_BUFFER_USAGE_TRANSFER_SRC_BIT)) {
+                assertThat(b.ownsBuffer()).isTrue();
+            }
+        }
+
+        @AfterAll
+        static void closeWhatTheLeakyTestLeft() {
+            // Before the launcher's run ends and closes its device.
+            if (buffer != null) {
+                buffer.close();
+                block.close();
+            }
+            if (allocator != null) {
+                allocator.close();
+            }
+        }
+    }
+}
