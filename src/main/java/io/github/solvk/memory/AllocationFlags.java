@@ -36,7 +36,8 @@ public final class AllocationFlags {
     }
 
     /**
-     * Checks a set of flags: only these bits, and at most one of the two host access patterns.
+     * Checks a set of flags: only these bits, not both {@link #DEDICATED_MEMORY} and {@link #NEVER_ALLOCATE}, and at
+     * most one of the two host access patterns.
      *
      * @param flags {@code AllocationFlags} bits
      * @throws IllegalArgumentException naming the bad bits
@@ -45,6 +46,10 @@ public final class AllocationFlags {
         if ((flags & ~ALL) != 0) {
             throw new IllegalArgumentException("allocationFlags: 0x" + Integer.toHexString(flags)
                     + " (expected: AllocationFlags bits, unknown: 0x" + Integer.toHexString(flags & ~ALL) + ")");
+        }
+        if ((flags & DEDICATED_MEMORY) != 0 && (flags & NEVER_ALLOCATE) != 0) {
+            throw new IllegalArgumentException("allocationFlags: DEDICATED_MEMORY and NEVER_ALLOCATE (expected: at"
+                    + " most one; dedicated memory is always a new allocation, which NEVER_ALLOCATE forbids)");
         }
         if ((flags & HOST_ACCESS_SEQUENTIAL_WRITE) != 0 && (flags & HOST_ACCESS_RANDOM) != 0) {
             throw new IllegalArgumentException("allocationFlags: HOST_ACCESS_SEQUENTIAL_WRITE and HOST_ACCESS_RANDOM"

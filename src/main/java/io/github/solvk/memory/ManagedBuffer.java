@@ -111,6 +111,11 @@ final class ManagedBuffer implements IBuffer {
         if (closed) {
             throw new IllegalStateException("buffer " + describe() + " is closed (expected: an open buffer)");
         }
+        if (buffer.isClosed()) {
+            // Closed under it: its pool was destroyed, or its manager closed.
+            throw new IllegalStateException("buffer " + describe() + " is closed, freed by the close of "
+                    + allocatorName(allocator) + " (expected: an open buffer)");
+        }
         return buffer;
     }
 

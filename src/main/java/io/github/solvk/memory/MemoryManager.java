@@ -441,6 +441,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                                    SuballocatorKind algorithm, long slotSize) {
         checkName(name);
         Objects.requireNonNull(info, "info");
+        if (kind != BlockMemoryPool.Kind.NON_LINEAR
+                && (info.createFlags() & IMemoryPool.CreateInfo.BUDDY_ALGORITHM) != 0) {
+            throw new IllegalArgumentException("createFlags: BUDDY_ALGORITHM for a " + kind + " pool (expected: only"
+                    + " for a non-linear pool; the other kinds have their own suballocator)");
+        }
         HostAccess access = (info.allocationFlags() & AllocationFlags.HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
                 : (info.allocationFlags() & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0
                 ? HostAccess.SEQUENTIAL_WRITE : HostAccess.NONE;

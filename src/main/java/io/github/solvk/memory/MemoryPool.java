@@ -17,6 +17,7 @@ import io.github.solvk.memory.diagnostics.JfrEvents;
 import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.diagnostics.Suballocation;
 import io.github.solvk.memory.pool.BlockMemoryPool;
+import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.vulkan.MemoryProperties;
@@ -178,6 +179,34 @@ final class MemoryPool implements IMemoryPool {
             throw mismatch("allocationFlags: 0x" + Integer.toHexString(info.allocationFlags()),
                     "no DEDICATED_MEMORY or NEVER_ALLOCATE in a pool");
         }
+        // The request's host access, checked as the manager checks it (UPLOAD with RANDOM access is a contradiction
+        // wherever it is asked), then against the pool's.
+        HostAccess wanted = hostAccess(info.hostAccess(), info.allocationFlags(), "hostAccess: " + info.hostAccess()
+                + " with allocationFlags 0x" + Integer.toHexString(info.allocationFlags()));
+        MemoryTypeFilter.of(info.memoryUsage(), wanted, info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        HostAccess pool = hostAccess(HostAccess.NONE, createInfo.allocationFlags(), "pool");
+        if (pool == HostAccess.NONE) {
+            pool = createInfo.memoryUsage() == MemoryUsage.UPLOAD ? HostAccess.SEQUENTIAL_WRITE
+                    : createInfo.memoryUsage() == MemoryUsage.DOWNLOAD ? HostAccess.RANDOM : HostAccess.NONE;
+        }
+        if (wanted != HostAccess.NONE && pool != HostAccess.NONE && wanted != pool) {
+            throw mismatch("host access: " + wanted, pool + ", the pool's");
+        }
+        if (wanted != HostAccess.NONE && (typeFlags & MemoryProperties.HOST_VISIBLE) == 0) {
+            throw mismatch("host access: " + wanted, "NONE, the pool's memory type is "
+                    + MemoryProperties.describeFlags(typeFlags));
+        }
+    }
+
+    /** The host access that {@code access} and the host-access bits of {@code flags} ask for together. */
+    private static HostAccess hostAccess(HostAccess access, int flags, String what) {
+        HostAccess fromFlags = (flags & AllocationFlags.HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
+                : (flags & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0 ? HostAccess.SEQUENTIAL_WRITE
+                : HostAccess.NONE;
+        if (access != HostAccess.NONE && fromFlags != HostAccess.NONE && access != fromFlags) {
+            throw new IllegalArgumentException(what + " (expected: one host access pattern)");
+        }
+        return access != HostAccess.NONE ? access : fromFlags;
     }
 
     private IllegalArgumentException mismatch(String value, String expected) {

@@ -456,11 +456,15 @@ public final class BlockMemoryPool implements AutoCloseable {
                         freed.await();
                     } else {
                         long left = deadline - System.nanoTime();
-                        if (left <= 0 || !freedAwait(left)) {
+                        if (left <= 0) {
                             throw new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY, null, "pool '"
                                     + config.name() + "': waited " + TimeUnit.NANOSECONDS.toMillis(waitNanos)
                                     + " ms and no room for " + size + " bytes was freed", null);
                         }
+                        // Whatever awaitNanos returns (signalled, spurious, or timed out while a free ran), the
+                        // loop tries once more before it looks at the clock: a free signalled before the deadline
+                        // is never lost because the lock came back after it.
+                        freed.awaitNanos(left);
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -472,10 +476,6 @@ public final class BlockMemoryPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    private boolean freedAwait(long nanos) throws InterruptedException {
-        return freed.awaitNanos(nanos) > 0;
     }
 
     private void checkRequest(long size, int usage, long alignment) {
@@ -546,7 +546,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment, attachment);
+        return placeInNewBlock(size, alignment, attachment, Math.max(0, from));
     }
 
     /** Non-linear kinds and the ring: fill gaps in existing blocks before making a new one. */
@@ -557,11 +557,22 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment, attachment);
+        return placeInNewBlock(size, alignment, attachment, 0);
     }
 
-    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment) {
+    /**
+     * @param firstTried the first of the blocks that were tried (all from it on), to tell a request that no empty
+     *                   block takes from one that finds no room
+     */
+    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment, int firstTried) {
         if (blocks.size() >= config.maxBlocks()) {
+            for (int i = firstTried; i < blocks.size(); i++) {
+                if (blocks.get(i).suballocator.liveCount() == 0) {
+                    // An empty block was tried and did not take it (every block has the same size): no amount of
+                    // freeing will make room, so the caller hears that, not OUT_OF_POOL_MEMORY.
+                    throw noEmptyBlockHolds(size, alignment);
+                }
+            }
             return null;
         }
         Block block = newBlock();
@@ -569,17 +580,21 @@ public final class BlockMemoryPool implements AutoCloseable {
         if (placed == null) {
             // Not even an empty block takes it (a buddy's power-of-two nodes, an alignment beyond the block): no
             // amount of freeing will make room, so the new block goes again and the caller hears why.
-            String kind = config.kind() == Kind.NON_LINEAR ? config.nonLinearAlgorithm().toString()
-                    : config.kind().toString();
             closeBlock(block);
-            throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null, "pool '"
-                    + config.name() + "': size " + size + " at alignment " + alignment + " (expected: a request"
-                    + " that an empty " + kind + " block of " + config.blockSize() + " bytes can hold"
-                    + (config.guardMargin() > 0 ? " with its guard margin " + config.guardMargin() : "") + ")",
-                    null);
+            throw noEmptyBlockHolds(size, alignment);
         }
         blocks.add(block);
         return placed;
+    }
+
+    private PoolException noEmptyBlockHolds(long size, long alignment) {
+        String kind = config.kind() == Kind.NON_LINEAR ? config.nonLinearAlgorithm().toString()
+                : config.kind().toString();
+        return new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null, "pool '"
+                + config.name() + "': size " + size + " at alignment " + alignment + " (expected: a request"
+                + " that an empty " + kind + " block of " + config.blockSize() + " bytes can hold"
+                + (config.guardMargin() > 0 ? " with its guard margin " + config.guardMargin() : "") + ")",
+                null);
     }
 
     private PooledBuffer placeIn(Block block, long size, long alignment, Object attachment) {

@@ -1,0 +1,174 @@
+package io.github.solvk.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+
+import java.lang.reflect.Field;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
+import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
+import io.github.solvk.memory.IMemoryPool.CreateInfo;
+import io.github.solvk.memory.pool.BlockMemoryPool;
+import io.github.solvk.memory.testing.VulkanExtension;
+
+/** Contracts of SOL's pools and the facade that each failed once: timed waits, requests no block holds, flags. */
+@ExtendWith(VulkanExtension.class)
+class MemoryPoolContractTest {
+
+    private static final int USAGE = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    private static final long KIB = 1024;
+
+    private static CreateInfo info(long blockSize, int min, int max) {
+        return CreateInfo.of(USAGE, MemoryUsage.UPLOAD, blockSize).withBlocks(min, max);
+    }
+
+    private static Object field(Object o, String name) throws ReflectiveOperationException {
+        Field f = o.getClass().getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(o);
+    }
+
+    /**
+     * A free signalled before the deadline of a timed wait must not be lost because the waiter gets the pool's lock
+     * back only after the deadline (another thread held it: a statistics call, a free, a scheduler delay).
+     */
+    @Test
+    void aTimedWaitShouldGetSpaceFreedBeforeItsDeadlineEvenWhenTheLockComesBackLate(MemoryManager manager)
+            throws Exception {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (IMemoryPool ring = manager.createRingBufferMemoryPool("ring", info(8 * KIB, 1, 1))) {
+            BlockMemoryPool core = ((MemoryPool) ring).core();
+            ReentrantLock lock = (ReentrantLock) field(core, "lock");
+            Condition freed = (Condition) field(core, "freed");
+            IBuffer full = ring.allocateBuffer(8 * KIB);
+            Future<IBuffer> waiter = executor.submit(
+                    () -> ring.allocateBufferWithWait(IMemoryPool.AllocationInfo.of(4 * KIB), 300));
+            while (true) {
+                lock.lock();
+                try {
+                    if (lock.hasWaiters(freed)) {
+                        break;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                Thread.sleep(1);
+            }
+            lock.lock();
+            try {
+                full.close(); // frees the whole ring and signals the waiter, long before its 300 ms deadline
+                Thread.sleep(600); // the waiter gets the lock back only after its deadline
+            } finally {
+                lock.unlock();
+            }
+            try (IBuffer got = waiter.get(10, TimeUnit.SECONDS)) {
+                assertThat(got.size()).isEqualTo(4 * KIB);
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    /** docs/pools.md: a request that not even an empty block takes fails with SUBALLOCATOR_BLOCK_SIZE_EXCEEDED. */
+    @Test
+    void aRequestNoEmptyBlockTakesShouldSaySoAlsoWhenThePoolHasAllItsBlocks(MemoryManager manager) {
+        // A 48 KiB buddy block is a 32 KiB and a 16 KiB root: 40 KiB never fits, however much is freed.
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("buddy48", info(48 * KIB, 1, 1)
+                .withCreateFlags(CreateInfo.BUDDY_ALGORITHM))) {
+            BlockMemoryPool.Statistics before = pool.statistics();
+            assertThatThrownBy(() -> pool.allocateBuffer(40 * KIB))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED))
+                    .hasMessageContaining("size 40960");
+            assertThat(pool.statistics()).isEqualTo(before);
+            try (IBuffer a = pool.allocateBuffer(32 * KIB)) {
+                // With a live buffer and no block left to make, a request that fits an empty block is plain
+                // OUT_OF_POOL_MEMORY, as before.
+                assertThatThrownBy(() -> pool.allocateBuffer(32 * KIB))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_POOL_MEMORY));
+            }
+        }
+    }
+
+    /** DEDICATED_MEMORY with NEVER_ALLOCATE is a caller bug, not an allocation failure swallowed by EMPTY. */
+    @Test
+    void dedicatedMemoryWithNeverAllocateShouldBeRefusedAsABadRequest(MemoryManager manager) {
+        for (OnAllocationFailure onFailure : new OnAllocationFailure[] {OnAllocationFailure.THROW,
+                OnAllocationFailure.EMPTY}) {
+            assertThatThrownBy(() -> manager.allocateBuffer(AllocationInfo.builder().size(1000).bufferUsage(USAGE)
+                    .memoryUsage(MemoryUsage.UPLOAD)
+                    .allocationFlags(AllocationFlags.DEDICATED_MEMORY | AllocationFlags.NEVER_ALLOCATE).build(),
+                    onFailure))
+                    .as(onFailure.toString()).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("DEDICATED_MEMORY and NEVER_ALLOCATE");
+            assertThat(manager.liveBufferCount()).isZero();
+            assertThat(manager.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    /** BUDDY_ALGORITHM means something only to a non-linear pool; elsewhere it was silently ignored. */
+    @Test
+    void theBuddyFlagOnAPoolThatIsNotNonLinearShouldBeRefused(MemoryManager manager) {
+        CreateInfo buddy = info(64 * KIB, 1, 1).withCreateFlags(CreateInfo.BUDDY_ALGORITHM);
+        assertThatThrownBy(() -> manager.createRingBufferMemoryPool("ring", buddy))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("BUDDY_ALGORITHM")
+                .hasMessageContaining("RING_BUFFER");
+        assertThatThrownBy(() -> manager.createStackMemoryPool("stack", buddy))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("BUDDY_ALGORITHM");
+        assertThat(manager.memoryPools()).isEmpty();
+        assertThat(manager.statistics().total().allocationCount()).isZero();
+    }
+
+    /** docs/ownership.md: any use after close throws naming the buffer ('mesh'), also when its pool closed it. */
+    @Test
+    void aBufferClosedByItsPoolShouldBeNamedWhenUsed(MemoryManager manager) {
+        IMemoryPool pool = manager.createNonLinearMemoryPool("meshes", info(64 * KIB, 1, 1));
+        IBuffer mesh = pool.allocateBuffer(IMemoryPool.AllocationInfo.of(4096, "mesh"));
+        pool.close();
+        assertThat(mesh.isClosed()).isTrue();
+        assertThatThrownBy(mesh::offset).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("buffer 'mesh' of 4096 bytes is closed")
+                .hasMessageContaining("pool 'meshes'");
+        mesh.close();
+    }
+
+    /** A generic request that the manager refuses as contradictory must not be taken by a pool. */
+    @Test
+    void aGenericRequestWhoseHostAccessContradictsThePoolShouldThrow(MemoryManager manager) {
+        try (IMemoryPool upload = manager.createNonLinearMemoryPool("upload", info(64 * KIB, 1, 1));
+             IMemoryPool sequential = manager.createNonLinearMemoryPool("sequential",
+                     new CreateInfo(0, USAGE, MemoryUsage.AUTO, 0, 0, AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE,
+                             64 * KIB, 1, 1))) {
+            AllocationInfo random = AllocationInfo.builder().size(1000).bufferUsage(USAGE)
+                    .memoryUsage(MemoryUsage.UPLOAD).hostAccess(HostAccess.RANDOM).build();
+            assertThatThrownBy(() -> manager.allocateBuffer(random, OnAllocationFailure.THROW))
+                    .as("the manager").isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> upload.allocateBuffer(random, OnAllocationFailure.THROW))
+                    .as("the pool").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("RANDOM");
+            AllocationInfo autoRandom = AllocationInfo.builder().size(1000).bufferUsage(USAGE)
+                    .memoryUsage(MemoryUsage.AUTO).hostAccess(HostAccess.RANDOM).build();
+            assertThatThrownBy(() -> sequential.allocateBuffer(autoRandom, OnAllocationFailure.THROW))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("host access: RANDOM does not match pool 'sequential'");
+            try (IBuffer ok = sequential.allocateBuffer(autoRandom.toBuilder()
+                    .hostAccess(HostAccess.SEQUENTIAL_WRITE).build(), OnAllocationFailure.THROW)) {
+                assertThat(ok.size()).isEqualTo(1000);
+            }
+            assertThat(upload.liveBufferCount()).isZero();
+            assertThat(sequential.liveBufferCount()).isZero();
+        }
+    }
+}
