@@ -137,6 +137,7 @@ public interface IBuffer extends AutoCloseable {
      *
      * @param offset offset in this range
      * @param length bytes
+     * @throws IllegalArgumentException when the range is negative or would pass the end
      */
     void flush(long offset, long length);
 
@@ -146,6 +147,7 @@ public interface IBuffer extends AutoCloseable {
      *
      * @param offset offset in this range
      * @param length bytes
+     * @throws IllegalArgumentException when the range is negative or would pass the end
      */
     void invalidate(long offset, long length);
 

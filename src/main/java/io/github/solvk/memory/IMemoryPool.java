@@ -56,9 +56,11 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
      * As {@link #allocateBufferWithWait(AllocationInfo)}, giving up after a timeout.
      *
      * @param info          size, usage and alignment
-     * @param timeoutMillis how long to wait
+     * @param timeoutMillis how long to wait, {@code > 0}
      * @return the buffer
-     * @throws MemoryAllocationException     {@code OUT_OF_POOL_MEMORY} when the time ran out
+     * @throws IllegalArgumentException      when {@code timeoutMillis <= 0}
+     * @throws MemoryAllocationException     {@code OUT_OF_POOL_MEMORY} when the time ran out or the thread was
+     *                                       interrupted
      * @throws UnsupportedOperationException when the pool cannot wait
      */
     IBuffer allocateBufferWithWait(AllocationInfo info, long timeoutMillis);

@@ -379,7 +379,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a pool whose buffers are freed in any order (SOL's non-linear pool): TLSF, or buddy with
      * {@link IMemoryPool.CreateInfo#BUDDY_ALGORITHM}. New allocations fill gaps before a new block is made.
      *
-     * @param name a name unique within this manager
+     * @param name a name unique within this manager, not blank
      * @param info the pool's usage, memory and blocks
      * @return the pool, registered under {@code name} until it is closed
      */
@@ -393,7 +393,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a pool that places buffers one after another and frees them all at once (SOL's free-at-once pool):
      * once any buffer is freed, every allocation throws until all are freed.
      *
-     * @param name a name unique within this manager
+     * @param name a name unique within this manager, not blank
      * @param info the pool's usage, memory and blocks
      * @return the pool
      */
@@ -405,7 +405,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a LIFO pool (SOL's stack pool): freeing out of order makes the next allocation throw until later frees
      * fix the order.
      *
-     * @param name a name unique within this manager
+     * @param name a name unique within this manager, not blank
      * @param info the pool's usage, memory and blocks
      * @return the pool
      */
@@ -417,7 +417,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a FIFO pool of exactly one block (SOL's ring buffer pool), the one pool with {@link Capability#WAIT}.
      * {@code minBlocks} and {@code maxBlocks} are taken as 1.
      *
-     * @param name a name unique within this manager
+     * @param name a name unique within this manager, not blank
      * @param info the pool's usage, memory and block size
      * @return the pool
      */
@@ -428,7 +428,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     /**
      * Creates a pool of equal slots: every buffer takes one slot of {@code slotSize} bytes; free in any order.
      *
-     * @param name     a name unique within this manager
+     * @param name     a name unique within this manager, not blank
      * @param info     the pool's usage, memory and blocks
      * @param slotSize the most bytes a buffer may have
      * @return the pool
@@ -496,10 +496,12 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * hand out buffers of any usage and memory usage without a {@code vkAllocateMemory} per buffer; they are closed
      * with the manager. See {@link BlockPoolAllocator} for the block sizes, dedicated memory and retry rules.
      *
-     * @param name   a name for statistics and errors
+     * @param name   a name for statistics and errors, not blank
      * @param config block sizes, suballocator, buffer mode; {@link BlockPoolAllocator.Config#defaults()} for the
      *               defaults
      * @return the allocator
+     * @throws IllegalArgumentException when the name is blank, or the config does not fit the device
+     * @throws IllegalStateException    when the manager is closed
      */
     public BlockPoolBufferAllocator createBlockPoolAllocator(String name, BlockPoolAllocator.Config config) {
         checkName(name);
@@ -603,7 +605,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         return EnumSet.noneOf(Capability.class);
     }
 
-    /** @return the allocator the manager owns */
+    /**
+     * @return the allocator the manager owns
+     * @throws IllegalStateException when the manager is closed (the allocator was destroyed with it)
+     */
     public VulkanMemoryAllocator allocator() {
         checkOpen();
         return allocator;

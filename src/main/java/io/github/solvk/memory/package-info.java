@@ -11,7 +11,9 @@
  *     ├─ .pool                        memory type selection, SOL's pool mechanics, block pools
  *     ├─ .diagnostics                 dumps, pictures, leak detection, JFR events
  *     ├─ .vulkan                      the only code that calls Vulkan and VMA
- *     └─ .suballocator                pure Java placement algorithms
+ *     ├─ .suballocator                pure Java placement algorithms
+ *     ├─ .testing                     the JUnit 5 extension (tests on a real device, validation and leaks checked)
+ *     └─ .demo                        the engine-like workload that bin/demo runs
  * </pre>
  * Arrows point down only: the facade turns the lower layers' results into {@code IBuffer}s and their failures into
  * {@code MemoryAllocationException}s.

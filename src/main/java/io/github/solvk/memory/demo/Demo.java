@@ -34,7 +34,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *
  * <p>Options: {@code --device NAME|INDEX} (else {@value VulkanContext#DEVICE_ENV} or the best device),
  * {@code --validation} (enable the Khronos validation layer and fail on any error it reports),
- * {@code --seed N}, {@code --mesh-bytes N}.
+ * {@code --seed N}, {@code --frames N}, {@code --meshes N}, {@code --mesh-bytes N}, {@code --out DIR} and
+ * {@code --compare-vma}; {@code --help} describes each.
  */
 public final class Demo {
 

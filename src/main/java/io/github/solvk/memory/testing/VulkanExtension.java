@@ -34,7 +34,8 @@ import io.github.solvk.memory.vulkan.VulkanObjects;
  *       otherwise). Without a Vulkan device the test fails with a message that says how to install one; it is never
  *       skipped.</li>
  *   <li>A {@link MemoryManager} parameter gets a new manager for that test. After the test, the extension fails
- *       the test if the manager still has open buffers or VMA reports live allocations, then closes it.</li>
+ *       the test if the manager still has open buffers, open pools, or VMA allocations other than the blocks its
+ *       block pool allocators keep ({@link #assertNothingLive}), then closes it.</li>
  *   <li>Any validation error reported while the test ran fails it, listing the messages.</li>
  *   <li>With {@value VulkanObjects#TRACKING_PROPERTY} on, a test after which more {@code VkBuffer}s or
  *       {@code VkDeviceMemory} objects made through this library are live than before it fails, whoever made them
@@ -85,9 +86,10 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
     }
 
     /**
-     * Fails when a manager still holds anything: buffers of its own, buffers of its pools, or VMA allocations
-     * (pool blocks included). For tests that make their own managers; the extension runs it on the managers it
-     * hands out.
+     * Fails when a manager still holds anything: open buffers (its own, its pools' or its block pool allocators'),
+     * an open pool (even an empty one), or VMA allocations beyond the blocks that open block pool allocators keep
+     * (they keep an empty block by design). For tests that make their own managers; the extension runs it on the
+     * managers it hands out.
      *
      * @param manager an open manager
      * @throws AssertionError listing what is still live
