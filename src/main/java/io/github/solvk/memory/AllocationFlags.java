@@ -56,4 +56,22 @@ public final class AllocationFlags {
                     + " (expected: at most one)");
         }
     }
+    /**
+     * The host access pattern a request asks for, through its {@code hostAccess} or its {@code HOST_ACCESS_*} flags
+     * (VMA's way): the two must not name different patterns.
+     *
+     * @param access the request's {@code HostAccess}
+     * @param flags  its {@code AllocationFlags} bits
+     * @return the pattern asked for, {@link HostAccess#NONE} when neither names one
+     * @throws IllegalArgumentException when {@code access} and the flags name different patterns
+     */
+    static HostAccess hostAccess(HostAccess access, int flags) {
+        HostAccess fromFlags = (flags & HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
+                : (flags & HOST_ACCESS_SEQUENTIAL_WRITE) != 0 ? HostAccess.SEQUENTIAL_WRITE : HostAccess.NONE;
+        if (access != HostAccess.NONE && fromFlags != HostAccess.NONE && access != fromFlags) {
+            throw new IllegalArgumentException("hostAccess: " + access + " with allocationFlags 0x"
+                    + Integer.toHexString(flags) + " naming " + fromFlags + " (expected: one host access pattern)");
+        }
+        return access != HostAccess.NONE ? access : fromFlags;
+    }
 }

@@ -108,8 +108,10 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         if (last != null && last.info() == info) {
             return last.request();
         }
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
-                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        // Host access named as VMA names it, by allocation flags, counts as the hostAccess field does.
+        HostAccess access = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
+                info.preferredMemoryFlags());
         AllocatePreference preference = (info.allocationFlags() & AllocationFlags.NEVER_ALLOCATE) != 0
                 ? AllocatePreference.NEVER_ALLOCATE
                 : (info.allocationFlags() & AllocationFlags.DEDICATED_MEMORY) != 0

@@ -271,9 +271,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             }
         }
         MemoryProperties props = allocator.memoryProperties();
-        // Throws IllegalArgumentException for contradictions such as UPLOAD with RANDOM host access.
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
-                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        // Throws IllegalArgumentException for contradictions such as UPLOAD with RANDOM host access, whether the
+        // access is named by hostAccess or by a HOST_ACCESS_* flag.
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
+                AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
+                info.preferredMemoryFlags());
         if (MemoryTypeSelector.findMemoryTypeIndex(props, -1, filter) < 0) {
             throw new MemoryAllocationException(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE, null,
                     "no memory type has the required flags " + MemoryProperties.describeFlags(filter.requiredFlags())
@@ -340,8 +342,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     }
 
     private String describeTypesTried(AllocationInfo info) {
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), info.hostAccess(),
-                info.requiredMemoryFlags(), info.preferredMemoryFlags());
+        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
+                AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
+                info.preferredMemoryFlags());
         int[] candidates = MemoryTypeSelector.candidates(allocator.memoryProperties(), -1, filter);
         StringBuilder sb = new StringBuilder("memory types that fit, best first: [");
         for (int i = 0; i < candidates.length; i++) {
@@ -446,9 +449,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             throw new IllegalArgumentException("createFlags: BUDDY_ALGORITHM for a " + kind + " pool (expected: only"
                     + " for a non-linear pool; the other kinds have their own suballocator)");
         }
-        HostAccess access = (info.allocationFlags() & AllocationFlags.HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
-                : (info.allocationFlags() & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0
-                ? HostAccess.SEQUENTIAL_WRITE : HostAccess.NONE;
+        HostAccess access = AllocationFlags.hostAccess(HostAccess.NONE, info.allocationFlags());
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
                 info.preferredMemoryFlags());
         long margin = (info.createFlags() & IMemoryPool.CreateInfo.GUARD_MARGINS) != 0
@@ -572,18 +573,25 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     }
 
     /**
-     * Finds the allocators (this manager and its pools) that have every capability asked for and can give buffers
-     * of {@code bufferUsage} in memory for {@code memoryUsage}. SOL's manager has no such query.
+     * Finds the allocators (this manager, its pools and its block pool allocators) that have every capability asked
+     * for and can give buffers of {@code bufferUsage} in memory for {@code memoryUsage}. SOL's manager has no such
+     * query. A pool matches when its usage covers {@code bufferUsage} and it was made for {@code memoryUsage}; block
+     * pool allocators and the manager pick a memory type per request, so they match any usage and memory usage.
      *
      * @param capabilities what the allocator must be able to do, for example {@code EnumSet.of(Capability.WAIT)}
-     * @param bufferUsage  {@code VkBufferUsageFlags} the buffers need
+     * @param bufferUsage  {@code VkBufferUsageFlags} the buffers need, not 0
      * @param memoryUsage  what the memory is for, or {@code null} for any
-     * @return the matching allocators: pools first (in creation order), then this manager when it matches
-     * @throws IllegalStateException when the manager is closed: it and its pools allocate nothing any more
+     * @return the matching allocators: pools first (in creation order), then block pool allocators (in creation
+     *         order), then this manager when it matches
+     * @throws IllegalArgumentException when {@code bufferUsage} is 0
+     * @throws IllegalStateException    when the manager is closed: it and its pools allocate nothing any more
      */
     public List<IBufferAllocator> findAllocators(Set<Capability> capabilities, int bufferUsage,
                                                  MemoryUsage memoryUsage) {
         Objects.requireNonNull(capabilities, "capabilities");
+        if (bufferUsage == 0) {
+            throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlags bit)");
+        }
         checkOpen();
         List<IBufferAllocator> result = new ArrayList<>();
         for (IMemoryPool pool : memoryPools()) {
@@ -591,6 +599,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                     && (bufferUsage & ~pool.createInfo().bufferUsage()) == 0
                     && (memoryUsage == null || memoryUsage == pool.createInfo().memoryUsage())) {
                 result.add(pool);
+            }
+        }
+        for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
+            if (blocks.getCapabilities().containsAll(capabilities)) {
+                result.add(blocks);
             }
         }
         if (getCapabilities().containsAll(capabilities)) {

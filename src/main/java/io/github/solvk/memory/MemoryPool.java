@@ -181,10 +181,9 @@ final class MemoryPool implements IMemoryPool {
         }
         // The request's host access, checked as the manager checks it (UPLOAD with RANDOM access is a contradiction
         // wherever it is asked), then against the pool's.
-        HostAccess wanted = hostAccess(info.hostAccess(), info.allocationFlags(), "hostAccess: " + info.hostAccess()
-                + " with allocationFlags 0x" + Integer.toHexString(info.allocationFlags()));
+        HostAccess wanted = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
         MemoryTypeFilter.of(info.memoryUsage(), wanted, info.requiredMemoryFlags(), info.preferredMemoryFlags());
-        HostAccess pool = hostAccess(HostAccess.NONE, createInfo.allocationFlags(), "pool");
+        HostAccess pool = AllocationFlags.hostAccess(HostAccess.NONE, createInfo.allocationFlags());
         if (pool == HostAccess.NONE) {
             pool = createInfo.memoryUsage() == MemoryUsage.UPLOAD ? HostAccess.SEQUENTIAL_WRITE
                     : createInfo.memoryUsage() == MemoryUsage.DOWNLOAD ? HostAccess.RANDOM : HostAccess.NONE;
@@ -196,17 +195,6 @@ final class MemoryPool implements IMemoryPool {
             throw mismatch("host access: " + wanted, "NONE, the pool's memory type is "
                     + MemoryProperties.describeFlags(typeFlags));
         }
-    }
-
-    /** The host access that {@code access} and the host-access bits of {@code flags} ask for together. */
-    private static HostAccess hostAccess(HostAccess access, int flags, String what) {
-        HostAccess fromFlags = (flags & AllocationFlags.HOST_ACCESS_RANDOM) != 0 ? HostAccess.RANDOM
-                : (flags & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0 ? HostAccess.SEQUENTIAL_WRITE
-                : HostAccess.NONE;
-        if (access != HostAccess.NONE && fromFlags != HostAccess.NONE && access != fromFlags) {
-            throw new IllegalArgumentException(what + " (expected: one host access pattern)");
-        }
-        return access != HostAccess.NONE ? access : fromFlags;
     }
 
     private IllegalArgumentException mismatch(String value, String expected) {

@@ -25,6 +25,7 @@ import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.diagnostics.LeakReport;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanContext;
 
 @ExtendWith(VulkanExtension.class)
@@ -264,5 +265,36 @@ class BlockPoolBufferAllocatorTest {
                 .memoryUsage(MemoryUsage.UPLOAD).build()).close();
         blocks.close();
         return new WeakReference<>(blocks);
+    }
+    @Test
+    void hostAccessGivenAsAllocationFlagsShouldRequireHostVisibleMemory(VulkanContext context) {
+        // VMA's way of asking for mappable memory: AUTO plus a HOST_ACCESS_* allocation flag. On a device whose only
+        // type is device-local (lavapipe's one type, simulated so) no memory fits: the manager and the block pools
+        // must say so, as they do for the hostAccess field, rather than hand out a buffer the caller cannot map.
+        MemoryProperties real = context.memoryProperties();
+        MemoryProperties deviceLocalOnly = new MemoryProperties(real.heaps(),
+                List.of(new MemoryProperties.Type(0, MemoryProperties.DEVICE_LOCAL)), real.bufferImageGranularity(),
+                real.nonCoherentAtomSize());
+        try (MemoryManager manager = MemoryManager.create(context,
+                s -> s.withSimulatedMemoryProperties(deviceLocalOnly))) {
+            BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",
+                    BlockPoolAllocator.Config.defaults());
+            for (int flag : new int[] {AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE, AllocationFlags.HOST_ACCESS_RANDOM}) {
+                AllocationInfo staging = AllocationInfo.builder().name("staging").size(4096)
+                        .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
+                        .allocationFlags(flag).build();
+                for (IBufferAllocator allocator : new IBufferAllocator[] {manager, blocks}) {
+                    assertThatThrownBy(() -> allocator.allocateBuffer(staging)).as("flag 0x%x, %s", flag, allocator)
+                            .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                    .isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE));
+                }
+            }
+            assertThat(blocks.liveBufferCount()).isZero();
+            try (IBuffer plain = blocks.allocateBuffer(AllocationInfo.builder().size(4096)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO).build())) {
+                assertThat(plain.isHostVisible()).as("without host access the device-local type is fine").isFalse();
+            }
+            VulkanExtension.assertNothingLive(manager);
+        }
     }
 }

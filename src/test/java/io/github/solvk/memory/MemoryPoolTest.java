@@ -415,6 +415,18 @@ class MemoryPoolTest {
                 MemoryUsage.DEVICE_ONLY)).containsExactly(meshes, manager);
         assertThat(manager.findAllocators(EnumSet.of(Capability.WAIT), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, null))
                 .isEmpty();
+        BlockPoolBufferAllocator blockPools = manager.createBlockPoolAllocator("blocks",
+                io.github.solvk.memory.pool.BlockPoolAllocator.Config.defaults());
+        assertThat(manager.findAllocators(EnumSet.noneOf(Capability.class), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                MemoryUsage.UPLOAD)).as("block pools pick a memory type per request, as the manager does")
+                .containsExactly(blockPools, manager);
+        assertThat(manager.findAllocators(EnumSet.of(Capability.WAIT), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, null))
+                .containsExactly(ring);
+        assertThatThrownBy(() -> manager.findAllocators(EnumSet.noneOf(Capability.class), 0, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bufferUsage: 0");
+        blockPools.close();
+        assertThat(manager.findAllocators(EnumSet.noneOf(Capability.class), VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                MemoryUsage.UPLOAD)).as("a closed block pool allocator is not offered").containsExactly(manager);
         manager.destroyMemoryPool("meshes");
         assertThat(meshes.isClosed()).isTrue();
         assertThat(manager.getMemoryPool("meshes")).isEmpty();

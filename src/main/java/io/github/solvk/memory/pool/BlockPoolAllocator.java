@@ -539,6 +539,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
     /** {@link #allocate} once. */
     private PooledBuffer place(BlockRequest request) {
         ThreadRangeCache cache = cachesRanges ? threadCache() : null;
+        if (cache != null && cache.flushRequested) {
+            // Another thread ran out of memory: this thread's ranges go back at its next request of any size (a
+            // request its cache may answer would do the same in poll; a larger one or dedicated memory never polls).
+            cache.flushAll(pools);
+        }
         // The same request object as this thread's last one that could take a cached range: the work below would
         // come to the first memory type's suballocate with the arguments recorded, so do its two steps at once (the
         // first, small one inlines; the second only runs on a miss). Out of memory there goes on to the other types,
@@ -1011,6 +1016,19 @@ public final class BlockPoolAllocator implements AutoCloseable {
     public void flushThreadCache() {
         if (config.threadCacheBytes() > 0) {
             threadCache().flushAll(pools);
+        }
+    }
+
+    /**
+     * Gives the calling thread's cached ranges back when another thread's out-of-memory asked for them: for releases
+     * that do not go through the cache (larger ranges, dedicated memory), which would not see the request otherwise.
+     */
+    void honourFlushRequest() {
+        if (cachesRanges && !closed.get()) {
+            ThreadRangeCache cache = threadCache();
+            if (cache.flushRequested) {
+                cache.flushAll(pools);
+            }
         }
     }
 

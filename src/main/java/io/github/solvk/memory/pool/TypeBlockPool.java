@@ -387,15 +387,19 @@ final class TypeBlockPool {
                 // Placed at its size class, so that the range can serve any request of that class once released.
                 rangeSize = ThreadRangeCache.sizeClass(rangeSize);
             }
-            if (cache.cachedRanges(memoryTypeIndex) > 0) {
-                // The thread keeps ranges of other sizes: if the blocks have no room, they go back before the pool
-                // grows or gives up.
+            boolean hadRanges = cache.cachedRanges(memoryTypeIndex) > 0;
+            if (hadRanges || rangeSize <= cacheMaxRange) {
+                // The thread keeps ranges of other sizes, or the home arena's waiting releases may go into its cache
+                // now (suballocateIn takes them in): if the blocks have no room, they go back before the pool grows
+                // or gives up.
                 PooledBuffer placed = suballocateIn(homeArena(), size, rangeSize, needed, alignment, usage, mode,
                         false, verified);
                 if (placed != null) {
                     return placed;
                 }
-                cache.flush(this);
+                if (hadRanges || cache.cachedRanges(memoryTypeIndex) > 0) {
+                    cache.flush(this);
+                }
             }
         }
         try {
@@ -890,6 +894,7 @@ final class TypeBlockPool {
                 dedicatedLock.unlock();
             }
             owner.destroy(unused);
+            owner.honourFlushRequest();
             return;
         }
         RangeSlot slot = buffer.slot;
@@ -906,8 +911,11 @@ final class TypeBlockPool {
             if (kept) {
                 return;
             }
+            releaseToBlock(slot);
+            return;
         }
         releaseToBlock(slot);
+        owner.honourFlushRequest();
     }
 
     /**
