@@ -297,4 +297,21 @@ class BlockPoolBufferAllocatorTest {
             VulkanExtension.assertNothingLive(manager);
         }
     }
+    @Test
+    void aBudgetCheckShouldBeRefusedRatherThanIgnored(MemoryManager manager) {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",
+                BlockPoolAllocator.Config.defaults());
+        AllocationInfo withinBudget = AllocationInfo.builder().size(4096).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.AUTO).allocationFlags(AllocationFlags.WITHIN_BUDGET).build();
+        assertThatThrownBy(() -> blocks.allocateBuffer(withinBudget)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("WITHIN_BUDGET");
+        assertThat(blocks.liveBufferCount()).isZero();
+        assertThat(blocks.deviceMemoryCount()).as("nothing made for the refused request").isZero();
+        // The hints the block pools may ignore are taken.
+        try (IBuffer hinted = blocks.allocateBuffer(AllocationInfo.builder().size(4096)
+                .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
+                .allocationFlags(AllocationFlags.STRATEGY_MIN_TIME | AllocationFlags.MAPPED).build())) {
+            assertThat(hinted.size()).isEqualTo(4096);
+        }
+    }
 }
