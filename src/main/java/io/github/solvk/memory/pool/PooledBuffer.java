@@ -61,7 +61,7 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
      * @param handle   the pool's handle for the range (a suballocator handle, or 0)
      * @param releaser gives the range back
      */
-    public PooledBuffer(VulkanBuffer buffer, VulkanBuffer margin, Object pool, long handle, Releaser releaser) {
+    PooledBuffer(VulkanBuffer buffer, VulkanBuffer margin, Object pool, long handle, Releaser releaser) {
         this.buffer = Objects.requireNonNull(buffer, "buffer");
         this.margin = margin;
         this.pool = Objects.requireNonNull(pool, "pool");
@@ -82,7 +82,7 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
      * @param handle   the pool's handle for the range
      * @param releaser gives the range back
      */
-    public PooledBuffer(VulkanBuffer buffer, Object pool, long handle, Releaser releaser) {
+    PooledBuffer(VulkanBuffer buffer, Object pool, long handle, Releaser releaser) {
         this(buffer, null, pool, handle, releaser);
     }
 
