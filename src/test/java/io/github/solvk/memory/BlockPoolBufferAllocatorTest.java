@@ -25,7 +25,6 @@ import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.diagnostics.LeakReport;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.testing.VulkanExtension;
-import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanContext;
 
 @ExtendWith(VulkanExtension.class)
@@ -271,12 +270,7 @@ class BlockPoolBufferAllocatorTest {
         // VMA's way of asking for mappable memory: AUTO plus a HOST_ACCESS_* allocation flag. On a device whose only
         // type is device-local (lavapipe's one type, simulated so) no memory fits: the manager and the block pools
         // must say so, as they do for the hostAccess field, rather than hand out a buffer the caller cannot map.
-        MemoryProperties real = context.memoryProperties();
-        MemoryProperties deviceLocalOnly = new MemoryProperties(real.heaps(),
-                List.of(new MemoryProperties.Type(0, MemoryProperties.DEVICE_LOCAL)), real.bufferImageGranularity(),
-                real.nonCoherentAtomSize());
-        try (MemoryManager manager = MemoryManager.create(context,
-                s -> s.withSimulatedMemoryProperties(deviceLocalOnly))) {
+        try (MemoryManager manager = MemoryManagerTest.deviceLocalOnly(context)) {
             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",
                     BlockPoolAllocator.Config.defaults());
             for (int flag : new int[] {AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE, AllocationFlags.HOST_ACCESS_RANDOM}) {

@@ -290,15 +290,21 @@ class MemoryManagerTest {
         assertThat(manager.statistics().total().allocationCount()).isZero();
     }
 
-    @Test
-    void mappingMemoryThatIsNotHostVisibleShouldThrow(VulkanContext context) {
-        // Lavapipe's one memory type is host-visible; simulate a device whose only type is device-local.
+    /**
+     * A manager on the context's device whose memory layout is simulated as one device-local type, not host-visible
+     * (lavapipe's one type is host-visible); VMA still places memory by the real layout.
+     */
+    static MemoryManager deviceLocalOnly(VulkanContext context) {
         MemoryProperties real = context.memoryProperties();
         MemoryProperties deviceLocalOnly = new MemoryProperties(real.heaps(),
                 List.of(new MemoryProperties.Type(0, MemoryProperties.DEVICE_LOCAL)), real.bufferImageGranularity(),
                 real.nonCoherentAtomSize());
-        try (MemoryManager manager = MemoryManager.create(context,
-                s -> s.withSimulatedMemoryProperties(deviceLocalOnly))) {
+        return MemoryManager.create(context, s -> s.withSimulatedMemoryProperties(deviceLocalOnly));
+    }
+
+    @Test
+    void mappingMemoryThatIsNotHostVisibleShouldThrow(VulkanContext context) {
+        try (MemoryManager manager = deviceLocalOnly(context)) {
             try (IBuffer buffer = manager.allocateBuffer(AllocationInfo.builder().size(256)
                     .bufferUsage(VK_BUFFER_USAGE_TRANSFER_DST_BIT).memoryUsage(MemoryUsage.DEVICE_ONLY).build())) {
                 assertThat(buffer.isHostVisible()).isFalse();

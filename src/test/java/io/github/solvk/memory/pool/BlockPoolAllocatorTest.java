@@ -452,7 +452,7 @@ class BlockPoolAllocatorTest {
     }
 
     /** Checks the stamp its thread wrote at allocation, so a range handed out twice shows up as a changed stamp. */
-    private static void verifyAndFree(PooledBuffer buffer, Map<PooledBuffer, Long> stamps) {
+    static void verifyAndFree(PooledBuffer buffer, Map<PooledBuffer, Long> stamps) {
         int[] stamp = new int[2];
         buffer.buffer().read(0, stamp);
         long expected = stamps.remove(buffer);

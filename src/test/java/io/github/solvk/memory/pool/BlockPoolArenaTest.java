@@ -313,4 +313,68 @@ class BlockPoolArenaTest {
         assertThat(BlockPoolAllocator.Config.defaults().arenas())
                 .isEqualTo(Math.min(processors, BlockPoolAllocator.Config.DEFAULT_MAX_ARENAS));
     }
+
+    /**
+     * A miss takes the ranges waiting on its home arena's stack into the thread's cache; when the blocks still have no
+     * room, those go back to their blocks before the pool grows (here, under a heap limit, growing would fail).
+     */
+    @Test
+    void rangesTakenFromTheArenasStackShouldGoBackBeforeThePoolGrows(VulkanContext context) throws Exception {
+        // 160 KiB: the first 128 KiB block fits, no second block of 64 KiB or more does.
+        try (VulkanMemoryAllocator vma = vma(context, 160 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma,
+                     BlockPoolTesting.config(context, MIB).arenas(2).build())) {
+            List<PooledBuffer> mine = on(first, () -> {
+                List<PooledBuffer> list = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    list.add(pool.allocate(request(8 * KIB)));
+                }
+                return list;
+            });
+            int homeA = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeA)).containsExactly(128 * KIB);
+            // The other thread releases 15 of them and flushes its cache: the batch it filled for the first thread
+            // goes back to the blocks, so the 15 ranges wait on the first thread's arena's stack.
+            on(second, () -> {
+                for (int i = 0; i < 15; i++) {
+                    mine.get(i).release();
+                }
+                pool.flushThreadCache();
+                return null;
+            });
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(15);
+            // 120 KiB of the block are only waiting to be freed: a 4 KiB request fits once they are.
+            PooledBuffer small = on(first, () -> pool.allocate(request(4 * KIB)));
+            assertThat(small.pool()).isSameAs(mine.get(15).pool());
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            pool.checkInvariants();
+        }
+    }
+
+    /**
+     * Out of memory on one thread asks every other thread to give its cached ranges back at its next request or
+     * release, of any size: also a request too large for the cache, which never looks at the cache's bins.
+     */
+    @Test
+    void aFlushRequestShouldBeHonouredByTheNextRequestOfAnySize(VulkanContext context) throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context, 2 * MIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma,
+                     BlockPoolTesting.config(context, MIB).arenas(1).build())) {
+            // This thread keeps four 4 KiB ranges in its cache.
+            List<PooledBuffer> small = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                small.add(pool.allocate(request(4 * KIB)));
+            }
+            small.forEach(PooledBuffer::release);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(4);
+            // Another thread runs out of device memory (3 MiB of dedicated memory under a 2 MiB heap).
+            assertThatThrownBy(() -> on(second, () -> pool.allocate(request(3 * MIB))))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                            .isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            // This thread's next request, 32 KiB (above the 8 KiB its cache keeps), fits in its block.
+            PooledBuffer large = pool.allocate(request(32 * KIB));
+            assertThat(pool.statistics(0).cachedRanges()).as("ranges given back at the next request").isZero();
+            large.release();
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.github.solvk.memory.pool;
 
+import static io.github.solvk.memory.pool.BlockPoolAllocatorTest.verifyAndFree;
 import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.request;
@@ -125,14 +126,5 @@ class BlockPoolChurnStressTest {
             assertThat(pool.liveBuffersAtClose()).isZero();
             assertThat(vma.statistics().total().allocationCount()).isZero();
         }
-    }
-
-    private static void verifyAndFree(PooledBuffer buffer, Map<PooledBuffer, Long> stamps) {
-        int[] stamp = new int[2];
-        buffer.buffer().read(0, stamp);
-        long expected = stamps.remove(buffer);
-        assertThat(stamp[1] & 0xFFFFFFFFL).as("stamp's high word").isEqualTo(expected >>> 32);
-        assertThat(stamp[0]).as("stamp's low word").isEqualTo((int) expected);
-        buffer.release();
     }
 }
