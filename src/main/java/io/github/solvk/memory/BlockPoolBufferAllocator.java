@@ -38,14 +38,19 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
     private final ManagedBuffer.PooledRelease releaser = this::release;
     /**
-     * The last request made and the {@link AllocationInfo} it was made from: an application that asks again with the
-     * same (immutable) info makes no filter and no request again.
+     * Requests made and the {@link AllocationInfo}s they were made from, up to {@value #REMEMBERED}: an application
+     * that asks again with the same (immutable) infos makes no filter and no request again, and its block pools find
+     * the same request objects recorded in their thread caches. Looked up by identity, one place after another (no
+     * hash: an info made for one call would pay for its identity hash). Written racily: an entry is an immutable
+     * record, so a thread sees either a whole entry or an older one, and a miss only costs a new request.
      */
-    private volatile LastRequest lastRequest;
-    /** A request made for another info replaces {@link #lastRequest} once in so many calls. */
+    private final RememberedRequest[] remembered = new RememberedRequest[REMEMBERED];
+    /** Places in {@link #remembered}. */
+    private static final int REMEMBERED = 8;
+    /** A request made for another info replaces a remembered one once in so many calls, when every place is taken. */
     private static final int REMEMBER_ONE_IN = 16;
 
-    private record LastRequest(AllocationInfo info, BlockRequest request) {
+    private record RememberedRequest(AllocationInfo info, BlockRequest request) {
     }
 
     BlockPoolBufferAllocator(MemoryManager manager, String name, BlockPoolAllocator core) {
@@ -100,13 +105,20 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     }
 
     /**
-     * The request for {@code info}: the remembered one when {@code info} is the same object, else a new one. Reusing
-     * the request object also lets the block pools go straight to the thread's cache ({@code BlockPoolAllocator}).
+     * The request for {@code info}: the remembered one when {@code info} is the same object as one remembered, else a
+     * new one. Reusing the request object also lets the block pools go straight to the thread's cache
+     * ({@code BlockPoolAllocator}).
      */
-    private BlockRequest request(AllocationInfo info) {
-        LastRequest last = lastRequest;
-        if (last != null && last.info() == info) {
-            return last.request();
+    BlockRequest request(AllocationInfo info) {
+        RememberedRequest[] table = remembered;
+        int free = -1;
+        for (int i = 0; i < REMEMBERED; i++) {
+            RememberedRequest r = table[i];
+            if (r == null) {
+                free = free < 0 ? i : free;
+            } else if (r.info() == info) {
+                return r.request();
+            }
         }
         if ((info.allocationFlags() & AllocationFlags.WITHIN_BUDGET) != 0) {
             // A promise the block pools cannot keep: they make blocks and dedicated memory without reading budgets.
@@ -126,11 +138,16 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
                 ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
         BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
                 info.alignment(), info.name(), mode);
-        if (last == null || ThreadLocalRandom.current().nextInt(REMEMBER_ONE_IN) == 0) {
-            // Threads asking with other infos would otherwise write this shared field on every call and take its
-            // cache line from each other: one miss in REMEMBER_ONE_IN replaces it. A thread that repeats an info
-            // has it remembered within about that many calls.
-            lastRequest = new LastRequest(info, request);
+        if (free >= 0) {
+            table[free] = new RememberedRequest(info, request);
+        } else {
+            // Threads asking with ever new infos would otherwise write the shared table on every call and take its
+            // cache line from each other: one miss in REMEMBER_ONE_IN replaces a remembered request. A thread that
+            // repeats an info has it remembered within about that many calls.
+            int victim = ThreadLocalRandom.current().nextInt(REMEMBER_ONE_IN * REMEMBERED);
+            if (victim < REMEMBERED) {
+                table[victim] = new RememberedRequest(info, request);
+            }
         }
         return request;
     }

@@ -308,4 +308,26 @@ class BlockPoolBufferAllocatorTest {
             assertThat(hinted.size()).isEqualTo(4096);
         }
     }
+    @Test
+    void theRequestsOfUpToEightInfosTakenInTurnShouldBeRemembered(MemoryManager manager) {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",
+                BlockPoolAllocator.Config.defaults());
+        AllocationInfo[] infos = new AllocationInfo[8];
+        for (int i = 0; i < infos.length; i++) {
+            infos[i] = AllocationInfo.builder().size(256L << i).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                    .memoryUsage(MemoryUsage.AUTO).build();
+        }
+        io.github.solvk.memory.pool.BlockRequest[] first = new io.github.solvk.memory.pool.BlockRequest[8];
+        for (int i = 0; i < infos.length; i++) {
+            first[i] = blocks.request(infos[i]);
+            assertThat(first[i].size()).isEqualTo(infos[i].size());
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < infos.length; i++) {
+                assertThat(blocks.request(infos[i])).as("info %d, round %d", i, round).isSameAs(first[i]);
+            }
+        }
+        AllocationInfo equalCopy = infos[0].toBuilder().build();
+        assertThat(blocks.request(equalCopy)).as("remembered by identity, not by equality").isNotSameAs(first[0]);
+    }
 }

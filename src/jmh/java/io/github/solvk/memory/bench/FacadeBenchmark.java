@@ -45,6 +45,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>{@code blockMemoryPool}: the same pool kind's {@link BlockMemoryPool#allocate} + release, no facade;</li>
  *   <li>{@code blockPoolAllocator}: {@link BlockPoolBufferAllocator#allocateBuffer} + {@code close()}, a
  *       {@code SUB_RANGE} request (the usage is within the block buffers' usage);</li>
+ *   <li>{@code blockPoolAllocatorFourInfos}: {@code blockPoolAllocator} with four {@code AllocationInfo}s taken in
+ *       turn ({@code size}, 2x, 4x and 8x it), as an engine that makes vertex, index and uniform buffers does;</li>
  *   <li>{@code poolSubRange}: {@link BlockPoolAllocator#allocate} + release in {@code SUB_RANGE} mode (as
  *       {@link FullPathBenchmark#poolSubRange}), no facade.</li>
  * </ul>
@@ -70,6 +72,8 @@ public class FacadeBenchmark {
     private IMemoryPool memoryPool;
     private BlockPoolBufferAllocator blockAllocator;
     private IBufferAllocator.AllocationInfo blockInfo;
+    private final IBufferAllocator.AllocationInfo[] fourInfos = new IBufferAllocator.AllocationInfo[4];
+    private int nextInfo;
     private BlockMemoryPool blockMemoryPool;
     private VulkanMemoryAllocator vma;
     private BlockPoolAllocator subRangePool;
@@ -87,6 +91,10 @@ public class FacadeBenchmark {
         blockAllocator = manager.createBlockPoolAllocator("bench", BlockPoolAllocator.Config.defaults());
         blockInfo = IBufferAllocator.AllocationInfo.builder().size(size).bufferUsage(BenchVulkan.USAGE)
                 .memoryUsage(MemoryUsage.DEVICE_ONLY).build();
+        for (int i = 0; i < fourInfos.length; i++) {
+            fourInfos[i] = IBufferAllocator.AllocationInfo.builder().size(size << i).bufferUsage(BenchVulkan.USAGE)
+                    .memoryUsage(MemoryUsage.DEVICE_ONLY).build();
+        }
         vma = manager.allocator();
         blockMemoryPool = new BlockMemoryPool(vma, new BlockMemoryPool.Config("bench-raw",
                 BlockMemoryPool.Kind.NON_LINEAR, BenchVulkan.USAGE, MemoryTypeFilter.of(MemoryUsage.DEVICE_ONLY, HostAccess.NONE, 0, 0),
@@ -138,6 +146,14 @@ public class FacadeBenchmark {
     }
 
     /** {@link MemoryManager#allocateBuffer}: a buffer of its own from VMA, through the manager's facade. */
+    @Benchmark
+    public long blockPoolAllocatorFourInfos() {
+        IBuffer b = blockAllocator.allocateBuffer(fourInfos[nextInfo++ & 3]);
+        long offset = b.offset();
+        b.close();
+        return offset;
+    }
+
     @Benchmark
     public long managerBuffer() {
         IBuffer b = manager.allocateBuffer(blockInfo);

@@ -544,21 +544,22 @@ public final class BlockPoolAllocator implements AutoCloseable {
             // request its cache may answer would do the same in poll; a larger one or dedicated memory never polls).
             cache.flushAll(pools);
         }
-        // The same request object as this thread's last one that could take a cached range: the work below would
-        // come to the first memory type's suballocate with the arguments recorded, so do its two steps at once (the
-        // first, small one inlines; the second only runs on a miss). Out of memory there goes on to the other types,
-        // as below.
+        // The same request object as one of this thread's last ones that could take a cached range: the work below
+        // would come to the first memory type's suballocate with the arguments recorded, so do its two steps at once
+        // (the first, small one inlines; the second only runs on a miss). Out of memory there goes on to the other
+        // types, as below.
         VulkanException firstTypeFailure = null;
-        if (cache != null && cache.planRequest == request) {
-            TypeBlockPool first = pools[cache.planType];
+        ThreadRangeCache.Plan plan = cache != null ? cache.planFor(request) : null;
+        if (plan != null) {
+            TypeBlockPool first = pools[plan.type()];
             long size = request.size();
             int usage = request.usage();
-            // Read before the cache is asked: a flush that another thread's out-of-memory requested runs inside
-            // fromThreadCache and forgets the plan.
-            long rangeSize = cache.planRangeSize;
-            long alignment = cache.planAlignment;
-            BufferMode mode = cache.planMode;
-            boolean verified = cache.planVerified;
+            // From the plan object, which a flush that another thread's out-of-memory requested (run inside
+            // fromThreadCache) may make the cache forget, but not change.
+            long rangeSize = plan.rangeSize();
+            long alignment = plan.alignment();
+            BufferMode mode = plan.mode();
+            boolean verified = plan.verified();
             try {
                 PooledBuffer cached = first.fromThreadCache(cache, size, rangeSize, alignment, usage, mode, verified);
                 return cached != null ? cached
@@ -677,8 +678,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * whatever the pool's state:
      * no dedicated memory that could be preferred (the driver's preference, {@code ALWAYS_ALLOCATE}, more than half
      * a block; only the count of device memory objects changes, and it only turns such a preference off), a range that
-     * is cached, and a driver's check that is done already or not needed. While one is recorded, a new one replaces it
-     * once in {@value #PLAN_EVERY} calls.
+     * is cached, and a driver's check that is done already or not needed. Up to {@value ThreadRangeCache#PLANS} are
+     * recorded; once they are, a new one replaces the oldest once in {@value #PLAN_EVERY} calls.
      */
     private static void planIfCacheable(ThreadRangeCache cache, BlockRequest request, TypeBlockPool pool,
                                         VulkanMemory.Requirements r, long rangeSize, long alignment, BufferMode mode,
@@ -688,11 +689,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 || rangeSize > pool.blockSize() / 2 || (mode == BufferMode.OWN_BUFFER && !verified)) {
             return;
         }
-        if (cache.planRequest != null && (++cache.planSkips & (PLAN_EVERY - 1)) != 0) {
+        if (cache.plansFull() && (++cache.planSkips & (PLAN_EVERY - 1)) != 0) {
             // A thread that makes a new request object for each call would store references into its (old) cache
             // every time, each behind the collector's write barrier: it records one in PLAN_EVERY instead. A thread
-            // that asks again and again with one object has it recorded within that many calls (one that alternates
-            // between several keeps replacing it, one in PLAN_EVERY misses).
+            // that asks again and again with one of at most four objects has them recorded within that many calls
+            // (one that takes turns between more keeps replacing them).
             return;
         }
         cache.plan(request, pool.memoryTypeIndex(), rangeSize, alignment, mode, verified);

@@ -752,21 +752,32 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
     /** Set by another thread that wants the ranges back; the owner empties the cache at its next call. */
     volatile boolean flushRequested;
     /**
-     * The last request this thread placed where it may take a cached range, with what the allocator worked out for
-     * it ({@code BlockPoolAllocator.place}): when the thread asks again with the same request object, the allocator
-     * goes straight to this cache. {@code null} when there is none; dropped by {@link ThreadRangeCache#clear()}.
+     * The last requests this thread placed where they may take a cached range (at most {@value #PLANS}, so that an
+     * engine that takes turns between a few request objects, a vertex, an index and a uniform buffer, has each
+     * recorded), with what the allocator worked out for each ({@code BlockPoolAllocator.place}): when the thread asks
+     * again with one of these request objects, the allocator goes straight to this cache. {@code null} where none;
+     * dropped by {@link ThreadRangeCache#clear()} and every flush.
      */
-    BlockRequest planRequest;
-    /** The memory type of {@link #planRequest}: its first candidate, whose cache the request tries first. */
-    int planType;
-    /** The bytes {@link #planRequest}'s range needs (before rounding to its size class) and its alignment. */
-    long planRangeSize;
-    long planAlignment;
-    /** How {@link #planRequest}'s buffer is made, and whether its size passed the driver's check. */
-    BlockPoolAllocator.BufferMode planMode;
-    boolean planVerified;
-    /** Requests that could have replaced {@link #planRequest}, counted so that only some do. */
+    Plan plan0;
+    Plan plan1;
+    Plan plan2;
+    Plan plan3;
+    /** Which recorded request the next one replaces, once all four are taken. */
+    int planNext;
+    /** Requests that could have replaced a recorded one, counted so that only some do. */
     int planSkips;
+
+    /** Requests recorded at once. */
+    static final int PLANS = 4;
+
+    /**
+     * What the allocator worked out for a request: its first memory type (by index: the cache holds no reference to
+     * its allocator), the bytes its range needs (before rounding to its size class) and its alignment, how its buffer
+     * is made, and whether its size passed the driver's check.
+     */
+    record Plan(BlockRequest request, int type, long rangeSize, long alignment, BlockPoolAllocator.BufferMode mode,
+                boolean verified) {
+    }
 
     ThreadRangeCacheFields(Thread thread, int threadNumber, ThreadRangeCache.Bins[] types) {
         this.thread = thread;
@@ -774,20 +785,66 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
         this.types = types;
     }
 
-    /** Records what the allocator worked out for a request whose ranges this cache may keep. */
-    void plan(BlockRequest request, int memoryType, long rangeSize, long alignment,
-              BlockPoolAllocator.BufferMode mode, boolean verified) {
-        planRequest = request;
-        planType = memoryType;
-        planRangeSize = rangeSize;
-        planAlignment = alignment;
-        planMode = mode;
-        planVerified = verified;
+    /** @return what was recorded for this request object, or {@code null} */
+    Plan planFor(BlockRequest request) {
+        Plan p = plan0;
+        if (p != null && p.request == request) {
+            return p;
+        }
+        p = plan1;
+        if (p != null && p.request == request) {
+            return p;
+        }
+        p = plan2;
+        if (p != null && p.request == request) {
+            return p;
+        }
+        p = plan3;
+        return p != null && p.request == request ? p : null;
     }
 
-    /** Forgets the recorded request. */
+    /** @return whether all {@value #PLANS} places hold a recorded request */
+    boolean plansFull() {
+        return plan3 != null && plan2 != null && plan1 != null && plan0 != null;
+    }
+
+    /**
+     * Records what the allocator worked out for a request whose ranges this cache may keep: in a free place, else in
+     * place of the request recorded longest ago (or of the same request object, recorded before).
+     */
+    void plan(BlockRequest request, int memoryType, long rangeSize, long alignment,
+              BlockPoolAllocator.BufferMode mode, boolean verified) {
+        Plan p = new Plan(request, memoryType, rangeSize, alignment, mode, verified);
+        Plan[] current = {plan0, plan1, plan2, plan3};
+        int at = -1;
+        for (int i = 0; i < PLANS && at < 0; i++) {
+            if (current[i] != null && current[i].request == request) {
+                at = i;
+            }
+        }
+        for (int i = 0; i < PLANS && at < 0; i++) {
+            if (current[i] == null) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            at = planNext;
+            planNext = (planNext + 1) % PLANS;
+        }
+        switch (at) {
+            case 0 -> plan0 = p;
+            case 1 -> plan1 = p;
+            case 2 -> plan2 = p;
+            default -> plan3 = p;
+        }
+    }
+
+    /** Forgets the recorded requests. */
     void forgetPlan() {
-        planRequest = null;
-        planMode = null;
+        plan0 = null;
+        plan1 = null;
+        plan2 = null;
+        plan3 = null;
+        planNext = 0;
     }
 }

@@ -357,6 +357,37 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void fourRequestObjectsTakenInTurnShouldEachBeRecordedAndAFifthReplaceOneOnlyNowAndThen(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).build())) {
+            BlockRequest[] four = {request(512), request(KIB), request(2 * KIB), request(4 * KIB)};
+            for (int round = 0; round < 3; round++) {
+                for (BlockRequest r : four) {
+                    pool.allocate(r).release();
+                }
+            }
+            ThreadRangeCache cache = pool.threadCache();
+            for (BlockRequest r : four) {
+                assertThat(cache.planFor(r)).as("%d bytes recorded", r.size()).isNotNull();
+            }
+            BlockRequest fifth = request(8 * KIB);
+            pool.allocate(fifth).release();
+            assertThat(cache.planFor(fifth)).as("all places taken: not recorded at once").isNull();
+            for (int i = 0; i < 16; i++) {
+                pool.allocate(fifth).release();
+            }
+            assertThat(cache.planFor(fifth)).as("recorded within 16 calls").isNotNull();
+            assertThat(java.util.Arrays.stream(four).filter(r -> cache.planFor(r) != null).count())
+                    .as("in place of one of the four").isEqualTo(3);
+            pool.flushThreadCache();
+            assertThat(cache.planFor(fifth)).as("a flush forgets every recorded request").isNull();
+            for (BlockRequest r : four) {
+                assertThat(cache.planFor(r)).isNull();
+            }
+        }
+    }
+
+    @Test
     void aMissOfARecordedRequestShouldCountOnceTowardsTheSweep(VulkanContext context) {
         // A cache whose byte budget is full misses every 4 KiB request; 1500 misses of one request object must sweep
         // the bins exactly when 1500 misses of fresh copies do (a recorded request's miss asked the cache twice).
