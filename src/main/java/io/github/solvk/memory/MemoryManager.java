@@ -382,7 +382,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a pool whose buffers are freed in any order (SOL's non-linear pool): TLSF, or buddy with
      * {@link IMemoryPool.CreateInfo#BUDDY_ALGORITHM}. New allocations fill gaps before a new block is made.
      *
-     * @param name a name unique within this manager, not blank
+     * @param name a name unique within this manager, not blank, not {@code "VMA default"}
      * @param info the pool's usage, memory and blocks
      * @return the pool, registered under {@code name} until it is closed
      */
@@ -396,7 +396,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a pool that places buffers one after another and frees them all at once (SOL's free-at-once pool):
      * once any buffer is freed, every allocation throws until all are freed.
      *
-     * @param name a name unique within this manager, not blank
+     * @param name a name unique within this manager, not blank, not {@code "VMA default"}
      * @param info the pool's usage, memory and blocks
      * @return the pool
      */
@@ -408,7 +408,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a LIFO pool (SOL's stack pool): freeing out of order makes the next allocation throw until later frees
      * fix the order.
      *
-     * @param name a name unique within this manager, not blank
+     * @param name a name unique within this manager, not blank, not {@code "VMA default"}
      * @param info the pool's usage, memory and blocks
      * @return the pool
      */
@@ -420,7 +420,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Creates a FIFO pool of exactly one block (SOL's ring buffer pool), the one pool with {@link Capability#WAIT}.
      * {@code minBlocks} and {@code maxBlocks} are taken as 1.
      *
-     * @param name a name unique within this manager, not blank
+     * @param name a name unique within this manager, not blank, not {@code "VMA default"}
      * @param info the pool's usage, memory and block size
      * @return the pool
      */
@@ -431,7 +431,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     /**
      * Creates a pool of equal slots: every buffer takes one slot of {@code slotSize} bytes; free in any order.
      *
-     * @param name     a name unique within this manager, not blank
+     * @param name     a name unique within this manager, not blank, not {@code "VMA default"}
      * @param info     the pool's usage, memory and blocks
      * @param slotSize the most bytes a buffer may have
      * @return the pool
@@ -443,6 +443,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private IMemoryPool createPool(String name, IMemoryPool.CreateInfo info, BlockMemoryPool.Kind kind,
                                    SuballocatorKind algorithm, long slotSize) {
         checkName(name);
+        if (name.equals(BlockInfo.VMA_DEFAULT_POOL)) {
+            // Memory maps file VMA's own blocks under this name; a pool of ours by it would make them unbuildable.
+            throw new IllegalArgumentException("pool name: '" + name + "' (expected: another name; '"
+                    + BlockInfo.VMA_DEFAULT_POOL + "' stands for VMA's default pools in memory maps)");
+        }
         Objects.requireNonNull(info, "info");
         if (kind != BlockMemoryPool.Kind.NON_LINEAR
                 && (info.createFlags() & IMemoryPool.CreateInfo.BUDDY_ALGORITHM) != 0) {

@@ -191,7 +191,9 @@ public final class Json {
         }
         int code = 0;
         for (int i = 0; i < 4; i++) {
-            int digit = Character.digit(text.charAt(pos), 16);
+            char c = text.charAt(pos);
+            // RFC 8259 HEXDIG is ASCII only; Character.digit would also take Arabic-Indic or full-width digits.
+            int digit = c < 0x80 ? Character.digit(c, 16) : -1;
             if (digit < 0) {
                 throw error("a hex digit");
             }
@@ -295,7 +297,9 @@ public final class Json {
      * Writes a string as a JSON string literal.
      *
      * @param s a string
-     * @return {@code s} in double quotes, with quotes, backslashes and control characters escaped
+     * @return {@code s} in double quotes, with quotes, backslashes, control characters and lone surrogates escaped
+     *         (a lone surrogate as a backslash-u escape of its four hex digits, so that the text stays encodable
+     *         as UTF-8)
      */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2);
@@ -314,7 +318,8 @@ public final class Json {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || isLoneSurrogate(s, i)) {
+                        // A lone surrogate has no UTF-8 form: written raw, it makes Files.writeString throw.
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
@@ -323,5 +328,17 @@ public final class Json {
             }
         }
         sb.append('"');
+    }
+
+    /** @return whether {@code s.charAt(i)} is a surrogate that is not half of a high-low pair */
+    static boolean isLoneSurrogate(String s, int i) {
+        char c = s.charAt(i);
+        if (Character.isHighSurrogate(c)) {
+            return i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
+        }
+        if (Character.isLowSurrogate(c)) {
+            return i == 0 || !Character.isHighSurrogate(s.charAt(i - 1));
+        }
+        return false;
     }
 }

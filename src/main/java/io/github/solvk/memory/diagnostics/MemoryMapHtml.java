@@ -114,7 +114,10 @@ public final class MemoryMapHtml {
         return String.format(Locale.ROOT, "#%06x", rgb);
     }
 
-    /** Escapes text for element content and double-quoted attributes; a title shows {@code &#10;} as a new line. */
+    /**
+     * Escapes text for element content and double-quoted attributes; a title shows {@code &#10;} as a new line. A lone
+     * surrogate becomes U+FFFD.
+     */
     static String escape(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
@@ -127,7 +130,8 @@ public final class MemoryMapHtml {
                 case '\'' -> sb.append("&#39;");
                 case '\t' -> sb.append("&#9;");
                 case '\n' -> sb.append("&#10;");
-                default -> sb.append(c);
+                // A lone surrogate has no UTF-8 form (Files.writeString would throw): show the replacement character.
+                default -> sb.append(Json.isLoneSurrogate(s, i) ? '\uFFFD' : c);
             }
         }
         return sb.toString();

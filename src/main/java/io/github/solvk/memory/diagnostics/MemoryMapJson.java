@@ -1,11 +1,10 @@
 package io.github.solvk.memory.diagnostics;
 
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -383,7 +382,9 @@ public final class MemoryMapJson {
      * <p>The result has our device name, heaps and memory types, or VMA's where ours are empty (VMA's heaps carry
      * its budget). Its blocks are VMA's, then ours. A VMA dedicated allocation whose {@code Name} is the
      * {@linkplain BlockInfo#name() name} of one of our blocks of the same memory type is left out: it is the device
-     * memory of that block, which our block shows in detail. The root package therefore names the VMA allocation of
+     * memory of that block, which our block shows in detail (the size must match too, and the name is compared as VMA
+     * gives it back: cut at a NUL, a lone surrogate as {@code '?'}, control characters other than {@code \b \f \n \r
+     * \t} dropped). The root package therefore names the VMA allocation of
      * each pool block ({@code vmaSetAllocationName}) with that block's {@link BlockInfo#name()}. When our block lies
      * inside one of VMA's blocks instead, VMA's block keeps it as one range with that name, and our row shows what is
      * inside. {@code ours} should hold only our own pools: blocks of {@link BlockInfo#VMA_DEFAULT_POOL} come from VMA.
@@ -396,17 +397,22 @@ public final class MemoryMapJson {
      */
     public static MemoryMap mergeVma(MemoryMap ours, String vmaDetailedStatsJson) {
         MemoryMap vma = read(vmaDetailedStatsJson);
-        Set<String> ourBlocks = new HashSet<>();
+        // How many of our blocks have each key: each one hides one VMA dedicated allocation.
+        Map<String, Integer> ourBlocks = new HashMap<>();
         for (BlockInfo block : ours.blocks()) {
             if (!block.pool().equals(BlockInfo.VMA_DEFAULT_POOL)) {
-                ourBlocks.add(blockKey(block.memoryTypeIndex(), block.name()));
+                ourBlocks.merge(blockKey(block.memoryTypeIndex(), block.size(), vmaEcho(block.name())), 1,
+                        Integer::sum);
             }
         }
         List<BlockInfo> blocks = new ArrayList<>();
         for (BlockInfo block : vma.blocks()) {
             if (block.kind() == BlockKind.DEDICATED) {
                 String resource = block.suballocations().get(0).name();
-                if (resource != null && ourBlocks.contains(blockKey(block.memoryTypeIndex(), resource))) {
+                // VMA's name is compared as VMA gives names back; the size tells our block from a user's dedicated
+                // buffer that merely has its name.
+                if (resource != null && takeOne(ourBlocks, blockKey(block.memoryTypeIndex(), block.size(),
+                        vmaEcho(resource)))) {
                     continue;
                 }
             }
@@ -420,8 +426,42 @@ public final class MemoryMapJson {
                 blocks);
     }
 
-    private static String blockKey(int memoryTypeIndex, String name) {
-        return memoryTypeIndex + "\u0000" + name;
+    /** Takes one from the count of {@code key}; false when there is none. */
+    private static boolean takeOne(Map<String, Integer> counts, String key) {
+        Integer n = counts.get(key);
+        if (n == null) {
+            return false;
+        }
+        if (n == 1) {
+            counts.remove(key);
+        } else {
+            counts.put(key, n - 1);
+        }
+        return true;
+    }
+
+    private static String blockKey(int memoryTypeIndex, long size, String name) {
+        return memoryTypeIndex + "\u0000" + size + "\u0000" + name;
+    }
+
+    /**
+     * A name as VMA's JSON gives it back after {@code vmaSetAllocationName}: a C string ends at the first NUL,
+     * LWJGL's UTF-8 encoder writes a lone surrogate as {@code '?'}, and VMA's JSON writer drops the control characters
+     * it has no escape for (all below U+0020 but backspace, form feed, new line, carriage return and tab).
+     */
+    static String vmaEcho(String name) {
+        StringBuilder sb = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == 0) {
+                break;
+            }
+            if (c < 0x20 && c != '\b' && c != '\f' && c != '\n' && c != '\r' && c != '\t') {
+                continue;
+            }
+            sb.append(Json.isLoneSurrogate(name, i) ? '?' : c);
+        }
+        return sb.toString();
     }
 
     private static int readFlags(Object value, String[] names, String path) {
