@@ -1,7 +1,10 @@
 package io.github.solvk.memory.diagnostics;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
 
 /**
  * The code that touches {@code jdk.jfr}, kept apart from {@link JfrEvents} so that it is loaded only when the runtime
@@ -57,11 +60,50 @@ final class JfrEmitter {
         }
     }
 
-    static void addPeriodic(Runnable hook) {
-        FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
+    /**
+     * Hooks waiting for the recorder to start: adding a periodic event initializes JFR (about 100 ms, once per JVM),
+     * which an application that never records should not pay when it makes its first manager.
+     */
+    private static final Set<Runnable> PENDING = new LinkedHashSet<>();
+    /** Whether the listener that adds {@link #PENDING} when the recorder starts is registered. */
+    private static boolean listening;
+
+    /**
+     * Adds the hook now when the recorder is running, else when it starts (the first recording, from the command
+     * line, {@code jcmd} or code).
+     */
+    static synchronized void addPeriodic(Runnable hook) {
+        if (FlightRecorder.isInitialized()) {
+            FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
+            return;
+        }
+        PENDING.add(hook);
+        if (!listening) {
+            listening = true;
+            FlightRecorder.addListener(new FlightRecorderListener() {
+                @Override
+                public void recorderInitialized(FlightRecorder recorder) {
+                    addPending();
+                }
+            });
+        }
     }
 
-    static void removePeriodic(Runnable hook) {
-        FlightRecorder.removePeriodicEvent(hook);
+    private static synchronized void addPending() {
+        for (Runnable hook : PENDING) {
+            FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
+        }
+        PENDING.clear();
+    }
+
+    static synchronized void removePeriodic(Runnable hook) {
+        if (!PENDING.remove(hook)) {
+            FlightRecorder.removePeriodicEvent(hook);
+        }
+    }
+
+    /** @return hooks waiting for the recorder to start (for tests) */
+    static synchronized int pendingHooks() {
+        return PENDING.size();
     }
 }
