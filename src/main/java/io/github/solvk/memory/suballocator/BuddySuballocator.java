@@ -105,6 +105,9 @@ public final class BuddySuballocator implements Suballocator {
     private final long regionSize;
     private final long granularity;
     private final int tag;
+
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private int visits;
     /** The usable part: the region with both ends rounded inwards to multiples of 16. */
     private final long usableStart;
     private final long usableEnd;
@@ -159,6 +162,9 @@ public final class BuddySuballocator implements Suballocator {
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
         SuballocatorHandles.checkRequest(size, alignment, type);
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("tryAllocate", "BuddySuballocator");
+        }
         if (size > regionSize) {
             return NULL_HANDLE;
         }
@@ -266,6 +272,9 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("free", "BuddySuballocator");
+        }
         int n = liveNode(handle);
         int ii = n << I_STRIDE_SHIFT;
         int order = ints[ii + I_ORDER] & ORDER_MASK;
@@ -315,6 +324,9 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void reset() {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("reset", "BuddySuballocator");
+        }
         for (int i = 0; i < capacity; i++) {
             int ii = i << I_STRIDE_SHIFT;
             ints[ii + I_STATE] = UNUSED;
@@ -398,6 +410,15 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void visit(Visitor visitor) {
+        visits++;
+        try {
+            walk(visitor);
+        } finally {
+            visits--;
+        }
+    }
+
+    private void walk(Visitor visitor) {
         for (int n = firstLeaf; n != NIL; n = ints[(n << I_STRIDE_SHIFT) + I_NEXT_PHYS]) {
             int ii = n << I_STRIDE_SHIFT;
             int li = n << L_STRIDE_SHIFT;

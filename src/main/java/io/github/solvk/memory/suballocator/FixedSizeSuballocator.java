@@ -88,6 +88,9 @@ public final class FixedSizeSuballocator implements Suballocator {
     private final int slotCount;
     private final int tag = IndexedHandles.nextTag();
 
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private int visits;
+
     /** Per slot: its stamp (generation and type, see {@link IndexedHandles#stamp}), freed bit included. */
     private int[] stamps;
     private long[] sizes;
@@ -178,6 +181,9 @@ public final class FixedSizeSuballocator implements Suballocator {
             throw new IllegalArgumentException("alignment: " + alignment + " (expected: <= the slot alignment "
                     + slotAlignment + ")");
         }
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
+        }
         int slot;
         if (freeTop != 0) {
             slot = freeList[--freeTop];
@@ -198,6 +204,9 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("free", NAME);
+        }
         int slot = liveSlot(handle);
         stamps[slot] |= FREED_BIT;
         freeList[freeTop++] = slot;
@@ -205,6 +214,9 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public void reset() {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("reset", NAME);
+        }
         // Outstanding handles name slots >= watermark, which liveSlot rejects; a slot's generation is advanced when
         // it is handed out again, so they stay stale afterwards.
         freeTop = 0;
@@ -277,6 +289,15 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public void visit(Visitor visitor) {
+        visits++;
+        try {
+            walk(visitor);
+        } finally {
+            visits--;
+        }
+    }
+
+    private void walk(Visitor visitor) {
         FreeRangeMerger out = new FreeRangeMerger(visitor);
         out.free(regionOffset, firstSlot);
         for (int slot = 0; slot < watermark; slot++) {

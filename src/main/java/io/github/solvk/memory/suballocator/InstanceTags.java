@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * | 0 |  tag (15)     |  the layout's own fields                                |
  * +---+---------------+---------------------------------------------------------+
  * </pre>
- * Two instances therefore share a tag only when 2<sup>15</sup> - 1 or more instances were made between them. A tag
+ * Two instances therefore share a tag only when 2<sup>15</sup> - 2 (32&nbsp;766) or more instances were made between
+ * them: the tags of 2<sup>15</sup> - 1 consecutive instances differ. A tag
  * is drawn once per instance, at construction; the hot paths only compare it.
  */
 final class InstanceTags {

@@ -108,6 +108,9 @@ public final class RingSuballocator implements Suballocator {
     private final long granularity;
     private final int tag = IndexedHandles.nextTag();
 
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private int visits;
+
     /**
      * Per slot, four longs: the entry's sequence number (with {@link #FREED_SEQ_BIT} once it was freed out of order),
      * its start, its allocation's offset and its end.
@@ -172,6 +175,9 @@ public final class RingSuballocator implements Suballocator {
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
         IndexedHandles.checkRequest(size, alignment, type);
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
+        }
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
@@ -244,6 +250,9 @@ public final class RingSuballocator implements Suballocator {
      */
     @Override
     public void free(long handle) {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("free", NAME);
+        }
         int slot = liveSlot(handle);
         long seq = entries[at(slot, SEQ)];
         if (seq == tailSeq && outOfOrderCount == 0) {
@@ -278,6 +287,9 @@ public final class RingSuballocator implements Suballocator {
 
     @Override
     public void reset() {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("reset", NAME);
+        }
         // Every outstanding handle's sequence number is now below tailSeq, which liveSlot rejects.
         tailSeq = headSeq;
         outOfOrderCount = 0;
@@ -355,6 +367,15 @@ public final class RingSuballocator implements Suballocator {
      */
     @Override
     public void visit(Visitor visitor) {
+        visits++;
+        try {
+            walk(visitor);
+        } finally {
+            visits--;
+        }
+    }
+
+    private void walk(Visitor visitor) {
         FreeRangeMerger out = new FreeRangeMerger(visitor);
         if (headSeq == tailSeq) {
             out.free(regionOffset, regionEnd);

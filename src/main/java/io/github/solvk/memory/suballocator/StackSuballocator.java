@@ -95,6 +95,9 @@ public final class StackSuballocator implements Suballocator {
     private final long granularity;
     private final int tag = IndexedHandles.nextTag();
 
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private int visits;
+
     /**
      * Entry {@code d}'s offset at {@code [2d + 1]} and end at {@code [2d + 2]}; {@code [0]} holds the region's start,
      * so that every entry's start, the previous end, is at {@code [2d]}.
@@ -159,6 +162,9 @@ public final class StackSuballocator implements Suballocator {
         if (IndexedHandles.isBadRequest(size, alignment, type)) {
             throw IndexedHandles.badRequest(size, alignment, type);
         }
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
+        }
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
@@ -195,6 +201,9 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public void free(long handle) {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("free", NAME);
+        }
         int d = liveDepth(handle);
         if (d == depth - 1 && outOfOrderCount == 0) {
             // A popped entry needs no mark: its depth is now >= depth, which liveDepth rejects.
@@ -225,6 +234,9 @@ public final class StackSuballocator implements Suballocator {
 
     @Override
     public void reset() {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("reset", NAME);
+        }
         // Handles of the dropped entries name depths >= depth, which liveDepth rejects; a depth's generation is
         // advanced when it is pushed again, so they stay stale afterwards.
         depth = 0;
@@ -298,6 +310,15 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public void visit(Visitor visitor) {
+        visits++;
+        try {
+            walk(visitor);
+        } finally {
+            visits--;
+        }
+    }
+
+    private void walk(Visitor visitor) {
         FreeRangeMerger out = new FreeRangeMerger(visitor);
         for (int d = 0; d < depth; d++) {
             if ((stamps[d] & FREED_BIT) != 0) {

@@ -95,6 +95,10 @@ public interface Suballocator {
      * allocation holds, or parts of the region the algorithm cannot use) are taken: they lie in the gaps between the
      * reported ranges, and {@code regionSize() - freeBytes() - (sum of live sizes)} is their total.
      *
+     * <p>The visitor may read ({@link #offset}, {@link #size}, {@link #type}, the statistics, another visit) but not
+     * change this suballocator: while the walk runs, {@link #tryAllocate}, {@link #free} and {@link #reset} throw
+     * {@link IllegalStateException} and change nothing. Collect the handles, and change them after visit returns.
+     *
      * @param visitor receives the calls
      */
     void visit(Visitor visitor);

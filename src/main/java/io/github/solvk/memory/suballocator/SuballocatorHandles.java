@@ -143,6 +143,17 @@ final class SuballocatorHandles {
         }
     }
 
+    /**
+     * @param call  the refused call: {@code tryAllocate}, {@code free} or {@code reset}
+     * @param owner the suballocator's class name
+     * @return the exception for a call that would change a suballocator while its {@link Suballocator#visit} runs,
+     *     which would make the walk report ranges that no longer exist
+     */
+    static IllegalStateException changeDuringVisit(String call, String owner) {
+        return new IllegalStateException(call + "() on this " + owner + " while its visit() runs (expected: no "
+                + "tryAllocate, free or reset from a visitor; collect the handles and change them after visit returns)");
+    }
+
     /** @return the exception for a handle that is not a live allocation of the instance with {@code tag} */
     static IllegalArgumentException badHandle(long handle, int tag, String owner) {
         if (handle == Suballocator.NULL_HANDLE) {

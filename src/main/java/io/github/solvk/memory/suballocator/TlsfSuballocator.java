@@ -138,6 +138,9 @@ public final class TlsfSuballocator implements Suballocator {
     private final long granularity;
     private final int tag;
 
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private int visits;
+
     private long[] nodes;
     private int capacity;
     private int unusedHead;
@@ -228,6 +231,9 @@ public final class TlsfSuballocator implements Suballocator {
         // of two; the exact message comes from the shared check, which throws for every request that fails here.
         if (((size - 1) | (alignment - 1)) >>> 62 != 0 || (alignment & (alignment - 1)) != 0 || type == null) {
             throw SuballocatorHandles.badRequest(size, alignment, type);
+        }
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("tryAllocate", "TlsfSuballocator");
         }
         if (size > regionSize) {
             return NULL_HANDLE;
@@ -393,6 +399,9 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("free", "TlsfSuballocator");
+        }
         int n = liveNode(handle);
         long[] nd = nodes;
         int b = n << NODE_SHIFT;
@@ -424,6 +433,9 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void reset() {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit("reset", "TlsfSuballocator");
+        }
         for (int i = 0; i < capacity; i++) {
             int b = i << NODE_SHIFT;
             nodes[b + F_META] &= META_GENERATION_MASK;
@@ -505,6 +517,15 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void visit(Visitor visitor) {
+        visits++;
+        try {
+            walk(visitor);
+        } finally {
+            visits--;
+        }
+    }
+
+    private void walk(Visitor visitor) {
         for (int n = firstBlock; n != NIL; n = (int) nodes[(n << NODE_SHIFT) + F_NEXT_PHYS]) {
             int b = n << NODE_SHIFT;
             long meta = nodes[b + F_META];

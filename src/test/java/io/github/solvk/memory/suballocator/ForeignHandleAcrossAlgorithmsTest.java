@@ -2,12 +2,17 @@ package io.github.solvk.memory.suballocator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +37,32 @@ class ForeignHandleAcrossAlgorithmsTest {
     @Test
     void everyKindShouldHaveAFactoryHere() {
         assertThat(FACTORIES.keySet()).containsExactlyInAnyOrder(SuballocatorKind.values());
+    }
+
+    /**
+     * docs/suballocators.md says how many suballocators must be made between two instances before they can share a
+     * tag (and a handle of one passes as the other's): that number must be exactly the count at which it happens.
+     */
+    @Test
+    void theDocumentedCountOfInstancesBetweenTwoSharingATagShouldBeExact() throws IOException {
+        String doc = Files.readString(Path.of("docs/suballocators.md")).replaceAll("\\s+", " ");
+        Matcher claim = Pattern.compile("a foreign handle is caught unless ([0-9 ]+?) or more suballocators were made "
+                + "between the two").matcher(doc);
+        assertThat(claim.find()).as("the claim in docs/suballocators.md").isTrue();
+        long documented = Long.parseLong(claim.group(1).replace(" ", ""));
+        StackSuballocator first = new StackSuballocator(0, 64);
+        long handle = first.tryAllocate(8, 1, AllocationType.LINEAR);
+        long between = 0;
+        while (true) {
+            StackSuballocator next = new StackSuballocator(0, 64);
+            if (next.tryAllocate(8, 1, AllocationType.LINEAR) == handle) {
+                // Same tag, depth and generation: first's handle passes as next's.
+                assertThat(next.offset(handle)).isZero();
+                break;
+            }
+            between++;
+        }
+        assertThat(between).as("suballocators made between two that share a tag").isEqualTo(documented);
     }
 
     @Test

@@ -149,6 +149,110 @@ abstract class SuballocatorContractTest {
         assertVisitReports(s, a, b);
     }
 
+    /**
+     * The walk's own promise, whatever a visitor tries: ranges in offset order, without overlap, inside the region,
+     * every reported allocation live and as reported. A visitor that frees each allocation it is shown broke it: TLSF
+     * reported the block it had just merged (before the allocation already reported) and then an unused node as an
+     * allocation at offset -1, buddy an unused node as an allocation of 0 bytes, stack and ring a free range over the
+     * allocations already reported.
+     */
+    @Test
+    void visitShouldKeepItsPromiseWhenTheVisitorTriesToFree() {
+        Suballocator s = create(0, fillCount() * fillSize(), 1);
+        List<Long> handles = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            handles.add(s.tryAllocate(fillSize(), 1, AllocationType.LINEAR));
+        }
+        s.free(handles.get(1));
+        List<String> problems = new ArrayList<>();
+        long[] end = {s.regionOffset()};
+        s.visit(new Suballocator.Visitor() {
+            @Override
+            public void allocation(long handle, long offset, long size, AllocationType type) {
+                check("allocation", offset, size);
+                try {
+                    if (s.offset(handle) != offset || s.size(handle) != size) {
+                        problems.add("allocation " + Long.toHexString(handle) + " reported at [" + offset + ", +"
+                                + size + ") but is at [" + s.offset(handle) + ", +" + s.size(handle) + ")");
+                    }
+                    s.free(handle);
+                } catch (IllegalArgumentException e) {
+                    problems.add("allocation [" + offset + ", +" + size + ") reported with a dead handle: "
+                            + e.getMessage());
+                } catch (IllegalStateException refused) {
+                    // Refusing the change keeps the walk valid.
+                }
+            }
+
+            @Override
+            public void free(long offset, long size) {
+                check("free range", offset, size);
+            }
+
+            private void check(String what, long offset, long size) {
+                if (offset < end[0] || size <= 0 || size > s.regionOffset() + s.regionSize() - offset) {
+                    problems.add(what + " [" + offset + ", +" + size + ") after the previous range's end " + end[0]);
+                }
+                end[0] = offset + size;
+            }
+        });
+        assertThat(problems).isEmpty();
+        s.checkInvariants();
+    }
+
+    /**
+     * A visitor that frees, allocates or resets would pull the ranges out from under the walk (TLSF and buddy then
+     * report nodes that are no longer blocks, stack and ring report free ranges over allocations already reported):
+     * every such call is refused with an IllegalStateException and changes nothing, and the walk completes.
+     */
+    @Test
+    void aVisitorThatChangesTheSuballocatorShouldBeRefusedAndChangeNothing() {
+        Suballocator s = create(0, fillCount() * fillSize(), 1);
+        List<Long> handles = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            handles.add(s.tryAllocate(fillSize(), 1, AllocationType.LINEAR));
+        }
+        // A free range right after the first allocation, which freeing the first one merges with where frees merge;
+        // stack and ring accept the out-of-order free.
+        s.free(handles.get(1));
+        String before = snapshot(s);
+        List<String> refused = new ArrayList<>();
+        List<long[]> ranges = new ArrayList<>();
+        s.visit(new Suballocator.Visitor() {
+            @Override
+            public void allocation(long handle, long offset, long size, AllocationType type) {
+                ranges.add(new long[] {offset, size});
+                List<Runnable> changes = List.of(() -> s.free(handle),
+                        () -> s.tryAllocate(1, 1, AllocationType.LINEAR), s::reset);
+                for (Runnable change : changes) {
+                    try {
+                        change.run();
+                    } catch (IllegalStateException e) {
+                        refused.add(e.getMessage());
+                    }
+                }
+            }
+
+            @Override
+            public void free(long offset, long size) {
+                ranges.add(new long[] {offset, size});
+            }
+        });
+        assertThat(refused).hasSize(3 * 3).allSatisfy(message -> assertThat(message)
+                .contains("while its visit() runs").contains("expected"));
+        assertThat(snapshot(s)).isEqualTo(before);
+        assertThat(s.liveCount()).isEqualTo(3);
+        s.checkInvariants();
+        long end = s.regionOffset();
+        for (long[] r : ranges) {
+            assertThat(r[0]).as("a range in offset order").isGreaterThanOrEqualTo(end);
+            end = r[0] + r[1];
+        }
+        // Once the walk is over, the same calls work again.
+        s.free(handles.get(handles.size() - 1));
+        assertThat(s.liveCount()).isEqualTo(2);
+    }
+
     /** Asserts that {@code s.visit} reports exactly the live {@code a} and {@code b} and free ranges, in order. */
     static void assertVisitReports(Suballocator s, long a, long b) {
         List<long[]> ranges = new ArrayList<>();
