@@ -151,7 +151,8 @@ final class SuballocatorHandles {
      */
     static IllegalStateException changeDuringVisit(String call, String owner) {
         return new IllegalStateException(call + "() on this " + owner + " while its visit() runs (expected: no "
-                + "tryAllocate, free or reset from a visitor; collect the handles and change them after visit returns)");
+                + "tryAllocate, free or reset from a visitor; collect the handles and change them after visit "
+                + "returns)");
     }
 
     /** @return the exception for a handle that is not a live allocation of the instance with {@code tag} */
