@@ -263,7 +263,37 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
+    /**
+     * VMA's preconditions on its flags, which lwjgl-vma (built without VMA's asserts) does not check:
+     * {@code HOST_ACCESS_ALLOW_TRANSFER_INSTEAD} needs a host access pattern, and so does {@code MAPPED} with the
+     * automatic usages that {@code AUTO*} and {@code DEVICE_ONLY} become. {@code UPLOAD} and {@code DOWNLOAD} imply
+     * their pattern.
+     */
+    private static void checkVmaFlags(AllocationInfo info) {
+        MemoryUsage usage = info.memoryUsage();
+        if (usage == MemoryUsage.UPLOAD || usage == MemoryUsage.DOWNLOAD) {
+            return;
+        }
+        int flags = info.allocationFlags();
+        boolean automatic = usage == MemoryUsage.AUTO || usage == MemoryUsage.AUTO_PREFER_DEVICE
+                || usage == MemoryUsage.AUTO_PREFER_HOST || usage == MemoryUsage.DEVICE_ONLY;
+        int needAccess = flags & (AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD
+                | (automatic ? AllocationFlags.MAPPED : 0));
+        if (needAccess != 0 && AllocationFlags.hostAccess(info.hostAccess(), flags) == HostAccess.NONE) {
+            String names = ((needAccess & AllocationFlags.MAPPED) != 0 ? "MAPPED" : "")
+                    + ((needAccess & AllocationFlags.MAPPED) != 0
+                    && (needAccess & AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD) != 0 ? " and " : "")
+                    + ((needAccess & AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD) != 0
+                    ? "HOST_ACCESS_ALLOW_TRANSFER_INSTEAD" : "");
+            throw new IllegalArgumentException("allocationFlags: 0x" + Integer.toHexString(flags) + " (" + names
+                    + ") with memoryUsage " + usage + " and no host access (expected: "
+                    + (usage == MemoryUsage.DEVICE_ONLY ? "neither for DEVICE_ONLY, whose memory is never mapped"
+                    : "a host access pattern too, SEQUENTIAL_WRITE or RANDOM, as VMA requires") + ")");
+        }
+    }
+
     private void checkAgainstDevice(AllocationInfo info) {
+        checkVmaFlags(info);
         for (int family : info.queueFamilies()) {
             if (family >= allocator.queueFamilyCount()) {
                 throw new IllegalArgumentException("queue family: " + family + " (expected: < the device's "

@@ -8,6 +8,7 @@ import static org.lwjgl.util.vma.Vma.vmaInvalidateAllocation;
 import static org.lwjgl.util.vma.Vma.vmaMapMemory;
 import static org.lwjgl.util.vma.Vma.vmaUnmapMemory;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE;
+import static org.lwjgl.vulkan.VK10.VK_WHOLE_SIZE;
 import static org.lwjgl.vulkan.VK10.vkFlushMappedMemoryRanges;
 import static org.lwjgl.vulkan.VK10.vkInvalidateMappedMemoryRanges;
 import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
@@ -64,6 +65,11 @@ public final class VulkanBuffer implements AutoCloseable {
     private final long allocation;
     private final long memory;
     private final long memoryOffset;
+    /**
+     * A wrapped buffer's {@code VkDeviceMemory} size, the limit that flush and invalidate ranges are widened within;
+     * {@code Long.MAX_VALUE / 2} when the wrapper did not give it (and for buffers that flush through VMA).
+     */
+    private final long memoryEnd;
     private final long offset;
     private final long size;
     private final int usage;
@@ -84,6 +90,16 @@ public final class VulkanBuffer implements AutoCloseable {
                          long memoryOffset, long offset, long size, int usage, int memoryTypeIndex,
                          int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped,
                          boolean ownsBuffer, VulkanMemory block, long blockOffset) {
+        this(allocator, device, buffer, allocation, memory, memoryOffset, Long.MAX_VALUE / 2, offset, size, usage,
+                memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, owned, mapped, ownsBuffer, block,
+                blockOffset);
+    }
+
+    private VulkanBuffer(VulkanMemoryAllocator allocator, VkDevice device, long buffer, long allocation, long memory,
+                         long memoryOffset, long memoryEnd, long offset, long size, int usage, int memoryTypeIndex,
+                         int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped,
+                         boolean ownsBuffer, VulkanMemory block, long blockOffset) {
+        this.memoryEnd = memoryEnd;
         this.ownsBuffer = ownsBuffer;
         this.block = block;
         this.blockOffset = blockOffset;
@@ -138,6 +154,9 @@ public final class VulkanBuffer implements AutoCloseable {
             throw new IllegalArgumentException("range: offset " + offset + ", size " + size
                     + " (expected: inside the block buffer of " + blockBuffer.size + " bytes)");
         }
+        // A range of a destroyed block buffer would name a destroyed VkBuffer and, once the block is freed, memory
+        // that is no longer mapped.
+        blockBuffer.checkOpen();
         // Everything but the range is the block buffer's already (boundTo took it from this block): copying it
         // costs no look-up through the allocator and its memory properties on this hot path.
         long blockMapped = block.mappedAddress();
@@ -149,6 +168,11 @@ public final class VulkanBuffer implements AutoCloseable {
 
     /**
      * Wraps a range of a buffer that someone else owns. Closing the result frees nothing.
+     *
+     * <p>Without the memory's size, flush and invalidate ranges on non-coherent memory are widened to whole atoms as
+     * if the memory's size were a multiple of {@code nonCoherentAtomSize}; where it is not, a range that ends in the
+     * memory's last atom would pass its end (VUID-VkMappedMemoryRange-size-00685). Use
+     * {@link #wrap(VkDevice, long, long, long, int, int, int, long, long, long, long, long)}, which takes the size.
      *
      * @param device              the device of the buffer
      * @param buffer              the {@code VkBuffer}
@@ -167,6 +191,34 @@ public final class VulkanBuffer implements AutoCloseable {
     public static VulkanBuffer wrap(VkDevice device, long buffer, long offset, long size, int usage,
                                     int memoryTypeIndex, int memoryPropertyFlags, long memory, long memoryOffset,
                                     long mappedAddress, long nonCoherentAtomSize) {
+        return wrap(device, buffer, offset, size, usage, memoryTypeIndex, memoryPropertyFlags, memory, memoryOffset,
+                VK_WHOLE_SIZE, mappedAddress, nonCoherentAtomSize);
+    }
+
+    /**
+     * Wraps a range of a buffer that someone else owns, knowing the size of the memory behind it, so that flush and
+     * invalidate ranges on non-coherent memory are widened to whole atoms without passing the memory's end
+     * ({@link #atomAlignedRange}). Closing the result frees nothing.
+     *
+     * @param device              the device of the buffer
+     * @param buffer              the {@code VkBuffer}
+     * @param offset              the range's offset in the buffer
+     * @param size                the range's size
+     * @param usage               the buffer's {@code VkBufferUsageFlags}
+     * @param memoryTypeIndex     the memory type the buffer is bound to
+     * @param memoryPropertyFlags that type's property flags
+     * @param memory              the {@code VkDeviceMemory} bound to the buffer, for flush and invalidate; or
+     *                            {@code VK_NULL_HANDLE} when unknown
+     * @param memoryOffset        where {@code buffer} starts in {@code memory}
+     * @param memorySize          {@code memory}'s {@code allocationSize}, or {@code VK_WHOLE_SIZE} (-1) when unknown
+     * @param mappedAddress       the host address of the range's first byte, or 0 when not mapped
+     * @param nonCoherentAtomSize the device's {@code nonCoherentAtomSize}
+     * @return a borrowed buffer
+     * @throws IllegalArgumentException when the range does not lie inside {@code memorySize}
+     */
+    public static VulkanBuffer wrap(VkDevice device, long buffer, long offset, long size, int usage,
+                                    int memoryTypeIndex, int memoryPropertyFlags, long memory, long memoryOffset,
+                                    long memorySize, long mappedAddress, long nonCoherentAtomSize) {
         Objects.requireNonNull(device, "device");
         if (buffer == NULL) {
             throw new IllegalArgumentException("buffer: VK_NULL_HANDLE (expected: a VkBuffer)");
@@ -179,7 +231,20 @@ public final class VulkanBuffer implements AutoCloseable {
             throw new IllegalArgumentException("nonCoherentAtomSize: " + nonCoherentAtomSize
                     + " (expected: a power of two)");
         }
-        return new VulkanBuffer(null, device, buffer, NULL, memory, memoryOffset, offset, size, usage,
+        if (memoryOffset < 0) {
+            throw new IllegalArgumentException("memoryOffset: " + memoryOffset + " (expected: >= 0)");
+        }
+        long memoryEnd = Long.MAX_VALUE / 2;
+        if (memorySize != VK_WHOLE_SIZE) {
+            if (memorySize <= 0 || memoryOffset > memorySize || offset > memorySize - memoryOffset
+                    || size > memorySize - memoryOffset - offset) {
+                throw new IllegalArgumentException("range: offset " + offset + ", size " + size + " of a buffer at "
+                        + memoryOffset + " in memory of " + memorySize + " bytes (expected: inside the memory, or "
+                        + "memorySize VK_WHOLE_SIZE (-1) when unknown)");
+            }
+            memoryEnd = memorySize;
+        }
+        return new VulkanBuffer(null, device, buffer, NULL, memory, memoryOffset, memoryEnd, offset, size, usage,
                 memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, false, mappedAddress, false, null, 0);
     }
 
@@ -484,7 +549,7 @@ public final class VulkanBuffer implements AutoCloseable {
                     + "memory was given no VkDeviceMemory (expected: wrap it with its memory to flush or invalidate)");
         }
         long[] range = atomAlignedRange(memoryOffset + offset + rangeOffset, length, nonCoherentAtomSize,
-                Long.MAX_VALUE / 2);
+                memoryEnd);
         try (MemoryStack stack = stackPush()) {
             VkMappedMemoryRange.Buffer ranges = VkMappedMemoryRange.calloc(1, stack)
                     .sType(VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE)

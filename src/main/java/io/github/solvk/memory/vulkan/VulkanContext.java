@@ -777,7 +777,8 @@ public final class VulkanContext implements AutoCloseable {
         if (selector != null) {
             String trimmed = selector.trim();
             if (trimmed.matches("\\d+")) {
-                int index = Integer.parseInt(trimmed);
+                // Past 9 digits the index is beyond any device list (and may not fit an int).
+                int index = trimmed.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(trimmed);
                 if (index >= devices.size()) {
                     throw new IllegalArgumentException("device selector: " + selector + " (expected: an index below "
                             + devices.size() + " or part of one of the names " + names + ")");

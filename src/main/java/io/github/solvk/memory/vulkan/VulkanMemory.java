@@ -88,18 +88,23 @@ public final class VulkanMemory implements AutoCloseable {
      *
      * @param allocator       the VMA allocator
      * @param size            bytes
-     * @param alignment       alignment of the block's start, a power of two
+     * @param alignment       alignment of the block's start: a power of two, or 0 for none
      * @param memoryTypeIndex the memory type
      * @param dedicated       whether it must be its own {@code VkDeviceMemory} (pools' blocks are)
      * @param name            recorded by VMA, or {@code null}
      * @return the block
      * @throws VulkanException when VMA fails, for example {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}
+     * @throws IllegalArgumentException for a size that is not positive or an alignment that is not 0 or a power of two
      */
     public static VulkanMemory allocate(VulkanMemoryAllocator allocator, long size, long alignment,
                                         int memoryTypeIndex, boolean dedicated, String name) {
         Objects.requireNonNull(allocator, "allocator");
         if (size <= 0) {
             throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
+        }
+        if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
+            // VMA aligns offsets with bit masks: any other value would place the block at a misaligned offset.
+            throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
         }
         int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
         try (MemoryStack stack = stackPush()) {
@@ -147,6 +152,7 @@ public final class VulkanMemory implements AutoCloseable {
     public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
                                                           int memoryTypeIndex, String name) {
         Objects.requireNonNull(allocator, "allocator");
+        checkBuffer(size, usage);
         int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
         long buffer = createUnboundBuffer(allocator, size, usage);
         VulkanMemory memory;
@@ -188,11 +194,24 @@ public final class VulkanMemory implements AutoCloseable {
      * @return the requirements
      */
     public static Requirements bufferRequirements(VulkanMemoryAllocator allocator, long size, int usage) {
+        checkBuffer(size, usage);
         long buffer = createUnboundBuffer(allocator, size, usage);
         try {
             return requirementsOf(allocator, buffer);
         } finally {
             destroy(allocator.device(), buffer);
+        }
+    }
+
+    /** Rejects what {@code vkCreateBuffer} must not be given (VUID-VkBufferCreateInfo-size-00912, -None-09500). */
+    private static void checkBuffer(long size, int usage) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("size: " + size
+                    + " (expected: > 0, VUID-VkBufferCreateInfo-size-00912)");
+        }
+        if (usage == 0) {
+            throw new IllegalArgumentException("usage: 0 (expected: at least one VkBufferUsageFlagBits, "
+                    + "VUID-VkBufferCreateInfo-None-09500)");
         }
     }
 
@@ -294,6 +313,10 @@ public final class VulkanMemory implements AutoCloseable {
             throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size + ", reserved "
                     + reservedBytes + " (expected: inside the block of " + this.size + " bytes, size <= reserved)");
         }
+        if (usage == 0) {
+            throw new IllegalArgumentException("usage: 0 (expected: at least one VkBufferUsageFlagBits, "
+                    + "VUID-VkBufferCreateInfo-None-09500)");
+        }
         VkDevice device = allocator.device();
         try (MemoryStack stack = stackPush()) {
             long buffer = createUnboundBuffer(stack, device, size, usage);
@@ -316,8 +339,16 @@ public final class VulkanMemory implements AutoCloseable {
      * @param size        the size it was made with
      * @param usage       the usage it was made with
      * @return a view that borrows the buffer and this memory
+     * @throws IllegalArgumentException when the range is not inside this block
+     * @throws IllegalStateException    when this block is closed
      */
     public VulkanBuffer borrowBuffer(long buffer, long localOffset, long size, int usage) {
+        checkOpen();
+        // The view's reads and writes go through this block's mapping: a range past its end would reach past it.
+        if (localOffset < 0 || size <= 0 || localOffset > this.size - size) {
+            throw new IllegalArgumentException("range: offset " + localOffset + ", size " + size
+                    + " (expected: inside the block of " + this.size + " bytes)");
+        }
         return VulkanBuffer.boundTo(this, buffer, localOffset, size, usage, false);
     }
 

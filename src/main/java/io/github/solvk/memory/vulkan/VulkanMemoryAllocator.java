@@ -129,7 +129,8 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @param heapSizeLimits              per heap, the most bytes VMA may allocate there, or {@code VK_WHOLE_SIZE}
      *                                    (-1) for no limit; {@code null} for no limits
      * @param simulatedMemoryProperties   for tests: a memory layout that this allocator reports to its buffers
-     *                                    instead of the device's (same number of types as the device); VMA still
+     *                                    instead of the device's (same number of types and heaps as the device,
+     *                                    since VMA counts and budgets by the device's own); VMA still
      *                                    places memory by the real one. {@code null} for the real layout
      */
     public record Settings(VkInstance instance, VkPhysicalDevice physicalDevice, VkDevice device, int apiVersion,
@@ -318,6 +319,12 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             if (simulated != null && simulated.types().size() != real.types().size()) {
                 throw new IllegalArgumentException("simulatedMemoryProperties type count: "
                         + simulated.types().size() + " (expected: the device's " + real.types().size() + ")");
+            }
+            if (simulated != null && simulated.heaps().size() != real.heaps().size()) {
+                // VMA fills budgets and statistics for the device's heaps only: a heap beyond them would report
+                // whatever memory held.
+                throw new IllegalArgumentException("simulatedMemoryProperties heap count: "
+                        + simulated.heaps().size() + " (expected: the device's " + real.heaps().size() + ")");
             }
             long[] limits = settings.heapSizeLimits();
             if (limits != null && limits.length != real.heaps().size()) {
@@ -585,13 +592,26 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     }
 
     /**
-     * Destroys the {@code VmaAllocator}. Every buffer made by it must be closed first (VMA asserts otherwise).
-     * Calling it again does nothing.
+     * Destroys the {@code VmaAllocator}. Every buffer and block made by it must be closed first: while any is live,
+     * this throws and leaves the allocator open (lwjgl-vma is built without VMA's asserts, so VMA would destroy the
+     * allocator under them, and their {@code VkBuffer}s could never be destroyed). Calling it again does nothing.
+     *
+     * @throws IllegalStateException when allocations made by this allocator are still live
      */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
+        }
+        try (MemoryStack stack = stackPush()) {
+            VmaTotalStatistics stats = VmaTotalStatistics.malloc(stack);
+            vmaCalculateStatistics(handle, stats);
+            VmaStatistics total = stats.total().statistics();
+            if (total.allocationCount() != 0) {
+                throw new IllegalStateException("VulkanMemoryAllocator has " + total.allocationCount()
+                        + " live allocation(s) of " + total.allocationBytes() + " bytes (expected: every buffer and"
+                        + " memory block made by it closed before it)");
+            }
         }
         closed = true;
         vmaDestroyAllocator(handle);
