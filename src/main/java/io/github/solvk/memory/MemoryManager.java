@@ -807,17 +807,28 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     /**
      * Frees every buffer the user left open (logging each one at WARNING), then destroys the allocator. Calling it
-     * again does nothing. The GPU must be done with the buffers.
+     * again does nothing, except where the allocator refused to close because allocations made through
+     * {@link #allocator()} were still live: then it tries to destroy the allocator again (and throws again while they
+     * are). The GPU must be done with the buffers.
+     *
+     * @throws IllegalStateException when allocations made through {@link #allocator()} outside the manager are still
+     *                               live, so that the allocator stays open until a later call
      */
     @Override
     public void close() {
         lifecycle.writeLock().lock();
         try {
             if (closed) {
+                // An earlier close found allocations the manager does not track still live in its allocator, which
+                // refused and stayed open: destroy it now, once they are gone.
+                if (!allocator.isClosed()) {
+                    allocator.close();
+                }
                 return;
             }
             closed = true;
-            // Every step runs even when an earlier one fails, so that the VmaAllocator is always destroyed.
+            // Every step runs even when an earlier one fails, so that the VmaAllocator is destroyed whenever nothing
+            // made by it is left; when something is (it refuses, and stays open), a later close() tries again.
             RuntimeException failure = null;
             failure = attempt(failure, jfrStatistics::close);
             for (IMemoryPool pool : memoryPools()) {

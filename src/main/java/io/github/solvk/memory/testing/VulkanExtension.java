@@ -35,7 +35,9 @@ import io.github.solvk.memory.vulkan.VulkanObjects;
  *       skipped.</li>
  *   <li>A {@link MemoryManager} parameter gets a new manager for that test. After the test, the extension fails
  *       the test if the manager still has open buffers, open pools, or VMA allocations other than the blocks its
- *       block pool allocators keep ({@link #assertNothingLive}), then closes it.</li>
+ *       block pool allocators keep ({@link #assertNothingLive}), then closes it; a close that throws (its
+ *       allocator refusing under allocations made through {@link MemoryManager#allocator()}) is reported with the
+ *       rest, and the test's other managers are still closed.</li>
  *   <li>Any validation error reported while the test ran fails it, listing the messages.</li>
  *   <li>With {@value VulkanObjects#TRACKING_PROPERTY} on, a test after which more {@code VkBuffer}s or
  *       {@code VkDeviceMemory} objects made through this library are live than before it fails, whoever made them
@@ -152,8 +154,15 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
                 }
                 try {
                     problems.addAll(liveProblems(manager));
-                } finally {
+                } catch (RuntimeException e) {
+                    problems.add("checking a manager failed: " + e);
+                }
+                try {
                     manager.close();
+                } catch (RuntimeException e) {
+                    // Its allocator refuses to close under allocations made through manager.allocator(): report it
+                    // with the rest, and go on closing the test's other managers.
+                    problems.add("closing a manager failed: " + e);
                 }
             }
         }

@@ -777,8 +777,10 @@ public final class VulkanContext implements AutoCloseable {
         if (selector != null) {
             String trimmed = selector.trim();
             if (trimmed.matches("\\d+")) {
-                // Past 9 digits the index is beyond any device list (and may not fit an int).
-                int index = trimmed.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(trimmed);
+                // Past 9 significant digits the index is beyond any device list (and may not fit an int); leading
+                // zeros do not count.
+                String digits = trimmed.replaceFirst("^0+(?=\\d)", "");
+                int index = digits.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(digits);
                 if (index >= devices.size()) {
                     throw new IllegalArgumentException("device selector: " + selector + " (expected: an index below "
                             + devices.size() + " or part of one of the names " + names + ")");

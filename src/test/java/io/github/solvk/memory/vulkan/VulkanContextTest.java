@@ -95,6 +95,17 @@ class VulkanContextTest {
     }
 
     @Test
+    void anIndexWithLeadingZerosShouldSelectThatDevice() {
+        // Ten digits, but the index 0: only the value may rule an index out, not how many digits spell it.
+        try (VulkanContext byIndex = VulkanContext.builder().validation(false).device("0000000000").build()) {
+            assertThat(byIndex.deviceName()).isNotBlank();
+        }
+        assertThatThrownBy(() -> VulkanContext.builder().validation(false).device("99999999999999999999").build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("device selector: 99999999999999999999 (expected: an index below");
+    }
+
+    @Test
     void aWrappedContextShouldBorrowTheDevice(VulkanContext shared) {
         VulkanContext wrapped = VulkanContext.wrap(shared.instance(), shared.physicalDevice(), shared.device(),
                 shared.apiVersion(), shared.features(), shared.graphicsQueue(), shared.computeQueue(),
