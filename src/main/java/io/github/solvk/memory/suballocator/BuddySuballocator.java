@@ -107,7 +107,8 @@ public final class BuddySuballocator implements Suballocator {
     private final int tag;
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    private int visits;
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private final VisitCount visits = new VisitCount();
     /** The usable part: the region with both ends rounded inwards to multiples of 16. */
     private final long usableStart;
     private final long usableEnd;
@@ -162,7 +163,7 @@ public final class BuddySuballocator implements Suballocator {
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
         SuballocatorHandles.checkRequest(size, alignment, type);
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("tryAllocate", "BuddySuballocator");
         }
         if (size > regionSize) {
@@ -272,7 +273,7 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("free", "BuddySuballocator");
         }
         int n = liveNode(handle);
@@ -324,7 +325,7 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("reset", "BuddySuballocator");
         }
         for (int i = 0; i < capacity; i++) {
@@ -410,12 +411,7 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void visit(Visitor visitor) {
-        visits++;
-        try {
-            walk(visitor);
-        } finally {
-            visits--;
-        }
+        visits.run(this::walk, visitor);
     }
 
     private void walk(Visitor visitor) {

@@ -89,7 +89,8 @@ public final class FixedSizeSuballocator implements Suballocator {
     private final int tag = IndexedHandles.nextTag();
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    private int visits;
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private final VisitCount visits = new VisitCount();
 
     /** Per slot: its stamp (generation and type, see {@link IndexedHandles#stamp}), freed bit included. */
     private int[] stamps;
@@ -181,7 +182,7 @@ public final class FixedSizeSuballocator implements Suballocator {
             throw new IllegalArgumentException("alignment: " + alignment + " (expected: <= the slot alignment "
                     + slotAlignment + ")");
         }
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
         }
         int slot;
@@ -204,7 +205,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("free", NAME);
         }
         int slot = liveSlot(handle);
@@ -214,7 +215,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("reset", NAME);
         }
         // Outstanding handles name slots >= watermark, which liveSlot rejects; a slot's generation is advanced when
@@ -289,12 +290,7 @@ public final class FixedSizeSuballocator implements Suballocator {
      */
     @Override
     public void visit(Visitor visitor) {
-        visits++;
-        try {
-            walk(visitor);
-        } finally {
-            visits--;
-        }
+        visits.run(this::walk, visitor);
     }
 
     private void walk(Visitor visitor) {

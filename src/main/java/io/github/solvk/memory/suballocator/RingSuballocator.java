@@ -109,7 +109,8 @@ public final class RingSuballocator implements Suballocator {
     private final int tag = IndexedHandles.nextTag();
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    private int visits;
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private final VisitCount visits = new VisitCount();
 
     /**
      * Per slot, four longs: the entry's sequence number (with {@link #FREED_SEQ_BIT} once it was freed out of order),
@@ -175,7 +176,7 @@ public final class RingSuballocator implements Suballocator {
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
         IndexedHandles.checkRequest(size, alignment, type);
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
         }
         if (outOfOrderCount != 0) {
@@ -250,7 +251,7 @@ public final class RingSuballocator implements Suballocator {
      */
     @Override
     public void free(long handle) {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("free", NAME);
         }
         int slot = liveSlot(handle);
@@ -287,7 +288,7 @@ public final class RingSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("reset", NAME);
         }
         // Every outstanding handle's sequence number is now below tailSeq, which liveSlot rejects.
@@ -367,12 +368,7 @@ public final class RingSuballocator implements Suballocator {
      */
     @Override
     public void visit(Visitor visitor) {
-        visits++;
-        try {
-            walk(visitor);
-        } finally {
-            visits--;
-        }
+        visits.run(this::walk, visitor);
     }
 
     private void walk(Visitor visitor) {

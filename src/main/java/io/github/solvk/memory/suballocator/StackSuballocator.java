@@ -96,7 +96,8 @@ public final class StackSuballocator implements Suballocator {
     private final int tag = IndexedHandles.nextTag();
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    private int visits;
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private final VisitCount visits = new VisitCount();
 
     /**
      * Entry {@code d}'s offset at {@code [2d + 1]} and end at {@code [2d + 2]}; {@code [0]} holds the region's start,
@@ -162,7 +163,7 @@ public final class StackSuballocator implements Suballocator {
         if (IndexedHandles.isBadRequest(size, alignment, type)) {
             throw IndexedHandles.badRequest(size, alignment, type);
         }
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
         }
         if (outOfOrderCount != 0) {
@@ -201,7 +202,7 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public void free(long handle) {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("free", NAME);
         }
         int d = liveDepth(handle);
@@ -234,7 +235,7 @@ public final class StackSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("reset", NAME);
         }
         // Handles of the dropped entries name depths >= depth, which liveDepth rejects; a depth's generation is
@@ -310,12 +311,7 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public void visit(Visitor visitor) {
-        visits++;
-        try {
-            walk(visitor);
-        } finally {
-            visits--;
-        }
+        visits.run(this::walk, visitor);
     }
 
     private void walk(Visitor visitor) {

@@ -139,7 +139,8 @@ public final class TlsfSuballocator implements Suballocator {
     private final int tag;
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    private int visits;
+    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
+    private final VisitCount visits = new VisitCount();
 
     private long[] nodes;
     private int capacity;
@@ -232,7 +233,7 @@ public final class TlsfSuballocator implements Suballocator {
         if (((size - 1) | (alignment - 1)) >>> 62 != 0 || (alignment & (alignment - 1)) != 0 || type == null) {
             throw SuballocatorHandles.badRequest(size, alignment, type);
         }
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("tryAllocate", "TlsfSuballocator");
         }
         if (size > regionSize) {
@@ -399,7 +400,7 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("free", "TlsfSuballocator");
         }
         int n = liveNode(handle);
@@ -433,7 +434,7 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits != 0) {
+        if (visits.active()) {
             throw SuballocatorHandles.changeDuringVisit("reset", "TlsfSuballocator");
         }
         for (int i = 0; i < capacity; i++) {
@@ -517,12 +518,7 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void visit(Visitor visitor) {
-        visits++;
-        try {
-            walk(visitor);
-        } finally {
-            visits--;
-        }
+        visits.run(this::walk, visitor);
     }
 
     private void walk(Visitor visitor) {
