@@ -107,7 +107,6 @@ public final class BuddySuballocator implements Suballocator {
     private final int tag;
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
     private final VisitCount visits = new VisitCount();
     /** The usable part: the region with both ends rounded inwards to multiples of 16. */
     private final long usableStart;

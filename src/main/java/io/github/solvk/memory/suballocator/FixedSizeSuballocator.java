@@ -89,7 +89,6 @@ public final class FixedSizeSuballocator implements Suballocator {
     private final int tag = IndexedHandles.nextTag();
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
     private final VisitCount visits = new VisitCount();
 
     /** Per slot: its stamp (generation and type, see {@link IndexedHandles#stamp}), freed bit included. */

@@ -109,7 +109,6 @@ public final class RingSuballocator implements Suballocator {
     private final int tag = IndexedHandles.nextTag();
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
     private final VisitCount visits = new VisitCount();
 
     /**

@@ -139,7 +139,6 @@ public final class TlsfSuballocator implements Suballocator {
     private final int tag;
 
     /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
-    /** Walks of {@link #visit} in progress; while one runs, calls that change the state throw. */
     private final VisitCount visits = new VisitCount();
 
     private long[] nodes;
