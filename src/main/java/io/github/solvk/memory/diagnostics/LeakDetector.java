@@ -68,10 +68,11 @@ public final class LeakDetector<T> {
     private final Level level;
     private final int samplingInterval;
     /**
-     * Each thread's count of resources it made, for {@link Level#SIMPLE}'s sampling: a counter per thread rather than
-     * one for all, so that threads making buffers at once do not take one cache line from each other on every call.
+     * Per thread, the resources left until its next sampled one, for {@link Level#SIMPLE}: 1 at first, so that a
+     * thread's first resource is sampled. A counter per thread rather than one for all, so that threads making buffers
+     * at once do not take one cache line from each other on every call.
      */
-    private final ThreadLocal<long[]> counters = ThreadLocal.withInitial(() -> new long[1]);
+    private final ThreadLocal<long[]> counters = ThreadLocal.withInitial(() -> new long[] {1});
     private final AtomicLong leaks = new AtomicLong();
     private final List<Consumer<LeakReport>> listeners = new CopyOnWriteArrayList<>();
 
@@ -176,9 +177,14 @@ public final class LeakDetector<T> {
 
     /** @return whether the calling thread's next resource is one that {@link Level#SIMPLE} tracks */
     private boolean sampled() {
-        long[] count = counters.get();
-        // The count wraps after 2^63 resources; floorMod keeps the remainder non-negative regardless.
-        return Math.floorMod(count[0]++, samplingInterval) == 0;
+        long[] left = counters.get();
+        // Counts down to the next sampled resource: no division per resource (a 64-bit one costs more than the rest
+        // of this method), and no wrap-around to mind.
+        if (--left[0] > 0) {
+            return false;
+        }
+        left[0] = samplingInterval;
+        return true;
     }
 
     private Tracker register(T resource, String description, Throwable site) {
