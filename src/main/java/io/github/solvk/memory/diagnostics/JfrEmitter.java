@@ -62,24 +62,40 @@ final class JfrEmitter {
 
     /**
      * Hooks waiting for the recorder to start: adding a periodic event initializes JFR (about 100 ms, once per JVM),
-     * which an application that never records should not pay when it makes its first manager.
+     * which an application that never records should not pay when it makes its first manager. Guarded by
+     * {@link #LOCK}, which is never held while calling into JFR: JFR calls the listener below while it holds its own
+     * lock, so holding ours around a JFR call could deadlock with it.
      */
     private static final Set<Runnable> PENDING = new LinkedHashSet<>();
-    /** Whether the listener that adds {@link #PENDING} when the recorder starts is registered. */
+    /** Hooks removed while {@link #addPending} was adding them, so that it takes them out again. */
+    private static final Set<Runnable> REMOVED = new LinkedHashSet<>();
+    private static final Object LOCK = new Object();
+    /** Whether the listener that adds {@link #PENDING} when the recorder starts is registered (or being). */
     private static boolean listening;
+    /** Whether the listener has run: the recorder is initialized, hooks go straight to JFR. */
+    private static boolean initialized;
+    /** Whether {@link #addPending} is adding the hooks that waited (outside the lock). */
+    private static boolean adding;
 
     /**
      * Adds the hook now when the recorder is running, else when it starts (the first recording, from the command
      * line, {@code jcmd} or code).
      */
-    static synchronized void addPeriodic(Runnable hook) {
-        if (FlightRecorder.isInitialized()) {
-            FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
-            return;
+    static void addPeriodic(Runnable hook) {
+        boolean now;
+        boolean listen = false;
+        synchronized (LOCK) {
+            now = initialized || FlightRecorder.isInitialized();
+            if (!now) {
+                PENDING.add(hook);
+                listen = !listening;
+                listening = true;
+            }
         }
-        PENDING.add(hook);
-        if (!listening) {
-            listening = true;
+        if (now) {
+            FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
+        } else if (listen) {
+            // Called at once when the recorder is initialized already (it may have started since the check above).
             FlightRecorder.addListener(new FlightRecorderListener() {
                 @Override
                 public void recorderInitialized(FlightRecorder recorder) {
@@ -89,21 +105,46 @@ final class JfrEmitter {
         }
     }
 
-    private static synchronized void addPending() {
-        for (Runnable hook : PENDING) {
+    /** The listener's work: every waiting hook goes to JFR, and later ones go straight there. */
+    private static void addPending() {
+        List<Runnable> hooks;
+        synchronized (LOCK) {
+            initialized = true;
+            adding = true;
+            hooks = List.copyOf(PENDING);
+            PENDING.clear();
+        }
+        for (Runnable hook : hooks) {
             FlightRecorder.addPeriodicEvent(PoolStatisticsEvent.class, hook);
         }
-        PENDING.clear();
-    }
-
-    static synchronized void removePeriodic(Runnable hook) {
-        if (!PENDING.remove(hook)) {
+        List<Runnable> removed;
+        synchronized (LOCK) {
+            adding = false;
+            removed = List.copyOf(REMOVED);
+            REMOVED.clear();
+        }
+        for (Runnable hook : removed) {
             FlightRecorder.removePeriodicEvent(hook);
         }
     }
 
+    static void removePeriodic(Runnable hook) {
+        synchronized (LOCK) {
+            if (PENDING.remove(hook)) {
+                return;
+            }
+            if (adding) {
+                // Maybe being added by addPending right now: it takes it out again once added.
+                REMOVED.add(hook);
+            }
+        }
+        FlightRecorder.removePeriodicEvent(hook);
+    }
+
     /** @return hooks waiting for the recorder to start (for tests) */
-    static synchronized int pendingHooks() {
-        return PENDING.size();
+    static int pendingHooks() {
+        synchronized (LOCK) {
+            return PENDING.size();
+        }
     }
 }
