@@ -62,6 +62,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  */
 public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
+    /** {@code VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT} (Vulkan 1.2). */
+    private static final int VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT = 0x20000;
+
     private static final Logger LOG = System.getLogger(MemoryManager.class.getName());
 
     private final VulkanMemoryAllocator allocator;
@@ -294,6 +297,14 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     private void checkAgainstDevice(AllocationInfo info) {
         checkVmaFlags(info);
+        if ((info.bufferUsage() & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0
+                && !allocator.bufferDeviceAddressEnabled()) {
+            // VMA would bind the buffer to memory made without VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT.
+            throw new IllegalArgumentException("bufferUsage: 0x" + Integer.toHexString(info.bufferUsage())
+                    + " (expected: no SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
+                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT; "
+                    + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
+        }
         for (int family : info.queueFamilies()) {
             if (family >= allocator.queueFamilyCount()) {
                 throw new IllegalArgumentException("queue family: " + family + " (expected: < the device's "

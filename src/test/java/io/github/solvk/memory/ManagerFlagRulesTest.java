@@ -65,4 +65,21 @@ class ManagerFlagRulesTest {
             assertThat(c.size()).isEqualTo(256);
         }
     }
+    @Test
+    void aDeviceAddressUsageShouldBeRejectedWhenTheAllocatorHasNoBufferDeviceAddress(
+            io.github.solvk.memory.vulkan.VulkanContext context) {
+        try (MemoryManager manager = MemoryManager.create(context, s -> s.withFlags(s.flags()
+                & ~org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT))) {
+            AllocationInfo info = storage(MemoryUsage.DEVICE_ONLY)
+                    .bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | 0x20000).build();
+            for (OnAllocationFailure onFailure : new OnAllocationFailure[] {OnAllocationFailure.THROW,
+                    OnAllocationFailure.EMPTY}) {
+                assertThatThrownBy(() -> manager.allocateBuffer(info, onFailure)).as(onFailure.toString())
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bufferUsage: 0x20020")
+                        .hasMessageContaining("VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT");
+            }
+            assertThat(manager.statistics().total().allocationCount()).isZero();
+            manager.allocateBuffer(storage(MemoryUsage.DEVICE_ONLY).build()).close();
+        }
+    }
 }

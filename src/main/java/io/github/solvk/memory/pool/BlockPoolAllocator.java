@@ -499,7 +499,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param request what to place
      * @return the buffer; {@link PooledBuffer#release()} or {@link #free} gives it back
      * @throws IllegalArgumentException when the usage is not a subset of {@link Config#subRangeUsage()} in
-     *                                  {@link BufferMode#SUB_RANGE} mode
+     *                                  {@link BufferMode#SUB_RANGE} mode, or asks for
+     *                                  {@code SHADER_DEVICE_ADDRESS} while the VMA allocator was made without
+     *                                  buffer device address
      * @throws IllegalStateException    when the allocator is closed
      * @throws PoolException            {@link PoolException.Kind#NO_COMPATIBLE_MEMORY_TYPE} when no memory type fits
      *                                  the request; {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY} when every
@@ -577,6 +579,14 @@ public final class BlockPoolAllocator implements AutoCloseable {
             throw new IllegalArgumentException("usage: 0x" + Integer.toHexString(usage) + " (expected: a subset of "
                     + "the block buffers' usage 0x" + Integer.toHexString(config.subRangeUsage()) + " in SUB_RANGE "
                     + "mode; use OWN_BUFFER or widen Config.subRangeUsage)");
+        }
+        if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0 && !vma.bufferDeviceAddressEnabled()) {
+            // A buffer of its own (or dedicated memory) with this usage would be bound to memory made without
+            // VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT (VUID-vkBindBufferMemory-bufferDeviceAddress-03339).
+            throw new IllegalArgumentException("usage: 0x" + Integer.toHexString(usage) + " (expected: no "
+                    + "SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
+                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT, so its memory cannot be given device addresses; "
+                    + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
         }
         long size = request.size();
         UsageRequirements byUsage = usageRequirements(usage);

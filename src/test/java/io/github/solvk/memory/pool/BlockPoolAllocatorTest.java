@@ -596,4 +596,30 @@ class BlockPoolAllocatorTest {
             other.shutdownNow();
         }
     }
+
+    @Test
+    void aDeviceAddressUsageShouldBeRejectedWhenTheVmaAllocatorHasNoBufferDeviceAddress(VulkanContext context) {
+        // Block memory (and dedicated memory) of a VMA allocator made without BUFFER_DEVICE_ADDRESS lacks
+        // VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT: binding a buffer with that usage to it is invalid
+        // (VUID-vkBindBufferMemory-bufferDeviceAddress-03339), so the request must be refused, not placed.
+        VulkanMemoryAllocator.Settings settings = VulkanMemoryAllocator.Settings.forContext(context);
+        int usage = USAGE | 0x20000;
+        try (VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(settings.withFlags(settings.flags()
+                & ~org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT));
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            for (BlockRequest r : new BlockRequest[] {
+                    BlockRequest.of(4 * KIB, usage, ANY).withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER),
+                    BlockRequest.of(4 * KIB, usage, ANY).withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER)
+                            .withPreference(AllocatePreference.ALWAYS_ALLOCATE)}) {
+                assertThatThrownBy(() -> pool.allocate(r)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("usage: 0x" + Integer.toHexString(usage))
+                        .hasMessageContaining("VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT");
+            }
+            assertThat(pool.deviceMemoryCount()).as("nothing made").isZero();
+            assertThat(pool.requirementsMeasured()).isZero();
+            pool.allocate(BlockRequest.of(4 * KIB, USAGE, ANY)
+                    .withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER)).release();
+            pool.checkInvariants();
+        }
+    }
 }
