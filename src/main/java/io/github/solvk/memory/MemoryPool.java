@@ -287,6 +287,10 @@ final class MemoryPool implements IMemoryPool {
                     + " CreateInfo.GUARD_MARGINS)");
         }
         synchronized (this) {
+            if (closed) {
+                // A closed pool has no buffers to check: an empty scan would read as "no corruption".
+                throw new IllegalStateException("pool '" + name + "' is closed (expected: an open pool)");
+            }
             for (PooledBuffer placed : core.liveBuffers()) {
                 if (!placed.isReleased()) {
                     checkMargin(placed);

@@ -641,6 +641,9 @@ public final class BlockMemoryPool implements AutoCloseable {
             live--;
             switch (config.kind()) {
                 case FREE_AT_ONCE:
+                    // The block's stack records a free out of its order (its bytes count as free, it is no live
+                    // range in statistics and memory maps); the pool refuses allocations until all are freed.
+                    entry.block.suballocator.free(entry.handle());
                     draining = live > 0;
                     if (live == 0) {
                         for (Block b : blocks) {
@@ -651,11 +654,14 @@ public final class BlockMemoryPool implements AutoCloseable {
                     break;
                 case STACK:
                     entry.freed = true;
+                    // Freed in its block at once: a block's stack records a free out of its LIFO order and pops it
+                    // with the newer ones, so a closed buffer is never a live range in statistics or memory maps.
+                    // The pool's own stack keeps the order across blocks.
+                    entry.block.suballocator.free(entry.handle());
                     pendingStackFrees++;
-                    // Pop the run of freed entries at the top: every block's stack is freed in LIFO order.
+                    // Pop the run of freed entries at the top.
                     while (!stack.isEmpty() && stack.peekLast().freed) {
-                        Placed top = stack.removeLast();
-                        top.block.suballocator.free(top.handle());
+                        stack.removeLast();
                         pendingStackFrees--;
                     }
                     trimEmptyBlocks();
@@ -788,7 +794,9 @@ public final class BlockMemoryPool implements AutoCloseable {
      * @param blocks          blocks held
      * @param liveBuffers     buffers placed and not released
      * @param committedBytes  bytes in blocks
-     * @param freeBytes       bytes free in the blocks (as the suballocators count them)
+     * @param freeBytes       bytes free in the blocks (as the suballocators count them; a buffer freed out of its
+     *                        pool's order counts as free, though no allocation can use it before the order is
+     *                        fixed)
      * @param freeRanges      the number of free ranges in all blocks
      * @param largestFreeRange the largest free range of any block
      */
