@@ -100,7 +100,7 @@ public interface IBuffer extends AutoCloseable {
      *
      * @param offset offset in this range
      * @param dst    receives the bytes
-     * @throws IllegalArgumentException when the range would pass the end
+     * @throws IllegalArgumentException when the range would pass the end, or {@code dst} is read-only
      */
     void read(long offset, ByteBuffer dst);
 

@@ -30,19 +30,51 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 /**
  * The demo behind the README's main command: makes a manager on the default device, allocates buffers of several
  * usages, moves data through the GPU with copies, checks what comes back, and prints what it did and VMA's
- * statistics as tables. Exits with status 1 if any check fails.
+ * statistics as tables. Exits with status 1 if any check fails, 2 for bad options (named in the message, before any
+ * work).
  *
  * <p>Options: {@code --device NAME|INDEX} (else {@value VulkanContext#DEVICE_ENV} or the best device),
  * {@code --validation} (enable the Khronos validation layer and fail on any error it reports),
- * {@code --seed N}, {@code --frames N}, {@code --meshes N}, {@code --mesh-bytes N}, {@code --out DIR} and
- * {@code --compare-vma}; {@code --help} describes each.
+ * {@code --seed N}, {@code --frames N}, {@code --meshes N} (1 to {@value #MAX_MESHES}), {@code --mesh-bytes N},
+ * {@code --out DIR} and {@code --compare-vma} (these two need {@code --frames} of 1 or more); {@code --help} describes
+ * each.
  */
 public final class Demo {
 
+    /** The most meshes the simulation can keep: 512 of up to 1 MiB in a mesh pool of up to 1 GiB. */
+    static final int MAX_MESHES = 512;
+
+    private static final String USAGE = String.join(System.lineSeparator(),
+            "usage: demo [--device NAME|INDEX] [--validation] [--seed N] [--frames N] [--meshes N]"
+                    + " [--compare-vma] [--out DIR] [--mesh-bytes N]",
+            "  --device NAME|INDEX  the device, by index or part of its name (else SOLVK_DEVICE, else the best)",
+            "  --validation         enable the Khronos validation layer; any error it reports fails the run",
+            "  --seed N             the random seed (default 1)",
+            "  --frames N           engine simulation frames, 0 for none (default 120)",
+            "  --meshes N           meshes the simulation keeps live, 1 to " + MAX_MESHES + " (default 48)",
+            "  --mesh-bytes N       the first part's mesh size, a positive multiple of 4 (default 4194304)",
+            "  --compare-vma        run the simulation through plain VMA too, side by side",
+            "  --out DIR            where the simulation writes the memory map (default target/demo)",
+            "exit status: 0 when every check passed, 1 when one failed, 2 for bad options");
+
     private final PrintStream out;
+
+    /** Records and runs one buffer copy; tests put a faulty one in to see that the checks catch it. */
+    @FunctionalInterface
+    interface Copier {
+        void copy(VulkanContext context, IBuffer src, IBuffer dst, long size);
+    }
+
+    private Copier copier = Demo::copy;
 
     Demo(PrintStream out) {
         this.out = out;
+    }
+
+    /** @param copier runs the first part's copies instead of a plain {@code vkCmdCopyBuffer}; for tests */
+    Demo withCopier(Copier copier) {
+        this.copier = copier;
+        return this;
     }
 
     /**
@@ -70,19 +102,23 @@ public final class Demo {
         int meshes = 48;
         boolean compareVma = false;
         java.nio.file.Path outDir = java.nio.file.Path.of("target", "demo");
+        boolean outGiven = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--device" -> device = value(args, ++i);
                 case "--validation" -> validation = true;
-                case "--seed" -> seed = Long.parseLong(value(args, ++i));
-                case "--mesh-bytes" -> meshBytes = Integer.parseInt(value(args, ++i));
-                case "--frames" -> frames = Integer.parseInt(value(args, ++i));
-                case "--meshes" -> meshes = Integer.parseInt(value(args, ++i));
+                case "--seed" -> seed = parseLong("--seed", value(args, ++i));
+                case "--mesh-bytes" -> meshBytes = parseInt("--mesh-bytes", value(args, ++i),
+                        "a positive multiple of 4");
+                case "--frames" -> frames = parseInt("--frames", value(args, ++i), ">= 0");
+                case "--meshes" -> meshes = parseInt("--meshes", value(args, ++i), "1 to " + MAX_MESHES);
                 case "--compare-vma" -> compareVma = true;
-                case "--out" -> outDir = java.nio.file.Path.of(value(args, ++i));
+                case "--out" -> {
+                    outDir = java.nio.file.Path.of(value(args, ++i));
+                    outGiven = true;
+                }
                 case "--help", "-h" -> {
-                    out.println("usage: demo [--device NAME|INDEX] [--validation] [--seed N] [--frames N] [--meshes N]"
-                            + " [--compare-vma] [--out DIR] [--mesh-bytes N]");
+                    out.println(USAGE);
                     return 0;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]
@@ -93,11 +129,22 @@ public final class Demo {
         if (frames < 0) {
             throw new IllegalArgumentException("--frames: " + frames + " (expected: >= 0)");
         }
-        if (meshes < 1) {
-            throw new IllegalArgumentException("--meshes: " + meshes + " (expected: >= 1)");
+        if (meshes < 1 || meshes > MAX_MESHES) {
+            // The simulation keeps that many meshes of up to 1 MiB live in a mesh pool of at most 1 GiB: more would
+            // run out of pool memory part way through, after minutes of work.
+            throw new IllegalArgumentException("--meshes: " + meshes + " (expected: 1 to " + MAX_MESHES
+                    + ", the meshes of up to 1 MiB that the simulation's mesh pool of 64 blocks of 16 MiB holds)");
         }
         if (meshBytes <= 0 || meshBytes % 4 != 0) {
             throw new IllegalArgumentException("--mesh-bytes: " + meshBytes + " (expected: a positive multiple of 4)");
+        }
+        if (frames == 0 && (outGiven || compareVma)) {
+            // Only the engine simulation writes the memory map and compares with VMA: the option would do nothing.
+            throw new IllegalArgumentException((outGiven ? "--out" : "--compare-vma") + " with --frames 0 (expected:"
+                    + " --frames >= 1; the engine simulation writes the memory map and runs the VMA comparison)");
+        }
+        if (frames > 0) {
+            checkOutFolder(outDir);
         }
         VulkanContext.Builder builder = VulkanContext.builder().validation(validation).applicationName("solvk demo");
         if (device != null) {
@@ -188,10 +235,52 @@ public final class Demo {
     }
 
     private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException("option " + args[i - 1] + " needs a value");
+        if (i >= args.length || args[i].startsWith("--")) {
+            throw new IllegalArgumentException("option " + args[i - 1] + " needs a value"
+                    + (i < args.length ? ", got the option " + args[i] : "") + " (expected: " + args[i - 1] + " "
+                    + (args[i - 1].equals("--device") ? "NAME|INDEX" : args[i - 1].equals("--out") ? "DIR" : "N")
+                    + ")");
         }
         return args[i];
+    }
+
+    private static int parseInt(String option, String value, String expected) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": '" + value + "' (expected: an integer, " + expected
+                    + ", below 2^31)", e);
+        }
+    }
+
+    private static long parseLong(String option, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + ": '" + value + "' (expected: an integer of 64 bits)", e);
+        }
+    }
+
+    /**
+     * Refuses a folder the memory map could not be written into before any work is done, without making it: the
+     * nearest existing folder on its path must be a writable directory.
+     */
+    private static void checkOutFolder(java.nio.file.Path folder) {
+        java.nio.file.Path p = folder.toAbsolutePath().normalize();
+        while (p != null && !java.nio.file.Files.exists(p)) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            return;
+        }
+        if (!java.nio.file.Files.isDirectory(p)) {
+            throw new IllegalArgumentException("--out: " + folder + " (expected: a folder that can be made; " + p
+                    + " is not a directory)");
+        }
+        if (!java.nio.file.Files.isWritable(p)) {
+            throw new IllegalArgumentException("--out: " + folder + " (expected: a folder that can be written; " + p
+                    + " is not writable)");
+        }
     }
 
     private void printDevice(VulkanContext context) {
@@ -266,16 +355,20 @@ public final class Demo {
             random.nextBytes(vertices);
             long t0 = System.nanoTime();
             staging.write(0, vertices);
-            copy(context, staging, mesh, meshBytes);
+            copier.copy(context, staging, mesh, meshBytes);
             byte[] indexData = Arrays.copyOf(vertices, meshBytes / 4);
-            copy(context, mesh, indices, meshBytes / 4);
-            copy(context, mesh, readback, meshBytes);
+            copier.copy(context, mesh, indices, meshBytes / 4);
+            // The readback buffer is filled with what the copy must overwrite first, so that a copy that does not
+            // happen cannot pass for one that did.
+            readback.write(0, complement(vertices));
+            copier.copy(context, mesh, readback, meshBytes);
             byte[] back = new byte[meshBytes];
             readback.read(0, back);
             long t1 = System.nanoTime();
             check(failures, Arrays.equals(back, vertices), "host -> staging -> device-local mesh -> readback: "
                     + bytes(meshBytes) + " equal", String.format(Locale.ROOT, "%.1f ms", (t1 - t0) / 1e6));
-            copy(context, indices, readback, meshBytes / 4);
+            readback.write(0, complement(indexData));
+            copier.copy(context, indices, readback, meshBytes / 4);
             byte[] indexBack = new byte[meshBytes / 4];
             readback.read(0, indexBack);
             check(failures, Arrays.equals(indexBack, indexData), "device-local mesh -> index buffer -> readback: "
@@ -285,9 +378,14 @@ public final class Demo {
                 Arrays.fill(frame, f + 0.5f);
                 uniforms.write(f * 256L, frame);
             }
+            boolean uniformsOk = true;
             float[] frameBack = new float[64];
-            uniforms.read(2 * 256L, frameBack);
-            check(failures, frameBack[63] == 2.5f, "3 frames of uniforms written at 256-byte offsets", "");
+            for (int f = 0; f < 3; f++) {
+                Arrays.fill(frame, f + 0.5f);
+                uniforms.read(f * 256L, frameBack);
+                uniformsOk &= Arrays.equals(frameBack, frame);
+            }
+            check(failures, uniformsOk, "3 frames of uniforms written at 256-byte offsets", "");
 
             out.println();
             out.println("VMA statistics with " + buffers.size() + " buffers live:");
@@ -297,6 +395,14 @@ public final class Demo {
                 b.close();
             }
         }
+    }
+
+    private static byte[] complement(byte[] data) {
+        byte[] result = new byte[data.length];
+        for (int i = 0; i < data.length; i++) {
+            result[i] = (byte) ~data[i];
+        }
+        return result;
     }
 
     private static IBuffer add(List<IBuffer> buffers, IBuffer buffer) {

@@ -422,11 +422,15 @@ public final class VulkanBuffer implements AutoCloseable {
      *
      * @param srcOffset where in this range to read
      * @param dst       receives the bytes
-     * @throws IllegalArgumentException when the range would pass the end
+     * @throws IllegalArgumentException when the range would pass the end, or {@code dst} is read-only
      */
     public void read(long srcOffset, ByteBuffer dst) {
         int length = dst.remaining();
         checkRange("read", srcOffset, length);
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst: a read-only " + (dst.isDirect() ? "direct" : "heap")
+                    + " ByteBuffer of " + length + " bytes remaining (expected: a writable ByteBuffer to read into)");
+        }
         invalidateIfNonCoherent(srcOffset, length);
         dst.duplicate().put(MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, length));
     }
