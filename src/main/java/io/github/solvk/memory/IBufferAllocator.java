@@ -1,5 +1,6 @@
 package io.github.solvk.memory;
 
+import io.github.solvk.memory.pool.MemoryTypeFilter;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
@@ -134,6 +135,11 @@ public interface IBufferAllocator {
                 throw new IllegalArgumentException("hostAccess: " + hostAccess + " with memoryUsage DEVICE_ONLY "
                         + "(expected: NONE, or a host-visible usage such as UPLOAD or DOWNLOAD)");
             }
+            // The memory flags and the usage/host access rules need no device either: unknown flag bits, UPLOAD
+            // with RANDOM access, a host access named by both field and flag differently, DEVICE_ONLY with a
+            // HOST_ACCESS_* flag or a host-side flag. Checked here as every allocator checks them later.
+            MemoryTypeFilter.of(memoryUsage, AllocationFlags.hostAccess(hostAccess, allocationFlags),
+                    requiredMemoryFlags, preferredMemoryFlags);
         }
 
         /** @return a builder for a 0-byte buffer with no usage, which must be set */

@@ -19,7 +19,7 @@ package io.github.solvk.memory;
  *                        RANDOM             HOST_VISIBLE   HOST_CACHED             -
  *  AUTO_PREFER_DEVICE    NONE               -              DEVICE_LOCAL            -
  *                        SEQUENTIAL_WRITE   HOST_VISIBLE   DEVICE_LOCAL            HOST_CACHED
- *                        RANDOM             HOST_VISIBLE   DEVICE_LOCAL, CACHED    -
+ *                        RANDOM             HOST_VISIBLE   HOST_CACHED             -
  *  AUTO_PREFER_HOST      NONE               -              -                       DEVICE_LOCAL
  *                        SEQUENTIAL_WRITE   HOST_VISIBLE   -                       DEVICE_LOCAL, HOST_CACHED
  *                        RANDOM             HOST_VISIBLE   HOST_CACHED             DEVICE_LOCAL
@@ -47,7 +47,11 @@ public enum MemoryUsage {
      */
     AUTO,
     /**
-     * As {@link #AUTO}, but {@code DEVICE_LOCAL} is preferred whatever the host access, random access included.
+     * As {@link #AUTO}: {@code DEVICE_LOCAL} is preferred without host access and for sequential writes. For random
+     * host access, as with VMA, only {@code HOST_CACHED} is preferred: reading uncached memory is an order of
+     * magnitude slower, and preferring {@code DEVICE_LOCAL} as well would let an uncached host-visible VRAM type (a
+     * ReBAR or a 256 MiB BAR window) win over cached system memory whenever the device lists it first. Device-local
+     * memory is still chosen where it is cached (unified memory).
      */
     AUTO_PREFER_DEVICE,
     /**

@@ -52,9 +52,10 @@ public final class MemoryTypeFilter {
      * Builds the filter for a usage, following the table in {@link MemoryUsage}, plus the caller's own flags.
      *
      * <p>The caller's required and preferred flags are added to the usage's, and removed from its not-preferred set
-     * (what the caller asks for explicitly wins over what the usage guesses). When the caller asks for
-     * {@code DEVICE_COHERENT_AMD} but not {@code DEVICE_UNCACHED_AMD}, uncached types are not preferred, since they
-     * are slower for the device.
+     * (what the caller asks for explicitly wins over what the usage guesses). When the caller requires
+     * {@code DEVICE_COHERENT_AMD} and does not ask for {@code DEVICE_UNCACHED_AMD}, uncached types are not preferred,
+     * since they are slower for the device; a caller that only prefers coherence gets a coherent type where one fits
+     * (on AMD those are uncached too, so avoiding uncached types would cancel the preference out), as with VMA.
      *
      * @param usage          what the memory is for
      * @param access         how the host maps it; see {@link MemoryUsage} for which values each usage accepts
@@ -98,9 +99,11 @@ public final class MemoryTypeFilter {
                 }
                 if (usage == MemoryUsage.AUTO_PREFER_HOST) {
                     notPreferred |= MemoryProperties.DEVICE_LOCAL;
-                } else if (usage == MemoryUsage.AUTO_PREFER_DEVICE || access != HostAccess.RANDOM) {
-                    // Plain AUTO stays neutral about DEVICE_LOCAL only for random host access, where the cached bit
-                    // is what decides the speed of host reads.
+                } else if (access != HostAccess.RANDOM) {
+                    // AUTO and AUTO_PREFER_DEVICE stay neutral about DEVICE_LOCAL for random host access, as VMA
+                    // does: there the cached bit decides the speed of host reads, and preferring DEVICE_LOCAL too
+                    // would let an uncached DEVICE_LOCAL|HOST_VISIBLE type (a ReBAR or a 256 MiB BAR window) tie
+                    // with the cached system-memory type and win whenever the device lists it first.
                     preferred |= MemoryProperties.DEVICE_LOCAL;
                 }
                 break;
@@ -129,8 +132,10 @@ public final class MemoryTypeFilter {
             default:
                 throw new AssertionError("unhandled usage " + usage);
         }
-        int askedAmd = (requiredFlags | preferredFlags) & AMD_FLAGS;
-        if (askedAmd == MemoryProperties.DEVICE_COHERENT_AMD) {
+        if ((requiredFlags & MemoryProperties.DEVICE_COHERENT_AMD) != 0
+                && ((requiredFlags | preferredFlags) & MemoryProperties.DEVICE_UNCACHED_AMD) == 0) {
+            // Only when coherence is required: every AMD DEVICE_COHERENT type is also DEVICE_UNCACHED, so avoiding
+            // uncached types as well as preferring coherence would cancel the preference out.
             notPreferred |= MemoryProperties.DEVICE_UNCACHED_AMD;
         }
         requirePossible(required);

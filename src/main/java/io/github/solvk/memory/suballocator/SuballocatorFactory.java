@@ -19,13 +19,13 @@ public interface SuballocatorFactory {
 
     /**
      * @param kind an algorithm that needs nothing but the region: not {@link SuballocatorKind#POOL}
-     * @return a factory that calls {@link Suballocators#create} with {@code kind}
+     * @return a factory that calls {@link Suballocators#create} with {@code kind}; factories of the same kind are
+     *         equal (so are configurations that hold them), and its {@code toString()} names the kind
      * @throws IllegalArgumentException for {@link SuballocatorKind#POOL}, which needs a slot size (see
      *                                  {@link Suballocators#fixedSize})
      */
     static SuballocatorFactory of(SuballocatorKind kind) {
         Suballocators.checkRegionKind(kind);
-        return (regionOffset, regionSize, bufferImageGranularity) ->
-                Suballocators.create(kind, regionOffset, regionSize, bufferImageGranularity);
+        return new KindFactory(kind);
     }
 }

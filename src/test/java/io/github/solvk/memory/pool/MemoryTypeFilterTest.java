@@ -39,7 +39,7 @@ class MemoryTypeFilterTest {
         assertFilter(MemoryUsage.AUTO_PREFER_DEVICE, HostAccess.NONE, 0, DEVICE_LOCAL, 0);
         assertFilter(MemoryUsage.AUTO_PREFER_DEVICE, HostAccess.SEQUENTIAL_WRITE, HOST_VISIBLE, DEVICE_LOCAL,
                 HOST_CACHED);
-        assertFilter(MemoryUsage.AUTO_PREFER_DEVICE, HostAccess.RANDOM, HOST_VISIBLE, DEVICE_LOCAL | HOST_CACHED, 0);
+        assertFilter(MemoryUsage.AUTO_PREFER_DEVICE, HostAccess.RANDOM, HOST_VISIBLE, HOST_CACHED, 0);
         assertFilter(MemoryUsage.AUTO_PREFER_HOST, HostAccess.NONE, 0, 0, DEVICE_LOCAL);
         assertFilter(MemoryUsage.AUTO_PREFER_HOST, HostAccess.SEQUENTIAL_WRITE, HOST_VISIBLE, 0,
                 DEVICE_LOCAL | HOST_CACHED);
@@ -86,13 +86,18 @@ class MemoryTypeFilterTest {
                 .isEqualTo(LAZILY_ALLOCATED | AMD);
         assertThat(MemoryTypeFilter.of(MemoryUsage.DEVICE_ONLY, HostAccess.NONE, 0, LAZILY_ALLOCATED).excludedFlags())
                 .isEqualTo(PROTECTED | AMD);
-        // Either AMD bit opts both in; asking only for coherence makes the uncached types not preferred.
+        // Either AMD bit opts both in; requiring only coherence makes the uncached types not preferred.
         MemoryTypeFilter coherent = MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.NONE, DEVICE_COHERENT_AMD, 0);
         assertThat(coherent.excludedFlags()).isEqualTo(LAZILY_ALLOCATED | PROTECTED);
         assertThat(coherent.notPreferredFlags()).isEqualTo(DEVICE_UNCACHED_AMD);
         MemoryTypeFilter uncached = MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.NONE, 0, DEVICE_UNCACHED_AMD);
         assertThat(uncached.excludedFlags()).isEqualTo(LAZILY_ALLOCATED | PROTECTED);
         assertThat(uncached.notPreferredFlags()).isZero();
+        // Merely preferring coherence does not: every AMD coherent type is uncached, so it would cancel out.
+        MemoryTypeFilter prefersCoherent =
+                MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.NONE, 0, DEVICE_COHERENT_AMD);
+        assertThat(prefersCoherent.excludedFlags()).isEqualTo(LAZILY_ALLOCATED | PROTECTED);
+        assertThat(prefersCoherent.notPreferredFlags()).isZero();
     }
 
     @Test
