@@ -212,7 +212,14 @@ public final class BlockPoolAllocator implements AutoCloseable {
          * @throws NullPointerException     for a null map, factory or mode
          */
         public Config {
-            blockSizes = Map.copyOf(Objects.requireNonNull(blockSizes, "blockSizes"));
+            Objects.requireNonNull(blockSizes, "blockSizes");
+            for (Map.Entry<Integer, Long> e : blockSizes.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new NullPointerException("blockSizes entry " + e.getKey() + " -> " + e.getValue()
+                            + " (expected: a heap index and a size, neither null)");
+                }
+            }
+            blockSizes = Map.copyOf(blockSizes);
             for (Map.Entry<Integer, Long> e : blockSizes.entrySet()) {
                 if (e.getKey() < 0 || e.getKey() >= MemoryProperties.MAX_MEMORY_HEAPS) {
                     throw new IllegalArgumentException("blockSizes heap index: " + e.getKey() + " (expected: 0.."

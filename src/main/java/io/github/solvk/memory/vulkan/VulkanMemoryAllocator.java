@@ -189,6 +189,12 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                     context.apiVersion(), flags, 0, null, null);
         }
 
+        /** @return a copy of the heap size limits, or {@code null} for none */
+        @Override
+        public long[] heapSizeLimits() {
+            return heapSizeLimits == null ? null : heapSizeLimits.clone();
+        }
+
         /**
          * @param limits per heap limits in bytes (-1 for none)
          * @return a copy with those heap size limits
@@ -326,7 +332,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                 throw new IllegalArgumentException("simulatedMemoryProperties heap count: "
                         + simulated.heaps().size() + " (expected: the device's " + real.heaps().size() + ")");
             }
-            long[] limits = settings.heapSizeLimits();
+            long[] limits = settings.heapSizeLimits;
             if (limits != null && limits.length != real.heaps().size()) {
                 throw new IllegalArgumentException("heapSizeLimits length: " + limits.length
                         + " (expected: the device's heap count " + real.heaps().size() + ")");
@@ -396,6 +402,42 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     public record BufferRequest(long size, int usage, int[] concurrentFamilies, int vmaMemoryUsage,
                                 int requiredFlags, int preferredFlags, int allocationFlags, long alignment,
                                 String name) {
+
+        /** Copies {@code concurrentFamilies}, so that the caller's array can change without changing the request. */
+        public BufferRequest {
+            concurrentFamilies = concurrentFamilies == null ? null : concurrentFamilies.clone();
+        }
+
+        /** @return a copy of the queue families, or {@code null} for exclusive sharing */
+        @Override
+        public int[] concurrentFamilies() {
+            return concurrentFamilies == null ? null : concurrentFamilies.clone();
+        }
+
+        /** Compares the queue families by content, as the other components. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BufferRequest r && size == r.size && usage == r.usage
+                    && Arrays.equals(concurrentFamilies, r.concurrentFamilies) && vmaMemoryUsage == r.vmaMemoryUsage
+                    && requiredFlags == r.requiredFlags && preferredFlags == r.preferredFlags
+                    && allocationFlags == r.allocationFlags && alignment == r.alignment
+                    && Objects.equals(name, r.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(size, usage, Arrays.hashCode(concurrentFamilies), vmaMemoryUsage, requiredFlags,
+                    preferredFlags, allocationFlags, alignment, name);
+        }
+
+        @Override
+        public String toString() {
+            return "BufferRequest[size=" + size + ", usage=0x" + Integer.toHexString(usage) + ", concurrentFamilies="
+                    + Arrays.toString(concurrentFamilies) + ", vmaMemoryUsage=" + vmaMemoryUsage + ", requiredFlags=0x"
+                    + Integer.toHexString(requiredFlags) + ", preferredFlags=0x" + Integer.toHexString(preferredFlags)
+                    + ", allocationFlags=0x" + Integer.toHexString(allocationFlags) + ", alignment=" + alignment
+                    + ", name=" + name + "]";
+        }
     }
 
     /**
@@ -414,9 +456,9 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                     .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
                     .size(request.size())
                     .usage(request.usage());
-            if (request.concurrentFamilies() != null) {
+            if (request.concurrentFamilies != null) {
                 bufferInfo.sharingMode(VK_SHARING_MODE_CONCURRENT)
-                        .pQueueFamilyIndices(stack.ints(request.concurrentFamilies()));
+                        .pQueueFamilyIndices(stack.ints(request.concurrentFamilies));
             } else {
                 bufferInfo.sharingMode(VK_SHARING_MODE_EXCLUSIVE);
             }

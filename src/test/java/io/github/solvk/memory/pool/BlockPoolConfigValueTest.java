@@ -1,6 +1,10 @@
 package io.github.solvk.memory.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.HashMap;
+import java.util.Map;
 
 import io.github.solvk.memory.suballocator.SuballocatorFactory;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
@@ -25,5 +29,14 @@ class BlockPoolConfigValueTest {
     void toStringShouldNameTheAlgorithm() {
         assertThat(BlockPoolAllocator.Config.defaults().toString()).contains("TLSF").doesNotContain("$$Lambda");
         assertThat(SuballocatorFactory.of(SuballocatorKind.BUDDY).toString()).contains("BUDDY");
+    }
+    @Test
+    void aNullHeapIndexOrSizeShouldBeNamed() {
+        Map<Integer, Long> sizes = new HashMap<>();
+        sizes.put(0, null);
+        BlockPoolAllocator.Config d = BlockPoolAllocator.Config.defaults();
+        assertThatThrownBy(() -> new BlockPoolAllocator.Config(sizes, d.suballocatorFactory(), d.bufferMode(),
+                d.subRangeUsage(), d.maxEmptyBlocks(), d.arenas(), d.threadCacheBytes(), d.recycleBuffers()))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("blockSizes entry 0 -> null");
     }
 }
