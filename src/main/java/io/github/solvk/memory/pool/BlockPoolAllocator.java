@@ -492,9 +492,17 @@ public final class BlockPoolAllocator implements AutoCloseable {
         this.retiredCacheCounts = new AtomicLongArray(pools.length * ThreadRangeCache.COUNTS);
         long threadCacheBytes = freesInAnyOrder(config.suballocatorFactory()) ? config.threadCacheBytes() : 0;
         this.cachesRanges = threadCacheBytes > 0;
+        long[] heapLimits = vma.settings().heapSizeLimits();
         for (int i = 0; i < pools.length; i++) {
             int heap = properties.type(i).heapIndex();
-            long blockSize = roundToGranule(config.blockSizeFor(heap, properties.heaps().get(heap).size()));
+            long heapSize = properties.heaps().get(heap).size();
+            if (heapLimits != null && heap < heapLimits.length
+                    && Long.compareUnsigned(heapLimits[heap], heapSize) < 0) {
+                // VMA limits the heap (VK_WHOLE_SIZE, unsigned all ones, is no limit): it reports the heap at its
+                // limit and sizes its own blocks from that, and so do the pools.
+                heapSize = heapLimits[heap];
+            }
+            long blockSize = roundToGranule(config.blockSizeFor(heap, heapSize));
             pools[i] = new TypeBlockPool(this, i, blockSize, config.maxEmptyBlocks(), config.arenas(),
                     threadCacheBytes);
         }

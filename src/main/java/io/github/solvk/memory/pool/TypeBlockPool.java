@@ -493,8 +493,6 @@ final class TypeBlockPool {
         PoolBlock block;
         long handle = Suballocator.NULL_HANDLE;
         RangeSlot slot = null;
-        PoolException refused = null;
-        PoolBlock unused = null;
         List<PoolBlock> drained = null;
         RangeSlot cached = null;
         arena.lock();
@@ -521,30 +519,16 @@ final class TypeBlockPool {
                         drained = null;
                     }
                     block = adoptEmptyBlock(arena, rangeSize, alignment);
-                    if (block != null) {
-                        handle = arena.placedHandle;
-                    } else {
-                        block = newBlock(arena, rangeSize);
-                        handle = block.suballocator.tryAllocate(rangeSize, alignment, AllocationType.LINEAR);
-                        if (handle == Suballocator.NULL_HANDLE) {
-                            // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first
-                            // range.
-                            unused = afterFree(arena, block);
-                            refused = new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
-                                    "a new block of " + block.memory.size() + " bytes in memory type "
-                                            + memoryTypeIndex + " has no room for " + rangeSize + " bytes at alignment "
-                                            + alignment + " in its " + block.suballocator.kind() + " suballocator"
-                                            + " (expected: room in an empty block)", null);
-                        }
+                    if (block == null) {
+                        block = newBlock(arena, rangeSize, alignment);
                     }
+                    handle = arena.placedHandle;
                 }
-                if (refused == null) {
-                    slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment,
-                            cacheBin(rangeSize));
-                    block.link(slot);
-                    if (mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
-                        return subRange(arena, slot, size);
-                    }
+                slot = new RangeSlot(block, handle, block.suballocator.offset(handle), rangeSize, alignment,
+                        cacheBin(rangeSize));
+                block.link(slot);
+                if (mode == BlockPoolAllocator.BufferMode.SUB_RANGE) {
+                    return subRange(arena, slot, size);
                 }
             }
         } finally {
@@ -553,10 +537,6 @@ final class TypeBlockPool {
         }
         if (cached != null) {
             return fromCache(null, cached, size, needed, usage, mode, verified);
-        }
-        if (refused != null) {
-            owner.destroy(unused);
-            throw refused;
         }
         return ownBuffer(null, slot, size, needed, usage, verified);
     }
@@ -776,11 +756,20 @@ final class TypeBlockPool {
     }
 
     /**
-     * Makes and lists a new block for at least {@code needed} bytes; the arena's lock is held. The size is the next
-     * step of 1/8, 1/4, 1/2, 1 of the block size in this arena (doubled until {@code needed} fits); when that fails
-     * for want of device memory, 1/2, 1/4 and 1/8 of it are tried, never below {@code needed}.
+     * Makes and lists a new block and places {@code needed} bytes in it (the handle in {@link Arena#placedHandle});
+     * the arena's lock is held. The size is the next step of 1/8, 1/4, 1/2, 1 of the block size in this arena
+     * (doubled until {@code needed} fits); when that fails for want of device memory, 1/2, 1/4 and 1/8 of it are
+     * tried, never below {@code needed}. A block whose suballocator does not take the range (a buddy's node sizes, a
+     * fixed slot size) is freed at once: it is neither kept as an empty block nor counted as a step, so a failed
+     * request leaves nothing behind. When that block was a smaller retry, the heap is what was short: the last
+     * out-of-memory failure is thrown.
+     *
+     * @throws VulkanException when every size failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} (the last failure),
+     *                         or another Vulkan call failed
+     * @throws PoolException   {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when the first size made
+     *                         refuses the range
      */
-    private PoolBlock newBlock(Arena arena, long needed) {
+    private PoolBlock newBlock(Arena arena, long needed, long alignment) {
         long floor = BlockPoolAllocator.roundToGranule(needed);
         // blocksMade < 3 gives the shift 3, 2, 1; afterwards 0. The block size is at most 2^62, so no step overflows.
         long size = blockSize >>> Math.max(0, 3 - (int) Math.min(arena.blocksMade, 3));
@@ -809,16 +798,34 @@ final class TypeBlockPool {
                 continue;
             }
             Suballocator suballocator;
+            long handle;
             try {
                 suballocator = owner.config().suballocatorFactory().create(0, memory.size(),
                         owner.bufferImageGranularity());
+                handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
             } catch (RuntimeException e) {
+                // A suballocator's refusal of a bad size (IllegalArgumentException) included: nothing stays.
                 owner.freeMemory(memory);
                 throw e;
+            }
+            if (handle == Suballocator.NULL_HANDLE) {
+                // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first range. Freed
+                // here, under the lock: a rare failure, and the block was never listed.
+                owner.freeMemory(memory);
+                if (last != null) {
+                    // A smaller retry: a block of the size the request needs did not fit the heap, and no smaller
+                    // one can hold the range.
+                    throw last;
+                }
+                throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
+                        "a new block of " + attempt + " bytes in memory type " + memoryTypeIndex + " has no room for "
+                                + needed + " bytes at alignment " + alignment + " in its " + suballocator.kind()
+                                + " suballocator (expected: room in an empty block)", null);
             }
             PoolBlock block = new PoolBlock(this, arena, memory, suballocator);
             arena.blocks.add(block);
             arena.blocksMade++;
+            arena.placedHandle = handle;
             return block;
         }
         throw last;

@@ -1,0 +1,121 @@
+package io.github.solvk.memory.pool;
+
+import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.config;
+import static io.github.solvk.memory.pool.BlockPoolTesting.request;
+import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.github.solvk.memory.suballocator.SuballocatorFactory;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
+import io.github.solvk.memory.suballocator.Suballocators;
+import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/** Block sizes under VMA heap limits, and new blocks that fail: what a failed request leaves behind. */
+@ExtendWith(VulkanExtension.class)
+class BlockPoolBlockSizingTest {
+
+    @Test
+    void aRetryBlockTooSmallForTheSuballocatorShouldFailAsOutOfMemoryAndLeaveNoBlock(VulkanContext context) {
+        // Buddy: 300 KiB takes a 512 KiB node. The first block (1/8 of 1 MiB, doubled to 512 KiB) does not fit under
+        // a 400 KiB heap limit; the retry at 1/2 (floored at the request, 320 KiB) fits the heap but holds buddy roots
+        // of 256 and 64 KiB only, so it can never take the request: the heap is what is short.
+        try (VulkanMemoryAllocator vma = vma(context, 400 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY)).build())) {
+            assertThatThrownBy(() -> pool.allocate(request(300 * KIB))).isInstanceOfSatisfying(PoolException.class,
+                    e -> {
+                        assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                    });
+            assertThat(pool.deviceMemoryCount()).as("no block left by the failed request").isZero();
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(vma.statistics().total().blockCount()).isZero();
+            // What fits the heap still works, from a first block of 1/8.
+            pool.allocate(request(100 * KIB)).release();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aNewBlockThatRefusesItsFirstRangeShouldBeFreedAndLeaveTheCountersAsTheyWere(VulkanContext context) {
+        // Buddy on 1.5 MiB blocks: the largest root is 1 MiB, so 1.2 MiB fits no block. It is more than half a block,
+        // but with the device crowded (one memory object of at most one) dedicated memory is not preferred.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, 3 * MIB / 2).arenas(1)
+                     .threadCacheBytes(0).suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY))
+                     .build())) {
+            PooledBuffer small = pool.allocate(request(4 * KIB));
+            pool.overrideMaxMemoryAllocationCount(1);
+            BlockPoolAllocator.TypeStatistics before = pool.statistics(0);
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> pool.allocate(request(1200 * KIB)))
+                        .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                                .isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+                assertThat(pool.deviceMemoryCount()).as("failure %d makes no block that stays", i).isEqualTo(1);
+                assertThat(pool.statistics(0)).as("failure %d", i).isEqualTo(before);
+            }
+            pool.checkInvariants();
+            small.release();
+        }
+    }
+
+    @Test
+    void aNewBlockThatThrowsOnItsFirstRangeShouldBeFreedAndNotCountAsAGrowthStep(VulkanContext context) {
+        // Fixed-size slots of 4 KiB: the suballocator refuses an 8 KiB request with IllegalArgumentException (its
+        // contract for a bad size), from a new block too.
+        SuballocatorFactory slots = (offset, size, granularity) -> Suballocators.fixedSize(offset, size, 4 * KIB,
+                256);
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(slots).build())) {
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> pool.allocate(request(8 * KIB)))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slot size");
+                assertThat(pool.deviceMemoryCount()).as("failure %d leaves no memory", i).isZero();
+            }
+            pool.checkInvariants();
+            // The failures were no growth steps: the arena still starts at 1/8, then 1/4.
+            java.util.List<PooledBuffer> buffers = new java.util.ArrayList<>();
+            for (int i = 0; i < 32 + 1; i++) {
+                buffers.add(pool.allocate(request(4 * KIB)));
+            }
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            pool.checkInvariants();
+            buffers.forEach(PooledBuffer::release);
+            pool.checkInvariants();
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theDefaultBlockSizeShouldFollowTheHeapAsVmaLimitsIt(VulkanContext context) {
+        // VMA reports a limited heap at its limit and sizes its own blocks from that: 64 MiB is a heap below 1 GiB,
+        // so its blocks are 1/8 of it, not the 256 MiB of a large heap (whose first block alone would be half of it).
+        try (VulkanMemoryAllocator vma = vma(context, 64 * MIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.defaults())) {
+            assertThat(context.memoryProperties().heaps().get(0).size()).isGreaterThanOrEqualTo(1L << 30);
+            assertThat(pool.blockSize(0)).isEqualTo(8 * MIB);
+            PooledBuffer b = pool.allocate(request(64 * KIB));
+            assertThat(pool.blockSizes(0)).containsExactly(MIB);
+            b.release();
+        }
+        // A limit above the heap changes nothing; a configured size wins.
+        try (VulkanMemoryAllocator vma = vma(context, 1L << 50);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.defaults())) {
+            assertThat(pool.blockSize(0)).isEqualTo(BlockPoolAllocator.Config.LARGE_HEAP_BLOCK_SIZE);
+        }
+        try (VulkanMemoryAllocator vma = vma(context, 64 * MIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            assertThat(pool.blockSize(0)).isEqualTo(MIB);
+        }
+    }
+}
