@@ -61,8 +61,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
 
     @Override
     public IBuffer allocateBuffer(AllocationInfo info, OnAllocationFailure onFailure) {
-        Objects.requireNonNull(info, "info");
-        Objects.requireNonNull(onFailure, "onFailure");
+        Objects.requireNonNull(info, "info: null (expected: an AllocationInfo)");
+        Objects.requireNonNull(onFailure, "onFailure: null (expected: THROW, EMPTY or WAIT)");
         if (onFailure == OnAllocationFailure.WAIT) {
             throw new UnsupportedOperationException("onFailure: WAIT (expected: THROW or EMPTY; block pools have no"
                     + " WAIT capability)");

@@ -99,9 +99,9 @@ public interface IBufferAllocator {
          * @throws IllegalArgumentException naming the bad value and what was expected
          */
         public AllocationInfo {
-            Objects.requireNonNull(sharingMode, "sharingMode");
-            Objects.requireNonNull(memoryUsage, "memoryUsage");
-            Objects.requireNonNull(hostAccess, "hostAccess");
+            Objects.requireNonNull(sharingMode, "sharingMode: null (expected: EXCLUSIVE or CONCURRENT)");
+            Objects.requireNonNull(memoryUsage, "memoryUsage: null (expected: a MemoryUsage)");
+            Objects.requireNonNull(hostAccess, "hostAccess: null (expected: a HostAccess, NONE for none)");
             queueFamilies = queueFamilies == null ? new int[0] : queueFamilies.clone();
             if (size <= 0) {
                 throw new IllegalArgumentException("size: " + size
@@ -249,6 +249,7 @@ public interface IBufferAllocator {
              * @return this
              */
             public Builder concurrent(int... families) {
+                Objects.requireNonNull(families, "families: null (expected: two or more distinct queue families)");
                 this.sharingMode = SharingMode.CONCURRENT;
                 this.queueFamilies = families.clone();
                 return this;

@@ -178,7 +178,7 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
          * @throws IllegalArgumentException naming the bad value
          */
         public CreateInfo {
-            Objects.requireNonNull(memoryUsage, "memoryUsage");
+            Objects.requireNonNull(memoryUsage, "memoryUsage: null (expected: a MemoryUsage)");
             if ((createFlags & ~(BUDDY_ALGORITHM | GUARD_MARGINS)) != 0) {
                 throw new IllegalArgumentException("createFlags: 0x" + Integer.toHexString(createFlags)
                         + " (expected: BUDDY_ALGORITHM and GUARD_MARGINS bits only)");

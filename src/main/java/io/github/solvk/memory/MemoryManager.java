@@ -103,7 +103,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @param allocator an open allocator, owned by the manager from now on
      */
     public MemoryManager(VulkanMemoryAllocator allocator) {
-        this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.allocator = Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         if (allocator.isClosed()) {
             throw new IllegalArgumentException("allocator: closed (expected: an open VulkanMemoryAllocator)");
         }
@@ -172,6 +172,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @throws java.io.UncheckedIOException when a file cannot be written
      */
     public List<Path> writeMemoryMap(Path folder, String deviceName) {
+        Objects.requireNonNull(folder, "folder: null (expected: a folder to write into)");
         MemoryMap map = memoryMap(deviceName);
         try {
             Files.createDirectories(folder);
@@ -204,7 +205,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      */
     public static MemoryManager create(VulkanContext context,
                                        UnaryOperator<VulkanMemoryAllocator.Settings> settings) {
-        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(context, "context: null (expected: an open VulkanContext)");
+        Objects.requireNonNull(settings, "settings: null (expected: a function of the default settings, such as "
+                + "UnaryOperator.identity())");
         VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
                 settings.apply(VulkanMemoryAllocator.Settings.forContext(context)));
         MemoryManager manager = new MemoryManager(allocator);
@@ -216,8 +219,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     @Override
     public IBuffer allocateBuffer(AllocationInfo info, OnAllocationFailure onFailure) {
-        Objects.requireNonNull(info, "info");
-        Objects.requireNonNull(onFailure, "onFailure");
+        Objects.requireNonNull(info, "info: null (expected: an AllocationInfo)");
+        Objects.requireNonNull(onFailure, "onFailure: null (expected: THROW, EMPTY or WAIT)");
         if (onFailure == OnAllocationFailure.WAIT) {
             throw new UnsupportedOperationException("onFailure: WAIT (expected: THROW or EMPTY; MemoryManager has "
                     + "no WAIT capability, a ring buffer memory pool has)");
@@ -428,6 +431,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @return the pool, registered under {@code name} until it is closed
      */
     public IMemoryPool createNonLinearMemoryPool(String name, IMemoryPool.CreateInfo info) {
+        checkName(name);
+        requireInfo(info);
         SuballocatorKind algorithm = (info.createFlags() & IMemoryPool.CreateInfo.BUDDY_ALGORITHM) != 0
                 ? SuballocatorKind.BUDDY : SuballocatorKind.TLSF;
         return createPool(name, info, BlockMemoryPool.Kind.NON_LINEAR, algorithm, 0);
@@ -466,6 +471,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @return the pool
      */
     public IMemoryPool createRingBufferMemoryPool(String name, IMemoryPool.CreateInfo info) {
+        checkName(name);
+        requireInfo(info);
         return createPool(name, info.withBlocks(1, 1), BlockMemoryPool.Kind.RING_BUFFER, SuballocatorKind.TLSF, 0);
     }
 
@@ -489,7 +496,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             throw new IllegalArgumentException("pool name: '" + name + "' (expected: another name; '"
                     + BlockInfo.VMA_DEFAULT_POOL + "' stands for VMA's default pools in memory maps)");
         }
-        Objects.requireNonNull(info, "info");
+        requireInfo(info);
         if (kind != BlockMemoryPool.Kind.NON_LINEAR
                 && (info.createFlags() & IMemoryPool.CreateInfo.BUDDY_ALGORITHM) != 0) {
             throw new IllegalArgumentException("createFlags: BUDDY_ALGORITHM for a " + kind + " pool (expected: only"
@@ -552,7 +559,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      */
     public BlockPoolBufferAllocator createBlockPoolAllocator(String name, BlockPoolAllocator.Config config) {
         checkName(name);
-        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(config, "config: null (expected: a BlockPoolAllocator.Config)");
         lifecycle.readLock().lock();
         try {
             checkOpen();
@@ -634,7 +641,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      */
     public List<IBufferAllocator> findAllocators(Set<Capability> capabilities, int bufferUsage,
                                                  MemoryUsage memoryUsage) {
-        Objects.requireNonNull(capabilities, "capabilities");
+        Objects.requireNonNull(capabilities, "capabilities: null (expected: a set of capabilities, empty for any)");
         if (bufferUsage == 0) {
             throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlags bit)");
         }
@@ -804,10 +811,14 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     /** A pool's or block pool allocator's name: what memory maps, messages and JFR events show. */
     private static void checkName(String name) {
-        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(name, "name: null (expected: a name that is not blank)");
         if (name.isBlank()) {
             throw new IllegalArgumentException("name: '" + name + "' (expected: a name that is not blank)");
         }
+    }
+
+    private static void requireInfo(IMemoryPool.CreateInfo info) {
+        Objects.requireNonNull(info, "info: null (expected: an IMemoryPool.CreateInfo)");
     }
 
     private void checkOpen() {

@@ -110,13 +110,13 @@ final class MemoryPool implements IMemoryPool {
 
     @Override
     public IBuffer allocateBuffer(AllocationInfo info) {
-        return allocate(info, info.name(), 0);
+        return allocate(info, requireInfo(info).name(), 0);
     }
 
     @Override
     public IBuffer allocateBufferWithWait(AllocationInfo info) {
         requireWait();
-        return allocate(info, info.name(), -1);
+        return allocate(info, requireInfo(info).name(), -1);
     }
 
     @Override
@@ -125,7 +125,11 @@ final class MemoryPool implements IMemoryPool {
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis: " + timeoutMillis + " (expected: > 0)");
         }
-        return allocate(info, info.name(), TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+        return allocate(info, requireInfo(info).name(), TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+    }
+
+    private static AllocationInfo requireInfo(AllocationInfo info) {
+        return Objects.requireNonNull(info, "info: null (expected: an IMemoryPool.AllocationInfo)");
     }
 
     private void requireWait() {
@@ -137,8 +141,8 @@ final class MemoryPool implements IMemoryPool {
 
     @Override
     public IBuffer allocateBuffer(IBufferAllocator.AllocationInfo info, OnAllocationFailure onFailure) {
-        Objects.requireNonNull(info, "info");
-        Objects.requireNonNull(onFailure, "onFailure");
+        Objects.requireNonNull(info, "info: null (expected: an AllocationInfo)");
+        Objects.requireNonNull(onFailure, "onFailure: null (expected: THROW, EMPTY or WAIT)");
         checkMatches(info);
         AllocationInfo poolInfo = new AllocationInfo(info.size(), info.bufferUsage(), info.alignment(), info.name());
         switch (onFailure) {
@@ -203,7 +207,7 @@ final class MemoryPool implements IMemoryPool {
     }
 
     private IBuffer allocate(AllocationInfo info, String bufferName, long waitNanos) {
-        Objects.requireNonNull(info, "info");
+        Objects.requireNonNull(info, "info: null (expected: an AllocationInfo)");
         if (closed) {
             throw new IllegalStateException("pool '" + name + "' is closed (expected: an open pool)");
         }

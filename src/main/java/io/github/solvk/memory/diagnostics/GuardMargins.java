@@ -43,6 +43,7 @@ public final class GuardMargins {
      * @throws java.nio.ReadOnlyBufferException when the buffer is read-only
      */
     public static void fill(ByteBuffer margin) {
+        requireMargin(margin);
         ByteBuffer out = margin.duplicate();
         while (out.hasRemaining()) {
             out.put(PATTERN_BLOCK.slice(0, Math.min(out.remaining(), PATTERN_BLOCK.capacity())));
@@ -57,6 +58,7 @@ public final class GuardMargins {
      *         intact
      */
     public static int firstCorruptByte(ByteBuffer margin) {
+        requireMargin(margin);
         ByteBuffer in = margin.duplicate();
         int start = in.position();
         while (in.hasRemaining()) {
@@ -95,5 +97,9 @@ public final class GuardMargins {
      */
     public static int expectedByte(long index) {
         return (PATTERN >>> (8 * (3 - (int) (index & 3)))) & 0xFF;
+    }
+
+    private static void requireMargin(ByteBuffer margin) {
+        Objects.requireNonNull(margin, "margin: null (expected: the margin's bytes, from position to limit)");
     }
 }

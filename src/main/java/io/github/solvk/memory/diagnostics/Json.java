@@ -302,6 +302,7 @@ public final class Json {
      *         as UTF-8)
      */
     public static String quote(String s) {
+        java.util.Objects.requireNonNull(s, "s: null (expected: a string to quote)");
         StringBuilder sb = new StringBuilder(s.length() + 2);
         appendQuoted(sb, s);
         return sb.toString();

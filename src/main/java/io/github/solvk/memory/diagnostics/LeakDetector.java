@@ -167,7 +167,7 @@ public final class LeakDetector<T> {
      */
     public Tracker track(T resource, Function<? super T, String> describer) {
         Objects.requireNonNull(resource, "resource: null (expected: an object to track)");
-        Objects.requireNonNull(describer, "describer");
+        Objects.requireNonNull(describer, "describer: null (expected: a function that describes the resource)");
         return switch (level) {
             case DISABLED -> null;
             case SIMPLE -> sampled() ? register(resource, describer.apply(resource), null) : null;
@@ -339,7 +339,7 @@ public final class LeakDetector<T> {
          * @param freed whether the memory was freed elsewhere
          */
         public void freedWhen(BooleanSupplier freed) {
-            state.freedElsewhere = Objects.requireNonNull(freed, "freed");
+            state.freedElsewhere = Objects.requireNonNull(freed, "freed: null (expected: a test of whether the resource was freed)");
         }
 
         /**

@@ -34,9 +34,9 @@ public record MemoryMap(String deviceName, List<HeapInfo> heaps, List<TypeInfo> 
      */
     public MemoryMap {
         Objects.requireNonNull(deviceName, "deviceName: null (expected: a name)");
-        heaps = List.copyOf(Objects.requireNonNull(heaps, "heaps: null (expected: a list)"));
-        types = List.copyOf(Objects.requireNonNull(types, "types: null (expected: a list)"));
-        blocks = List.copyOf(Objects.requireNonNull(blocks, "blocks: null (expected: a list)"));
+        heaps = copy(heaps, "heaps", "HeapInfo");
+        types = copy(types, "types", "TypeInfo");
+        blocks = copy(blocks, "blocks", "BlockInfo");
         for (int i = 0; i < heaps.size(); i++) {
             if (heaps.get(i).index() != i) {
                 throw new IllegalArgumentException("heaps[" + i + "].index: " + heaps.get(i).index()
@@ -86,5 +86,16 @@ public record MemoryMap(String deviceName, List<HeapInfo> heaps, List<TypeInfo> 
      */
     public int heapOf(int memoryTypeIndex) {
         return memoryTypeIndex < types.size() ? types.get(memoryTypeIndex).heapIndex() : -1;
+    }
+
+    /** {@link List#copyOf}, naming the list and the index of a null where it would say only "null". */
+    private static <E> List<E> copy(List<E> list, String name, String elementType) {
+        Objects.requireNonNull(list, () -> name + ": null (expected: a list)");
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i) == null) {
+                throw new NullPointerException(name + "[" + i + "]: null (expected: a " + elementType + ")");
+            }
+        }
+        return List.copyOf(list);
     }
 }

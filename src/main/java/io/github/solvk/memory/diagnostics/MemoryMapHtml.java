@@ -24,6 +24,7 @@ public final class MemoryMapHtml {
      * @return the HTML document
      */
     public static String write(MemoryMap map) {
+        java.util.Objects.requireNonNull(map, "map: null (expected: a MemoryMap)");
         StringBuilder html = new StringBuilder(8192);
         html.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Memory map: ")
                 .append(escape(map.deviceName())).append("</title>\n<style>\n")

@@ -49,6 +49,7 @@ public final class MemoryMapJson {
      * @return indented JSON
      */
     public static String write(MemoryMap map) {
+        java.util.Objects.requireNonNull(map, "map: null (expected: a MemoryMap)");
         JsonWriter json = new JsonWriter();
         json.beginObject();
 
@@ -396,6 +397,7 @@ public final class MemoryMapJson {
      *                                  not a valid {@link MemoryMap}
      */
     public static MemoryMap mergeVma(MemoryMap ours, String vmaDetailedStatsJson) {
+        java.util.Objects.requireNonNull(ours, "ours: null (expected: a MemoryMap)");
         MemoryMap vma = read(vmaDetailedStatsJson);
         // How many of our blocks have each key: each one hides one VMA dedicated allocation.
         Map<String, Integer> ourBlocks = new HashMap<>();

@@ -51,6 +51,7 @@ public final class MemoryMapPng {
      *                                  picture would need more than {@code Integer.MAX_VALUE} pixels
      */
     public static byte[] write(MemoryMap map, int width) {
+        java.util.Objects.requireNonNull(map, "map: null (expected: a MemoryMap)");
         if (width < MIN_WIDTH || width > MAX_WIDTH) {
             throw new IllegalArgumentException("width: " + width + " (expected: " + MIN_WIDTH + " to " + MAX_WIDTH
                     + ")");

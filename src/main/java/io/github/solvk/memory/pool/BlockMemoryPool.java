@@ -87,9 +87,9 @@ public final class BlockMemoryPool implements AutoCloseable {
          * @throws IllegalArgumentException naming the bad value
          */
         public Config {
-            Objects.requireNonNull(name, "name");
-            Objects.requireNonNull(kind, "kind");
-            Objects.requireNonNull(filter, "filter");
+            Objects.requireNonNull(name, "name: null (expected: a name)");
+            Objects.requireNonNull(kind, "kind: null (expected: a BlockMemoryPool.Kind)");
+            Objects.requireNonNull(filter, "filter: null (expected: a MemoryTypeFilter)");
             if (bufferUsage == 0) {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: the pool's VkBufferUsageFlags)");
             }
@@ -222,8 +222,8 @@ public final class BlockMemoryPool implements AutoCloseable {
      */
     public BlockMemoryPool(VulkanMemoryAllocator allocator, Config config, BlockListener listener) {
         this.blockListener = listener;
-        this.allocator = Objects.requireNonNull(allocator, "allocator");
-        this.config = Objects.requireNonNull(config, "config");
+        this.allocator = Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
+        this.config = Objects.requireNonNull(config, "config: null (expected: a BlockMemoryPool.Config)");
         VulkanMemory.Requirements requirements;
         try {
             requirements = VulkanMemory.bufferRequirements(allocator, config.blockSize(), config.bufferUsage());

@@ -212,7 +212,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
          * @throws NullPointerException     for a null map, factory or mode
          */
         public Config {
-            Objects.requireNonNull(blockSizes, "blockSizes");
+            Objects.requireNonNull(blockSizes, "blockSizes: null (expected: a map of heap index to block size, empty for the defaults)");
             for (Map.Entry<Integer, Long> e : blockSizes.entrySet()) {
                 if (e.getKey() == null || e.getValue() == null) {
                     throw new NullPointerException("blockSizes entry " + e.getKey() + " -> " + e.getValue()
@@ -231,8 +231,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
                             + MIN_BLOCK_SIZE + ".." + (1L << 40) + " bytes)");
                 }
             }
-            Objects.requireNonNull(suballocatorFactory, "suballocatorFactory");
-            Objects.requireNonNull(bufferMode, "bufferMode");
+            Objects.requireNonNull(suballocatorFactory, "suballocatorFactory: null (expected: a SuballocatorFactory)");
+            Objects.requireNonNull(bufferMode, "bufferMode: null (expected: a BufferMode)");
             if (subRangeUsage == 0) {
                 throw new IllegalArgumentException("subRangeUsage: 0 (expected: at least one VkBufferUsageFlagBits"
                         + " bit)");
@@ -476,8 +476,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                                  made for, or no memory type can hold a block-wide buffer of that usage
      */
     public BlockPoolAllocator(VulkanMemoryAllocator vma, Config config) {
-        this.vma = Objects.requireNonNull(vma, "vma");
-        this.config = Objects.requireNonNull(config, "config");
+        this.vma = Objects.requireNonNull(vma, "vma: null (expected: an open VulkanMemoryAllocator)");
+        this.config = Objects.requireNonNull(config, "config: null (expected: a BlockPoolAllocator.Config)");
         if ((config.subRangeUsage() & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0
                 && !vma.bufferDeviceAddressEnabled()) {
             throw new IllegalArgumentException("subRangeUsage: 0x" + Integer.toHexString(config.subRangeUsage())
@@ -527,7 +527,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @throws VulkanException          when a Vulkan call fails other than for want of device memory
      */
     public PooledBuffer allocate(BlockRequest request) {
-        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(request, "request: null (expected: a BlockRequest)");
         checkOpen();
         try {
             return place(request);
@@ -763,7 +763,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @throws IllegalStateException    when it was released already
      */
     public void free(PooledBuffer buffer) {
-        Objects.requireNonNull(buffer, "buffer");
+        Objects.requireNonNull(buffer, "buffer: null (expected: a PooledBuffer of this allocator)");
         if (!owns(buffer)) {
             throw new IllegalArgumentException("buffer: " + buffer.buffer() + " placed by " + buffer.pool()
                     + " (expected: a buffer of this BlockPoolAllocator)");
@@ -783,6 +783,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @return true when this allocator placed it
      */
     public boolean owns(PooledBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer: null (expected: a PooledBuffer)");
         return buffer.pool() instanceof PoolBlock block && block.pool.owner() == this;
     }
 

@@ -32,8 +32,8 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
         if (usage == 0) {
             throw new IllegalArgumentException("usage: 0 (expected: at least one VkBufferUsageFlagBits bit)");
         }
-        Objects.requireNonNull(filter, "filter");
-        Objects.requireNonNull(preference, "preference");
+        Objects.requireNonNull(filter, "filter: null (expected: a MemoryTypeFilter)");
+        Objects.requireNonNull(preference, "preference: null (expected: an AllocatePreference)");
         if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
             throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
         }

@@ -70,8 +70,8 @@ public final class MemoryTypeFilter {
      *                                  may have
      */
     public static MemoryTypeFilter of(MemoryUsage usage, HostAccess access, int requiredFlags, int preferredFlags) {
-        Objects.requireNonNull(usage, "usage");
-        Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(usage, "usage: null (expected: a MemoryUsage)");
+        Objects.requireNonNull(access, "access: null (expected: a HostAccess, NONE for none)");
         requireKnown("requiredFlags", requiredFlags);
         requireKnown("preferredFlags", preferredFlags);
 

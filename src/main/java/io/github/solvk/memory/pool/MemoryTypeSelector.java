@@ -105,8 +105,8 @@ public final class MemoryTypeSelector {
     }
 
     private static int allowedBits(MemoryProperties props, int memoryTypeBits, MemoryTypeFilter filter) {
-        Objects.requireNonNull(props, "props");
-        Objects.requireNonNull(filter, "filter");
+        Objects.requireNonNull(props, "props: null (expected: the device's MemoryProperties)");
+        Objects.requireNonNull(filter, "filter: null (expected: a MemoryTypeFilter)");
         int allowed = memoryTypeBits & props.allTypeBits();
         if (allowed == 0) {
             throw new IllegalArgumentException("memoryTypeBits: 0x" + Integer.toHexString(memoryTypeBits)

@@ -11,7 +11,7 @@ import java.util.Objects;
 record KindFactory(SuballocatorKind kind) implements SuballocatorFactory {
 
     KindFactory {
-        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(kind, "kind: null (expected: a SuballocatorKind)");
     }
 
     @Override

@@ -18,6 +18,8 @@ final class VisitCount {
 
     /** Runs a walk with the visitor, counted while it runs, whatever it throws. */
     void run(Consumer<Suballocator.Visitor> walk, Suballocator.Visitor visitor) {
+        // Checked here, not at the first range the walk hands over: a null visitor would fail deep inside the walk.
+        java.util.Objects.requireNonNull(visitor, "visitor: null (expected: a Suballocator.Visitor)");
         visits++;
         try {
             walk.accept(visitor);

@@ -99,8 +99,8 @@ public record MemoryProperties(List<Heap> heaps, List<Type> types, long bufferIm
      *                                  limit is not a positive power of two
      */
     public MemoryProperties {
-        heaps = List.copyOf(Objects.requireNonNull(heaps, "heaps"));
-        types = List.copyOf(Objects.requireNonNull(types, "types"));
+        heaps = List.copyOf(Objects.requireNonNull(heaps, "heaps: null (expected: a list)"));
+        types = List.copyOf(Objects.requireNonNull(types, "types: null (expected: a list)"));
         if (heaps.isEmpty() || heaps.size() > MAX_MEMORY_HEAPS) {
             throw new IllegalArgumentException("heap count: " + heaps.size() + " (expected: 1.." + MAX_MEMORY_HEAPS
                     + ")");

@@ -146,6 +146,8 @@ public final class VulkanBuffer implements AutoCloseable {
      * @return a borrowed range
      */
     public static VulkanBuffer subRange(VulkanBuffer blockBuffer, VulkanMemory block, long offset, long size) {
+        Objects.requireNonNull(blockBuffer, "blockBuffer: null (expected: the block-wide buffer of a VulkanMemory)");
+        Objects.requireNonNull(block, "block: null (expected: the VulkanMemory the block buffer is bound to)");
         if (blockBuffer.block != block || blockBuffer.blockOffset != 0) {
             throw new IllegalArgumentException("blockBuffer: " + blockBuffer + " (expected: the block-wide buffer of "
                     + block + ")");
@@ -219,7 +221,7 @@ public final class VulkanBuffer implements AutoCloseable {
     public static VulkanBuffer wrap(VkDevice device, long buffer, long offset, long size, int usage,
                                     int memoryTypeIndex, int memoryPropertyFlags, long memory, long memoryOffset,
                                     long memorySize, long mappedAddress, long nonCoherentAtomSize) {
-        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(device, "device: null (expected: the VkDevice of the buffer)");
         if (buffer == NULL) {
             throw new IllegalArgumentException("buffer: VK_NULL_HANDLE (expected: a VkBuffer)");
         }
@@ -364,6 +366,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the bytes would not fit
      */
     public void write(long dstOffset, ByteBuffer src) {
+        Objects.requireNonNull(src, "src: null (expected: a ByteBuffer to write)");
         int length = src.remaining();
         checkRange("write", dstOffset, length);
         long address = mappedAddress() + dstOffset;
@@ -383,6 +386,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the bytes would not fit
      */
     public void write(long dstOffset, byte[] src) {
+        Objects.requireNonNull(src, "src: null (expected: a byte[] to write)");
         checkRange("write", dstOffset, src.length);
         MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, src.length).put(src);
         flushIfNonCoherent(dstOffset, src.length);
@@ -396,6 +400,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the values would not fit
      */
     public void write(long dstOffset, int[] src) {
+        Objects.requireNonNull(src, "src: null (expected: an int[] to write)");
         long bytes = 4L * src.length;
         checkRange("write", dstOffset, bytes);
         MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, (int) bytes).asIntBuffer().put(src);
@@ -410,6 +415,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the values would not fit
      */
     public void write(long dstOffset, float[] src) {
+        Objects.requireNonNull(src, "src: null (expected: a float[] to write)");
         long bytes = 4L * src.length;
         checkRange("write", dstOffset, bytes);
         MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, (int) bytes).asFloatBuffer().put(src);
@@ -425,6 +431,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the range would pass the end, or {@code dst} is read-only
      */
     public void read(long srcOffset, ByteBuffer dst) {
+        Objects.requireNonNull(dst, "dst: null (expected: a ByteBuffer to read into)");
         int length = dst.remaining();
         checkRange("read", srcOffset, length);
         if (dst.isReadOnly()) {
@@ -443,6 +450,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the range would pass the end
      */
     public void read(long srcOffset, byte[] dst) {
+        Objects.requireNonNull(dst, "dst: null (expected: a byte[] to read into)");
         checkRange("read", srcOffset, dst.length);
         invalidateIfNonCoherent(srcOffset, dst.length);
         MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, dst.length).get(dst);
@@ -456,6 +464,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the range would pass the end
      */
     public void read(long srcOffset, int[] dst) {
+        Objects.requireNonNull(dst, "dst: null (expected: an int[] to read into)");
         long bytes = 4L * dst.length;
         checkRange("read", srcOffset, bytes);
         invalidateIfNonCoherent(srcOffset, bytes);
@@ -470,6 +479,7 @@ public final class VulkanBuffer implements AutoCloseable {
      * @throws IllegalArgumentException when the range would pass the end
      */
     public void read(long srcOffset, float[] dst) {
+        Objects.requireNonNull(dst, "dst: null (expected: a float[] to read into)");
         long bytes = 4L * dst.length;
         checkRange("read", srcOffset, bytes);
         invalidateIfNonCoherent(srcOffset, bytes);
@@ -514,13 +524,22 @@ public final class VulkanBuffer implements AutoCloseable {
      * @param offset start in the memory
      * @param length bytes
      * @param atom   {@code nonCoherentAtomSize}, a power of two
-     * @param limit  the end of the memory (or of the allocation)
+     * @param limit  the end of the memory (or of the allocation), at most 2^62
      * @return {@code {start, size}} of the widened range
+     * @throws IllegalArgumentException when {@code atom} is not a power of two, or the range is not inside
+     *                                  {@code [0, limit)}
      */
     public static long[] atomAlignedRange(long offset, long length, long atom, long limit) {
+        if (atom <= 0 || (atom & (atom - 1)) != 0) {
+            throw new IllegalArgumentException("atom: " + atom + " (expected: a power of two, nonCoherentAtomSize)");
+        }
+        if (offset < 0 || length < 0 || limit < 0 || limit > 1L << 62 || offset > limit - length) {
+            throw new IllegalArgumentException("range: offset " + offset + ", length " + length + ", limit " + limit
+                    + " (expected: offset >= 0, length >= 0, offset + length <= limit <= 2^62)");
+        }
         long start = offset & -atom;
         long end = offset + length;
-        // end <= limit <= 2^62 in every caller, so adding atom - 1 cannot overflow.
+        // end <= limit <= 2^62, checked above, so adding atom - 1 cannot overflow.
         long alignedEnd = Math.min((end + atom - 1) & -atom, limit);
         return new long[] {start, alignedEnd - start};
     }

@@ -204,7 +204,7 @@ public final class VulkanContext implements AutoCloseable {
          * @throws NullPointerException if {@code handle} is null
          */
         public Queue {
-            Objects.requireNonNull(handle, "handle");
+            Objects.requireNonNull(handle, "handle: null (expected: a VkQueue)");
             if (familyIndex < 0) {
                 throw new IllegalArgumentException("familyIndex: " + familyIndex + " (expected: >= 0)");
             }
@@ -277,10 +277,10 @@ public final class VulkanContext implements AutoCloseable {
     public static VulkanContext wrap(VkInstance instance, VkPhysicalDevice physicalDevice, VkDevice device,
                                      int apiVersion, Features features, Queue graphics, Queue compute,
                                      Queue transfer) {
-        Objects.requireNonNull(instance, "instance");
-        Objects.requireNonNull(physicalDevice, "physicalDevice");
-        Objects.requireNonNull(device, "device");
-        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(instance, "instance: null (expected: a VkInstance)");
+        Objects.requireNonNull(physicalDevice, "physicalDevice: null (expected: a VkPhysicalDevice)");
+        Objects.requireNonNull(device, "device: null (expected: a VkDevice)");
+        Objects.requireNonNull(features, "features: null (expected: the Features enabled on the device)");
         if (apiVersion < VK_API_VERSION_1_1) {
             throw new IllegalArgumentException("apiVersion: " + versionString(apiVersion) + " (expected: >= 1.1)");
         }
@@ -384,8 +384,8 @@ public final class VulkanContext implements AutoCloseable {
      */
     public synchronized void execute(Queue queue, Consumer<VkCommandBuffer> recorder) {
         checkOpen();
-        Objects.requireNonNull(queue, "queue");
-        Objects.requireNonNull(recorder, "recorder");
+        Objects.requireNonNull(queue, "queue: null (expected: a Queue of this context)");
+        Objects.requireNonNull(recorder, "recorder: null (expected: a function that records the commands)");
         long pool = commandPool(queue.familyIndex());
         try (MemoryStack stack = stackPush()) {
             PointerBuffer pCommandBuffer = stack.mallocPointer(1);
@@ -540,7 +540,7 @@ public final class VulkanContext implements AutoCloseable {
          * @return this
          */
         public Builder applicationName(String name) {
-            this.applicationName = Objects.requireNonNull(name, "name");
+            this.applicationName = Objects.requireNonNull(name, "name: null (expected: an application name)");
             return this;
         }
 

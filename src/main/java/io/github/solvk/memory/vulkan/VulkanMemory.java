@@ -98,7 +98,7 @@ public final class VulkanMemory implements AutoCloseable {
      */
     public static VulkanMemory allocate(VulkanMemoryAllocator allocator, long size, long alignment,
                                         int memoryTypeIndex, boolean dedicated, String name) {
-        Objects.requireNonNull(allocator, "allocator");
+        Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         if (size <= 0) {
             throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
         }
@@ -151,7 +151,7 @@ public final class VulkanMemory implements AutoCloseable {
      */
     public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
                                                           int memoryTypeIndex, String name) {
-        Objects.requireNonNull(allocator, "allocator");
+        Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         checkBuffer(size, usage);
         int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
         long buffer = createUnboundBuffer(allocator, size, usage);
@@ -194,6 +194,7 @@ public final class VulkanMemory implements AutoCloseable {
      * @return the requirements
      */
     public static Requirements bufferRequirements(VulkanMemoryAllocator allocator, long size, int usage) {
+        Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         checkBuffer(size, usage);
         long buffer = createUnboundBuffer(allocator, size, usage);
         try {

@@ -143,9 +143,9 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
          * @throws IllegalArgumentException for a negative block size or a bad heap limit
          */
         public Settings {
-            Objects.requireNonNull(instance, "instance");
-            Objects.requireNonNull(physicalDevice, "physicalDevice");
-            Objects.requireNonNull(device, "device");
+            Objects.requireNonNull(instance, "instance: null (expected: a VkInstance)");
+            Objects.requireNonNull(physicalDevice, "physicalDevice: null (expected: a VkPhysicalDevice)");
+            Objects.requireNonNull(device, "device: null (expected: a VkDevice)");
             if (preferredLargeHeapBlockSize < 0) {
                 throw new IllegalArgumentException("preferredLargeHeapBlockSize: " + preferredLargeHeapBlockSize
                         + " (expected: >= 0, 0 for VMA's default)");
@@ -168,6 +168,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
          * @return settings with no block size or heap limit
          */
         public static Settings forContext(VulkanContext context) {
+            Objects.requireNonNull(context, "context: null (expected: an open VulkanContext)");
             VulkanContext.Features f = context.features();
             int flags = 0;
             if (f.bufferDeviceAddress()) {
@@ -316,7 +317,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @throws IllegalArgumentException when the heap limits or the simulated layout don't match the device
      */
     public static VulkanMemoryAllocator create(Settings settings) {
-        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(settings, "settings: null (expected: Settings, for example Settings.forContext(context))");
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceProperties props = VkPhysicalDeviceProperties.malloc(stack);
             vkGetPhysicalDeviceProperties(settings.physicalDevice(), props);
@@ -450,6 +451,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @throws VulkanException when VMA fails, for example {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}
      */
     public VulkanBuffer createBuffer(BufferRequest request) {
+        Objects.requireNonNull(request, "request: null (expected: a BufferRequest)");
         checkOpen();
         try (MemoryStack stack = stackPush()) {
             VkBufferCreateInfo bufferInfo = VkBufferCreateInfo.calloc(stack)
@@ -600,7 +602,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      *                 allocating thread, inside VMA, so it must be quick and must not call VMA
      */
     public void addDeviceMemoryListener(DeviceMemoryListener listener) {
-        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener: null (expected: a DeviceMemoryListener)"));
     }
 
     /** @param listener a listener added before */

@@ -180,9 +180,9 @@ class MemoryTypeFilterTest {
         assertThatThrownBy(() -> MemoryTypeSelector.candidates(pi, 0b110, auto))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("memoryTypeBits: 0x6 (expected:");
         assertThatThrownBy(() -> MemoryTypeSelector.findMemoryTypeIndex(null, 1, auto))
-                .isInstanceOf(NullPointerException.class).hasMessage("props");
+                .isInstanceOf(NullPointerException.class).hasMessage("props: null (expected: the device's MemoryProperties)");
         assertThatThrownBy(() -> MemoryTypeSelector.findMemoryTypeIndex(pi, 1, null))
-                .isInstanceOf(NullPointerException.class).hasMessage("filter");
+                .isInstanceOf(NullPointerException.class).hasMessage("filter: null (expected: a MemoryTypeFilter)");
 
         List<Runnable> rejected = List.of(
                 () -> MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.NONE, 0x200, 0),
@@ -210,9 +210,9 @@ class MemoryTypeFilterTest {
                 .hasMessage("host access: RANDOM (expected: SEQUENTIAL_WRITE or NONE for usage UPLOAD, which implies"
                         + " SEQUENTIAL_WRITE)");
         assertThatThrownBy(() -> MemoryTypeFilter.of(null, HostAccess.NONE, 0, 0))
-                .isInstanceOf(NullPointerException.class).hasMessage("usage");
+                .isInstanceOf(NullPointerException.class).hasMessage("usage: null (expected: a MemoryUsage)");
         assertThatThrownBy(() -> MemoryTypeFilter.of(MemoryUsage.AUTO, null, 0, 0))
-                .isInstanceOf(NullPointerException.class).hasMessage("access");
+                .isInstanceOf(NullPointerException.class).hasMessage("access: null (expected: a HostAccess, NONE for none)");
     }
 
     @Test
