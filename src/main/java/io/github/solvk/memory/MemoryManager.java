@@ -62,9 +62,6 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  */
 public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
-    /** {@code VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT} (Vulkan 1.2). */
-    private static final int VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT = 0x20000;
-
     private static final Logger LOG = System.getLogger(MemoryManager.class.getName());
 
     private final VulkanMemoryAllocator allocator;
@@ -300,14 +297,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     private void checkAgainstDevice(AllocationInfo info) {
         checkVmaFlags(info);
-        if ((info.bufferUsage() & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0
-                && !allocator.bufferDeviceAddressEnabled()) {
-            // VMA would bind the buffer to memory made without VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT.
-            throw new IllegalArgumentException("bufferUsage: 0x" + Integer.toHexString(info.bufferUsage())
-                    + " (expected: no SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
-                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT; "
-                    + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
-        }
+        allocator.checkDeviceAddressUsage("bufferUsage", info.bufferUsage());
         for (int family : info.queueFamilies()) {
             if (family >= allocator.queueFamilyCount()) {
                 throw new IllegalArgumentException("queue family: " + family + " (expected: < the device's "
@@ -315,8 +305,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             }
         }
         MemoryProperties props = allocator.memoryProperties();
-        // Throws IllegalArgumentException for contradictions such as UPLOAD with RANDOM host access, whether the
-        // access is named by hostAccess or by a HOST_ACCESS_* flag.
+        // The info refused contradictions (UPLOAD with RANDOM host access, by hostAccess or a HOST_ACCESS_* flag)
+        // when it was built: this only makes the filter.
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
                 AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
                 info.preferredMemoryFlags());
@@ -375,11 +365,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         } else if (info.hostAccess() == HostAccess.RANDOM) {
             flags |= AllocationFlags.HOST_ACCESS_RANDOM;
         }
-        if ((flags & AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE) != 0
-                && (flags & AllocationFlags.HOST_ACCESS_RANDOM) != 0) {
-            throw new IllegalArgumentException("hostAccess: " + info.hostAccess() + " with memoryUsage "
-                    + info.memoryUsage() + " (expected: the usage's own host access, or NONE)");
-        }
+        // Never both host access bits: the info refused a hostAccess or a flag that contradicts its usage or the
+        // other when it was built, and UPLOAD and DOWNLOAD add theirs only when none was named.
         int[] families = info.sharingMode() == SharingMode.CONCURRENT ? info.queueFamilies() : null;
         return new VulkanMemoryAllocator.BufferRequest(info.size(), info.bufferUsage(), families, vmaUsage,
                 info.requiredMemoryFlags(), info.preferredMemoryFlags(), flags, info.alignment(), info.name());

@@ -17,7 +17,6 @@ import io.github.solvk.memory.diagnostics.JfrEvents;
 import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.diagnostics.Suballocation;
 import io.github.solvk.memory.pool.BlockMemoryPool;
-import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.vulkan.MemoryProperties;
@@ -183,10 +182,9 @@ final class MemoryPool implements IMemoryPool {
             throw mismatch("allocationFlags: 0x" + Integer.toHexString(info.allocationFlags()),
                     "no DEDICATED_MEMORY or NEVER_ALLOCATE in a pool");
         }
-        // The request's host access, checked as the manager checks it (UPLOAD with RANDOM access is a contradiction
-        // wherever it is asked), then against the pool's.
+        // The request's host access (its contradictions with the usage were refused when the info was built),
+        // against the pool's.
         HostAccess wanted = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
-        MemoryTypeFilter.of(info.memoryUsage(), wanted, info.requiredMemoryFlags(), info.preferredMemoryFlags());
         HostAccess pool = AllocationFlags.hostAccess(HostAccess.NONE, createInfo.allocationFlags());
         if (pool == HostAccess.NONE) {
             pool = createInfo.memoryUsage() == MemoryUsage.UPLOAD ? HostAccess.SEQUENTIAL_WRITE

@@ -132,7 +132,6 @@ public final class BlockPoolAllocator implements AutoCloseable {
     private static final int VK_BUFFER_USAGE_INDEX_BUFFER_BIT = 0x40;
     private static final int VK_BUFFER_USAGE_VERTEX_BUFFER_BIT = 0x80;
     private static final int VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT = 0x100;
-    private static final int VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT = 0x20000;
 
     private static final System.Logger LOG = System.getLogger(BlockPoolAllocator.class.getName());
 
@@ -478,12 +477,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
     public BlockPoolAllocator(VulkanMemoryAllocator vma, Config config) {
         this.vma = Objects.requireNonNull(vma, "vma: null (expected: an open VulkanMemoryAllocator)");
         this.config = Objects.requireNonNull(config, "config: null (expected: a BlockPoolAllocator.Config)");
-        if ((config.subRangeUsage() & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0
-                && !vma.bufferDeviceAddressEnabled()) {
-            throw new IllegalArgumentException("subRangeUsage: 0x" + Integer.toHexString(config.subRangeUsage())
-                    + " (expected: no SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
-                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT; VUID-VkBufferCreateInfo-usage-parameter)");
-        }
+        vma.checkDeviceAddressUsage("subRangeUsage", config.subRangeUsage());
         this.properties = vma.memoryProperties();
         this.maxMemoryAllocationCount = vma.maxMemoryAllocationCount();
         this.blockBufferTypeBits = VulkanMemory.bufferRequirements(vma, BLOCK_GRANULE, config.subRangeUsage())
@@ -595,14 +589,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     + "the block buffers' usage 0x" + Integer.toHexString(config.subRangeUsage()) + " in SUB_RANGE "
                     + "mode; use OWN_BUFFER or widen Config.subRangeUsage)");
         }
-        if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0 && !vma.bufferDeviceAddressEnabled()) {
-            // A buffer of its own (or dedicated memory) with this usage would be bound to memory made without
-            // VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT (VUID-vkBindBufferMemory-bufferDeviceAddress-03339).
-            throw new IllegalArgumentException("usage: 0x" + Integer.toHexString(usage) + " (expected: no "
-                    + "SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
-                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT, so its memory cannot be given device addresses; "
-                    + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
-        }
+        // Before anything is made: a buffer of its own or dedicated memory with this usage needs device addresses.
+        vma.checkDeviceAddressUsage("usage", usage);
         long size = request.size();
         UsageRequirements byUsage = usageRequirements(usage);
         VulkanMemory.Requirements r;
@@ -1052,8 +1040,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
      */
     void honourFlushRequest() {
         if (cachesRanges && !closed.get()) {
-            ThreadRangeCache cache = threadCache();
-            if (cache.flushRequested) {
+            // A thread that has no cache yet keeps nothing to give back: none is made for it here.
+            Thread thread = Thread.currentThread();
+            ThreadRangeCache cache = fastCaches[fastCacheIndex(thread)];
+            if (cache == null || cache.thread != thread) {
+                cache = threadCaches.get();
+            }
+            if (cache != null && cache.flushRequested) {
                 cache.flushAll(pools);
             }
         }

@@ -273,9 +273,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
      * @return the range, or {@code null} when none is kept
      */
     RangeSlot poll(TypeBlockPool pool, long classSize, long alignment) {
-        if (flushRequested) {
-            flushAll(pool.owner().pools());
-        }
+        // A flush another thread asked for ran at the start of this request (BlockPoolAllocator.place).
         Bins b = types[pool.memoryTypeIndex()];
         if (b == null) {
             return null;

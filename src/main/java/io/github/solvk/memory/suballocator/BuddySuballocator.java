@@ -162,9 +162,7 @@ public final class BuddySuballocator implements Suballocator {
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
         SuballocatorHandles.checkRequest(size, alignment, type);
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("tryAllocate", "BuddySuballocator");
-        }
+        visits.checkIdle("tryAllocate", "BuddySuballocator");
         if (size > regionSize) {
             return NULL_HANDLE;
         }
@@ -272,9 +270,7 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("free", "BuddySuballocator");
-        }
+        visits.checkIdle("free", "BuddySuballocator");
         int n = liveNode(handle);
         int ii = n << I_STRIDE_SHIFT;
         int order = ints[ii + I_ORDER] & ORDER_MASK;
@@ -324,9 +320,7 @@ public final class BuddySuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("reset", "BuddySuballocator");
-        }
+        visits.checkIdle("reset", "BuddySuballocator");
         for (int i = 0; i < capacity; i++) {
             int ii = i << I_STRIDE_SHIFT;
             ints[ii + I_STATE] = UNUSED;

@@ -181,9 +181,7 @@ public final class FixedSizeSuballocator implements Suballocator {
             throw new IllegalArgumentException("alignment: " + alignment + " (expected: <= the slot alignment "
                     + slotAlignment + ")");
         }
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
-        }
+        visits.checkIdle("tryAllocate", NAME);
         int slot;
         if (freeTop != 0) {
             slot = freeList[--freeTop];
@@ -204,9 +202,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("free", NAME);
-        }
+        visits.checkIdle("free", NAME);
         int slot = liveSlot(handle);
         stamps[slot] |= FREED_BIT;
         freeList[freeTop++] = slot;
@@ -214,9 +210,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("reset", NAME);
-        }
+        visits.checkIdle("reset", NAME);
         // Outstanding handles name slots >= watermark, which liveSlot rejects; a slot's generation is advanced when
         // it is handed out again, so they stay stale afterwards.
         freeTop = 0;

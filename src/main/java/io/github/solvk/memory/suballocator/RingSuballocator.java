@@ -175,9 +175,7 @@ public final class RingSuballocator implements Suballocator {
     @Override
     public long tryAllocate(long size, long alignment, AllocationType type) {
         IndexedHandles.checkRequest(size, alignment, type);
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
-        }
+        visits.checkIdle("tryAllocate", NAME);
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
@@ -250,9 +248,7 @@ public final class RingSuballocator implements Suballocator {
      */
     @Override
     public void free(long handle) {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("free", NAME);
-        }
+        visits.checkIdle("free", NAME);
         int slot = liveSlot(handle);
         long seq = entries[at(slot, SEQ)];
         if (seq == tailSeq && outOfOrderCount == 0) {
@@ -287,9 +283,7 @@ public final class RingSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("reset", NAME);
-        }
+        visits.checkIdle("reset", NAME);
         // Every outstanding handle's sequence number is now below tailSeq, which liveSlot rejects.
         tailSeq = headSeq;
         outOfOrderCount = 0;

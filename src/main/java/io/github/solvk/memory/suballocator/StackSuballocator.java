@@ -162,9 +162,7 @@ public final class StackSuballocator implements Suballocator {
         if (IndexedHandles.isBadRequest(size, alignment, type)) {
             throw IndexedHandles.badRequest(size, alignment, type);
         }
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("tryAllocate", NAME);
-        }
+        visits.checkIdle("tryAllocate", NAME);
         if (outOfOrderCount != 0) {
             throw outOfOrder();
         }
@@ -201,9 +199,7 @@ public final class StackSuballocator implements Suballocator {
      */
     @Override
     public void free(long handle) {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("free", NAME);
-        }
+        visits.checkIdle("free", NAME);
         int d = liveDepth(handle);
         if (d == depth - 1 && outOfOrderCount == 0) {
             // A popped entry needs no mark: its depth is now >= depth, which liveDepth rejects.
@@ -234,9 +230,7 @@ public final class StackSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("reset", NAME);
-        }
+        visits.checkIdle("reset", NAME);
         // Handles of the dropped entries name depths >= depth, which liveDepth rejects; a depth's generation is
         // advanced when it is pushed again, so they stay stale afterwards.
         depth = 0;

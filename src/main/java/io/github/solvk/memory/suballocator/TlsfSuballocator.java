@@ -232,9 +232,7 @@ public final class TlsfSuballocator implements Suballocator {
         if (((size - 1) | (alignment - 1)) >>> 62 != 0 || (alignment & (alignment - 1)) != 0 || type == null) {
             throw SuballocatorHandles.badRequest(size, alignment, type);
         }
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("tryAllocate", "TlsfSuballocator");
-        }
+        visits.checkIdle("tryAllocate", "TlsfSuballocator");
         if (size > regionSize) {
             return NULL_HANDLE;
         }
@@ -399,9 +397,7 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void free(long handle) {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("free", "TlsfSuballocator");
-        }
+        visits.checkIdle("free", "TlsfSuballocator");
         int n = liveNode(handle);
         long[] nd = nodes;
         int b = n << NODE_SHIFT;
@@ -433,9 +429,7 @@ public final class TlsfSuballocator implements Suballocator {
 
     @Override
     public void reset() {
-        if (visits.active()) {
-            throw SuballocatorHandles.changeDuringVisit("reset", "TlsfSuballocator");
-        }
+        visits.checkIdle("reset", "TlsfSuballocator");
         for (int i = 0; i < capacity; i++) {
             int b = i << NODE_SHIFT;
             nodes[b + F_META] &= META_GENERATION_MASK;

@@ -11,9 +11,15 @@ final class VisitCount {
 
     private int visits;
 
-    /** @return whether a walk is in progress */
-    boolean active() {
-        return visits != 0;
+    /**
+     * @param call  the call that would change the suballocator, for the message
+     * @param owner the suballocator's class, for the message
+     * @throws IllegalStateException while a walk is in progress
+     */
+    void checkIdle(String call, String owner) {
+        if (visits != 0) {
+            throw SuballocatorHandles.changeDuringVisit(call, owner);
+        }
     }
 
     /** Runs a walk with the visitor, counted while it runs, whatever it throws. */

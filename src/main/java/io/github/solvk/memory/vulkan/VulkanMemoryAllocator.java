@@ -21,6 +21,7 @@ import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
 import static org.lwjgl.vulkan.VK10.VK_WHOLE_SIZE;
 import static org.lwjgl.vulkan.VK10.vkGetPhysicalDeviceProperties;
 import static org.lwjgl.vulkan.VK10.vkGetPhysicalDeviceQueueFamilyProperties;
+import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -623,6 +624,24 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     /** @return whether {@code VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT} is set */
     public boolean bufferDeviceAddressEnabled() {
         return (settings.flags() & VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT) != 0;
+    }
+
+    /**
+     * Refuses a buffer usage with {@code SHADER_DEVICE_ADDRESS} when this allocator was made without buffer device
+     * address: its memory has no {@code VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT}, so binding such a buffer to it is
+     * invalid (VUID-vkBindBufferMemory-bufferDeviceAddress-03339).
+     *
+     * @param name  the parameter, for the message
+     * @param usage {@code VkBufferUsageFlags}
+     * @throws IllegalArgumentException naming the usage
+     */
+    public void checkDeviceAddressUsage(String name, int usage) {
+        if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0 && !bufferDeviceAddressEnabled()) {
+            throw new IllegalArgumentException(name + ": 0x" + Integer.toHexString(usage) + " (expected: no "
+                    + "SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
+                    + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT, so its memory cannot be given device addresses; "
+                    + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
+        }
     }
 
     /** @return the device */
