@@ -273,7 +273,8 @@ class BlockPoolBufferAllocatorTest {
         try (MemoryManager manager = MemoryManagerTest.deviceLocalOnly(context)) {
             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",
                     BlockPoolAllocator.Config.defaults());
-            for (int flag : new int[] {AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE, AllocationFlags.HOST_ACCESS_RANDOM}) {
+            for (int flag : new int[] {AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE,
+                AllocationFlags.HOST_ACCESS_RANDOM}) {
                 AllocationInfo staging = AllocationInfo.builder().name("staging").size(4096)
                         .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
                         .allocationFlags(flag).build();

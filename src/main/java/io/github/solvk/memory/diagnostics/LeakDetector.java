@@ -339,7 +339,8 @@ public final class LeakDetector<T> {
          * @param freed whether the memory was freed elsewhere
          */
         public void freedWhen(BooleanSupplier freed) {
-            state.freedElsewhere = Objects.requireNonNull(freed, "freed: null (expected: a test of whether the resource was freed)");
+            state.freedElsewhere = Objects.requireNonNull(freed, "freed: null (expected: "
+                    + "a test of whether the resource was freed)");
         }
 
         /**

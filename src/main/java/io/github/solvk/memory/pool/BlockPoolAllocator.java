@@ -211,7 +211,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
          * @throws NullPointerException     for a null map, factory or mode
          */
         public Config {
-            Objects.requireNonNull(blockSizes, "blockSizes: null (expected: a map of heap index to block size, empty for the defaults)");
+            Objects.requireNonNull(blockSizes, "blockSizes: null (expected: "
+                    + "a map of heap index to block size, empty for the defaults)");
             for (Map.Entry<Integer, Long> e : blockSizes.entrySet()) {
                 if (e.getKey() == null || e.getValue() == null) {
                     throw new NullPointerException("blockSizes entry " + e.getKey() + " -> " + e.getValue()

@@ -318,7 +318,8 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @throws IllegalArgumentException when the heap limits or the simulated layout don't match the device
      */
     public static VulkanMemoryAllocator create(Settings settings) {
-        Objects.requireNonNull(settings, "settings: null (expected: Settings, for example Settings.forContext(context))");
+        Objects.requireNonNull(settings, "settings: null (expected: "
+                + "Settings, for example Settings.forContext(context))");
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceProperties props = VkPhysicalDeviceProperties.malloc(stack);
             vkGetPhysicalDeviceProperties(settings.physicalDevice(), props);

@@ -180,7 +180,8 @@ class MemoryTypeFilterTest {
         assertThatThrownBy(() -> MemoryTypeSelector.candidates(pi, 0b110, auto))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("memoryTypeBits: 0x6 (expected:");
         assertThatThrownBy(() -> MemoryTypeSelector.findMemoryTypeIndex(null, 1, auto))
-                .isInstanceOf(NullPointerException.class).hasMessage("props: null (expected: the device's MemoryProperties)");
+                .isInstanceOf(NullPointerException.class).hasMessage("props: null (expected: "
+                        + "the device's MemoryProperties)");
         assertThatThrownBy(() -> MemoryTypeSelector.findMemoryTypeIndex(pi, 1, null))
                 .isInstanceOf(NullPointerException.class).hasMessage("filter: null (expected: a MemoryTypeFilter)");
 
@@ -212,7 +213,8 @@ class MemoryTypeFilterTest {
         assertThatThrownBy(() -> MemoryTypeFilter.of(null, HostAccess.NONE, 0, 0))
                 .isInstanceOf(NullPointerException.class).hasMessage("usage: null (expected: a MemoryUsage)");
         assertThatThrownBy(() -> MemoryTypeFilter.of(MemoryUsage.AUTO, null, 0, 0))
-                .isInstanceOf(NullPointerException.class).hasMessage("access: null (expected: a HostAccess, NONE for none)");
+                .isInstanceOf(NullPointerException.class).hasMessage("access: null (expected: "
+                        + "a HostAccess, NONE for none)");
     }
 
     @Test
