@@ -309,7 +309,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         // when it was built: this only makes the filter.
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
                 AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
-                info.preferredMemoryFlags());
+                info.preferredMemoryFlags(), info.bufferUsage());
         if (MemoryTypeSelector.findMemoryTypeIndex(props, -1, filter) < 0) {
             throw new MemoryAllocationException(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE, null,
                     "no memory type has the required flags " + MemoryProperties.describeFlags(filter.requiredFlags())
@@ -375,7 +375,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private String describeTypesTried(AllocationInfo info) {
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
                 AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
-                info.preferredMemoryFlags());
+                info.preferredMemoryFlags(), info.bufferUsage());
         int[] candidates = MemoryTypeSelector.candidates(allocator.memoryProperties(), -1, filter);
         StringBuilder sb = new StringBuilder("memory types that fit, best first: [");
         for (int i = 0; i < candidates.length; i++) {
@@ -491,7 +491,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
         HostAccess access = AllocationFlags.hostAccess(HostAccess.NONE, info.allocationFlags());
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
-                info.preferredMemoryFlags());
+                info.preferredMemoryFlags(), info.bufferUsage());
         long margin = (info.createFlags() & IMemoryPool.CreateInfo.GUARD_MARGINS) != 0
                 ? IMemoryPool.CreateInfo.GUARD_MARGIN_BYTES : 0;
         BlockMemoryPool.Config config = new BlockMemoryPool.Config(name, kind, info.bufferUsage(), filter,

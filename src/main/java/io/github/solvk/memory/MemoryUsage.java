@@ -16,6 +16,8 @@ package io.github.solvk.memory;
  *  UNKNOWN               (ignored)          -              -                       -
  *  AUTO                  NONE               -              DEVICE_LOCAL            -
  *                        SEQUENTIAL_WRITE   HOST_VISIBLE   DEVICE_LOCAL            HOST_CACHED
+ *                        SEQUENTIAL_WRITE,  HOST_VISIBLE   -                       DEVICE_LOCAL, HOST_CACHED
+ *                        transfer-only buffer (*)
  *                        RANDOM             HOST_VISIBLE   HOST_CACHED             -
  *  AUTO_PREFER_DEVICE    NONE               -              DEVICE_LOCAL            -
  *                        SEQUENTIAL_WRITE   HOST_VISIBLE   DEVICE_LOCAL            HOST_CACHED
@@ -28,9 +30,12 @@ package io.github.solvk.memory;
  *  DOWNLOAD              RANDOM             HOST_VISIBLE   HOST_CACHED             DEVICE_LOCAL
  *  GPU_LAZILY_ALLOCATED  NONE only          LAZILY_ALLOC.  DEVICE_LOCAL            -
  * </pre>
- * The {@code AUTO*} usages follow VMA's {@code VMA_MEMORY_USAGE_AUTO*} for a resource the device accesses directly
- * (which is what VMA assumes when it does not know the buffer usage); the last four follow vulkano's
- * {@code MemoryTypeFilter} presets.
+ * The {@code AUTO*} usages follow VMA's {@code VMA_MEMORY_USAGE_AUTO*}, which read the buffer usage in one case
+ * (*): a buffer whose only usages are {@code TRANSFER_SRC} and {@code TRANSFER_DST} (a staging buffer) is never read
+ * by the device where it lies, so {@code AUTO} with sequential writes keeps it out of device-local memory, and out
+ * of a small BAR window that device-read data needs more. Every allocator of this library passes the buffer usage;
+ * a filter made without one takes the memory to be read by the device directly. The last four usages follow
+ * vulkano's {@code MemoryTypeFilter} presets.
  */
 public enum MemoryUsage {
     /**
@@ -42,7 +47,8 @@ public enum MemoryUsage {
     /**
      * Let the library decide from the {@link HostAccess}. Not mapped: prefers {@code DEVICE_LOCAL}. Sequential
      * writes: requires {@code HOST_VISIBLE}, prefers {@code DEVICE_LOCAL} (so that ReBAR or unified memory is used
-     * when the device has it, and the GPU reads the data without a copy), avoids {@code HOST_CACHED}. Random access:
+     * when the device has it, and the GPU reads the data without a copy), avoids {@code HOST_CACHED}; for a buffer
+     * the device only copies from or to (transfer usages alone), avoids {@code DEVICE_LOCAL} instead. Random access:
      * requires {@code HOST_VISIBLE}, prefers {@code HOST_CACHED}, and is neutral about {@code DEVICE_LOCAL}.
      */
     AUTO,

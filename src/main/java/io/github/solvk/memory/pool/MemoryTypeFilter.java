@@ -36,6 +36,19 @@ public final class MemoryTypeFilter {
     private static final int HOST_FLAGS =
             MemoryProperties.HOST_VISIBLE | MemoryProperties.HOST_COHERENT | MemoryProperties.HOST_CACHED;
 
+    /**
+     * The buffer usage to give {@link #of(MemoryUsage, HostAccess, int, int, int)} when it is not known: the memory
+     * is then taken to be read by the device directly, which is what {@link #of(MemoryUsage, HostAccess, int, int)}
+     * assumes.
+     */
+    public static final int UNKNOWN_BUFFER_USAGE = -1;
+
+    /**
+     * {@code VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT}: a buffer with no other usage is
+     * only copied from and to, never read by a shader or as a vertex, index or indirect buffer.
+     */
+    private static final int TRANSFER_USAGE = 0x1 | 0x2;
+
     private final int requiredFlags;
     private final int preferredFlags;
     private final int notPreferredFlags;
@@ -49,7 +62,29 @@ public final class MemoryTypeFilter {
     }
 
     /**
+     * {@link #of(MemoryUsage, HostAccess, int, int, int)} for memory the device reads directly (a buffer usage not
+     * known, {@link #UNKNOWN_BUFFER_USAGE}).
+     *
+     * @param usage          what the memory is for
+     * @param access         how the host maps it; see {@link MemoryUsage} for which values each usage accepts
+     * @param requiredFlags  {@code VkMemoryPropertyFlags} the caller requires on top of the usage's, or 0
+     * @param preferredFlags {@code VkMemoryPropertyFlags} the caller prefers on top of the usage's, or 0
+     * @return the filter
+     * @throws NullPointerException     if {@code usage} or {@code access} is null
+     * @throws IllegalArgumentException as {@link #of(MemoryUsage, HostAccess, int, int, int)}
+     */
+    public static MemoryTypeFilter of(MemoryUsage usage, HostAccess access, int requiredFlags, int preferredFlags) {
+        return of(usage, access, requiredFlags, preferredFlags, UNKNOWN_BUFFER_USAGE);
+    }
+
+    /**
      * Builds the filter for a usage, following the table in {@link MemoryUsage}, plus the caller's own flags.
+     *
+     * <p>The buffer usage matters in one case, as in VMA: {@link MemoryUsage#AUTO} with sequential host writes for a
+     * buffer that is only copied from or to ({@code TRANSFER_SRC} and {@code TRANSFER_DST} alone, a staging buffer)
+     * avoids {@code DEVICE_LOCAL} instead of preferring it, since the device never reads such a buffer where it lies:
+     * on a GPU whose host-visible video memory is a 256 MiB BAR window, staging buffers would otherwise fill it.
+     * {@link MemoryUsage#AUTO_PREFER_DEVICE} and {@link MemoryUsage#UPLOAD} still prefer it.
      *
      * <p>The caller's required and preferred flags are added to the usage's, and removed from its not-preferred set
      * (what the caller asks for explicitly wins over what the usage guesses). When the caller requires
@@ -61,17 +96,25 @@ public final class MemoryTypeFilter {
      * @param access         how the host maps it; see {@link MemoryUsage} for which values each usage accepts
      * @param requiredFlags  {@code VkMemoryPropertyFlags} the caller requires on top of the usage's, or 0
      * @param preferredFlags {@code VkMemoryPropertyFlags} the caller prefers on top of the usage's, or 0
+     * @param bufferUsage    the {@code VkBufferUsageFlags} of the buffer the memory is for, or
+     *                       {@link #UNKNOWN_BUFFER_USAGE}
      * @return the filter
      * @throws NullPointerException     if {@code usage} or {@code access} is null
-     * @throws IllegalArgumentException if a flag is not a known {@code VkMemoryPropertyFlagBits} bit, the host access
+     * @throws IllegalArgumentException if {@code bufferUsage} is 0, a flag is not a known
+     *                                  {@code VkMemoryPropertyFlagBits} bit, the host access
      *                                  does not fit the usage, {@code DEVICE_ONLY} or {@code GPU_LAZILY_ALLOCATED} is
      *                                  asked for host-side flags, {@code UNKNOWN} is mapped without requiring
      *                                  {@code HOST_VISIBLE}, or the required flags are a combination no memory type
      *                                  may have
      */
-    public static MemoryTypeFilter of(MemoryUsage usage, HostAccess access, int requiredFlags, int preferredFlags) {
+    public static MemoryTypeFilter of(MemoryUsage usage, HostAccess access, int requiredFlags, int preferredFlags,
+                                      int bufferUsage) {
         Objects.requireNonNull(usage, "usage: null (expected: a MemoryUsage)");
         Objects.requireNonNull(access, "access: null (expected: a HostAccess, NONE for none)");
+        if (bufferUsage == 0) {
+            throw new IllegalArgumentException("bufferUsage: 0 (expected: the buffer's VkBufferUsageFlags, or "
+                    + "UNKNOWN_BUFFER_USAGE when not known)");
+        }
         requireKnown("requiredFlags", requiredFlags);
         requireKnown("preferredFlags", preferredFlags);
 
@@ -97,7 +140,10 @@ public final class MemoryTypeFilter {
                 } else if (access == HostAccess.RANDOM) {
                     preferred |= MemoryProperties.HOST_CACHED;
                 }
-                if (usage == MemoryUsage.AUTO_PREFER_HOST) {
+                boolean staging = access == HostAccess.SEQUENTIAL_WRITE && (bufferUsage & ~TRANSFER_USAGE) == 0;
+                if (usage == MemoryUsage.AUTO_PREFER_HOST || (usage == MemoryUsage.AUTO && staging)) {
+                    // A staging buffer that the device only copies from: system RAM, as VMA chooses when it sees
+                    // the buffer usage, rather than a small BAR window that device-read data needs more.
                     notPreferred |= MemoryProperties.DEVICE_LOCAL;
                 } else if (access != HostAccess.RANDOM) {
                     // AUTO and AUTO_PREFER_DEVICE stay neutral about DEVICE_LOCAL for random host access, as VMA

@@ -53,6 +53,51 @@ class MemoryTypeFilterTest {
     }
 
     @Test
+    void autoSequentialWritesForATransferOnlyBufferShouldAvoidDeviceLocalAsVmaDoes() {
+        int transferSrc = 0x1;
+        int transferBoth = 0x1 | 0x2;
+        int vertexAndTransferDst = 0x80 | 0x2;
+        // A staging buffer: the device only copies from it, so AUTO keeps it out of a BAR window.
+        for (int staging : new int[] {transferSrc, 0x2, transferBoth}) {
+            assertThat(MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0, 0, staging))
+                    .as("usage 0x%x", staging)
+                    .isEqualTo(MemoryTypeFilter.ofFlags(HOST_VISIBLE, 0, DEVICE_LOCAL | HOST_CACHED));
+        }
+        // Read by the device where it lies (a per-frame vertex buffer): device-local preferred, as before.
+        assertThat(MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0, 0, vertexAndTransferDst))
+                .isEqualTo(MemoryTypeFilter.ofFlags(HOST_VISIBLE, DEVICE_LOCAL, HOST_CACHED));
+        // What the usage does not change: AUTO_PREFER_DEVICE and UPLOAD still prefer the device, the other host
+        // accesses and the other usages ignore the buffer usage.
+        assertThat(MemoryTypeFilter.of(MemoryUsage.AUTO_PREFER_DEVICE, HostAccess.SEQUENTIAL_WRITE, 0, 0, transferSrc))
+                .isEqualTo(MemoryTypeFilter.ofFlags(HOST_VISIBLE, DEVICE_LOCAL, HOST_CACHED));
+        for (MemoryUsage usage : MemoryUsage.values()) {
+            for (HostAccess access : HostAccess.values()) {
+                if (usage == MemoryUsage.AUTO && access == HostAccess.SEQUENTIAL_WRITE) {
+                    continue;
+                }
+                MemoryTypeFilter unknown;
+                try {
+                    unknown = MemoryTypeFilter.of(usage, access, HOST_VISIBLE, 0);
+                } catch (IllegalArgumentException refused) {
+                    continue;
+                }
+                assertThat(MemoryTypeFilter.of(usage, access, HOST_VISIBLE, 0, transferBoth))
+                        .as("%s with %s", usage, access).isEqualTo(unknown);
+            }
+        }
+        // The four-argument form is the unknown usage, which counts as read by the device.
+        assertThat(MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0, 0))
+                .isEqualTo(MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0, 0,
+                        MemoryTypeFilter.UNKNOWN_BUFFER_USAGE))
+                .isEqualTo(MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0, 0,
+                        vertexAndTransferDst));
+        assertThatThrownBy(() -> MemoryTypeFilter.of(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("bufferUsage: 0 (expected: the buffer's VkBufferUsageFlags, or UNKNOWN_BUFFER_USAGE when"
+                        + " not known)");
+    }
+
+    @Test
     void uploadShouldEqualAutoPreferDeviceWithSequentialWriteAndDownloadAutoPreferHostWithRandom() {
         assertThat(MemoryTypeFilter.of(MemoryUsage.UPLOAD, HostAccess.NONE, 0, 0))
                 .isEqualTo(MemoryTypeFilter.of(MemoryUsage.AUTO_PREFER_DEVICE, HostAccess.SEQUENTIAL_WRITE, 0, 0));

@@ -30,6 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *  LAZY              GPU_LAZILY_ALLOCATED: required LZ, preferred DL; -1 where no type is lazily allocated
  *  HOST_WRITE        AUTO_PREFER_HOST + SEQUENTIAL_WRITE (staging kept in system RAM):
  *                    required HV, not preferred DL, CA
+ *  AUTO_STAGING      AUTO + SEQUENTIAL_WRITE for a TRANSFER_SRC-only buffer (a staging buffer): the same flags as
+ *                    HOST_WRITE, as VMA derives them from the buffer usage
  * </pre>
  * Types with LZ, PR or AMD flags are never acceptable for these columns except LZ for LAZY.
  */
@@ -44,18 +46,25 @@ class MemoryTypeSelectorLayoutTest {
         DOWNLOAD(MemoryUsage.DOWNLOAD, HostAccess.RANDOM),
         AUTO_RANDOM(MemoryUsage.AUTO, HostAccess.RANDOM),
         LAZY(MemoryUsage.GPU_LAZILY_ALLOCATED, HostAccess.NONE),
-        HOST_WRITE(MemoryUsage.AUTO_PREFER_HOST, HostAccess.SEQUENTIAL_WRITE);
+        HOST_WRITE(MemoryUsage.AUTO_PREFER_HOST, HostAccess.SEQUENTIAL_WRITE),
+        AUTO_STAGING(MemoryUsage.AUTO, HostAccess.SEQUENTIAL_WRITE, 0x1);
 
         final MemoryUsage usage;
         final HostAccess access;
+        final int bufferUsage;
 
         Column(MemoryUsage usage, HostAccess access) {
+            this(usage, access, MemoryTypeFilter.UNKNOWN_BUFFER_USAGE);
+        }
+
+        Column(MemoryUsage usage, HostAccess access, int bufferUsage) {
             this.usage = usage;
             this.access = access;
+            this.bufferUsage = bufferUsage;
         }
 
         MemoryTypeFilter filter() {
-            return MemoryTypeFilter.of(usage, access, 0, 0);
+            return MemoryTypeFilter.of(usage, access, 0, 0, bufferUsage);
         }
     }
 
@@ -66,45 +75,45 @@ class MemoryTypeSelectorLayoutTest {
     }
 
     private static final List<Row> TABLE = List.of(
-            //                                   DEV_ONLY AUTO_DEV UPLOAD AUTO_WR DOWNLD AUTO_RND LAZY HOST_WR
+            //                         DEV_ONLY AUTO_DEV UPLOAD AUTO_WR DOWNLD AUTO_RND LAZY HOST_WR AUTO_STAGING
             // Types: 0 NONE(sys) 1 DL 2 HV|HC(sys) 3 HV|HC|CA(sys) 4 DL|HV|HC (whole VRAM, full BAR).
             // Device-only: 1 is the only cost-0 type. Upload: 4 is the only HV type with DL and without CA; with a
             // full BAR it is all of VRAM, so this is the ReBAR win. Read-back: 3 is the only CA type. Host write: 2
-            // has neither DL nor CA.
-            new Row("NVIDIA H200", 1, 1, 4, 4, 3, 3, -1, 2),
+            // has neither DL nor CA, and so is where AUTO puts a staging buffer, which the device only copies from.
+            new Row("NVIDIA H200", 1, 1, 4, 4, 3, 3, -1, 2, 2),
             // Types 0-6 flag-less (sys), 7 DL, 8 HV|HC, 9 HV|HC|CA, 10 DL|HV|HC on the 246 MiB BAR heap.
             // Upload picks the BAR type 10 (cost 0 against 1 for type 8): debatable for big staging buffers, but the
-            // pool falls back to 8 when the BAR heap is full, and HOST_WRITE keeps staging in RAM.
-            new Row("NVIDIA desktop GPU", 7, 7, 10, 10, 9, 9, -1, 8),
+            // pool falls back to 8 when the BAR heap is full, and HOST_WRITE and AUTO_STAGING keep staging in RAM.
+            new Row("NVIDIA desktop GPU", 7, 7, 10, 10, 9, 9, -1, 8, 8),
             // Types 0 DL 1 HV|HC(sys) 2 DL|HV|HC (ReBAR, all VRAM) 3 HV|HC|CA(sys), 4-7 the same with AMD flags,
             // which are excluded. The AMD duplicates would otherwise tie with nothing better, so the gate matters
             // only for the fallback lists.
-            new Row("AMD Radeon RX 6600 XT", 0, 0, 2, 2, 3, 3, -1, 1),
+            new Row("AMD Radeon RX 6600 XT", 0, 0, 2, 2, 3, 3, -1, 1, 1),
             // Types 0,1 DL 2 HV|HC(GTT) 3,4 DL|HV|HC (256 MiB visible VRAM) 5,6 HV|HC|CA(GTT), 7-10 AMD (excluded).
             // The 32-bit duplicates 1, 4, 6 lose the tie to 0, 3, 5. Upload takes the small window 3 (as NVIDIA).
-            new Row("AMD discrete GPU on RADV (Linux/Mesa), 8 GiB, no ReBAR", 0, 0, 3, 3, 5, 5, -1, 2),
+            new Row("AMD discrete GPU on RADV (Linux/Mesa), 8 GiB, no ReBAR", 0, 0, 3, 3, 5, 5, -1, 2, 2),
             // Same type flags and order as without ReBAR; only the heaps differ (type 3 now covers all VRAM).
-            new Row("AMD discrete GPU on RADV (Linux/Mesa), 8 GiB, ReBAR on", 0, 0, 3, 3, 5, 5, -1, 2),
+            new Row("AMD discrete GPU on RADV (Linux/Mesa), 8 GiB, ReBAR on", 0, 0, 3, 3, 5, 5, -1, 2, 2),
             // UMA, every type DL: 0 DL 1 DL|HV|HC 2 DL|HV|HC|CA 3,4 descriptor-buffer duplicates of 1, 2.
             // Download: 2 costs 1 (has DL), 1 costs 2 (DL, lacks CA). Host write: 1 costs 1 (DL), 2 costs 2.
-            new Row("Intel(R) Graphics (LNL)", 0, 0, 1, 1, 2, 2, -1, 1),
+            new Row("Intel(R) Graphics (LNL)", 0, 0, 1, 1, 2, 2, -1, 1, 1),
             // 0 DL 1 DL|HV|HC 2 DL|HV|HC|CA 3 DL|PR 4-6 duplicates of 0-2. The protected type 3 is gated out, and it
             // would lose to 0 anyway; same answers as Lunar Lake.
-            new Row("Intel integrated Gen12", 0, 0, 1, 1, 2, 2, -1, 1),
+            new Row("Intel integrated Gen12", 0, 0, 1, 1, 2, 2, -1, 1, 1),
             // 0 DL 1 DL|HV|HC|CA (Shared) 2 DL|HV|CA (Managed, not coherent) 3 DL|LZ (Memoryless).
             // Upload: 1 and 2 both cost 1 (CA), the tie goes to 1. Download: both cost 1 (DL), 1 again.
             // Auto random: 1 costs 0. Lazy: 3 is the only LZ type.
-            new Row("Apple Silicon Mac via MoltenVK (older", 0, 0, 1, 1, 1, 1, 3, 1),
+            new Row("Apple Silicon Mac via MoltenVK (older", 0, 0, 1, 1, 1, 1, 3, 1, 1),
             // 0 DL 1 DL|HV|HC|CA 2 DL|LZ: one host-visible type serves every host usage.
-            new Row("Apple Silicon Mac via MoltenVK (current", 0, 0, 1, 1, 1, 1, 2, 1),
+            new Row("Apple Silicon Mac via MoltenVK (current", 0, 0, 1, 1, 1, 1, 2, 1, 1),
             // A single DL|HV|HC type: it is the answer for everything but LAZY, at whatever cost.
-            new Row("Imagination PowerVR", 0, 0, 0, 0, 0, 0, -1, 0),
+            new Row("Imagination PowerVR", 0, 0, 0, 0, 0, 0, -1, 0, 0),
             // A single DL|HV|HC type and no CA anywhere (why CA is preferred, never required, for read-back).
-            new Row("Raspberry Pi", 0, 0, 0, 0, 0, 0, -1, 0),
+            new Row("Raspberry Pi", 0, 0, 0, 0, 0, 0, -1, 0, 0),
             // CPU drivers: a single DL|HV|HC|CA type.
-            new Row("lavapipe / llvmpipe", 0, 0, 0, 0, 0, 0, -1, 0),
-            new Row("llvmpipe (LLVM 15", 0, 0, 0, 0, 0, 0, -1, 0),
-            new Row("SwiftShader", 0, 0, 0, 0, 0, 0, -1, 0));
+            new Row("lavapipe / llvmpipe", 0, 0, 0, 0, 0, 0, -1, 0, 0),
+            new Row("llvmpipe (LLVM 15", 0, 0, 0, 0, 0, 0, -1, 0, 0),
+            new Row("SwiftShader", 0, 0, 0, 0, 0, 0, -1, 0, 0));
 
     static Stream<Arguments> cells() {
         List<Arguments> cells = new ArrayList<>();

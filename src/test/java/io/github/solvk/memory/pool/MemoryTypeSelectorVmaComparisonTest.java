@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Compares the choice on every recorded layout, every memory type allowed, with what VMA's
- * {@code vmaFindMemoryTypeIndex} would choose for the same meaning (a model of VMA 3's {@code FindMemoryPreferences}
- * for a buffer the device accesses directly, with the device-coherent-memory extension enabled, and its cost loop:
+ * {@code vmaFindMemoryTypeIndexForBufferInfo} would choose for the same meaning (a model of VMA 3's
+ * {@code FindMemoryPreferences} for a buffer the device accesses directly and for one it only copies from and to,
+ * without {@code HOST_ACCESS_ALLOW_TRANSFER_INSTEAD}, with the device-coherent-memory extension enabled, and its cost
+ * loop:
  * missing preferred bits plus present not-preferred bits, lowest index among equals). The opt-in gate for
  * {@code LAZILY_ALLOCATED} and {@code PROTECTED} is ours alone, so the model applies it too.
  */
@@ -26,10 +28,20 @@ class MemoryTypeSelectorVmaComparisonTest {
 
     private static final int AMD = DEVICE_COHERENT_AMD | DEVICE_UNCACHED_AMD;
 
-    /** VMA's required, preferred and not-preferred flags for an AUTO* usage, a host access and the caller's flags. */
-    private static int[] vmaFlags(MemoryUsage usage, HostAccess access, int required, int preferred) {
+    /** Buffer usages: read by the device (vertex, transfer destination), a staging source, copies only. */
+    private static final int[] BUFFER_USAGES = {0x80 | 0x2, 0x1, 0x1 | 0x2};
+
+    /**
+     * VMA's required, preferred and not-preferred flags for an AUTO* usage, a host access, the caller's flags and a
+     * buffer usage.
+     */
+    private static int[] vmaFlags(MemoryUsage usage, HostAccess access, int required, int preferred,
+                                  int bufferUsage) {
         int notPreferred = 0;
         boolean preferHost = usage == MemoryUsage.AUTO_PREFER_HOST;
+        boolean preferDevice = usage == MemoryUsage.AUTO_PREFER_DEVICE;
+        // VMA's "device access": any usage bit beyond the two transfer bits.
+        boolean deviceAccess = (bufferUsage & ~(0x1 | 0x2)) != 0;
         switch (access) {
             case RANDOM:
                 preferred |= HOST_CACHED;
@@ -38,10 +50,10 @@ class MemoryTypeSelectorVmaComparisonTest {
             case SEQUENTIAL_WRITE:
                 notPreferred |= HOST_CACHED;
                 required |= HOST_VISIBLE;
-                if (preferHost) {
-                    notPreferred |= DEVICE_LOCAL;
-                } else {
+                if (deviceAccess ? !preferHost : preferDevice) {
                     preferred |= DEVICE_LOCAL;
+                } else {
+                    notPreferred |= DEVICE_LOCAL;
                 }
                 break;
             default:
@@ -95,15 +107,18 @@ class MemoryTypeSelectorVmaComparisonTest {
                     MemoryUsage.AUTO_PREFER_HOST)) {
                 for (HostAccess access : HostAccess.values()) {
                     for (int[] asked : callerFlags) {
-                        int ours = MemoryTypeSelector.findMemoryTypeIndex(props, -1,
-                                MemoryTypeFilter.of(usage, access, asked[0], asked[1]));
-                        int vma = vmaChoice(props, vmaFlags(usage, access, asked[0], asked[1]));
-                        if (ours != vma) {
-                            differences.add(layout.name() + " " + usage + "/" + access + " required "
-                                    + MemoryProperties.describeFlags(asked[0]) + " preferred "
-                                    + MemoryProperties.describeFlags(asked[1]) + ": ours " + ours + " "
-                                    + MemoryProperties.describeFlags(props.propertyFlags(ours)) + ", VMA " + vma + " "
-                                    + MemoryProperties.describeFlags(props.propertyFlags(vma)));
+                        for (int bufferUsage : BUFFER_USAGES) {
+                            int ours = MemoryTypeSelector.findMemoryTypeIndex(props, -1,
+                                    MemoryTypeFilter.of(usage, access, asked[0], asked[1], bufferUsage));
+                            int vma = vmaChoice(props, vmaFlags(usage, access, asked[0], asked[1], bufferUsage));
+                            if (ours != vma) {
+                                differences.add(layout.name() + " " + usage + "/" + access + " buffer usage 0x"
+                                        + Integer.toHexString(bufferUsage) + " required "
+                                        + MemoryProperties.describeFlags(asked[0]) + " preferred "
+                                        + MemoryProperties.describeFlags(asked[1]) + ": ours " + ours + " "
+                                        + MemoryProperties.describeFlags(props.propertyFlags(ours)) + ", VMA " + vma
+                                        + " " + MemoryProperties.describeFlags(props.propertyFlags(vma)));
+                            }
                         }
                     }
                 }
