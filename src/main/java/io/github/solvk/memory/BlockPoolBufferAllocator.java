@@ -123,8 +123,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         if ((info.allocationFlags() & AllocationFlags.WITHIN_BUDGET) != 0) {
             // A promise the block pools cannot keep: they make blocks and dedicated memory without reading budgets.
             throw new IllegalArgumentException("allocationFlags: WITHIN_BUDGET (expected: no budget check asked of "
-                    + "block pools, which make blocks without one; use MemoryManager.allocateBuffer for a request that must"
-                    + " stay within the heap's budget)");
+                    + "block pools, which make blocks without one; use MemoryManager.allocateBuffer for a request that"
+                    + " must stay within the heap's budget)");
         }
         // Host access named as VMA names it, by allocation flags, counts as the hostAccess field does.
         HostAccess access = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
