@@ -441,8 +441,11 @@ public final class VulkanContext implements AutoCloseable {
     }
 
     /**
-     * Waits for the device to be idle, destroys the command pools this context made and, when the context owns them,
-     * the device, the debug messenger and the instance. Calling it again does nothing.
+     * Destroys the command pools this context made and, when the context owns them, waits for the device to be idle
+     * and destroys the device, the debug messenger and the instance. A context made by {@link #wrap} does not wait
+     * for the device: {@code vkDeviceWaitIdle} would wait for the engine's work too, and needs all the device's
+     * queues held by the caller, while the engine may be submitting to them; its own commands are finished already,
+     * since {@link #execute} waits for each. Calling it again does nothing.
      */
     @Override
     public synchronized void close() {
@@ -450,7 +453,9 @@ public final class VulkanContext implements AutoCloseable {
             return;
         }
         closed = true;
-        vkDeviceWaitIdle(device);
+        if (owned) {
+            vkDeviceWaitIdle(device);
+        }
         for (long pool : commandPools.values()) {
             vkDestroyCommandPool(device, pool, null);
         }
