@@ -47,6 +47,10 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *       {@code SUB_RANGE} request (the usage is within the block buffers' usage);</li>
  *   <li>{@code blockPoolAllocatorFourInfos}: {@code blockPoolAllocator} with four {@code AllocationInfo}s taken in
  *       turn ({@code size}, 2x, 4x and 8x it), as an engine that makes vertex, index and uniform buffers does;</li>
+ *   <li>{@code blockPoolAllocatorManyInfos}: {@value #MANY} infos of sizes from {@code size} to 2x it taken in turn,
+ *       more than the facade remembers, so each call works its request out again (W8's {@code FACADE} case);</li>
+ *   <li>{@code blockPoolAllocatorInfoPerCall}: an info built for every call with {@code AllocationInfo.builder()},
+ *       the way most code asks for a buffer;</li>
  *   <li>{@code poolSubRange}: {@link BlockPoolAllocator#allocate} + release in {@code SUB_RANGE} mode (as
  *       {@link FullPathBenchmark#poolSubRange}), no facade.</li>
  * </ul>
@@ -74,6 +78,9 @@ public class FacadeBenchmark {
     private IBufferAllocator.AllocationInfo blockInfo;
     private final IBufferAllocator.AllocationInfo[] fourInfos = new IBufferAllocator.AllocationInfo[4];
     private int nextInfo;
+    /** Infos in {@link #manyInfos}. */
+    static final int MANY = 1024;
+    private final IBufferAllocator.AllocationInfo[] manyInfos = new IBufferAllocator.AllocationInfo[MANY];
     private BlockMemoryPool blockMemoryPool;
     private VulkanMemoryAllocator vma;
     private BlockPoolAllocator subRangePool;
@@ -95,9 +102,14 @@ public class FacadeBenchmark {
             fourInfos[i] = IBufferAllocator.AllocationInfo.builder().size(size << i).bufferUsage(BenchVulkan.USAGE)
                     .memoryUsage(MemoryUsage.DEVICE_ONLY).build();
         }
+        for (int i = 0; i < MANY; i++) {
+            manyInfos[i] = IBufferAllocator.AllocationInfo.builder().size(size + size * i / MANY)
+                    .bufferUsage(BenchVulkan.USAGE).memoryUsage(MemoryUsage.DEVICE_ONLY).build();
+        }
         vma = manager.allocator();
         blockMemoryPool = new BlockMemoryPool(vma, new BlockMemoryPool.Config("bench-raw",
-                BlockMemoryPool.Kind.NON_LINEAR, BenchVulkan.USAGE, MemoryTypeFilter.of(MemoryUsage.DEVICE_ONLY, HostAccess.NONE, 0, 0),
+                BlockMemoryPool.Kind.NON_LINEAR, BenchVulkan.USAGE,
+                MemoryTypeFilter.of(MemoryUsage.DEVICE_ONLY, HostAccess.NONE, 0, 0),
                 BLOCK_SIZE, 1, 64, SuballocatorKind.TLSF, 0, 0));
         subRangePool = new BlockPoolAllocator(vma, BlockPoolAllocator.Config.defaults());
         subRangeRequest = BenchVulkan.request(size, BlockPoolAllocator.BufferMode.SUB_RANGE);
@@ -145,7 +157,6 @@ public class FacadeBenchmark {
         return offset;
     }
 
-    /** {@link MemoryManager#allocateBuffer}: a buffer of its own from VMA, through the manager's facade. */
     @Benchmark
     public long blockPoolAllocatorFourInfos() {
         IBuffer b = blockAllocator.allocateBuffer(fourInfos[nextInfo++ & 3]);
@@ -153,6 +164,25 @@ public class FacadeBenchmark {
         b.close();
         return offset;
     }
+
+    @Benchmark
+    public long blockPoolAllocatorManyInfos() {
+        IBuffer b = blockAllocator.allocateBuffer(manyInfos[nextInfo++ & (MANY - 1)]);
+        long offset = b.offset();
+        b.close();
+        return offset;
+    }
+
+    @Benchmark
+    public long blockPoolAllocatorInfoPerCall() {
+        IBuffer b = blockAllocator.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(size)
+                .bufferUsage(BenchVulkan.USAGE).memoryUsage(MemoryUsage.DEVICE_ONLY).build());
+        long offset = b.offset();
+        b.close();
+        return offset;
+    }
+
+    /** {@link MemoryManager#allocateBuffer}: a buffer of its own from VMA, through the manager's facade. */
 
     @Benchmark
     public long managerBuffer() {
