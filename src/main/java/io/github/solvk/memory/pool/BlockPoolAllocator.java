@@ -567,11 +567,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
             long size = request.size();
             int usage = request.usage();
             // From the plan object, which a flush that another thread's out-of-memory requested (run inside
-            // fromThreadCache) may make the cache forget, but not change. A sub-range's range is its size: the plan
-            // may be another request object's of another size (ThreadRangeCache.Plan.answers).
-            BufferMode mode = plan.mode();
-            long rangeSize = mode == BufferMode.SUB_RANGE ? size : plan.rangeSize();
+            // fromThreadCache) may make the cache forget, but not change.
+            long rangeSize = plan.rangeSize();
             long alignment = plan.alignment();
+            BufferMode mode = plan.mode();
             boolean verified = plan.verified();
             try {
                 PooledBuffer cached = first.fromThreadCache(cache, size, rangeSize, alignment, usage, mode, verified);
@@ -654,7 +653,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     }
                 }
                 if (cache != null && type == candidates[0]) {
-                    planIfCacheable(cache, request, pool, r, byUsage, rangeSize, alignment, mode, verified);
+                    planIfCacheable(cache, request, pool, r, rangeSize, alignment, mode, verified);
                 }
                 return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified);
             } catch (VulkanException e) {
@@ -697,8 +696,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * recorded; once they are, a new one replaces the oldest once in {@value #PLAN_EVERY} calls.
      */
     private static void planIfCacheable(ThreadRangeCache cache, BlockRequest request, TypeBlockPool pool,
-                                        VulkanMemory.Requirements r, UsageRequirements byUsage, long rangeSize,
-                                        long alignment, BufferMode mode, boolean verified) {
+                                        VulkanMemory.Requirements r, long rangeSize, long alignment, BufferMode mode,
+                                        boolean verified) {
         if (pool.cacheMaxRange() == 0 || rangeSize > pool.cacheMaxRange() || r.requiresDedicated()
                 || r.prefersDedicated() || request.preference() != AllocatePreference.UNKNOWN
                 || rangeSize > pool.blockSize() / 2 || (mode == BufferMode.OWN_BUFFER && !verified)) {
@@ -711,12 +710,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             // (one that takes turns between more keeps replacing them).
             return;
         }
-        // A sub-range of another size comes to the same call under the conditions above, with rangeSize = size and
-        // that size's requirements (ThreadRangeCache.Plan.answers).
-        boolean subRange = mode == BufferMode.SUB_RANGE;
-        long maxSize = subRange ? Math.min(pool.cacheMaxRange(), pool.blockSize() / 2) : 0;
-        cache.plan(request, pool.memoryTypeIndex(), rangeSize, alignment, mode, verified, maxSize,
-                subRange ? byUsage.bySizeClass : null);
+        cache.plan(request, pool.memoryTypeIndex(), rangeSize, alignment, mode, verified);
     }
 
     private PooledBuffer allocateNever(BlockRequest request, VulkanMemory.Requirements r, int[] candidates, long size,

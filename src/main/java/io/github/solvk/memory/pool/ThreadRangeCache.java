@@ -3,9 +3,6 @@ package io.github.solvk.memory.pool;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicReferenceArray;
-
-import io.github.solvk.memory.vulkan.VulkanMemory;
 
 /**
  * One thread's released ranges in one {@link BlockPoolAllocator}, kept for that thread's next requests of the same
@@ -774,36 +771,10 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
     /**
      * What the allocator worked out for a request: its first memory type (by index: the cache holds no reference to
      * its allocator), the bytes its range needs (before rounding to its size class) and its alignment, how its buffer
-     * is made, and whether its size passed the driver's check. For a sub-range, also what lets the plan answer
-     * another request object asking for the same thing at another size ({@link #answers}): the largest such size
-     * ({@code maxSize}) and the allocator's cached driver requirements of the usage by power-of-two size class
-     * ({@code classes}, which belong to no allocator object); 0 and {@code null} where only the recorded object may
-     * use the plan (a buffer of its own, whose driver check depends on its size).
+     * is made, and whether its size passed the driver's check.
      */
     record Plan(BlockRequest request, int type, long rangeSize, long alignment, BlockPoolAllocator.BufferMode mode,
-                boolean verified, long maxSize, AtomicReferenceArray<VulkanMemory.Requirements> classes) {
-
-        /**
-         * Whether {@code other} asks for what the recorded request asks for, its size and name aside, at a size for
-         * which the allocator would do what it did for the recorded one. Its work for a sub-range depends on nothing
-         * else: the usage's requirements (alignment and memory types, which the specification makes the same for
-         * every {@code VkBuffer} of one usage), the filter, the preference and the buffer mode; the name only labels
-         * dedicated memory. The size counts where it could change the choice: it must be within {@code maxSize}
-         * (cached, and at most half a block) and of a size class whose requirements the allocator knows and for which
-         * the driver neither requires nor prefers dedicated memory.
-         */
-        boolean answers(BlockRequest other) {
-            BlockRequest r = request;
-            long size = other.size();
-            if (size > maxSize || other.usage() != r.usage() || other.alignment() != r.alignment()
-                    || other.bufferMode() != r.bufferMode() || other.preference() != r.preference()
-                    || !other.filter().equals(r.filter())) {
-                return false;
-            }
-            // size >= 1 (BlockRequest), so the class is 0..63, as BlockPoolAllocator.requirements counts it.
-            VulkanMemory.Requirements known = classes.get(64 - Long.numberOfLeadingZeros(size - 1));
-            return known != null && !known.prefersDedicated() && !known.requiresDedicated();
-        }
+                boolean verified) {
     }
 
     ThreadRangeCacheFields(Thread thread, int threadNumber, ThreadRangeCache.Bins[] types) {
@@ -812,42 +783,22 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
         this.types = types;
     }
 
-    /**
-     * @return what was recorded for this request object, or else for an equal request of another sub-range size
-     *         ({@link Plan#answers}: code that makes a new request, or a new {@code AllocationInfo}, for every buffer);
-     *         {@code null} when neither was
-     */
+    /** @return what was recorded for this request object, or {@code null} */
     Plan planFor(BlockRequest request) {
-        Plan p0 = plan0;
-        if (p0 != null && p0.request == request) {
-            return p0;
+        Plan p = plan0;
+        if (p != null && p.request == request) {
+            return p;
         }
-        Plan p1 = plan1;
-        if (p1 != null && p1.request == request) {
-            return p1;
+        p = plan1;
+        if (p != null && p.request == request) {
+            return p;
         }
-        Plan p2 = plan2;
-        if (p2 != null && p2.request == request) {
-            return p2;
+        p = plan2;
+        if (p != null && p.request == request) {
+            return p;
         }
-        Plan p3 = plan3;
-        if (p3 != null && p3.request == request) {
-            return p3;
-        }
-        return planForEqual(request, p0, p1, p2, p3);
-    }
-
-    private static Plan planForEqual(BlockRequest request, Plan p0, Plan p1, Plan p2, Plan p3) {
-        if (p0 != null && p0.answers(request)) {
-            return p0;
-        }
-        if (p1 != null && p1.answers(request)) {
-            return p1;
-        }
-        if (p2 != null && p2.answers(request)) {
-            return p2;
-        }
-        return p3 != null && p3.answers(request) ? p3 : null;
+        p = plan3;
+        return p != null && p.request == request ? p : null;
     }
 
     /** @return whether all {@value #PLANS} places hold a recorded request */
@@ -860,9 +811,8 @@ abstract class ThreadRangeCacheFields extends ThreadRangeCachePad {
      * place of the request recorded longest ago (or of the same request object, recorded before).
      */
     void plan(BlockRequest request, int memoryType, long rangeSize, long alignment,
-              BlockPoolAllocator.BufferMode mode, boolean verified, long maxSize,
-              AtomicReferenceArray<VulkanMemory.Requirements> classes) {
-        Plan p = new Plan(request, memoryType, rangeSize, alignment, mode, verified, maxSize, classes);
+              BlockPoolAllocator.BufferMode mode, boolean verified) {
+        Plan p = new Plan(request, memoryType, rangeSize, alignment, mode, verified);
         Plan[] current = {plan0, plan1, plan2, plan3};
         int at = -1;
         for (int i = 0; i < PLANS && at < 0; i++) {
