@@ -152,7 +152,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param suballocatorFactory makes each block's suballocator (TLSF by default)
      * @param bufferMode          the mode of requests that name none
      * @param subRangeUsage       the usage of block-wide buffers: requests in {@link BufferMode#SUB_RANGE} mode must
-     *                            ask for a subset
+     *                            ask for a subset; not 0, and only bits of {@link VulkanBuffer#KNOWN_USAGE_FLAGS}
      * @param maxEmptyBlocks      the empty blocks each memory type keeps, {@code >= 0}
      * @param arenas              the arenas each memory type's blocks are split into, 1..{@value #MAX_ARENAS}: threads
      *                            are spread over them so that they rarely wait for each other's lock, each arena
@@ -237,6 +237,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 throw new IllegalArgumentException("subRangeUsage: 0 (expected: at least one VkBufferUsageFlagBits"
                         + " bit)");
             }
+            VulkanBuffer.checkKnownUsage("subRangeUsage", subRangeUsage);
             if (maxEmptyBlocks < 0) {
                 throw new IllegalArgumentException("maxEmptyBlocks: " + maxEmptyBlocks + " (expected: >= 0)");
             }
@@ -332,7 +333,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
 
             /**
-             * @param usage the {@code VkBufferUsageFlags} of block-wide buffers
+             * @param usage the {@code VkBufferUsageFlags} of block-wide buffers: not 0, only bits of
+             *              {@link VulkanBuffer#KNOWN_USAGE_FLAGS} (checked by {@link #build()})
              * @return this
              */
             public Builder subRangeUsage(int usage) {

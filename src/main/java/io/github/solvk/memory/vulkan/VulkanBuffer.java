@@ -48,6 +48,24 @@ import org.lwjgl.vulkan.VkMappedMemoryRange;
  */
 public final class VulkanBuffer implements AutoCloseable {
 
+    /**
+     * Every {@code VkBufferUsageFlagBits} bit that LWJGL 3.4.3 defines: Vulkan 1.0's nine (0x1 to 0x100), 1.2's
+     * {@code SHADER_DEVICE_ADDRESS} (0x20000), and the extensions' {@code CONDITIONAL_RENDERING_EXT} (0x200),
+     * {@code SHADER_BINDING_TABLE_KHR} (0x400), {@code TRANSFORM_FEEDBACK_BUFFER_EXT} and {@code _COUNTER_BUFFER_EXT}
+     * (0x800, 0x1000), {@code VIDEO_DECODE_SRC/DST_KHR} and {@code VIDEO_ENCODE_DST/SRC_KHR} (0x2000 to 0x10000),
+     * {@code ACCELERATION_STRUCTURE_BUILD_INPUT_READ_ONLY_KHR} and {@code _STORAGE_KHR} (0x80000, 0x100000),
+     * {@code SAMPLER_/RESOURCE_DESCRIPTOR_BUFFER_EXT} (0x200000, 0x400000), {@code MICROMAP_BUILD_INPUT_READ_ONLY_EXT}
+     * and {@code MICROMAP_STORAGE_EXT} (0x800000, 0x1000000), {@code EXECUTION_GRAPH_SCRATCH_AMDX} (0x2000000),
+     * {@code PUSH_DESCRIPTORS_DESCRIPTOR_BUFFER_EXT} (0x4000000), {@code TILE_MEMORY_QCOM} (0x8000000) and
+     * {@code DESCRIPTOR_HEAP_EXT} (0x10000000). Bit 0x40000 has no name there.
+     *
+     * <p>A usage with another bit is refused where it is given ({@link #checkKnownUsage}); whether the device enables
+     * the extension of a bit is its own business, which the validation layer checks when the buffer is made. The set
+     * grows as extensions are added: a test compares it with LWJGL's constants, so that a newer LWJGL names what to
+     * add here.
+     */
+    public static final int KNOWN_USAGE_FLAGS = 0x1FFB_FFFF;
+
     /** Sets {@link #closed} once; a field of this object rather than an {@code AtomicBoolean} beside it. */
     private static final VarHandle CLOSED;
 
@@ -248,6 +266,24 @@ public final class VulkanBuffer implements AutoCloseable {
         }
         return new VulkanBuffer(null, device, buffer, NULL, memory, memoryOffset, memoryEnd, offset, size, usage,
                 memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, false, mappedAddress, false, null, 0);
+    }
+
+    /**
+     * Refuses {@code VkBufferUsageFlags} with a bit outside {@link #KNOWN_USAGE_FLAGS}: a typo or a value of another
+     * flag type, which the driver would otherwise meet undefined (the validation layer, when it is on, reports it as
+     * {@code VUID-VkBufferCreateInfo-None-09499} when the buffer is made). 0 passes: callers that need a usage
+     * check that themselves.
+     *
+     * @param name  the value's name, for the message
+     * @param usage the flags
+     * @throws IllegalArgumentException naming the value and its unknown bits
+     */
+    public static void checkKnownUsage(String name, int usage) {
+        if ((usage & ~KNOWN_USAGE_FLAGS) != 0) {
+            throw new IllegalArgumentException(name + ": 0x" + Integer.toHexString(usage) + " (expected: "
+                    + "VkBufferUsageFlagBits within 0x" + Integer.toHexString(KNOWN_USAGE_FLAGS) + ", unknown: 0x"
+                    + Integer.toHexString(usage & ~KNOWN_USAGE_FLAGS) + ")");
+        }
     }
 
     /** @return the {@code VkBuffer} */
