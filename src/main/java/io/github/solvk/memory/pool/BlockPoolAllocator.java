@@ -78,9 +78,10 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * {@link Config#maxEmptyBlocks()} empty blocks are kept over all arenas. {@link #close()} must not race with
  * {@link #allocate}.
  *
- * <p><b>Thread caches.</b> A released range of at most 1/16 of {@link Config#threadCacheBytes()} (and at most
+ * <p><b>Thread caches.</b> Each thread's budget per memory type is {@link Config#threadCacheBytes()}, cut to an
+ * eighth of the memory type's block size where it is more. A released range of at most 1/16 of the budget (and at most
  * {@value Config#MAX_CACHED_RANGE} bytes) goes back to the cache of the thread that handed it out, while it has room
- * ({@code ThreadRangeCache}: one bin per size class, at most that many bytes per memory type): at once when that thread
+ * ({@code ThreadRangeCache}: one bin per size class, at most the budget per memory type): at once when that thread
  * releases it, in batches of up to 32 when another thread does (a releasing thread's batches hold at most its own
  * budget: one that would hold more goes early). That thread's next request of the same size class and alignment takes
  * it with no lock and no suballocator call. Such ranges are placed at their size class (four per power of two: at most
@@ -160,11 +161,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                            list of blocks per memory type
      * @param threadCacheBytes    the bytes of released ranges each thread keeps per memory type for its next requests
      *                            of the same size class (see <b>Thread caches</b> in the class documentation),
-     *                            {@code >= 0}, at most an eighth of the block size; ranges up to 1/16 of it, rounded
-     *                            down to a power of two and at most {@value #MAX_CACHED_RANGE} bytes, are kept; 0 keeps
-     *                            none, so every release goes straight back to its block. Only TLSF and buddy
-     *                            suballocators are cached. The ranges other threads send back to a thread, and those
-     *                            it holds for other threads, are bounded by the same amount each
+     *                            {@code >= 0}. A memory type whose block size is less than eight times this keeps an
+     *                            eighth of its block size instead: a larger value is cut to that, per memory type,
+     *                            and not refused, since the block size follows the heap (known only on the device)
+     *                            and differs from one memory type to another, while one value serves them all (the
+     *                            default, 4 MiB, is cut on heaps under 256 MiB). Ranges up to 1/16 of the budget,
+     *                            rounded down to a power of two and at most {@value #MAX_CACHED_RANGE} bytes, are
+     *                            kept; 0 keeps none, so every release goes straight back to its block. Only TLSF and
+     *                            buddy suballocators are cached. The ranges other threads send back to a thread, and
+     *                            those it holds for other threads, are bounded by the same amount each
      * @param recycleBuffers      whether a range that a thread's cache keeps also keeps the {@code VkBuffer} of its
      *                            own that it held ({@link BufferMode#OWN_BUFFER}), so that the next request of the
      *                            same size and usage that takes the range gets that {@code VkBuffer} again, with no
@@ -361,9 +366,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
             }
 
             /**
-             * @param bytes the bytes of released ranges each thread keeps per memory type, {@code >= 0}; 0 turns the
-             *              thread caches off; the ranges sent back to a thread and those it holds for other threads
-             *              are bounded by the same amount each
+             * @param bytes the bytes of released ranges each thread keeps per memory type, {@code >= 0}, cut to an
+             *              eighth of the memory type's block size where it is more (see
+             *              {@link Config#threadCacheBytes()}); 0 turns the thread caches off; the ranges sent back to
+             *              a thread and those it holds for other threads are bounded by the same amount each
              * @return this
              */
             public Builder threadCacheBytes(long bytes) {

@@ -170,6 +170,25 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void aThreadCacheAboveAnEighthOfTheBlockShouldBeCutToThatEighthNotRefused(VulkanContext context) {
+        // 1 GiB asked, 1 MiB blocks: build() cannot know the block size, so the value is kept and each memory type
+        // cuts it to an eighth of its own block, 128 KiB, in ranges of at most 8 KiB (as the Config documents).
+        BlockPoolAllocator.Config config = config(context).threadCacheBytes(1L << 30).build();
+        assertThat(config.threadCacheBytes()).isEqualTo(1L << 30);
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config)) {
+            pool.allocate(request(16 * KIB)).release();
+            assertThat(pool.statistics(0).cachedRanges()).as("16 KiB > 128 KiB / 16").isZero();
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                buffers.add(pool.allocate(request(8 * KIB)));
+            }
+            buffers.forEach(PooledBuffer::release);
+            assertThat(pool.statistics(0).cachedBytes()).isEqualTo(128 * KIB);
+        }
+    }
+
+    @Test
     void byDefaultAThreadShouldKeep4MiBInRangesOfAtMost64KiBWhateverTheBudget(VulkanContext context) {
         assertThat(BlockPoolAllocator.Config.defaults().threadCacheBytes()).isEqualTo(4 * MIB);
         // 256 MiB blocks and the default budget: 4 MiB, whose sixteenth (256 KiB) is above the 64 KiB cap.
