@@ -1,5 +1,7 @@
 package io.github.solvk.memory;
 
+import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
 import java.util.Objects;
 
 /**
@@ -175,7 +177,20 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
         public static final long GUARD_MARGIN_BYTES = 64;
 
         /**
-         * @throws IllegalArgumentException naming the bad value
+         * Checks everything that needs no device, so that {@link #of}, the {@code with} methods and this constructor
+         * refuse a bad value where it is given: unknown create flags, a usage of 0 or with bits outside
+         * {@link VulkanBuffer#KNOWN_USAGE_FLAGS}, unknown or contradictory {@link AllocationFlags}, memory property
+         * flags that are not {@code VkMemoryPropertyFlagBits} or that no memory type may have together, host access
+         * that the memory usage forbids ({@code DEVICE_ONLY} or {@code GPU_LAZILY_ALLOCATED} with a
+         * {@code HOST_ACCESS_*} flag or a host-side memory flag, {@code UPLOAD} with {@code HOST_ACCESS_RANDOM},
+         * {@code DOWNLOAD} with {@code HOST_ACCESS_SEQUENTIAL_WRITE}), a block size that is not positive, and block
+         * counts out of order.
+         *
+         * <p>What needs the device or the pool's kind is checked when the manager creates the pool: that a memory
+         * type fits, guard margins on host-visible memory, a fixed-size slot at the device's alignment, and
+         * {@link #BUDDY_ALGORITHM} on a kind other than non-linear.
+         *
+         * @throws IllegalArgumentException naming the bad value and what was expected
          */
         public CreateInfo {
             Objects.requireNonNull(memoryUsage, "memoryUsage: null (expected: a MemoryUsage)");
@@ -186,7 +201,12 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
             if (bufferUsage == 0) {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlagBits)");
             }
+            VulkanBuffer.checkKnownUsage("bufferUsage", bufferUsage);
             AllocationFlags.check(allocationFlags);
+            // The memory flags and the usage/host access rules need no device either. The manager builds the pool's
+            // filter with this same call; since the info was checked here, it no longer throws there.
+            MemoryTypeFilter.of(memoryUsage, AllocationFlags.hostAccess(HostAccess.NONE, allocationFlags),
+                    requiredMemoryFlags, preferredMemoryFlags);
             if (blockSize <= 0) {
                 throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: > 0)");
             }
