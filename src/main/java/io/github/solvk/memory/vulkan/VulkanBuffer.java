@@ -437,9 +437,11 @@ public final class VulkanBuffer implements AutoCloseable {
      */
     public void write(long dstOffset, int[] src) {
         Objects.requireNonNull(src, "src: null (expected: an int[] to write)");
+        // In long: 4 * src.length passes 2^31 - 1 for an array of 2^29 values or more (2 GiB).
         long bytes = 4L * src.length;
         checkRange("write", dstOffset, bytes);
-        MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, (int) bytes).asIntBuffer().put(src);
+        // Counts the copy in elements (an int) and bytes (a long), never a byte count cast to int.
+        MemoryUtil.memCopy(src, mappedAddress() + dstOffset);
         flushIfNonCoherent(dstOffset, bytes);
     }
 
@@ -454,7 +456,7 @@ public final class VulkanBuffer implements AutoCloseable {
         Objects.requireNonNull(src, "src: null (expected: a float[] to write)");
         long bytes = 4L * src.length;
         checkRange("write", dstOffset, bytes);
-        MemoryUtil.memByteBuffer(mappedAddress() + dstOffset, (int) bytes).asFloatBuffer().put(src);
+        MemoryUtil.memCopy(src, mappedAddress() + dstOffset);
         flushIfNonCoherent(dstOffset, bytes);
     }
 
@@ -504,7 +506,7 @@ public final class VulkanBuffer implements AutoCloseable {
         long bytes = 4L * dst.length;
         checkRange("read", srcOffset, bytes);
         invalidateIfNonCoherent(srcOffset, bytes);
-        MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, (int) bytes).asIntBuffer().get(dst);
+        MemoryUtil.memCopy(mappedAddress() + srcOffset, dst);
     }
 
     /**
@@ -519,7 +521,7 @@ public final class VulkanBuffer implements AutoCloseable {
         long bytes = 4L * dst.length;
         checkRange("read", srcOffset, bytes);
         invalidateIfNonCoherent(srcOffset, bytes);
-        MemoryUtil.memByteBuffer(mappedAddress() + srcOffset, (int) bytes).asFloatBuffer().get(dst);
+        MemoryUtil.memCopy(mappedAddress() + srcOffset, dst);
     }
 
     /**
