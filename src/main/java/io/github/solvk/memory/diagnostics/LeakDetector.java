@@ -1,6 +1,7 @@
 package io.github.solvk.memory.diagnostics;
 
 import java.lang.ref.Cleaner;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -193,7 +194,9 @@ public final class LeakDetector<T> {
     }
 
     /**
-     * Adds a listener for this detector's reports; it runs on the cleaner's thread and must not block.
+     * Adds a listener for this detector's reports; it runs on the cleaner's thread and must not block. What it throws
+     * is logged at {@code WARNING} and keeps no other listener from being called; once all have run, the first
+     * {@link Error} thrown is rethrown with the other failures suppressed (the {@link Cleaner} drops it).
      *
      * @param listener called once per leaked resource
      */
@@ -220,15 +223,42 @@ public final class LeakDetector<T> {
         return leaks.get();
     }
 
-    private void report(LeakReport report) {
+    /**
+     * Counts a leak, logs it and passes it to every listener, in the order they were added. A listener that throws
+     * keeps no other from hearing of it: its exception is logged at {@code WARNING} and the next listener is called.
+     * Once all have run, the first {@link Error} one of them threw (an {@code OutOfMemoryError}, a test's
+     * {@code AssertionError}) is rethrown, carrying every other listener's failure as suppressed; a
+     * {@link RuntimeException} alone is only logged. The JDK's {@link Cleaner}, whose thread runs the reports, drops
+     * what its actions throw: hence the log.
+     *
+     * @param report the leak
+     */
+    void report(LeakReport report) {
         leaks.incrementAndGet();
         LOGGER.log(System.Logger.Level.ERROR, report.message());
+        List<Throwable> failures = null;
+        Error firstError = null;
         for (Consumer<LeakReport> listener : listeners) {
             try {
                 listener.accept(report);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 LOGGER.log(System.Logger.Level.WARNING, "leak listener " + listener + " failed", e);
+                if (failures == null) {
+                    failures = new ArrayList<>();
+                }
+                failures.add(e);
+                if (firstError == null && e instanceof Error) {
+                    firstError = (Error) e;
+                }
             }
+        }
+        if (firstError != null) {
+            for (Throwable failure : failures) {
+                if (failure != firstError) {
+                    firstError.addSuppressed(failure);
+                }
+            }
+            throw firstError;
         }
     }
 

@@ -48,6 +48,67 @@ class LeakDetectorTest {
         assertThat(detector.leakCount()).isEqualTo(1);
     }
 
+    /** What a broken listener throws: an {@link Error}, as a failed assertion or an out-of-memory is. */
+    static final class ListenerError extends Error {
+        ListenerError(String message) {
+            super(message);
+        }
+    }
+
+    @Test
+    void anErrorThrownByOneListenerShouldNotKeepTheOthersFromTheReport() throws InterruptedException {
+        LeakDetector<Resource> detector = new LeakDetector<>(Resource.class, LeakDetector.Level.PARANOID, 128);
+        BlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
+        detector.addListener(report -> {
+            throw new ListenerError("first listener");
+        });
+        detector.addListener(reports::add);
+
+        allocateAndDrop(detector, "after a failing listener");
+
+        LeakReport report = awaitReport(reports);
+        assertThat(report).as("the second listener heard of the leak").isNotNull();
+        assertThat(report.description()).isEqualTo("Resource after a failing listener");
+    }
+
+    @Test
+    void everyListenerShouldBeCalledAndTheFirstErrorRethrownWithTheOthersSuppressed() {
+        LeakDetector<Resource> detector = new LeakDetector<>(Resource.class, LeakDetector.Level.PARANOID, 128);
+        List<String> called = new ArrayList<>();
+        ListenerError first = new ListenerError("first");
+        IllegalStateException runtime = new IllegalStateException("runtime");
+        ListenerError third = new ListenerError("third");
+        detector.addListener(report -> {
+            called.add("first");
+            throw first;
+        });
+        detector.addListener(report -> {
+            called.add("runtime");
+            throw runtime;
+        });
+        detector.addListener(report -> {
+            called.add("third");
+            throw third;
+        });
+        detector.addListener(report -> called.add("last"));
+
+        assertThatThrownBy(() -> detector.report(new LeakReport("Resource r", null)))
+                .isSameAs(first)
+                .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(runtime, third));
+        assertThat(called).containsExactly("first", "runtime", "third", "last");
+        assertThat(detector.leakCount()).isEqualTo(1);
+
+        // A RuntimeException alone is logged, as before: the report goes on and nothing is thrown.
+        LeakDetector<Resource> quiet = new LeakDetector<>(Resource.class, LeakDetector.Level.PARANOID, 128);
+        List<String> heard = new ArrayList<>();
+        quiet.addListener(report -> {
+            throw new IllegalStateException("broken");
+        });
+        quiet.addListener(report -> heard.add(report.description()));
+        quiet.report(new LeakReport("Resource q", null));
+        assertThat(heard).containsExactly("Resource q");
+    }
+
     @Test
     void closedResourceShouldNotBeReported() throws InterruptedException {
         LeakDetector<Resource> detector = new LeakDetector<>(Resource.class, LeakDetector.Level.PARANOID, 128);
