@@ -65,6 +65,12 @@ final class MemoryPool implements IMemoryPool {
             return ManagedBuffer.describe(name, size);
         }
 
+        /** @return the description: the core names a buffer in its messages by its attachment */
+        @Override
+        public String toString() {
+            return description();
+        }
+
         String allocationSite() {
             LeakDetector.Tracker t = tracker;
             return t == null ? null : t.allocationSite();

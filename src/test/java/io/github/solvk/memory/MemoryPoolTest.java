@@ -165,6 +165,43 @@ class MemoryPoolTest {
     }
 
     @Test
+    void aRingPoolFreedOutOfOrderShouldNameTheFreedBufferAndTheOldestOneToFreeFirst(MemoryManager manager) {
+        try (IMemoryPool ring = manager.createRingBufferMemoryPool("frames", info(8 * KIB, 1, 1))) {
+            IBuffer a = ring.allocateBuffer(IMemoryPool.AllocationInfo.of(2 * KIB, "frame 0"));
+            IBuffer b = ring.allocateBuffer(IMemoryPool.AllocationInfo.of(2 * KIB, "frame 1"));
+            IBuffer c = ring.allocateBuffer(2 * KIB);
+            long aOffset = a.offset();
+            long bOffset = b.offset();
+            b.close();
+            String expected = "(expected: FIFO order; free the oldest and every other buffer older than the freed"
+                    + " ones to allocate again)";
+            assertThatThrownBy(() -> ring.allocateBuffer(100)).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("ring buffer pool 'frames': 1 buffer(s) were freed before older ones, the first at"
+                            + " offset " + bOffset + ", while the oldest buffer 'frame 0' of 2048 bytes at offset "
+                            + aOffset + " is still open " + expected);
+            c.close();
+            assertThatThrownBy(() -> ring.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(100)
+                    .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD).build(), OnAllocationFailure.EMPTY))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("ring buffer pool 'frames': 2 buffer(s) were freed before older ones,"
+                            + " the first at offset " + bOffset + ",");
+            a.close();
+            ring.allocateBuffer(100).close();
+
+            // An unnamed oldest buffer is named by its size.
+            IBuffer d = ring.allocateBuffer(KIB);
+            IBuffer e = ring.allocateBuffer(KIB);
+            long dOffset = d.offset();
+            e.close();
+            assertThatThrownBy(() -> ring.allocateBuffer(100)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("while the oldest buffer of 1024 bytes at offset " + dOffset
+                            + " is still open");
+            d.close();
+            assertThat(ring.liveBufferCount()).isZero();
+        }
+    }
+
+    @Test
     void ringPoolWaitShouldBlockUntilAnotherThreadFreesSpace(MemoryManager manager) throws Exception {
         try (IMemoryPool ring = manager.createRingBufferMemoryPool("uniforms", info(8 * KIB, 1, 1))) {
             IBuffer first = ring.allocateBuffer(4 * KIB);

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import io.github.solvk.memory.suballocator.AllocationType;
+import io.github.solvk.memory.suballocator.RingSuballocator;
 import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.suballocator.Suballocators;
@@ -397,7 +398,8 @@ public final class BlockMemoryPool implements AutoCloseable {
 
     /**
      * Places a buffer, with an object of the caller's kept beside it while it is live: {@link #attachment},
-     * {@link #liveBuffers()} and {@link #snapshot()} give it back.
+     * {@link #liveBuffers()} and {@link #snapshot()} give it back, and error messages that name the buffer use its
+     * {@code toString()}.
      *
      * @param attachment any object, or {@code null}
      * @return the buffer
@@ -510,11 +512,41 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return placeInOrder(size, alignment, stack.isEmpty() ? 0 : blocks.indexOf(stack.peekLast().block),
                         attachment);
             case RING_BUFFER:
+                try {
+                    return placeAnywhere(size, alignment, attachment);
+                } catch (IllegalStateException e) {
+                    // Only an allocation that fails pays for the message; a successful one takes no extra step.
+                    throw ringOutOfOrder(e);
+                }
             case NON_LINEAR:
             case FIXED_SIZE:
             default:
                 return placeAnywhere(size, alignment, attachment);
         }
+    }
+
+    /**
+     * The ring's refusal after an out-of-order free, in the pool's words: the first buffer freed out of order (its
+     * offset; it is closed, so nothing else of it is known) and the oldest buffer still open, which must be freed
+     * first. Another {@link IllegalStateException} of the suballocator is returned as it is.
+     */
+    private IllegalStateException ringOutOfOrder(IllegalStateException e) {
+        RingSuballocator ring = blocks.isEmpty() || !(blocks.get(0).suballocator instanceof RingSuballocator r)
+                ? null : r;
+        Placed oldest = liveHead;
+        if (ring == null || ring.outOfOrderCount() == 0 || oldest == null) {
+            return e;
+        }
+        return new IllegalStateException("ring buffer pool '" + config.name() + "': " + ring.outOfOrderCount()
+                + " buffer(s) were freed before older ones, the first at offset " + ring.firstOutOfOrderOffset()
+                + ", while the oldest buffer " + describe(oldest) + " at offset " + ring.offset(oldest.handle())
+                + " is still open (expected: FIFO order; free the oldest and every other buffer older than the freed"
+                + " ones to allocate again)", e);
+    }
+
+    /** A live buffer as messages name it: by its attachment where it has one, else by its size. */
+    private static String describe(Placed placed) {
+        return placed.attachment != null ? placed.attachment.toString() : "of " + placed.buffer().size() + " bytes";
     }
 
     private int lastUsedBlock() {

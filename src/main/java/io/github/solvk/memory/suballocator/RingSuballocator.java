@@ -38,9 +38,10 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
  * <p>SOL's ring rule: freeing an entry that is not the oldest is accepted and recorded (its bytes count as free in
  * {@link #freeBytes()}, it leaves {@link #liveCount()}, its handle becomes stale), but its space cannot be used
  * before the older entries are gone, so every {@link #tryAllocate} throws {@link IllegalStateException}, naming the
- * oldest live entry, until the older entries are freed; freeing the oldest then advances the tail past every entry
- * already freed. Frees themselves never throw for their order. Argument errors are reported first, then the order
- * error, before any fit is tried; only plain exhaustion returns {@link Suballocator#NULL_HANDLE}.
+ * first entry freed out of order and the oldest live entry, until the older entries are freed; freeing the oldest
+ * then advances the tail past every entry already freed. Frees themselves never throw for their order. Argument errors
+ * are reported first, then the order error, before any fit is tried; only plain exhaustion returns
+ * {@link Suballocator#NULL_HANDLE}.
  * Worked example, region {@code [0, 1000)}:
  * <pre>
  *   A, B, C = tryAllocate(300, 1, LINEAR) x 3   [0, 300), [300, 600), [600, 900); head 900, tail 0
@@ -48,7 +49,7 @@ import static io.github.solvk.memory.suballocator.IndexedHandles.typeCode;
  *   D = tryAllocate(200, 1, LINEAR)             900 + 200 &gt; 1000: wraps to [0, 200) since 200 &lt;= tail 300;
  *                                               D's entry takes [900, 1000) + [0, 200) = 300 bytes; freeBytes 100
  *   free(C)                                     accepted, out of order: freeBytes 400, but tryAllocate throws
- *                                               IllegalStateException naming B at 300
+ *                                               IllegalStateException naming C at 600 and the oldest, B at 300
  *   free(B)                                     pops B, then the freed C: tail 900 (D's start), head 200
  *   E = tryAllocate(700, 1, LINEAR)             [200, 900): fits exactly
  * </pre>
@@ -571,11 +572,48 @@ public final class RingSuballocator implements Suballocator {
         throw IndexedHandles.badHandle(NAME, handle, tag);
     }
 
+    /**
+     * The allocations freed out of FIFO order that the oldest's free has not passed yet: while there is one,
+     * {@link #tryAllocate} throws.
+     *
+     * @return their number, 0 when the order is whole
+     */
+    public int outOfOrderCount() {
+        return outOfOrderCount;
+    }
+
+    /**
+     * Where the oldest allocation freed out of FIFO order is, for messages that name it: O(n) in the entries.
+     *
+     * @return its offset, or -1 when the order is whole
+     */
+    public long firstOutOfOrderOffset() {
+        long seq = firstOutOfOrderSeq();
+        return seq < 0 ? -1 : entries[at((int) seq & mask, OFFSET)];
+    }
+
+    /** @return the sequence number of the oldest entry freed out of order, or -1 when the order is whole */
+    private long firstOutOfOrderSeq() {
+        if (outOfOrderCount == 0) {
+            return -1;
+        }
+        for (long s = tailSeq + 1; s != headSeq; s++) {
+            if (entries[at((int) s & mask, SEQ)] < 0) {
+                return s;
+            }
+        }
+        throw new IllegalStateException("outOfOrderCount: " + outOfOrderCount + " (expected: a freed entry among "
+                + (headSeq - tailSeq) + ")");
+    }
+
     private IllegalStateException outOfOrder() {
         int oldest = (int) tailSeq & mask;
+        long freed = firstOutOfOrderSeq();
         return new IllegalStateException("ring out of FIFO order: " + outOfOrderCount + " allocation(s) were freed "
-                + "while the oldest, at offset " + entries[at(oldest, OFFSET)] + " (handle " + hex(handle(tailSeq))
-                + "), is live (expected: free the allocations in the order they were made, or reset())");
+                + "while an older one is live, the first at offset " + entries[at((int) freed & mask, OFFSET)]
+                + " (handle " + hex(handle(freed)) + "); the oldest, at offset " + entries[at(oldest, OFFSET)]
+                + " (handle " + hex(handle(tailSeq)) + "), is live (expected: free the allocations in the order they"
+                + " were made, or reset())");
     }
 
     private void grow() {

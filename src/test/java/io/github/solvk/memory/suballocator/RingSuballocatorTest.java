@@ -264,13 +264,23 @@ class RingSuballocatorTest extends SuballocatorContractTest {
         long c = ring.tryAllocate(100, 1, LINEAR);
         long d = ring.tryAllocate(100, 1, LINEAR);
         ring.free(c);
+        assertThat(ring.outOfOrderCount()).isEqualTo(1);
+        assertThat(ring.firstOutOfOrderOffset()).isEqualTo(200);
         ring.free(b);
+        assertThat(ring.outOfOrderCount()).isEqualTo(2);
+        assertThat(ring.firstOutOfOrderOffset()).as("b, older than c").isEqualTo(100);
         assertThatThrownBy(() -> ring.tryAllocate(1, 1, LINEAR)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("2 allocation(s) were freed").hasMessageContaining("offset 0");
+                .hasMessageStartingWith("ring out of FIFO order: 2 allocation(s) were freed while an older one is"
+                        + " live, the first at offset 100 (handle ")
+                .hasMessageContaining("); the oldest, at offset 0 (handle ")
+                .hasMessageEndingWith("), is live (expected: free the allocations in the order they were made, or"
+                        + " reset())");
         // Argument errors still come first.
         assertThatThrownBy(() -> ring.tryAllocate(0, 1, LINEAR)).isInstanceOf(IllegalArgumentException.class);
         ring.free(a);
         ring.checkInvariants();
+        assertThat(ring.outOfOrderCount()).isZero();
+        assertThat(ring.firstOutOfOrderOffset()).isEqualTo(-1);
         assertThat(ring.liveCount()).isEqualTo(1);
         assertThat(ring.largestFreeRange()).isEqualTo(600); // the tail moved to d's start, 300
         long e = ring.tryAllocate(600, 1, LINEAR);
