@@ -264,6 +264,31 @@ class MemoryPoolTest {
     }
 
     @Test
+    void aFixedSizePoolsLargestFreeRangeShouldBeOneSlotWhileASlotIsFree(MemoryManager manager) {
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("slots", info(4 * KIB, 1, 1), 1024)) {
+            BlockMemoryPool.Statistics empty = pool.statistics();
+            assertThat(empty.freeBytes()).isEqualTo(4 * KIB);
+            assertThat(empty.freeRanges()).as("the four free slots touch").isEqualTo(1);
+            assertThat(empty.largestFreeRange()).as("one slot, not the 4 KiB of free slots").isEqualTo(KIB);
+            List<IBuffer> slots = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                slots.add(pool.allocateBuffer(10));
+            }
+            assertThat(pool.statistics().largestFreeRange()).as("no slot free").isZero();
+            slots.remove(1).close();
+            assertThat(pool.statistics().largestFreeRange()).isEqualTo(KIB);
+            slots.forEach(IBuffer::close);
+        }
+        // A slot is the slot size plus the guard margin, rounded up to the slots' alignment.
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("guarded", info(16 * KIB, 1, 1)
+                .withCreateFlags(CreateInfo.GUARD_MARGINS), 1000)) {
+            long alignment = ((MemoryPool) pool).core().baseAlignment();
+            long slot = (1000 + CreateInfo.GUARD_MARGIN_BYTES + alignment - 1) / alignment * alignment;
+            assertThat(pool.statistics().largestFreeRange()).isEqualTo(slot).isGreaterThan(1000);
+        }
+    }
+
+    @Test
     void genericRequestsThatDoNotMatchThePoolShouldThrow(MemoryManager manager) {
         try (IMemoryPool pool = manager.createNonLinearMemoryPool("strict", info(8 * KIB, 1, 1))) {
             IBufferAllocator.AllocationInfo.Builder ok = IBufferAllocator.AllocationInfo.builder().size(64)

@@ -830,7 +830,12 @@ public final class BlockMemoryPool implements AutoCloseable {
      *                        pool's order counts as free, though no allocation can use it before the order is
      *                        fixed)
      * @param freeRanges      the number of free ranges in all blocks
-     * @param largestFreeRange the largest free range of any block
+     * @param largestFreeRange the largest free range of any block, in bytes of the block (a buffer placed there also
+     *                        takes its alignment padding and guard margin). For a {@link Kind#FIXED_SIZE} pool it is
+     *                        one slot while any slot is free, else 0: the slot size plus the guard margin, rounded up
+     *                        to the slots' alignment (a slot size of 1000 with an alignment of 64 gives 1024), even
+     *                        where free slots touch and count as one free range, since no buffer takes more than one
+     *                        slot
      */
     public record Statistics(int blocks, int liveBuffers, long committedBytes, long freeBytes, int freeRanges,
                              long largestFreeRange) {
