@@ -1,6 +1,7 @@
 package io.github.solvk.memory;
 
 import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.vulkan.VulkanBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Set;
@@ -111,6 +112,7 @@ public interface IBufferAllocator {
                 throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlagBits, "
                         + "VUID-VkBufferCreateInfo-None-09500)");
             }
+            VulkanBuffer.checkKnownUsage("bufferUsage", bufferUsage);
             if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
                 throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
             }

@@ -27,6 +27,20 @@ class AllocationInfoValidationTest {
     }
 
     @Test
+    void unknownBufferUsageBitsShouldBeRejectedWhenBuilt() {
+        // 0x40000 is a gap among VkBufferUsageFlagBits; 0x40000000 lies above every bit LWJGL 3.4.3 defines.
+        assertThatThrownBy(() -> storage().bufferUsage(0x20 | 0x40000).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("bufferUsage: 0x40020 (expected: VkBufferUsageFlagBits within 0x1ffbffff, unknown:"
+                        + " 0x40000)");
+        assertThatThrownBy(() -> storage().bufferUsage(0x4000_0000).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("bufferUsage: 0x40000000");
+        assertThatThrownBy(() -> io.github.solvk.memory.pool.BlockRequest.of(256, 0x40020,
+                io.github.solvk.memory.pool.MemoryTypeFilter.ofFlags(0, 0, 0)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("usage: 0x40020 (expected: ");
+    }
+
+    @Test
     void usageAndHostAccessContradictionsShouldBeRejectedWhenBuilt() {
         assertThatThrownBy(() -> storage().memoryUsage(MemoryUsage.UPLOAD).hostAccess(HostAccess.RANDOM).build())
                 .isInstanceOf(IllegalArgumentException.class)

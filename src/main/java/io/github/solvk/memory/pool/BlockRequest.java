@@ -2,6 +2,8 @@ package io.github.solvk.memory.pool;
 
 import java.util.Objects;
 
+import io.github.solvk.memory.vulkan.VulkanBuffer;
+
 /**
  * A buffer request to a {@link BlockPoolAllocator}.
  *
@@ -32,6 +34,7 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
         if (usage == 0) {
             throw new IllegalArgumentException("usage: 0 (expected: at least one VkBufferUsageFlagBits bit)");
         }
+        VulkanBuffer.checkKnownUsage("usage", usage);
         Objects.requireNonNull(filter, "filter: null (expected: a MemoryTypeFilter)");
         Objects.requireNonNull(preference, "preference: null (expected: an AllocatePreference)");
         if (alignment < 0 || (alignment & (alignment - 1)) != 0) {
