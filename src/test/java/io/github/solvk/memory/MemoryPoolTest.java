@@ -30,6 +30,9 @@ import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
 import io.github.solvk.memory.pool.BlockMemoryPool;
+import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.pool.PoolException;
+import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
 
@@ -627,6 +630,64 @@ class MemoryPoolTest {
                             .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED))
                     .hasMessageContaining("alignment 1048576");
             assertThat(pool.statistics()).isEqualTo(before);
+        }
+        VulkanExtension.assertNothingLive(manager);
+    }
+
+    @Test
+    void aRequestNoEmptyBlockCanHoldShouldBeRefusedWithoutMakingDeviceMemory(MemoryManager manager) {
+        // A buddy block of 48 KiB is two roots, 32 and 16 KiB: 40 KiB never fits. Nor does an alignment of 1 MiB in a
+        // 64 KiB block. Neither may make a block of device memory to find that out, whether the pool holds no block,
+        // an empty one, or all it may hold with a buffer live.
+        long allocations = manager.allocator().deviceMemoryAllocationCount();
+        for (int minBlocks = 0; minBlocks <= 1; minBlocks++) {
+            try (IMemoryPool pool = manager.createNonLinearMemoryPool("buddy48-" + minBlocks,
+                    info(48 * KIB, minBlocks, 2).withCreateFlags(CreateInfo.BUDDY_ALGORITHM))) {
+                long made = manager.allocator().deviceMemoryAllocationCount();
+                assertThat(made - allocations).isEqualTo(minBlocks);
+                assertThatThrownBy(() -> pool.allocateBuffer(40 * KIB))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+                assertThatThrownBy(() -> pool.allocateBuffer(new IMemoryPool.AllocationInfo(1000, 0, 1L << 20)))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+                assertThat(manager.allocator().deviceMemoryAllocationCount()).as("minBlocks %d: no vkAllocateMemory",
+                        minBlocks).isEqualTo(made);
+                allocations = made;
+            }
+        }
+        try (IMemoryPool pool = manager.createNonLinearMemoryPool("buddy48-full", info(48 * KIB, 0, 1)
+                .withCreateFlags(CreateInfo.BUDDY_ALGORITHM));
+             IBuffer live = pool.allocateBuffer(16 * KIB)) {
+            long made = manager.allocator().deviceMemoryAllocationCount();
+            // Not OUT_OF_POOL_MEMORY: freeing the live buffer would not make room either.
+            assertThatThrownBy(() -> pool.allocateBuffer(40 * KIB))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+            assertThat(manager.allocator().deviceMemoryAllocationCount()).isEqualTo(made);
+            assertThat(live.size()).isEqualTo(16 * KIB);
+        }
+        // Below the facade: the pool's block listener (JFR's block events) hears of no block made and freed.
+        AtomicInteger blockEvents = new AtomicInteger();
+        BlockMemoryPool.BlockListener listener = new BlockMemoryPool.BlockListener() {
+            @Override
+            public void blockAllocated(String blockName, int memoryTypeIndex, long size) {
+                blockEvents.incrementAndGet();
+            }
+
+            @Override
+            public void blockFreed(String blockName, int memoryTypeIndex, long size) {
+                blockEvents.incrementAndGet();
+            }
+        };
+        try (BlockMemoryPool core = new BlockMemoryPool(manager.allocator(), new BlockMemoryPool.Config("core",
+                BlockMemoryPool.Kind.NON_LINEAR, USAGE, MemoryTypeFilter.ofFlags(0, 0, 0), 48 * KIB, 0, 2,
+                SuballocatorKind.BUDDY, 0, 0), listener)) {
+            assertThatThrownBy(() -> core.allocate(40 * KIB, 0, 0, 0)).isInstanceOfSatisfying(PoolException.class,
+                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+            assertThat(blockEvents).as("no block event").hasValue(0);
+            core.allocate(32 * KIB, 0, 0, 0).release();
+            assertThat(blockEvents).as("a block that takes a request is made as before").hasValue(1);
         }
         VulkanExtension.assertNothingLive(manager);
     }

@@ -39,7 +39,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *  FIXED_SIZE    equal slots of one size per block; free in any order
  * </pre>
  * {@code minBlocks} blocks are made at creation, never more than {@code maxBlocks}; a request larger than the block
- * size fails with {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED}, one that finds no room with
+ * size fails with {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED}, one that not even an empty block takes (a buddy's
+ * power-of-two nodes, an alignment beyond the block) with
+ * {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} and no device memory made, one that finds no room with
  * {@link PoolException.Kind#OUT_OF_POOL_MEMORY}. Empty blocks beyond {@code minBlocks} are freed, keeping one spare.
  *
  * <p>Every sub-range starts at a multiple of the device's descriptor offset alignment for the pool's usage (uniform,
@@ -196,6 +198,12 @@ public final class BlockMemoryPool implements AutoCloseable {
     /** Blocks made so far, for their names; changed only in the constructor and under {@link #lock}. */
     private long blocksMade;
     private final BlockListener blockListener;
+    /**
+     * A suballocator of a block's kind and size that holds nothing between calls (guarded by {@link #lock}, made on
+     * first use): it answers whether an empty block would take a request before a block of device memory is made for
+     * it ({@link #emptyBlockHolds}).
+     */
+    private Suballocator emptyProbe;
     private int live;
     private int pendingStackFrees;
     private boolean draining;
@@ -331,24 +339,7 @@ public final class BlockMemoryPool implements AutoCloseable {
             } catch (VulkanException e) {
                 throw blockFailure(e, "cannot make the buffer of a block of " + config.blockSize() + " bytes");
             }
-            Suballocator suballocator;
-            switch (config.kind()) {
-                case NON_LINEAR:
-                    suballocator = Suballocators.create(config.nonLinearAlgorithm(), 0, memory.size(), granularity);
-                    break;
-                case FREE_AT_ONCE:
-                case STACK:
-                    suballocator = Suballocators.create(SuballocatorKind.STACK, 0, memory.size(), granularity);
-                    break;
-                case RING_BUFFER:
-                    suballocator = Suballocators.create(SuballocatorKind.RING, 0, memory.size(), granularity);
-                    break;
-                case FIXED_SIZE:
-                default:
-                    long stride = alignUp(config.slotSize() + config.guardMargin(), baseAlignment);
-                    suballocator = Suballocators.fixedSize(0, memory.size(), stride, baseAlignment);
-                    break;
-            }
+            Suballocator suballocator = newSuballocator(memory.size());
             Block block = new Block(this, blockName, memory, buffer, suballocator);
             if (blockListener != null) {
                 blockListener.blockAllocated(blockName, memoryTypeIndex, memory.size());
@@ -360,6 +351,23 @@ public final class BlockMemoryPool implements AutoCloseable {
             }
             memory.close();
             throw e;
+        }
+    }
+
+    /** @return the suballocator of a block of {@code regionSize} bytes, as the pool's kind has it */
+    private Suballocator newSuballocator(long regionSize) {
+        switch (config.kind()) {
+            case NON_LINEAR:
+                return Suballocators.create(config.nonLinearAlgorithm(), 0, regionSize, granularity);
+            case FREE_AT_ONCE:
+            case STACK:
+                return Suballocators.create(SuballocatorKind.STACK, 0, regionSize, granularity);
+            case RING_BUFFER:
+                return Suballocators.create(SuballocatorKind.RING, 0, regionSize, granularity);
+            case FIXED_SIZE:
+            default:
+                long stride = alignUp(config.slotSize() + config.guardMargin(), baseAlignment);
+                return Suballocators.fixedSize(0, regionSize, stride, baseAlignment);
         }
     }
 
@@ -578,7 +586,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment, attachment, Math.max(0, from));
+        return placeInNewBlock(size, alignment, attachment);
     }
 
     /** Non-linear kinds and the ring: fill gaps in existing blocks before making a new one. */
@@ -589,34 +597,54 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment, attachment, 0);
+        return placeInNewBlock(size, alignment, attachment);
     }
 
     /**
-     * @param firstTried the first of the blocks that were tried (all from it on), to tell a request that no empty
-     *                   block takes from one that finds no room
+     * Places a request that the existing blocks have no room for in a new block, when one may be made. A request that
+     * not even an empty block would take (a buddy's power-of-two nodes, an alignment beyond the block) is refused
+     * first, with no device memory made to find that out, and whether or not the pool may grow: no amount of freeing
+     * will make room, so the caller hears that, not {@code OUT_OF_POOL_MEMORY}.
+     *
+     * @return the placed buffer, or {@code null} when the pool holds {@code maxBlocks} blocks already
+     * @throws PoolException SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, or OUT_OF_DEVICE_MEMORY when the block cannot be made
      */
-    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment, int firstTried) {
+    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment) {
+        if (!emptyBlockHolds(size, alignment)) {
+            throw noEmptyBlockHolds(size, alignment);
+        }
         if (blocks.size() >= config.maxBlocks()) {
-            for (int i = firstTried; i < blocks.size(); i++) {
-                if (blocks.get(i).suballocator.liveCount() == 0) {
-                    // An empty block was tried and did not take it (every block has the same size): no amount of
-                    // freeing will make room, so the caller hears that, not OUT_OF_POOL_MEMORY.
-                    throw noEmptyBlockHolds(size, alignment);
-                }
-            }
             return null;
         }
         Block block = newBlock();
         PooledBuffer placed = placeIn(block, size, alignment, attachment);
         if (placed == null) {
-            // Not even an empty block takes it (a buddy's power-of-two nodes, an alignment beyond the block): no
-            // amount of freeing will make room, so the new block goes again and the caller hears why.
+            // The probe took it, so a block of the size asked for does too; this guards a block that VMA made
+            // smaller than asked, which then is not kept.
             closeBlock(block);
             throw noEmptyBlockHolds(size, alignment);
         }
         blocks.add(block);
         return placed;
+    }
+
+    /**
+     * Whether an empty block would take the request: asks {@link #emptyProbe}, a suballocator of the same kind and
+     * size, and empties it again. Suballocators place alike from the same state, so its answer is the block's. Pure
+     * Java; only requests that find no room in the existing blocks ask it.
+     */
+    private boolean emptyBlockHolds(long size, long alignment) {
+        Suballocator probe = emptyProbe;
+        if (probe == null) {
+            probe = newSuballocator(config.blockSize());
+            emptyProbe = probe;
+        }
+        if (tryAllocateIn(probe, size, alignment) == NULL_HANDLE) {
+            return false;
+        }
+        // reset, not free: a ring or a stack would otherwise start its next placement where this one ended.
+        probe.reset();
+        return true;
     }
 
     private PoolException noEmptyBlockHolds(long size, long alignment) {
@@ -636,10 +664,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                     null);
         }
         long margin = config.guardMargin();
-        long handle = config.kind() == Kind.FIXED_SIZE
-                ? block.suballocator.tryAllocate(alignUp(config.slotSize() + margin, alignment), alignment,
-                AllocationType.LINEAR)
-                : block.suballocator.tryAllocate(size + margin, alignment, AllocationType.LINEAR);
+        long handle = tryAllocateIn(block.suballocator, size, alignment);
         if (handle == NULL_HANDLE) {
             return null;
         }
@@ -661,6 +686,15 @@ public final class BlockMemoryPool implements AutoCloseable {
             stack.addLast(placed);
         }
         return placed;
+    }
+
+    /** @return the handle of a request's range (its guard margin, a fixed-size pool's slot) placed in a block */
+    private long tryAllocateIn(Suballocator suballocator, long size, long alignment) {
+        long margin = config.guardMargin();
+        return config.kind() == Kind.FIXED_SIZE
+                ? suballocator.tryAllocate(alignUp(config.slotSize() + margin, alignment), alignment,
+                AllocationType.LINEAR)
+                : suballocator.tryAllocate(size + margin, alignment, AllocationType.LINEAR);
     }
 
     private void release(Placed entry) {
