@@ -27,7 +27,8 @@ import java.util.Arrays;
  *   <li>every {@value #SWEEP_INTERVAL} requests and releases through a memory type's bins, the ranges of each bin
  *       beyond those taken out since the last sweep go back to their blocks, so sizes a thread stopped using do not
  *       stay;</li>
- *   <li>when its thread's request finds no room in the existing blocks, before a block is made;</li>
+ *   <li>when its thread's request finds no room in the existing blocks, before a block is made, and when the heap
+ *       has no room for its thread's dedicated memory, before that is tried again;</li>
  *   <li>on {@link BlockPoolAllocator#flushThreadCache()} and {@link BlockPoolAllocator#checkInvariants()} for the
  *       calling thread;</li>
  *   <li>at its thread's next request or release after another thread ran out of device memory;</li>

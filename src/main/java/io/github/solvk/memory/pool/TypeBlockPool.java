@@ -882,6 +882,52 @@ final class TypeBlockPool {
     }
 
     /**
+     * Gives back what this memory type holds that no buffer uses, after dedicated memory could not be made for want
+     * of device memory: the calling thread's cached ranges of this type, the releases waiting in every arena, and then
+     * every empty block, kept ones included. Locks are taken one at a time. A block request that misses gives the
+     * thread's ranges back before the pool grows ({@link #suballocateMissed}); dedicated memory never looks at the
+     * blocks, so this is its counterpart.
+     *
+     * @param cache the calling thread's cache, or {@code null} when ranges are not cached
+     * @return whether a block was freed (device memory went back to VMA), so that trying again may succeed
+     */
+    boolean releaseUnused(ThreadRangeCache cache) {
+        // Blocks that the flush or the waiting releases leave empty beyond those kept are freed on the way (afterFree):
+        // counted as returned, as the kept ones freed below are.
+        long returned = blocksReturned.get();
+        if (cache != null && cache.cachedRanges(memoryTypeIndex) > 0) {
+            cache.flush(this);
+        }
+        List<PoolBlock> unused = null;
+        for (Arena arena : arenas) {
+            arena.lock();
+            try {
+                if (arena.closed) {
+                    continue;
+                }
+                unused = drain(arena, unused);
+                for (int i = arena.blocks.size() - 1; i >= 0 && arena.emptyBlocks > 0; i--) {
+                    PoolBlock b = arena.blocks.get(i);
+                    if (b.isEmpty()) {
+                        arena.blocks.remove(i);
+                        arena.emptyBlocks--;
+                        keptEmpty.decrementAndGet();
+                        blocksReturned.incrementAndGet();
+                        if (unused == null) {
+                            unused = new ArrayList<>(2);
+                        }
+                        unused.add(b);
+                    }
+                }
+            } finally {
+                unlock(arena);
+            }
+        }
+        destroyAll(unused);
+        return blocksReturned.get() != returned;
+    }
+
+    /**
      * Gives a released buffer's range back; its view is closed already. A range small enough goes to the releasing
      * thread's cache while it has room ({@link ThreadRangeCache}); others go back to their block, and memory that is
      * no longer kept is freed.

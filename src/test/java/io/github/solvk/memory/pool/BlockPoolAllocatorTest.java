@@ -509,6 +509,92 @@ class BlockPoolAllocatorTest {
     }
 
     @Test
+    void dedicatedMemoryShouldGetTheRoomOfTheThreadsCachedRangesAndTheKeptEmptyBlock(VulkanContext context) {
+        // Heap limit 256 KiB, blocks of 1 MiB: the first block is 128 KiB, and sixteen 8 KiB ranges fill it. Released,
+        // they stay in this thread's cache (its budget is 128 KiB here), so the block is not empty; given back, it is
+        // the one empty block kept. Only those stand between 200 KiB of dedicated memory and the heap.
+        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            fillOneBlockAndCacheIt(pool);
+            PooledBuffer always = pool.allocate(request(200 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE));
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.dedicatedCount()).isEqualTo(1);
+            assertThat(stats.cachedRanges()).as("the thread's ranges went back").isZero();
+            assertThat(stats.blockCount()).as("the block they emptied was freed").isZero();
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            always.release();
+            pool.checkInvariants();
+        }
+        // More than half a block (dedicated memory preferred, not required), with only the kept empty block of 128 KiB
+        // in the way: it cannot hold 600 KiB, and 640 KiB of heap less that block cannot either.
+        try (VulkanMemoryAllocator vma = vma(context, 640 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                     .threadCacheBytes(0).build())) {
+            pool.allocate(request(100 * KIB)).release();
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            PooledBuffer large = pool.allocate(request(600 * KIB));
+            assertThat(large.buffer().ownsBuffer()).as("dedicated memory").isTrue();
+            assertThat(pool.statistics(0).blockCount()).isZero();
+            large.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void dedicatedMemoryThatFailsEvenSoShouldReportOutOfDeviceMemoryAndLeaveNothing(VulkanContext context) {
+        // Nothing to give back (the block holds a live buffer, the cache nothing): the call changes nothing.
+        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            PooledBuffer live = pool.allocate(request(100 * KIB));
+            BlockPoolAllocator.TypeStatistics before = pool.statistics(0);
+            long vmaMemory = vma.liveDeviceMemoryCount();
+            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> {
+                        assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                    });
+            assertThat(pool.statistics(0)).isEqualTo(before);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(vmaMemory);
+            live.release();
+            pool.checkInvariants();
+        }
+        // The cached ranges and the empty block are given back, and still 300 KiB do not fit a heap of 256 KiB: no
+        // buffer, no dedicated memory, and VMA holds nothing the pool does not count.
+        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            fillOneBlockAndCacheIt(pool);
+            assertThatThrownBy(() -> pool.allocate(request(300 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                            .isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.dedicatedCount()).isZero();
+            assertThat(after.allocationCount()).isZero();
+            assertThat(after.cachedRanges()).isZero();
+            assertThat(pool.deviceMemoryCount()).isEqualTo(after.blockCount());
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(pool.deviceMemoryCount());
+            assertThat(vma.statistics().total().blockBytes()).isEqualTo(pool.committedBytes());
+            pool.allocate(request(8 * KIB)).release();
+            pool.checkInvariants();
+        }
+    }
+
+    /** Sixteen 8 KiB ranges fill the first block (128 KiB) and, released, stay in the calling thread's cache. */
+    private static void fillOneBlockAndCacheIt(BlockPoolAllocator pool) {
+        List<PooledBuffer> buffers = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            buffers.add(pool.allocate(request(8 * KIB)));
+        }
+        buffers.forEach(PooledBuffer::release);
+        BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+        assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+        assertThat(stats.cachedRanges()).isEqualTo(16);
+        assertThat(stats.freeBytes()).as("the cached ranges fill the block").isZero();
+    }
+
+    @Test
     void aRequestTheDriverCannotMakeABufferForShouldFailAsAPoolFailure(VulkanContext context) {
         // Lavapipe refuses a VkBuffer of 4 GiB or more with VK_ERROR_OUT_OF_DEVICE_MEMORY when the requirements are
         // read; below that the heap is what fails. Either way a pool failure, never a raw VulkanException.
