@@ -1072,12 +1072,16 @@ final class TypeBlockPool {
      * {@link #drain(Arena, List)}, keeping what fits in {@code cache} there instead of freeing it. Ranges wait on an
      * arena's stack when threads of other arenas release them and their own caches are full; the arena's thread
      * takes them into its cache, as if it had released them itself, so that a range passed back and forth between
-     * threads is not freed into the suballocator and placed again.
+     * threads is not freed into the suballocator and placed again. A range whose free throws (a suballocator's
+     * exception) is taken off its block's list all the same, and the drain goes on with the others, so that none is
+     * lost from the stack it took them all from; the first failure is thrown at the end. The blocks emptied before it
+     * are then in {@code unused} only if the caller passed a list of its own.
      *
      * @param cache the calling thread's cache (its home is {@code arena}), or {@code null} to free every range
      */
     private List<PoolBlock> drain(Arena arena, List<PoolBlock> unused, ThreadRangeCache cache) {
         RangeSlot slot = arena.takePending();
+        RuntimeException failure = null;
         while (slot != null) {
             RangeSlot next = slot.pendingNext;
             slot.pendingNext = null;
@@ -1087,14 +1091,21 @@ final class TypeBlockPool {
             }
             PoolBlock block = slot.block;
             block.unlink(slot);
-            PoolBlock emptied = freeRange(arena, block, slot.handle);
-            if (emptied != null) {
-                if (unused == null) {
-                    unused = new ArrayList<>(2);
+            try {
+                PoolBlock emptied = freeRange(arena, block, slot.handle);
+                if (emptied != null) {
+                    if (unused == null) {
+                        unused = new ArrayList<>(2);
+                    }
+                    unused.add(emptied);
                 }
-                unused.add(emptied);
+            } catch (RuntimeException e) {
+                failure = Failures.add(failure, e);
             }
             slot = next;
+        }
+        if (failure != null) {
+            throw failure;
         }
         return unused;
     }

@@ -160,6 +160,27 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void aWaitingReleaseBehindOneWhoseFreeFailsShouldStillBeFreed(VulkanContext context) throws Exception {
+        // Two remote releases wait on the arena's stack; whoever next locks the arena takes the whole stack. The
+        // first free throws: the other range must not be dropped with the stack and stay placed for good.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2)
+                     .suballocatorFactory(frees).build())) {
+            PooledBuffer a = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer b = on(first, () -> pool.allocate(request(4 * KIB)));
+            releaseOn(second, List.of(a, b));
+            int homeA = on(first, () -> pool.homeArena(0));
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(2);
+            frees.failNext(1);
+            assertThatThrownBy(() -> pool.statistics(0)).isSameAs(frees.thrown().get(0));
+            assertThat(pool.pendingReleases(0, homeA)).isZero();
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.usedBytes()).as("only the range whose free failed is still placed").isEqualTo(4 * KIB);
+        }
+    }
+
+    @Test
     void anArenaThatMustGrowShouldTakeOverAnEmptyBlockAnotherArenaKeeps(VulkanContext context) throws Exception {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
