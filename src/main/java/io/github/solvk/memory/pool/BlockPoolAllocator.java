@@ -1249,25 +1249,44 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * Frees every block and dedicated memory; the first call only. Buffers still live are released first (their
      * {@code VkBuffer}s destroyed, their views closed, so using them throws), counted in {@link #liveBuffersAtClose()}
      * and reported as a warning. Must not race with {@link #allocate}.
+     *
+     * <p>Goes on past a failure (a suballocator that throws while the releases waiting for an arena's lock are
+     * finished, say), so that every block it can free is freed; then throws the first failure, the others added to it
+     * as suppressed. The allocator is closed either way.
+     *
+     * @throws RuntimeException the first failure, when something failed on the way
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        List<RuntimeException> failures = new ArrayList<>();
         List<PooledBuffer> live = new ArrayList<>();
         List<PoolBlock> blocks = new ArrayList<>();
         int liveCount = 0;
         for (TypeBlockPool pool : pools) {
-            liveCount += pool.close(live, blocks);
+            liveCount += pool.close(live, blocks, failures);
         }
         for (PooledBuffer buffer : live) {
-            buffer.release();
+            try {
+                buffer.release();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
         }
         for (PoolBlock block : blocks) {
-            // Ranges kept in threads' caches may hold VkBuffers of their own (Config.recycleBuffers).
-            block.destroyKeptBuffers();
-            destroy(block);
+            try {
+                // Ranges kept in threads' caches may hold VkBuffers of their own (Config.recycleBuffers).
+                block.destroyKeptBuffers();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+            try {
+                destroy(block);
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
         }
         // Ranges still in threads' caches went with their blocks: the caches forget them, so that no thread-local
         // entry keeps this allocator reachable.
@@ -1280,6 +1299,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
         if (liveCount > 0) {
             LOG.log(Level.WARNING, "BlockPoolAllocator closed with {0} live buffers (expected: 0; they are closed "
                     + "now)", liveCount);
+        }
+        RuntimeException failure = null;
+        for (RuntimeException e : failures) {
+            failure = Failures.add(failure, e);
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

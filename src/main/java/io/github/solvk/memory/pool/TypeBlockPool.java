@@ -1277,13 +1277,15 @@ final class TypeBlockPool {
 
     /**
      * Marks the pool closed, arena by arena, and hands everything over to the caller, which closes the buffers and
-     * then frees the blocks.
+     * then frees the blocks. Goes on past a failure in finishing the waiting releases (a suballocator's exception):
+     * every arena is closed and every block handed over all the same.
      *
      * @param liveBuffers receives the live buffers
      * @param toFree      receives every block and dedicated memory
+     * @param failures    receives what failed on the way
      * @return the number of ranges still live (buffers whose making was in flight included)
      */
-    int close(List<PooledBuffer> liveBuffers, List<PoolBlock> toFree) {
+    int close(List<PooledBuffer> liveBuffers, List<PoolBlock> toFree, List<RuntimeException> failures) {
         int live = 0;
         for (Arena arena : arenas) {
             arena.lock();
@@ -1291,10 +1293,12 @@ final class TypeBlockPool {
                 if (arena.closed) {
                     continue;
                 }
-                // Releases that found the lock taken are finished first, so their buffers do not count as live.
-                List<PoolBlock> drained = drain(arena, null);
-                if (drained != null) {
-                    toFree.addAll(drained);
+                try {
+                    // Releases that found the lock taken are finished first, so their buffers do not count as live;
+                    // the blocks that empties go straight into toFree, so that a failure part way loses none.
+                    drain(arena, toFree);
+                } catch (RuntimeException e) {
+                    failures.add(e);
                 }
                 arena.closed = true;
                 for (PoolBlock b : arena.blocks) {

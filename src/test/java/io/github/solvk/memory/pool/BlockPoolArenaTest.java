@@ -8,6 +8,7 @@ import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -177,6 +178,41 @@ class BlockPoolArenaTest {
             assertThat(pool.pendingReleases(0, homeA)).isZero();
             BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
             assertThat(stats.usedBytes()).as("only the range whose free failed is still placed").isEqualTo(4 * KIB);
+        }
+    }
+
+    @Test
+    void closeShouldGoOnPastAFailureFreeEverythingAndThrowTheFirst(VulkanContext context) throws Exception {
+        // Each arena has a release waiting for its lock whose free throws: close() finishes the waiting releases
+        // first, and a failure there must not leave the blocks, the other arena or the live buffers behind.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer keptA = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer givenA = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer keptB = on(second, () -> pool.allocate(request(4 * KIB)
+                    .withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER)));
+            PooledBuffer givenB = on(second, () -> pool.allocate(request(4 * KIB)));
+            releaseOn(second, givenA);
+            releaseOn(first, givenB);
+            int homeA = on(first, () -> pool.homeArena(0));
+            assertThat(pool.pendingReleases(0, homeA)).isEqualTo(1);
+            assertThat(pool.pendingReleases(0, 1 - homeA)).isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(2);
+            frees.failNext(2);
+            Throwable failure = catchThrowable(pool::close);
+            assertThat(frees.thrown()).as("both arenas' waiting releases were tried").hasSize(2);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(frees.thrown().get(1));
+            assertThat(pool.isClosed()).isTrue();
+            assertThat(pool.liveBuffersAtClose()).as("the buffers never released").isEqualTo(2);
+            assertThat(keptA.isReleased()).isTrue();
+            assertThat(keptB.isReleased()).isTrue();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            pool.close();
         }
     }
 
