@@ -1146,7 +1146,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     /**
-     * Takes back the cached ranges of threads that have ended.
+     * Takes back the cached ranges of threads that have ended. Goes on past a cache whose ranges fail to go back
+     * ({@link ThreadRangeCache#retire} gives back all it can), to the other caches and the other threads' flush
+     * requests, and throws the first failure at the end, the others suppressed on it.
      *
      * @param askOthers whether to ask every other thread to give its own back at its next call (the pool ran out of
      *                  device memory)
@@ -1154,6 +1156,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      */
     boolean reclaimThreadCaches(boolean askOthers) {
         boolean reclaimed = false;
+        RuntimeException failure = null;
         for (ThreadRangeCache cache : allThreadCaches) {
             // isAlive() == false: everything the thread did happened before this read (JLS 17.4.4).
             if (!cache.thread.isAlive()) {
@@ -1163,11 +1166,18 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     for (int t = 0; t < pools.length; t++) {
                         reclaimed |= cache.cachedRanges(t) > 0;
                     }
-                    cache.retire(pools);
+                    try {
+                        cache.retire(pools);
+                    } catch (RuntimeException e) {
+                        failure = Failures.add(failure, e);
+                    }
                 }
             } else if (askOthers && cache.thread != Thread.currentThread()) {
                 cache.flushRequested = true;
             }
+        }
+        if (failure != null) {
+            throw failure;
         }
         return reclaimed;
     }

@@ -499,7 +499,8 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /**
      * {@link #unload} for every batch of a chain (linked through {@link Batch#next}), taken out of the lists that held
-     * it: goes on past a failure, so that no batch is left behind, and throws the first at the end.
+     * it: goes on past a failure, so that no batch is left behind, and throws the first at the end, the others
+     * suppressed on it.
      */
     private static void unloadAll(TypeBlockPool pool, Bins b, Batch chain, boolean keep) {
         RuntimeException failure = null;
@@ -507,9 +508,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             try {
                 unload(pool, b, batch, keep);
             } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                }
+                failure = Failures.add(failure, e);
             }
         }
         if (failure != null) {
@@ -519,7 +518,8 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /**
      * Gives a batch's ranges back: into the bins while they have room when {@code keep}, else to their blocks. Goes
-     * on past a failure, so that no range is left behind, and throws the first at the end.
+     * on past a failure, so that no range is left behind, and throws the first at the end, the others suppressed on
+     * it.
      */
     private static void unload(TypeBlockPool pool, Bins b, Batch batch, boolean keep) {
         RuntimeException failure = null;
@@ -535,9 +535,7 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             try {
                 pool.releaseToBlock(slot);
             } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                }
+                failure = Failures.add(failure, e);
             }
         }
         batch.count = 0;
@@ -625,7 +623,9 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
 
     /**
      * Gives every kept range of one memory type back to its block ({@link #giveBack}): the bins', those sent back by
-     * other threads, and those in batches for other threads.
+     * other threads, and those in batches for other threads. Goes on past a failure (a block's suballocator that
+     * throws), so that no range is left behind, each leaving the cache before it goes; throws the first at the end,
+     * the others suppressed on it.
      */
     void flush(TypeBlockPool pool) {
         Bins b = types[pool.memoryTypeIndex()];
@@ -641,39 +641,81 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
                 b.refused = o;
             }
         }
-        // A failure here leaves what is not reached yet (the inbox, the bins) where it is, for the next flush.
-        settle(pool, b, false);
-        unloadAll(pool, b, b.inbox.take(), false);
-        if (b.ranges == 0) {
-            return;
+        RuntimeException failure = null;
+        try {
+            settle(pool, b, false);
+        } catch (RuntimeException e) {
+            failure = Failures.add(failure, e);
         }
-        for (int i = 0; i < b.count.length; i++) {
-            b.taken[i] = 0;
-            giveBack(pool, b, i, b.count[i]);
+        try {
+            unloadAll(pool, b, b.inbox.take(), false);
+        } catch (RuntimeException e) {
+            failure = Failures.add(failure, e);
+        }
+        if (b.ranges > 0) {
+            for (int i = 0; i < b.count.length; i++) {
+                b.taken[i] = 0;
+                // Each call takes at least one range out of the bin before it can throw, so this ends.
+                while (b.count[i] > 0) {
+                    try {
+                        giveBack(pool, b, i, b.count[i]);
+                    } catch (RuntimeException e) {
+                        failure = Failures.add(failure, e);
+                    }
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
     /**
      * Closes the inboxes of a cache whose thread ended, so that no thread sends it ranges any more, and gives back
-     * every range it kept ({@link #flushAll}); by the thread that finds it ended.
+     * every range it kept ({@link #flushAll}); by the thread that finds it ended. Nobody gives this cache's ranges
+     * back after it, so it goes on past a failure, every memory type and every range, and throws the first at the
+     * end, the others suppressed on it.
      */
     void retire(TypeBlockPool[] pools) {
+        RuntimeException failure = null;
         for (TypeBlockPool pool : pools) {
             Bins b = types[pool.memoryTypeIndex()];
             if (b != null) {
-                unloadAll(pool, b, b.inbox.close(), false);
+                try {
+                    unloadAll(pool, b, b.inbox.close(), false);
+                } catch (RuntimeException e) {
+                    failure = Failures.add(failure, e);
+                }
             }
         }
-        flushAll(pools);
+        try {
+            flushAll(pools);
+        } catch (RuntimeException e) {
+            failure = Failures.add(failure, e);
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
-    /** Gives every kept range back to its block. */
+    /**
+     * Gives every kept range back to its block; goes on past a failure to the other memory types, and throws the
+     * first at the end, the others suppressed on it.
+     */
     void flushAll(TypeBlockPool[] pools) {
         flushRequested = false;
         // The recorded request goes too: a flushed cache keeps nothing of its thread's requests.
         forgetPlan();
+        RuntimeException failure = null;
         for (TypeBlockPool pool : pools) {
-            flush(pool);
+            try {
+                flush(pool);
+            } catch (RuntimeException e) {
+                failure = Failures.add(failure, e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

@@ -9,6 +9,7 @@ import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.lang.ref.WeakReference;
@@ -842,6 +843,38 @@ class BlockPoolThreadCacheTest {
             assertThat(stats.cachedRanges()).isZero();
             assertThat(stats.usedBytes()).isZero();
             assertThat(stats.emptyBlockCount()).as("the block is empty again, and kept").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anEndedThreadsRangesShouldAllGoBackWhenSomeFailToGoBack(VulkanContext context) throws Exception {
+        // Nobody gives an ended thread's ranges back after the thread that finds it ended, so a failure there (a
+        // suballocator whose free throws) must not leave the others in the dropped cache, placed until close().
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).suballocatorFactory(frees)
+                     .build())) {
+            // This thread's cache made first: a thread's first call takes back the caches of threads that ended.
+            pool.flushThreadCache();
+            Thread worker = new Thread(() -> {
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    buffers.add(pool.allocate(request(4 * KIB)));
+                    buffers.add(pool.allocate(request(8 * KIB)));
+                }
+                buffers.forEach(PooledBuffer::release);
+            });
+            worker.start();
+            worker.join();
+            frees.failNext(2);
+            Throwable failure = catchThrowable(() -> pool.statistics(0));
+            assertThat(frees.thrown()).hasSize(2);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(frees.thrown().get(1));
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.cachedRanges()).isZero();
+            // The ranges go back smallest class first: the two 4 KiB ranges whose frees failed stay placed.
+            assertThat(stats.usedBytes()).as("every other range went back").isEqualTo(2 * 4 * KIB);
         }
     }
 
