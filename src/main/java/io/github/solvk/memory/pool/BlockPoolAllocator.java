@@ -42,9 +42,10 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *       {@link AllocatePreference#ALWAYS_ALLOCATE} (as vulkano's {@code AlwaysAllocate}: no block is tried, even
  *       when that memory cannot be made); and, as long as at most 3/4 of {@code maxMemoryAllocationCount} memory
  *       objects of this allocator are live, when it is larger than half the block size or the driver prefers
- *       dedicated memory (such preferred memory that cannot be made falls back to the blocks). Dedicated memory that
- *       the heap has no room for is tried once more after the memory type gives back what no buffer uses: the calling
- *       thread's cached ranges of it, releases waiting in its arenas, and its empty blocks, kept ones included;</li>
+ *       dedicated memory (such preferred memory that cannot be made falls back to the blocks that exist). Dedicated
+ *       memory that the heap has no room for (and, when only preferred, that no existing block takes instead) is
+ *       tried once more after the memory type gives back what no buffer uses: the calling thread's cached ranges of
+ *       it, releases waiting in its arenas, and its empty blocks, kept ones included;</li>
  *   <li>else the first block of the calling thread's arena (see <b>Threads</b>), in the order they came to it, whose
  *       suballocator has room takes it;</li>
  *   <li>else an empty block that another arena keeps moves to this one, or a new block is made: an arena's first
@@ -648,20 +649,28 @@ public final class BlockPoolAllocator implements AutoCloseable {
             try {
                 if (dedicated) {
                     try {
-                        return allocateDedicated(pool, cache, ownSize, size, alignment, usage, request.name());
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
                     } catch (VulkanException e) {
-                        if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || mustBeDedicated) {
+                        if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                             throw e;
                         }
                         lastFailure = e;
+                    }
+                    if (!mustBeDedicated) {
                         // Memory of its own was only preferred: a block that exists may still have room.
                         PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false,
                                 verified);
                         if (placed != null) {
                             return placed;
                         }
-                        continue;
                     }
+                    // The heap has no room, and no block could take the request: what the memory type holds and no
+                    // buffer uses (this thread's cached ranges, waiting releases, empty blocks) goes back to VMA, and
+                    // if that freed a block, the memory is tried once more (its failure is caught below).
+                    if (pool.releaseUnused(cache)) {
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
+                    }
+                    continue;
                 }
                 if (cache != null && type == candidates[0]) {
                     planIfCacheable(cache, request, pool, r, rangeSize, alignment, mode, verified);
@@ -678,26 +687,6 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 + size + " bytes (usage 0x" + Integer.toHexString(usage) + ") in memory types "
                 + Arrays.toString(candidates) + ": every block size down to what the request needs failed; last: "
                 + lastFailure.getMessage(), lastFailure);
-    }
-
-    /**
-     * Dedicated memory for one buffer; when the heap is full, the memory type first gives back what no buffer uses
-     * (this thread's cached ranges of it, waiting releases, empty blocks: {@link TypeBlockPool#releaseUnused}) and,
-     * if that freed a block, it is tried once more.
-     *
-     * @param cache the calling thread's cache, or {@code null} when ranges are not cached
-     * @throws VulkanException as {@link TypeBlockPool#allocateDedicated}: the second failure when it was tried again
-     */
-    private static PooledBuffer allocateDedicated(TypeBlockPool pool, ThreadRangeCache cache, long memorySize,
-                                                  long size, long alignment, int usage, String name) {
-        try {
-            return pool.allocateDedicated(memorySize, size, alignment, usage, name);
-        } catch (VulkanException e) {
-            if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || !pool.releaseUnused(cache)) {
-                throw e;
-            }
-        }
-        return pool.allocateDedicated(memorySize, size, alignment, usage, name);
     }
 
     /**
