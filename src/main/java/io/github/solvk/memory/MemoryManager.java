@@ -489,6 +489,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             throw new IllegalArgumentException("createFlags: BUDDY_ALGORITHM for a " + kind + " pool (expected: only"
                     + " for a non-linear pool; the other kinds have their own suballocator)");
         }
+        // The pool's blocks come from this allocator: without device addresses, its buffers could not be bound.
+        allocator.checkDeviceAddressUsage("bufferUsage", info.bufferUsage());
         HostAccess access = AllocationFlags.hostAccess(HostAccess.NONE, info.allocationFlags());
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
                 info.preferredMemoryFlags(), info.bufferUsage());

@@ -181,6 +181,25 @@ class MemoryManagerTest {
     }
 
     @Test
+    void aPoolWithDeviceAddressUsageShouldBeRefusedWhenTheAllocatorHasNoDeviceAddresses(VulkanContext context) {
+        // The pool's blocks would lack VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT: its buffers could not be bound
+        // (VUID-vkBindBufferMemory-bufferDeviceAddress-03339). Refused at creation, before any block is made.
+        int usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+        try (MemoryManager noAddresses = MemoryManager.create(context, s -> s.withFlags(s.flags()
+                & ~org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT))) {
+            assertThatThrownBy(() -> noAddresses.createNonLinearMemoryPool("addresses",
+                    IMemoryPool.CreateInfo.of(usage, MemoryUsage.DEVICE_ONLY, 1 << 20)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("bufferUsage: 0x" + Integer.toHexString(usage))
+                    .hasMessageContaining("VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT");
+            assertThat(noAddresses.memoryPools()).isEmpty();
+            assertThat(noAddresses.allocator().deviceMemoryAllocationCount()).as("no block made").isZero();
+            noAddresses.createNonLinearMemoryPool("plain", IMemoryPool.CreateInfo.of(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                    MemoryUsage.DEVICE_ONLY, 1 << 20)).close();
+        }
+    }
+
+    @Test
     void closeShouldFreeExactlyOnceWhenManyThreadsRace(MemoryManager manager) throws Exception {
         IBuffer keep = manager.allocateBuffer(upload(64).build());
         IBuffer buffer = manager.allocateBuffer(upload(64).build());
