@@ -898,14 +898,25 @@ final class TypeBlockPool {
         if (cache != null && cache.cachedRanges(memoryTypeIndex) > 0) {
             cache.flush(this);
         }
-        List<PoolBlock> unused = null;
+        // A list of its own, so that a drain that throws leaves the blocks found so far in it (destroyed below).
+        List<PoolBlock> unused = new ArrayList<>(2);
+        try {
+            releaseUnusedIn(unused);
+        } finally {
+            destroyAll(unused);
+        }
+        return blocksReturned.get() != returned;
+    }
+
+    /** {@link #releaseUnused}'s walk over the arenas: adds what it takes out of them to {@code unused}. */
+    private void releaseUnusedIn(List<PoolBlock> unused) {
         for (Arena arena : arenas) {
             arena.lock();
             try {
                 if (arena.closed) {
                     continue;
                 }
-                unused = drain(arena, unused);
+                drain(arena, unused);
                 for (int i = arena.blocks.size() - 1; i >= 0 && arena.emptyBlocks > 0; i--) {
                     PoolBlock b = arena.blocks.get(i);
                     if (b.isEmpty()) {
@@ -913,9 +924,6 @@ final class TypeBlockPool {
                         arena.emptyBlocks--;
                         keptEmpty.decrementAndGet();
                         blocksReturned.incrementAndGet();
-                        if (unused == null) {
-                            unused = new ArrayList<>(2);
-                        }
                         unused.add(b);
                     }
                 }
@@ -923,8 +931,6 @@ final class TypeBlockPool {
                 unlock(arena);
             }
         }
-        destroyAll(unused);
-        return blocksReturned.get() != returned;
     }
 
     /**
@@ -999,7 +1005,8 @@ final class TypeBlockPool {
             unlock(arena, false);
             return;
         }
-        List<PoolBlock> drained;
+        List<PoolBlock> drained = null;
+        unused = null;
         try {
             if (arena.closed) {
                 return;
@@ -1009,9 +1016,10 @@ final class TypeBlockPool {
             drained = drain(arena, null);
         } finally {
             unlock(arena);
+            // Also when a waiting release's free threw: the block this free emptied is out of the list all the same.
+            owner.destroy(unused);
         }
         destroyAll(drained);
-        owner.destroy(unused);
     }
 
     /**
@@ -1075,13 +1083,14 @@ final class TypeBlockPool {
      * threads is not freed into the suballocator and placed again. A range whose free throws (a suballocator's
      * exception) is taken off its block's list all the same, and the drain goes on with the others, so that none is
      * lost from the stack it took them all from; the first failure is thrown at the end. The blocks emptied before it
-     * are then in {@code unused} only if the caller passed a list of its own.
+     * are then in {@code unused} if the caller passed a list of its own, else destroyed here before the throw.
      *
      * @param cache the calling thread's cache (its home is {@code arena}), or {@code null} to free every range
      */
     private List<PoolBlock> drain(Arena arena, List<PoolBlock> unused, ThreadRangeCache cache) {
         RangeSlot slot = arena.takePending();
         RuntimeException failure = null;
+        boolean ownList = unused == null;
         while (slot != null) {
             RangeSlot next = slot.pendingNext;
             slot.pendingNext = null;
@@ -1105,6 +1114,15 @@ final class TypeBlockPool {
             slot = next;
         }
         if (failure != null) {
+            if (ownList && unused != null) {
+                // The blocks emptied before are out of the arena's list, and the exception cannot carry them back to
+                // the caller: they go back to VMA here, under the lock, so that none is lost.
+                try {
+                    destroyAll(unused);
+                } catch (RuntimeException e) {
+                    failure = Failures.add(failure, e);
+                }
+            }
             throw failure;
         }
         return unused;

@@ -182,6 +182,31 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void aBlockThatAWaitingReleaseEmptiesShouldBeFreedEvenWhenAnotherFreeOfTheDrainFails(VulkanContext context)
+            throws Exception {
+        // Block X (128 KiB) holds a; c did not fit there and went to block Y. Both are released on the other arena's
+        // thread: c waits, then a pushes the waiting bytes past an eighth of a block, so that thread drains the
+        // stack at once: a's free throws, c's empties Y, which the pool does not keep (maxEmptyBlocks 0). Y must go
+        // back to VMA, not be dropped with the drain's failure.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer a = on(first, () -> pool.allocate(request(100 * KIB)));
+            PooledBuffer c = on(first, () -> pool.allocate(request(60 * KIB)));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(2);
+            releaseOn(second, c);
+            frees.failNext(1);
+            assertThatThrownBy(() -> releaseOn(second, a)).isSameAs(frees.thrown().get(0));
+            assertThat(pool.statistics(0).blockCount()).as("Y left the pool").isEqualTo(1);
+            assertThat(vma.liveDeviceMemoryCount()).as("so Y went back to VMA").isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
     void closeShouldGoOnPastAFailureFreeEverythingAndThrowTheFirst(VulkanContext context) throws Exception {
         // Each arena has a release waiting for its lock whose free throws: close() finishes the waiting releases
         // first, and a failure there must not leave the blocks, the other arena or the live buffers behind.
