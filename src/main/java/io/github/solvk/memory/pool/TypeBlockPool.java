@@ -985,7 +985,6 @@ final class TypeBlockPool {
         // A range leaving the caches takes no VkBuffer back to its block.
         dropKeptBuffer(slot);
         PoolBlock block = slot.block;
-        PoolBlock unused;
         // The block holds this buffer's range, so it is not empty and cannot move to another arena: the arena
         // read here is the one whose lock guards it.
         Arena arena = block.arena;
@@ -1006,7 +1005,7 @@ final class TypeBlockPool {
             return;
         }
         List<PoolBlock> drained = null;
-        unused = null;
+        PoolBlock unused = null;
         try {
             if (arena.closed) {
                 return;
@@ -1015,9 +1014,13 @@ final class TypeBlockPool {
             unused = freeRange(arena, block, slot.handle);
             drained = drain(arena, null);
         } finally {
-            unlock(arena);
-            // Also when a waiting release's free threw: the block this free emptied is out of the list all the same.
-            owner.destroy(unused);
+            try {
+                unlock(arena);
+            } finally {
+                // Also when a waiting release's free threw (in the drain or in unlock's): the block this free emptied
+                // is out of the arena's list all the same.
+                owner.destroy(unused);
+            }
         }
         destroyAll(drained);
     }
