@@ -3,7 +3,6 @@ package io.github.solvk.memory;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 import io.github.solvk.memory.diagnostics.JfrEvents;
 import io.github.solvk.memory.pool.AllocatePreference;
@@ -38,20 +37,10 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     /** Every buffer's release: one object, so that a buffer needs no action of its own. */
     private final ManagedBuffer.PooledRelease releaser = this::release;
     /**
-     * Requests made and the {@link AllocationInfo}s they were made from, up to {@value #REMEMBERED}: an application
-     * that asks again with the same (immutable) infos makes no filter and no request again, and its block pools find
-     * the same request objects recorded in their thread caches. Looked up by identity, one place after another (no
-     * hash: an info made for one call would pay for its identity hash). Written racily: an entry is an immutable
-     * record, so a thread sees either a whole entry or an older one, and a miss only costs a new request.
+     * Requests made and the infos they were made from: an application that asks again with the same info makes no
+     * filter and no request again, and its block pools find the same request objects recorded in their thread caches.
      */
-    private final RememberedRequest[] remembered = new RememberedRequest[REMEMBERED];
-    /** Places in {@link #remembered}. */
-    private static final int REMEMBERED = 8;
-    /** A request made for another info replaces a remembered one once in so many calls, when every place is taken. */
-    private static final int REMEMBER_ONE_IN = 16;
-
-    private record RememberedRequest(AllocationInfo info, BlockRequest request) {
-    }
+    private final RememberedRequests<BlockRequest> remembered = new RememberedRequests<>();
 
     BlockPoolBufferAllocator(MemoryManager manager, String name, BlockPoolAllocator core) {
         this.manager = manager;
@@ -110,15 +99,9 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      * ({@code BlockPoolAllocator}).
      */
     BlockRequest request(AllocationInfo info) {
-        RememberedRequest[] table = remembered;
-        int free = -1;
-        for (int i = 0; i < REMEMBERED; i++) {
-            RememberedRequest r = table[i];
-            if (r == null) {
-                free = free < 0 ? i : free;
-            } else if (r.info() == info) {
-                return r.request();
-            }
+        BlockRequest known = remembered.find(info);
+        if (known != null) {
+            return known;
         }
         if ((info.allocationFlags() & AllocationFlags.WITHIN_BUDGET) != 0) {
             // A promise the block pools cannot keep: they make blocks and dedicated memory without reading budgets.
@@ -138,17 +121,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
                 ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
         BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
                 info.alignment(), info.name(), mode);
-        if (free >= 0) {
-            table[free] = new RememberedRequest(info, request);
-        } else {
-            // Threads asking with ever new infos would otherwise write the shared table on every call and take its
-            // cache line from each other: one miss in REMEMBER_ONE_IN replaces a remembered request. A thread that
-            // repeats an info has it remembered within about that many calls.
-            int victim = ThreadLocalRandom.current().nextInt(REMEMBER_ONE_IN * REMEMBERED);
-            if (victim < REMEMBERED) {
-                table[victim] = new RememberedRequest(info, request);
-            }
-        }
+        remembered.remember(info, request);
         return request;
     }
 

@@ -88,6 +88,12 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     private final Map<String, MemoryPool> pools = new LinkedHashMap<>();
     private final List<BlockPoolBufferAllocator> blockPoolAllocators = new ArrayList<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /**
+     * The VMA requests made from infos that passed {@link #checkAgainstDevice}: asked again with the same info object,
+     * the manager neither checks it against the device again (the device does not change) nor builds its request.
+     */
+    private final RememberedRequests<VulkanMemoryAllocator.BufferRequest> checkedRequests =
+            new RememberedRequests<>();
     private final JfrEvents.Registration jfrStatistics;
     private volatile Queue graphicsQueue;
     private volatile Queue computeQueue;
@@ -225,10 +231,15 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            checkAgainstDevice(info);
+            VulkanMemoryAllocator.BufferRequest request = checkedRequests.find(info);
+            if (request == null) {
+                checkAgainstDevice(info);
+                request = toRequest(info);
+                checkedRequests.remember(info, request);
+            }
             VulkanBuffer buffer;
             try {
-                buffer = allocator.createBuffer(toRequest(info));
+                buffer = allocator.createBuffer(request);
             } catch (VulkanException e) {
                 MemoryAllocationException failure = failure(info, e, describeTypesTried(info)
                         + describeMemoryForFailure());

@@ -450,4 +450,53 @@ class MemoryManagerTest {
         assertThat(AllocationFlags.STRATEGY_MIN_TIME).isEqualTo(Vma.VMA_ALLOCATION_CREATE_STRATEGY_MIN_TIME_BIT);
         assertThat(AllocationFlags.STRATEGY_MIN_OFFSET).isEqualTo(Vma.VMA_ALLOCATION_CREATE_STRATEGY_MIN_OFFSET_BIT);
     }
+    @Test
+    void infosAskedAgainShouldGiveBuffersOfTheirOwnSizeAndName(MemoryManager manager) {
+        // More infos than the manager remembers, taken in turn: each buffer is its own info's, remembered or not.
+        AllocationInfo[] infos = new AllocationInfo[RememberedRequests.PLACES + 3];
+        for (int i = 0; i < infos.length; i++) {
+            infos[i] = upload(64L + 16 * i).name("info-" + i).build();
+        }
+        List<IBuffer> open = new ArrayList<>();
+        try {
+            for (int round = 0; round < 40; round++) {
+                for (int i = 0; i < infos.length; i++) {
+                    IBuffer b = manager.allocateBuffer(infos[i]);
+                    open.add(b);
+                    assertThat(b.size()).as("info %d, round %d", i, round).isEqualTo(infos[i].size());
+                    assertThat(b.name()).isEqualTo("info-" + i);
+                }
+                if (round % 2 == 1) {
+                    open.forEach(IBuffer::close);
+                    open.clear();
+                }
+            }
+            assertThat(manager.liveBufferCount()).isZero();
+        } finally {
+            open.forEach(IBuffer::close);
+        }
+    }
+
+    @Test
+    void anInfoTheDeviceRefusesShouldBeRefusedEveryTimeItIsAsked(MemoryManager manager) {
+        int families = manager.allocator().queueFamilyCount();
+        AllocationInfo badFamily = upload(256).concurrent(0, families).build();
+        AllocationInfo deviceAddress = AllocationInfo.builder().size(256)
+                .bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+                .memoryUsage(MemoryUsage.AUTO).build();
+        for (int i = 0; i < 3; i++) {
+            assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(badFamily),
+                    IllegalArgumentException.class, "queue family: " + families);
+            if (!manager.allocator().bufferDeviceAddressEnabled()) {
+                assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(deviceAddress),
+                        IllegalArgumentException.class, "SHADER_DEVICE_ADDRESS");
+            }
+        }
+        // A good info between them is remembered; the bad one still is not.
+        AllocationInfo good = upload(256).build();
+        manager.allocateBuffer(good).close();
+        manager.allocateBuffer(good).close();
+        assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(badFamily),
+                IllegalArgumentException.class, "queue family: " + families);
+    }
 }
