@@ -76,6 +76,10 @@ public interface IBufferAllocator {
      * automatic usages need. Build one with {@link #builder()}; the checks that need no device run in the
      * constructor.
      *
+     * <p>An info is immutable: keep the ones a hot path asks for and pass the same objects again. The
+     * {@link MemoryManager} and the block pools' facade remember what they made from up to eight info objects (found
+     * by identity, not by equality), and skip their checks against the device and the request they would build.
+     *
      * @param size                 bytes, {@code > 0}
      * @param bufferUsage          {@code VkBufferUsageFlags}, not 0
      * @param sharingMode          exclusive or concurrent
