@@ -1,6 +1,7 @@
 package io.github.solvk.memory;
 
 import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 import java.util.Objects;
 
@@ -183,7 +184,8 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
          * flags that are not {@code VkMemoryPropertyFlagBits} or that no memory type may have together, host access
          * that the memory usage forbids ({@code DEVICE_ONLY} or {@code GPU_LAZILY_ALLOCATED} with a
          * {@code HOST_ACCESS_*} flag or a host-side memory flag, {@code UPLOAD} with {@code HOST_ACCESS_RANDOM},
-         * {@code DOWNLOAD} with {@code HOST_ACCESS_SEQUENTIAL_WRITE}), a block size that is not positive, and block
+         * {@code DOWNLOAD} with {@code HOST_ACCESS_SEQUENTIAL_WRITE}), a block size that is not positive or above
+         * {@link Suballocator#MAX_REGION_END}, {@link #GUARD_MARGINS} with a block smaller than two margins, and block
          * counts out of order.
          *
          * <p>What needs the device or the pool's kind is checked when the manager creates the pool: that a memory
@@ -207,8 +209,14 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
             // filter with this same call; since the info was checked here, it no longer throws there.
             MemoryTypeFilter.of(memoryUsage, AllocationFlags.hostAccess(HostAccess.NONE, allocationFlags),
                     requiredMemoryFlags, preferredMemoryFlags);
-            if (blockSize <= 0) {
-                throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: > 0)");
+            if (blockSize <= 0 || blockSize > Suballocator.MAX_REGION_END) {
+                throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: 1.."
+                        + Suballocator.MAX_REGION_END + ")");
+            }
+            if ((createFlags & GUARD_MARGINS) != 0 && blockSize < 2 * GUARD_MARGIN_BYTES) {
+                throw new IllegalArgumentException("blockSize: " + blockSize + " with GUARD_MARGINS (expected: >= "
+                        + 2 * GUARD_MARGIN_BYTES + ", room for a buffer and its " + GUARD_MARGIN_BYTES
+                        + "-byte margin)");
             }
             if (minBlocks < 0 || maxBlocks < 1 || minBlocks > maxBlocks) {
                 throw new IllegalArgumentException("minBlocks: " + minBlocks + ", maxBlocks: " + maxBlocks

@@ -93,4 +93,19 @@ class CreateInfoValidationTest {
                 .withMemoryFlags(MemoryProperties.DEVICE_LOCAL, 0).withCreateFlags(CreateInfo.BUDDY_ALGORITHM)
                 .withBlocks(0, 4)).doesNotThrowAnyException();
     }
+
+    @Test
+    void blockSizesNoPoolCouldTakeShouldBeRefusedWhenGiven() {
+        long tooLarge = io.github.solvk.memory.suballocator.Suballocator.MAX_REGION_END + 1;
+        assertThatThrownBy(() -> CreateInfo.of(USAGE, MemoryUsage.AUTO, tooLarge))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("blockSize: " + tooLarge + " (expected: 1.." + (tooLarge - 1) + ")");
+        CreateInfo small = CreateInfo.of(USAGE, MemoryUsage.UPLOAD, 2 * CreateInfo.GUARD_MARGIN_BYTES - 1);
+        assertThatThrownBy(() -> small.withCreateFlags(CreateInfo.GUARD_MARGINS))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("blockSize: 127 with GUARD_MARGINS (expected: >= 128, room for a buffer and its 64-byte"
+                        + " margin)");
+        assertThatCode(() -> CreateInfo.of(USAGE, MemoryUsage.UPLOAD, 2 * CreateInfo.GUARD_MARGIN_BYTES)
+                .withCreateFlags(CreateInfo.GUARD_MARGINS)).doesNotThrowAnyException();
+    }
 }
