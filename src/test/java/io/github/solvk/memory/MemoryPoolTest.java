@@ -30,6 +30,7 @@ import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
 import io.github.solvk.memory.pool.BlockMemoryPool;
+import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
@@ -688,6 +689,30 @@ class MemoryPoolTest {
             assertThat(blockEvents).as("no block event").hasValue(0);
             core.allocate(32 * KIB, 0, 0, 0).release();
             assertThat(blockEvents).as("a block that takes a request is made as before").hasValue(1);
+        }
+        VulkanExtension.assertNothingLive(manager);
+    }
+
+    @Test
+    void aRingAttachmentWhoseToStringThrowsShouldNotHideTheOutOfOrderError(MemoryManager manager) {
+        Object badAttachment = new Object() {
+            @Override
+            public String toString() {
+                throw new IllegalStateException("no name today");
+            }
+        };
+        try (BlockMemoryPool core = new BlockMemoryPool(manager.allocator(), new BlockMemoryPool.Config("ring",
+                BlockMemoryPool.Kind.RING_BUFFER, USAGE, MemoryTypeFilter.ofFlags(0, 0, 0), 8 * KIB, 1, 1,
+                SuballocatorKind.TLSF, 0, 0), null)) {
+            PooledBuffer oldest = core.allocate(2 * KIB, 0, 0, 0, badAttachment);
+            PooledBuffer newer = core.allocate(2 * KIB, 0, 0, 0, null);
+            newer.release();
+            assertThatThrownBy(() -> core.allocate(100, 0, 0, 0)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("while the oldest buffer of 2048 bytes (attachment ")
+                    .hasMessageContaining("toString threw java.lang.IllegalStateException: no name today)")
+                    .hasMessageContaining("(expected: FIFO order;");
+            oldest.release();
+            core.allocate(100, 0, 0, 0).release();
         }
         VulkanExtension.assertNothingLive(manager);
     }

@@ -552,9 +552,20 @@ public final class BlockMemoryPool implements AutoCloseable {
                 + " ones to allocate again)", e);
     }
 
-    /** A live buffer as messages name it: by its attachment where it has one, else by its size. */
+    /**
+     * A live buffer as messages name it: by its attachment where it has one, else by its size. An attachment whose
+     * {@code toString} throws is named by its class, so that the message (and the exception it explains) still comes.
+     */
     private static String describe(Placed placed) {
-        return placed.attachment != null ? placed.attachment.toString() : "of " + placed.buffer().size() + " bytes";
+        String bySize = "of " + placed.buffer().size() + " bytes";
+        if (placed.attachment == null) {
+            return bySize;
+        }
+        try {
+            return placed.attachment.toString();
+        } catch (RuntimeException e) {
+            return bySize + " (attachment " + placed.attachment.getClass().getName() + ": toString threw " + e + ")";
+        }
     }
 
     private int lastUsedBlock() {
