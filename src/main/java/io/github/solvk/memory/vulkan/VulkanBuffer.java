@@ -369,10 +369,13 @@ public final class VulkanBuffer implements AutoCloseable {
                     throw new IllegalStateException("borrowed buffer 0x" + Long.toHexString(buffer)
                             + " was given no mapped address (expected: wrap it with its mapped address)");
                 }
+                long vma = allocator.enter();
                 try (MemoryStack stack = stackPush()) {
                     PointerBuffer pData = stack.mallocPointer(1);
-                    VkResults.check(vmaMapMemory(allocator.handle(), allocation, pData), "vmaMapMemory");
+                    VkResults.check(vmaMapMemory(vma, allocation, pData), "vmaMapMemory");
                     mappedLater = pData.get(0);
+                } finally {
+                    allocator.exit();
                 }
             }
             return mappedLater;
@@ -589,20 +592,12 @@ public final class VulkanBuffer implements AutoCloseable {
         }
         if (block != null) {
             long[] range = atomAlignedRange(blockOffset + rangeOffset, length, nonCoherentAtomSize, block.size());
-            if (flush) {
-                vmaFlushAllocation(allocator.handle(), block.allocation(), range[0], range[1]);
-            } else {
-                vmaInvalidateAllocation(allocator.handle(), block.allocation(), range[0], range[1]);
-            }
+            syncThroughVma(block.allocation(), range, flush);
             return;
         }
         if (owned) {
             long[] range = atomAlignedRange(offset + rangeOffset, length, nonCoherentAtomSize, size + offset);
-            if (flush) {
-                vmaFlushAllocation(allocator.handle(), allocation, range[0], range[1]);
-            } else {
-                vmaInvalidateAllocation(allocator.handle(), allocation, range[0], range[1]);
-            }
+            syncThroughVma(allocation, range, flush);
             return;
         }
         if (memory == NULL) {
@@ -622,6 +617,19 @@ public final class VulkanBuffer implements AutoCloseable {
             } else {
                 VkResults.check(vkInvalidateMappedMemoryRanges(device, ranges), "vkInvalidateMappedMemoryRanges");
             }
+        }
+    }
+
+    private void syncThroughVma(long vmaAllocation, long[] range, boolean flush) {
+        long vma = allocator.enter();
+        try {
+            if (flush) {
+                vmaFlushAllocation(vma, vmaAllocation, range[0], range[1]);
+            } else {
+                vmaInvalidateAllocation(vma, vmaAllocation, range[0], range[1]);
+            }
+        } finally {
+            allocator.exit();
         }
     }
 
@@ -699,10 +707,17 @@ public final class VulkanBuffer implements AutoCloseable {
             return;
         }
         if (owned) {
-            if (mappedLater != NULL) {
-                vmaUnmapMemory(allocator.handle(), allocation);
+            // Cannot throw for a closed allocator: this allocation is live, so the allocator refused to close (and
+            // a close() deciding now makes this wait for the refusal).
+            long vma = allocator.enter();
+            try {
+                if (mappedLater != NULL) {
+                    vmaUnmapMemory(vma, allocation);
+                }
+                vmaDestroyBuffer(vma, buffer, allocation);
+            } finally {
+                allocator.exit();
             }
-            vmaDestroyBuffer(allocator.handle(), buffer, allocation);
             VulkanObjects.bufferDestroyed();
         } else if (ownsBuffer) {
             VulkanMemory.destroy(device, buffer);

@@ -118,10 +118,14 @@ public final class VulkanMemory implements AutoCloseable {
                     .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
             PointerBuffer pAllocation = stack.mallocPointer(1);
             VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
-            VkResults.check(vmaAllocateMemory(allocator.handle(), requirements, create, pAllocation, info),
-                    "vmaAllocateMemory");
-            if (name != null) {
-                vmaSetAllocationName(allocator.handle(), pAllocation.get(0), name);
+            long vma = allocator.enter();
+            try {
+                VkResults.check(vmaAllocateMemory(vma, requirements, create, pAllocation, info), "vmaAllocateMemory");
+                if (name != null) {
+                    vmaSetAllocationName(vma, pAllocation.get(0), name);
+                }
+            } finally {
+                allocator.exit();
             }
             return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, dedicated);
         }
@@ -165,18 +169,30 @@ public final class VulkanMemory implements AutoCloseable {
                     .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
             PointerBuffer pAllocation = stack.mallocPointer(1);
             VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
-            VkResults.check(vmaAllocateMemoryForBuffer(allocator.handle(), buffer, create, pAllocation, info),
-                    "vmaAllocateMemoryForBuffer");
-            memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, true);
-            if (name != null) {
-                vmaSetAllocationName(allocator.handle(), memory.allocation, name);
+            // A closed allocator throws here, before any memory is made; the catch destroys the buffer.
+            long vma = allocator.enter();
+            try {
+                VkResults.check(vmaAllocateMemoryForBuffer(vma, buffer, create, pAllocation, info),
+                        "vmaAllocateMemoryForBuffer");
+                if (name != null) {
+                    vmaSetAllocationName(vma, pAllocation.get(0), name);
+                }
+            } finally {
+                allocator.exit();
             }
+            memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, true);
         } catch (RuntimeException e) {
             destroy(allocator.device(), buffer);
             throw e;
         }
         try {
-            VkResults.check(vmaBindBufferMemory(allocator.handle(), memory.allocation, buffer), "vmaBindBufferMemory");
+            // The allocator cannot close in between: the memory just made is live, so close() refuses.
+            long vma = allocator.enter();
+            try {
+                VkResults.check(vmaBindBufferMemory(vma, memory.allocation, buffer), "vmaBindBufferMemory");
+            } finally {
+                allocator.exit();
+            }
         } catch (RuntimeException e) {
             destroy(allocator.device(), buffer);
             memory.close();
@@ -385,8 +401,13 @@ public final class VulkanMemory implements AutoCloseable {
                     "vkBindBufferMemory");
         } else {
             // Part of a VMA block that VMA may map at the same time: VMA synchronizes the two.
-            VkResults.check(vmaBindBufferMemory2(allocator.handle(), allocation, localOffset, buffer, NULL),
-                    "vmaBindBufferMemory2");
+            long vma = allocator.enter();
+            try {
+                VkResults.check(vmaBindBufferMemory2(vma, allocation, localOffset, buffer, NULL),
+                        "vmaBindBufferMemory2");
+            } finally {
+                allocator.exit();
+            }
         }
     }
 
@@ -450,11 +471,21 @@ public final class VulkanMemory implements AutoCloseable {
         }
     }
 
-    /** Frees the block (once). Buffers bound to it must be destroyed first. */
+    /**
+     * Frees the block (once). Buffers bound to it must be destroyed first. It may race with the allocator's
+     * {@link VulkanMemoryAllocator#close()}, which refuses while this block is live.
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            vmaFreeMemory(allocator.handle(), allocation);
+            // Cannot throw for a closed allocator: this allocation is live, so the allocator refused to close (and
+            // a close() deciding now makes this wait for the refusal).
+            long vma = allocator.enter();
+            try {
+                vmaFreeMemory(vma, allocation);
+            } finally {
+                allocator.exit();
+            }
         }
     }
 

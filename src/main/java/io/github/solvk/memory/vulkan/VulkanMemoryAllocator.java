@@ -23,12 +23,15 @@ import static org.lwjgl.vulkan.VK10.vkGetPhysicalDeviceProperties;
 import static org.lwjgl.vulkan.VK10.vkGetPhysicalDeviceQueueFamilyProperties;
 import static org.lwjgl.vulkan.VK12.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
@@ -58,6 +61,25 @@ import org.lwjgl.vulkan.VkPhysicalDeviceProperties;
  * call and the result.
  *
  * <p>Thread-safe: VMA synchronizes internally (lwjgl-vma is built without {@code VMA_EXTERNALLY_SYNCHRONIZED}).
+ * Every VMA call this library makes through an allocator (its own methods, and those of the {@link VulkanBuffer}s and
+ * {@link VulkanMemory} blocks made with it, which pools use without a {@link io.github.solvk.memory.MemoryManager})
+ * is a <em>guarded call</em>, and {@link #close()} may race with any of them:
+ * <ul>
+ *   <li>{@code close()} first stops new guarded calls from starting, then waits for those in flight to return, and
+ *       only then reads VMA's allocation count and destroys the {@code VmaAllocator}; no call is ever inside VMA
+ *       while it is destroyed.</li>
+ *   <li>A guarded call that starts while {@code close()} decides waits for the decision (as long as the calls in
+ *       flight take, then one statistics call): when {@code close()} destroyed the allocator, it throws
+ *       {@link IllegalStateException} ("VulkanMemoryAllocator is closed ...") before anything is made, so that no
+ *       {@code VkBuffer} or allocation is left; when {@code close()} refused (allocations were live), it goes on as if
+ *       nothing happened. So closing a buffer or block during {@code close()} is never refused: it either returned
+ *       before the count was read, or runs after the refusal its own live allocation caused.</li>
+ *   <li>A {@link DeviceMemoryListener} runs inside a guarded call: a guarded call it makes on the same allocator
+ *       passes (it does not wait for a {@code close()}, which waits for the call around it), and {@code close()} from
+ *       it throws {@link IllegalStateException}.</li>
+ *   <li>VMA calls made with the raw {@link #handle()} are outside the guard: their caller keeps them from racing
+ *       {@code close()}.</li>
+ * </ul>
  */
 public final class VulkanMemoryAllocator implements AutoCloseable {
 
@@ -72,6 +94,40 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     /** {@code VMA_MEMORY_USAGE_AUTO_PREFER_HOST}. */
     public static final int USAGE_AUTO_PREFER_HOST = org.lwjgl.util.vma.Vma.VMA_MEMORY_USAGE_AUTO_PREFER_HOST;
 
+    /*
+     * The guard around VMA calls: one word, guard, holds the calls in flight (in units of ONE_CALL) and CLOSING_BIT.
+     * A call adds ONE_CALL with one getAndAdd and looks at the bit in the old value; it leaves with one more
+     * getAndAdd. close() sets the bit, then waits until no call is in flight. Since both sides change the same word
+     * atomically, either the call's add came first (close() counts it and waits for it) or the bit did (the call sees
+     * it, takes its add back and waits for close() to decide): no call runs inside VMA while it is destroyed.
+     *
+     * Why not a lock: a ReentrantReadWriteLock read lock is a compare-and-set loop (retried when threads contend)
+     * plus per-thread hold counts (ThreadLocal look-ups once a second thread reads), and a StampedLock read lock is
+     * not reentrant, which the device-memory upcall needs (below). The word costs one uncontended atomic add on entry
+     * and one on exit, never retried; VMA's own calls cost 300 ns and more. Calls of several threads share its cache
+     * line, as they would share a lock's.
+     *
+     * Reentry: VMA calls the device-memory listeners on the calling thread, inside a guarded call. Were a listener's
+     * own guarded call to wait for close(), which waits for the call around it, neither would ever return; so a call
+     * from inside an upcall of this allocator (UPCALL names it) passes the bit, counted like any other call. Only the
+     * upcall marks the thread, so the hot path reads no ThreadLocal.
+     */
+    /** {@link #guard}'s lowest bit: {@link #close()} has begun, new calls wait for its decision. */
+    private static final long CLOSING_BIT = 1;
+    /** One call in flight in {@link #guard}: the count sits above {@link #CLOSING_BIT}. */
+    private static final long ONE_CALL = 2;
+    private static final VarHandle GUARD;
+    /** The allocator whose device-memory upcall this thread is running, or {@code null}. */
+    private static final ThreadLocal<VulkanMemoryAllocator> UPCALL = new ThreadLocal<>();
+
+    static {
+        try {
+            GUARD = MethodHandles.lookup().findVarHandle(VulkanMemoryAllocator.class, "guard", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final Settings settings;
     private final long handle;
     private final MemoryProperties memoryProperties;
@@ -85,11 +141,21 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private final List<DeviceMemoryListener> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
+    /** Calls in flight times {@link #ONE_CALL}, plus {@link #CLOSING_BIT}; only through {@link #GUARD}. */
+    @SuppressWarnings("unused")
+    private volatile long guard;
+    /** The thread in {@link #close()} waiting for the calls in flight, which the last of them unparks. */
+    private volatile Thread closer;
+    /** Held by {@link #close()} while it decides; calls that saw {@link #CLOSING_BIT} wait on it. */
+    private final Object closeLock = new Object();
+
     /**
      * Hears of every {@code vkAllocateMemory} and {@code vkFreeMemory} that VMA makes for this allocator. It is called
      * on the allocating thread from inside VMA, and from inside the pool that asked for the memory: it must not call
      * back into that pool (a block pool's arena lock is not reentrant, and such a call throws
-     * {@link IllegalStateException}); what it throws is logged and ignored.
+     * {@link IllegalStateException}); what it throws is logged and ignored. It runs inside one of the allocator's
+     * guarded calls (see the class documentation), so {@link #close()} from it throws {@link IllegalStateException};
+     * should it call the allocator anyway, a racing {@code close()} does not make that call wait.
      */
     public interface DeviceMemoryListener {
         /**
@@ -454,7 +520,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      */
     public VulkanBuffer createBuffer(BufferRequest request) {
         Objects.requireNonNull(request, "request: null (expected: a BufferRequest)");
-        checkOpen();
+        long vma = enter();
         try (MemoryStack stack = stackPush()) {
             VkBufferCreateInfo bufferInfo = VkBufferCreateInfo.calloc(stack)
                     .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO)
@@ -475,25 +541,27 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             var pBuffer = stack.mallocLong(1);
             PointerBuffer pAllocation = stack.mallocPointer(1);
             VmaAllocationInfo result = VmaAllocationInfo.malloc(stack);
-            VkResults.check(vmaCreateBuffer(handle, bufferInfo, allocInfo, pBuffer, pAllocation, result),
+            VkResults.check(vmaCreateBuffer(vma, bufferInfo, allocInfo, pBuffer, pAllocation, result),
                     "vmaCreateBuffer");
             VulkanObjects.bufferMade();
             long allocation = pAllocation.get(0);
             if (request.name() != null) {
-                vmaSetAllocationName(handle, allocation, request.name());
+                vmaSetAllocationName(vma, allocation, request.name());
             }
             int type = result.memoryType();
             return VulkanBuffer.owned(this, pBuffer.get(0), allocation, request.size(), request.usage(), type,
                     memoryProperties.propertyFlags(type), result.pMappedData());
+        } finally {
+            exit();
         }
     }
 
     /** @return VMA's current statistics, per memory type, per heap and in total */
     public TotalStatistics statistics() {
-        checkOpen();
+        long vma = enter();
         try (MemoryStack stack = stackPush()) {
             VmaTotalStatistics stats = VmaTotalStatistics.malloc(stack);
-            vmaCalculateStatistics(handle, stats);
+            vmaCalculateStatistics(vma, stats);
             List<Statistics> types = new ArrayList<>();
             for (int i = 0; i < memoryProperties.types().size(); i++) {
                 types.add(Statistics.of(stats.memoryType(i).statistics()));
@@ -504,22 +572,26 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             }
             VmaDetailedStatistics total = stats.total();
             return new TotalStatistics(Statistics.of(total.statistics()), List.copyOf(types), List.copyOf(heaps));
+        } finally {
+            exit();
         }
     }
 
     /** @return one budget per heap */
     public List<Budget> budgets() {
-        checkOpen();
+        long vma = enter();
         try (MemoryStack stack = stackPush()) {
             int heaps = memoryProperties.heaps().size();
             VmaBudget.Buffer budgets = VmaBudget.malloc(MemoryProperties.MAX_MEMORY_HEAPS, stack);
-            vmaGetHeapBudgets(handle, budgets);
+            vmaGetHeapBudgets(vma, budgets);
             List<Budget> result = new ArrayList<>();
             for (int i = 0; i < heaps; i++) {
                 VmaBudget b = budgets.get(i);
                 result.add(new Budget(i, b.usage(), b.budget(), Statistics.of(b.statistics())));
             }
             return List.copyOf(result);
+        } finally {
+            exit();
         }
     }
 
@@ -528,15 +600,17 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @return VMA's JSON statistics string ({@code vmaBuildStatsString})
      */
     public String statsJson(boolean detailed) {
-        checkOpen();
+        long vma = enter();
         try (MemoryStack stack = stackPush()) {
             PointerBuffer pString = stack.mallocPointer(1);
-            vmaBuildStatsString(handle, pString, detailed);
+            vmaBuildStatsString(vma, pString, detailed);
             try {
                 return MemoryUtil.memUTF8(pString.get(0));
             } finally {
-                vmaFreeStatsString(handle, pString.getByteBuffer(0, 0));
+                vmaFreeStatsString(vma, pString.getByteBuffer(0, 0));
             }
+        } finally {
+            exit();
         }
     }
 
@@ -546,11 +620,22 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @param frameIndex the frame number
      */
     public void setCurrentFrameIndex(int frameIndex) {
-        checkOpen();
-        vmaSetCurrentFrameIndex(handle, frameIndex);
+        long vma = enter();
+        try {
+            vmaSetCurrentFrameIndex(vma, frameIndex);
+        } finally {
+            exit();
+        }
     }
 
-    /** @return the {@code VmaAllocator} handle */
+    /**
+     * The raw {@code VmaAllocator}, for calling VMA directly. Such calls are outside the guard that keeps this
+     * library's own VMA calls from racing {@link #close()} (see the class documentation): the caller must make sure
+     * that the allocator is not closed while it uses the handle, or VMA runs on a destroyed allocator.
+     *
+     * @return the {@code VmaAllocator} handle
+     * @throws IllegalStateException when the allocator is closed
+     */
     public long handle() {
         checkOpen();
         return handle;
@@ -574,17 +659,33 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private void onDeviceMemory(boolean allocated, int type, long memory, long size) {
         (allocated ? deviceMemoryAllocations : deviceMemoryFrees).incrementAndGet();
         VulkanObjects.deviceMemory(allocated);
-        for (DeviceMemoryListener listener : listeners) {
-            // Called from inside VMA (a native upcall): an exception must not unwind through it.
-            try {
-                if (allocated) {
-                    listener.allocated(type, memory, size);
-                } else {
-                    listener.freed(type, memory, size);
+        if (listeners.isEmpty()) {
+            return;
+        }
+        // The listeners run inside the guarded call that made VMA allocate or free: their own guarded calls on this
+        // allocator must pass a closing guard (see enterSlow). Saved and restored, for an upcall inside an upcall.
+        VulkanMemoryAllocator outer = UPCALL.get();
+        UPCALL.set(this);
+        try {
+            for (DeviceMemoryListener listener : listeners) {
+                // Called from inside VMA (a native upcall): an exception must not unwind through it.
+                try {
+                    if (allocated) {
+                        listener.allocated(type, memory, size);
+                    } else {
+                        listener.freed(type, memory, size);
+                    }
+                } catch (RuntimeException e) {
+                    System.getLogger(VulkanMemoryAllocator.class.getName()).log(System.Logger.Level.WARNING,
+                            "device-memory listener " + listener + " threw; ignored (expected: listeners that return)",
+                            e);
                 }
-            } catch (RuntimeException e) {
-                System.getLogger(VulkanMemoryAllocator.class.getName()).log(System.Logger.Level.WARNING,
-                        "device-memory listener " + listener + " threw; ignored (expected: listeners that return)", e);
+            }
+        } finally {
+            if (outer == null) {
+                UPCALL.remove();
+            } else {
+                UPCALL.set(outer);
             }
         }
     }
@@ -660,13 +761,53 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * this throws and leaves the allocator open (lwjgl-vma is built without VMA's asserts, so VMA would destroy the
      * allocator under them, and their {@code VkBuffer}s could never be destroyed). Calling it again does nothing.
      *
-     * @throws IllegalStateException when allocations made by this allocator are still live
+     * <p>It may race with this library's calls on the allocator from other threads (see the class documentation): it
+     * waits for those in flight before it reads the allocation count; those that start meanwhile wait for it, and
+     * throw {@link IllegalStateException} when it destroyed the allocator.
+     *
+     * @throws IllegalStateException when allocations made by this allocator are still live, or when called from a
+     *                               {@link DeviceMemoryListener} of this allocator
      */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        synchronized (closeLock) {
+            if (closed) {
+                return;
+            }
+            if (UPCALL.get() == this) {
+                // The upcall runs inside a guarded call of this thread, which close() would wait for forever.
+                throw new IllegalStateException("VulkanMemoryAllocator.close() called from its own device-memory "
+                        + "listener (expected: a close() outside the allocator's calls)");
+            }
+            closer = Thread.currentThread();
+            GUARD.getAndAdd(this, CLOSING_BIT);
+            boolean destroyed = false;
+            try {
+                // Calls that saw the bit took their count back (and wait on closeLock); the others are in VMA, and the
+                // last to return unparks this thread. park may return early (an interrupt, a spurious wake-up): the
+                // loop reads the word again, and an interrupt stays set for the caller.
+                while ((long) GUARD.getVolatile(this) != CLOSING_BIT) {
+                    LockSupport.park(this);
+                }
+                checkNoLiveAllocations();
+                closed = true;
+                destroyed = true;
+            } finally {
+                closer = null;
+                if (!destroyed) {
+                    // Refused: the calls waiting on closeLock go on once it is released, as if nothing happened.
+                    GUARD.getAndAdd(this, -CLOSING_BIT);
+                }
+            }
+            // The bit stays set: every later call takes the slow path and finds the allocator closed.
+            vmaDestroyAllocator(handle);
+            allocateCallback.free();
+            freeCallback.free();
         }
+    }
+
+    /** Throws when VMA counts allocations; called by {@link #close()} with no call in flight. */
+    private void checkNoLiveAllocations() {
         try (MemoryStack stack = stackPush()) {
             VmaTotalStatistics stats = VmaTotalStatistics.malloc(stack);
             vmaCalculateStatistics(handle, stats);
@@ -677,15 +818,61 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                         + " memory block made by it closed before it)");
             }
         }
-        closed = true;
-        vmaDestroyAllocator(handle);
-        allocateCallback.free();
-        freeCallback.free();
+    }
+
+    /**
+     * Starts a guarded VMA call: every {@code enter()} is followed by exactly one {@link #exit()}, in a
+     * {@code finally}, and no guarded call is made between the two (it would wait for a {@link #close()} that waits
+     * for this one).
+     *
+     * @return the {@code VmaAllocator}, valid until {@link #exit()}
+     * @throws IllegalStateException when the allocator is closed; nothing is counted then
+     */
+    long enter() {
+        if (((long) GUARD.getAndAdd(this, ONE_CALL) & CLOSING_BIT) != 0) {
+            enterSlow();
+        }
+        return handle;
+    }
+
+    /** Ends a guarded VMA call begun by {@link #enter()}, waking a {@link #close()} that waits for the last one. */
+    void exit() {
+        if ((long) GUARD.getAndAdd(this, -ONE_CALL) - ONE_CALL == CLOSING_BIT) {
+            LockSupport.unpark(closer);
+        }
+    }
+
+    /**
+     * {@link #enter()} when {@link #CLOSING_BIT} was set: on return this call is counted in {@link #guard} and the
+     * allocator is open and not closing (or the call is inside an upcall of a call in flight).
+     */
+    private void enterSlow() {
+        while (true) {
+            if (closed) {
+                exit();
+                throw closedException();
+            }
+            if (UPCALL.get() == this) {
+                // Inside a call in flight, which close() waits for: this one is counted too, and waited for.
+                return;
+            }
+            exit();
+            synchronized (closeLock) {
+                // close() holds the lock until it has decided: destroyed (closed is set) or refused (bit cleared).
+            }
+            if (((long) GUARD.getAndAdd(this, ONE_CALL) & CLOSING_BIT) == 0) {
+                return;
+            }
+        }
+    }
+
+    private static IllegalStateException closedException() {
+        return new IllegalStateException("VulkanMemoryAllocator is closed (expected: an open allocator)");
     }
 
     void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("VulkanMemoryAllocator is closed (expected: an open allocator)");
+            throw closedException();
         }
     }
 }
