@@ -49,9 +49,12 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>else the first block of the calling thread's arena (see <b>Threads</b>), in the order they came to it, whose
  *       suballocator has room takes it;</li>
  *   <li>else an empty block that another arena keeps moves to this one, or a new block is made: an arena's first
- *       three are 1/8, 1/4 and 1/2 of the block size (doubled while the request does not fit), the later ones full
- *       size. When VMA answers {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2, 1/4 and 1/8 of that size are tried, never
- *       below what the request needs, and then the other arenas' blocks;</li>
+ *       three are 1/8, 1/4 and 1/2 of the block size, the later ones full size, each doubled (up to the block size)
+ *       while an empty block of that size would not hold the request, which is found out before any memory is made
+ *       (a request that no block would hold, such as one a buddy's roots cannot place, is refused with
+ *       {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} and makes no memory). When VMA answers
+ *       {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2, 1/4 and 1/8 of that size are tried, never below what the
+ *       request needs, and then the other arenas' blocks;</li>
  *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
  *       {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.</li>
  * </ol>
@@ -527,7 +530,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @throws IllegalStateException    when the allocator is closed
      * @throws PoolException            {@link PoolException.Kind#NO_COMPATIBLE_MEMORY_TYPE} when no memory type fits
      *                                  the request; {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY} when every
-     *                                  candidate's heap is full; {@link PoolException.Kind#OUT_OF_POOL_MEMORY},
+     *                                  candidate's heap is full;
+     *                                  {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when not even an
+     *                                  empty block would hold it (no memory is made to find that out);
+     *                                  {@link PoolException.Kind#OUT_OF_POOL_MEMORY},
      *                                  {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED} or
      *                                  {@link PoolException.Kind#DEDICATED_ALLOCATION_REQUIRED} for
      *                                  {@link AllocatePreference#NEVER_ALLOCATE} requests that no block can take

@@ -757,17 +757,19 @@ final class TypeBlockPool {
 
     /**
      * Makes and lists a new block and places {@code needed} bytes in it (the handle in {@link Arena#placedHandle});
-     * the arena's lock is held. The size is the next step of 1/8, 1/4, 1/2, 1 of the block size in this arena
-     * (doubled until {@code needed} fits); when that fails for want of device memory, 1/2, 1/4 and 1/8 of it are
-     * tried, never below {@code needed}. A block whose suballocator does not take the range (a buddy's node sizes, a
-     * fixed slot size) is freed at once: it is neither kept as an empty block nor counted as a step, so a failed
-     * request leaves nothing behind. When that block was a smaller retry, the heap is what was short: the last
-     * out-of-memory failure is thrown.
+     * the arena's lock is held. The size is the next step of 1/8, 1/4, 1/2, 1 of the block size in this arena,
+     * doubled, up to the block size, until an empty block of that size takes the range: until {@code needed} fits,
+     * and then while the suballocator could not place it (a buddy's roots, an alignment beyond the block). That is
+     * decided with a suballocator made for the block before its memory is, which then becomes the block's: a request
+     * that no block could hold makes no device memory. When the memory fails for want of device memory, 1/2, 1/4 and
+     * 1/8 of the size are tried, never below {@code needed}, each decided the same way first; a retry whose block
+     * could not hold the range ends them: the heap is what was short, and the last out-of-memory failure is thrown.
+     * Nothing is listed or counted as a step unless the block is made.
      *
      * @throws VulkanException when every size failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} (the last failure),
      *                         or another Vulkan call failed
-     * @throws PoolException   {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when the first size made
-     *                         refuses the range
+     * @throws PoolException   {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when not even an empty
+     *                         block of the largest size would take the range (no memory is made)
      */
     private PoolBlock newBlock(Arena arena, long needed, long alignment) {
         long floor = BlockPoolAllocator.roundToGranule(needed);
@@ -777,7 +779,24 @@ final class TypeBlockPool {
         while (size < floor) {
             size <<= 1;
         }
-        size = Math.min(size, Math.max(blockSize, floor));
+        long largest = Math.max(blockSize, floor);
+        size = Math.min(size, largest);
+        // Pure Java, and only on the way to a vkAllocateMemory: suballocators place alike from the same state, so an
+        // empty one of the block's size answers for the block.
+        Suballocator suballocator = emptySuballocator(size);
+        long handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
+        while (handle == Suballocator.NULL_HANDLE) {
+            if (size >= largest) {
+                throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
+                        "an empty block of " + size + " bytes in memory type " + memoryTypeIndex + " has no room for "
+                                + needed + " bytes at alignment " + alignment + " in its " + suballocator.kind()
+                                + " suballocator (expected: a request that an empty block can hold)", null);
+            }
+            // Both are multiples of the granule, so the doubled size is one too.
+            size = Math.min(size << 1, largest);
+            suballocator = emptySuballocator(size);
+            handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
+        }
         VulkanException last = null;
         long previous = -1;
         for (int retry = 0; retry <= 3; retry++) {
@@ -786,6 +805,14 @@ final class TypeBlockPool {
                 break;
             }
             previous = attempt;
+            if (retry > 0) {
+                suballocator = emptySuballocator(attempt);
+                handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
+                if (handle == Suballocator.NULL_HANDLE) {
+                    // A block of the size the request needs did not fit the heap, and no smaller one can hold it.
+                    throw last;
+                }
+            }
             VulkanMemory memory;
             try {
                 memory = owner.allocateMemory(attempt, 1, memoryTypeIndex, "solvk block pool: memory type "
@@ -797,30 +824,22 @@ final class TypeBlockPool {
                 last = e;
                 continue;
             }
-            Suballocator suballocator;
-            long handle;
-            try {
-                suballocator = owner.config().suballocatorFactory().create(0, memory.size(),
-                        owner.bufferImageGranularity());
-                handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
-            } catch (RuntimeException e) {
-                // A suballocator's refusal of a bad size (IllegalArgumentException) included: nothing stays.
-                owner.freeMemory(memory);
-                throw e;
-            }
-            if (handle == Suballocator.NULL_HANDLE) {
-                // Only a suballocator with rules of its own (a buddy's node sizes) can refuse its first range. Freed
-                // here, under the lock: a rare failure, and the block was never listed.
-                owner.freeMemory(memory);
-                if (last != null) {
-                    // A smaller retry: a block of the size the request needs did not fit the heap, and no smaller
-                    // one can hold the range.
-                    throw last;
+            if (memory.size() != attempt) {
+                // VMA gives dedicated memory the size asked for; should it not, the suballocator follows the memory.
+                try {
+                    suballocator = emptySuballocator(memory.size());
+                    handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
+                } catch (RuntimeException e) {
+                    owner.freeMemory(memory);
+                    throw e;
                 }
-                throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
-                        "a new block of " + attempt + " bytes in memory type " + memoryTypeIndex + " has no room for "
-                                + needed + " bytes at alignment " + alignment + " in its " + suballocator.kind()
-                                + " suballocator (expected: room in an empty block)", null);
+                if (handle == Suballocator.NULL_HANDLE) {
+                    owner.freeMemory(memory);
+                    throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null, "a block of "
+                            + memory.size() + " bytes made for " + attempt + " in memory type " + memoryTypeIndex
+                            + " has no room for " + needed + " bytes at alignment " + alignment + " (expected: "
+                            + "the size asked for)", null);
+                }
             }
             PoolBlock block = new PoolBlock(this, arena, memory, suballocator);
             arena.blocks.add(block);
@@ -829,6 +848,11 @@ final class TypeBlockPool {
             return block;
         }
         throw last;
+    }
+
+    /** @return an empty suballocator of the configured kind over a block of {@code size} bytes */
+    private Suballocator emptySuballocator(long size) {
+        return owner.config().suballocatorFactory().create(0, size, owner.bufferImageGranularity());
     }
 
     /**

@@ -36,12 +36,59 @@ class BlockPoolBlockSizingTest {
                         assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
                     });
             assertThat(pool.deviceMemoryCount()).as("no block left by the failed request").isZero();
+            assertThat(vma.deviceMemoryAllocationCount()).as("nor made: the 320 KiB retry was refused first")
+                    .isZero();
             assertThat(pool.committedBytes()).isZero();
             assertThat(vma.statistics().total().blockCount()).isZero();
             // What fits the heap still works, from a first block of 1/8.
             pool.allocate(request(100 * KIB)).release();
             assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
             pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aRequestTheArenasNextBlockCannotHoldShouldGetALargerBlockAndNoMemoryForTheSmallerOne(
+            VulkanContext context) {
+        // Buddy on 1 MiB blocks: the first block would be 128 KiB, whose one root cannot give 4 KiB an offset aligned
+        // to 256 KiB. An empty 256 KiB block can: that one is made, and no 128 KiB block is made and freed first.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY)).build())) {
+            PooledBuffer aligned = pool.allocate(request(4 * KIB).withAlignment(256 * KIB));
+            assertThat(vma.deviceMemoryAllocationCount()).as("one vkAllocateMemory").isEqualTo(1);
+            assertThat(pool.blockSizes(0)).containsExactly(256 * KIB);
+            assertThat(aligned.buffer().offset() % (256 * KIB)).isZero();
+            // It was the arena's first block: the next is the second step, 1/4 of the block size.
+            PooledBuffer next = pool.allocate(request(256 * KIB));
+            assertThat(pool.blockSizes(0)).containsExactly(256 * KIB, 256 * KIB);
+            assertThat(vma.deviceMemoryAllocationCount()).isEqualTo(2);
+            pool.checkInvariants();
+            next.release();
+            aligned.release();
+        }
+    }
+
+    @Test
+    void aRequestNoBlockCanHoldShouldBeRefusedBeforeAnyMemoryIsMade(VulkanContext context) {
+        // Buddy on 1 MiB blocks: an alignment of 2 MiB is beyond every block, so the request is refused as
+        // SUBALLOCATOR_BLOCK_SIZE_EXCEEDED with no vkAllocateMemory (and vkFreeMemory) to find that out, whichever
+        // step the arena is at.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY)).build())) {
+            BlockRequest beyond = request(4 * KIB).withAlignment(2 * MIB);
+            assertThatThrownBy(() -> pool.allocate(beyond)).isInstanceOfSatisfying(PoolException.class,
+                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+            assertThat(vma.deviceMemoryAllocationCount()).as("no memory made for it").isZero();
+            PooledBuffer small = pool.allocate(request(4 * KIB));
+            assertThat(vma.deviceMemoryAllocationCount()).isEqualTo(1);
+            assertThatThrownBy(() -> pool.allocate(beyond)).isInstanceOfSatisfying(PoolException.class,
+                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
+            assertThat(vma.deviceMemoryAllocationCount()).as("still none with a block in the arena").isEqualTo(1);
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            pool.checkInvariants();
+            small.release();
         }
     }
 
@@ -61,6 +108,7 @@ class BlockPoolBlockSizingTest {
                         .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
                                 .isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
                 assertThat(pool.deviceMemoryCount()).as("failure %d makes no block that stays", i).isEqualTo(1);
+                assertThat(vma.deviceMemoryAllocationCount()).as("failure %d makes no memory", i).isEqualTo(1);
                 assertThat(pool.statistics(0)).as("failure %d", i).isEqualTo(before);
             }
             pool.checkInvariants();
@@ -81,6 +129,7 @@ class BlockPoolBlockSizingTest {
                 assertThatThrownBy(() -> pool.allocate(request(8 * KIB)))
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slot size");
                 assertThat(pool.deviceMemoryCount()).as("failure %d leaves no memory", i).isZero();
+                assertThat(vma.deviceMemoryAllocationCount()).as("failure %d makes none", i).isZero();
             }
             pool.checkInvariants();
             // The failures were no growth steps: the arena still starts at 1/8, then 1/4.
