@@ -54,7 +54,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *       (a request that no block would hold, such as one a buddy's roots cannot place, is refused with
  *       {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} and makes no memory). When VMA answers
  *       {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2, 1/4 and 1/8 of that size are tried, never below what the
- *       request needs, and then the other arenas' blocks;</li>
+ *       request needs, and then the other arenas' blocks. When none takes it, the memory type gives back what no
+ *       buffer uses, as for dedicated memory above (the empty block kept could not take the request, but its memory
+ *       may be what the new block lacks), and the request is tried once more when that gave anything back;</li>
  *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
  *       {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY}.</li>
  * </ol>

@@ -405,12 +405,25 @@ final class TypeBlockPool {
         try {
             return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         } catch (VulkanException e) {
-            if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY || !owner.reclaimThreadCaches(true)) {
+            if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY || !giveBackAfterOutOfMemory()) {
                 throw e;
             }
-            // Threads that ended kept ranges in their caches, which went back just now: once more.
+            // What gave memory or room back did so just now: once more.
             return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         }
+    }
+
+    /**
+     * Gives back what no buffer uses after a new block could not be made for want of device memory (every smaller
+     * retry included): the ranges of threads that ended (and asks the other threads for theirs), then
+     * {@link #releaseUnused}: the calling thread's cached ranges, the releases waiting in the arenas and the empty
+     * blocks kept, one of which may be too small for the request and yet stand between it and the heap.
+     *
+     * @return whether anything went back that may let the request succeed now (ranges of ended threads, a block)
+     */
+    private boolean giveBackAfterOutOfMemory() {
+        boolean reclaimed = owner.reclaimThreadCaches(true);
+        return releaseUnused(cacheMaxRange > 0 ? owner.threadCache() : null) | reclaimed;
     }
 
     /**
@@ -906,11 +919,12 @@ final class TypeBlockPool {
     }
 
     /**
-     * Gives back what this memory type holds that no buffer uses, after dedicated memory could not be made for want
-     * of device memory: the calling thread's cached ranges of this type, the releases waiting in every arena, and then
-     * every empty block, kept ones included. Locks are taken one at a time. A block request that misses gives the
-     * thread's ranges back before the pool grows ({@link #suballocateMissed}); dedicated memory never looks at the
-     * blocks, so this is its counterpart.
+     * Gives back what this memory type holds that no buffer uses, after dedicated memory or a new block could not be
+     * made for want of device memory: the calling thread's cached ranges of this type, the releases waiting in every
+     * arena, and then every empty block, kept ones included (none of which took the request). Locks are taken one at
+     * a time. A block request that misses gives the thread's ranges back before the pool grows
+     * ({@link #suballocateMissed}); dedicated memory never looks at the blocks, and the one empty block kept stays
+     * while the pool grows, so this is what goes back when the heap is what is short.
      *
      * @param cache the calling thread's cache, or {@code null} when ranges are not cached
      * @return whether a block was freed (device memory went back to VMA), so that trying again may succeed

@@ -254,6 +254,37 @@ class BlockPoolAllocatorTest {
     }
 
     @Test
+    void aNewBlockOutOfMemoryShouldGetTheRoomOfAKeptEmptyBlockTooSmallForTheRequest(VulkanContext context) {
+        // Heap limit 800 KiB, blocks of 1 MiB: six 64 KiB buffers fill blocks of 128 and 256 KiB, and the 128 KiB one,
+        // emptied, is the empty block kept. 400 KiB fits neither; its block (the third step, 512 KiB) does not fit the
+        // 416 KiB of heap left, nor does the retry at 448 KiB (1/2, floored at the request). With the kept block given
+        // back, 544 KiB are left: the 512 KiB block is made.
+        try (VulkanMemoryAllocator vma = vma(context, 800 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                     .threadCacheBytes(0).build())) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 2 + 4; i++) {
+                buffers.add(pool.allocate(request(64 * KIB)));
+            }
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            buffers.remove(0).release();
+            buffers.remove(0).release();
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            PooledBuffer large = pool.allocate(request(400 * KIB));
+            assertThat(large.buffer().ownsBuffer()).as("in a block").isFalse();
+            assertThat(pool.blockSizes(0)).containsExactly(256 * KIB, 512 * KIB);
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.emptyBlockCount()).isZero();
+            assertThat(stats.blocksReturned()).isEqualTo(1);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+            assertThat(vma.statistics().total().blockBytes()).isEqualTo(768 * KIB);
+            large.release();
+            buffers.forEach(PooledBuffer::release);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
     void bothBufferModesShouldCarryDataThroughAGpuCopy(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
