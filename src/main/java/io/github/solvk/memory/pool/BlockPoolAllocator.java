@@ -532,7 +532,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @throws IllegalStateException    when the allocator is closed
      * @throws PoolException            {@link PoolException.Kind#NO_COMPATIBLE_MEMORY_TYPE} when no memory type fits
      *                                  the request; {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY} when every
-     *                                  candidate's heap is full;
+     *                                  candidate's heap is full (also when giving back what no buffer uses failed
+     *                                  on the way: that failure is suppressed on it);
      *                                  {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when not even an
      *                                  empty block would hold it (no memory is made to find that out);
      *                                  {@link PoolException.Kind#OUT_OF_POOL_MEMORY},
@@ -549,23 +550,40 @@ public final class BlockPoolAllocator implements AutoCloseable {
         } catch (PoolException e) {
             // Out of device memory: take back the ranges of threads that ended and ask the others for theirs. A
             // NEVER_ALLOCATE request that found no room: only the ended threads' ranges, so that a caller who tries
-            // such requests often does not empty every thread's cache each time. A size the driver refuses outright:
-            // nothing given back can help, so no thread is asked.
+            // such requests often does not empty every thread's cache each time. A size the driver refuses outright,
+            // or a request whose giving back failed already: no thread is asked.
             boolean retry = !e.permanent() && (e.kind() == PoolException.Kind.OUT_OF_DEVICE_MEMORY
-                    ? reclaimThreadCaches(true)
+                    ? reclaimAfter(e, true)
                     : e.kind() == PoolException.Kind.OUT_OF_POOL_MEMORY
-                    && request.preference() == AllocatePreference.NEVER_ALLOCATE && reclaimThreadCaches(false));
+                    && request.preference() == AllocatePreference.NEVER_ALLOCATE && reclaimAfter(e, false));
             if (!retry) {
                 throw e;
             }
         } catch (VulkanException e) {
-            if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || !reclaimThreadCaches(true)) {
+            if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY || !reclaimAfter(e, true)) {
                 throw e;
             }
         }
         // Threads that ended kept ranges in their caches, which went back just now (blocks they emptied were freed):
         // once more.
         return place(request);
+    }
+
+    /**
+     * {@link #reclaimThreadCaches} for a request that failed: when giving back fails in turn, the request's failure
+     * is thrown, with that failure suppressed on it, so that the caller still sees why the request failed.
+     *
+     * @param failure   the request's failure
+     * @param askOthers whether to ask the other threads for their ranges too (see {@link #reclaimThreadCaches})
+     * @return whether a thread that ended had ranges cached
+     */
+    private boolean reclaimAfter(RuntimeException failure, boolean askOthers) {
+        try {
+            return reclaimThreadCaches(askOthers);
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            throw failure;
+        }
     }
 
     /** {@link #allocate} once. */
@@ -675,7 +693,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     // The heap has no room, and no block could take the request: what the memory type holds and no
                     // buffer uses (this thread's cached ranges, waiting releases, empty blocks) goes back to VMA, and
                     // if that freed a block, the memory is tried once more (its failure is caught below).
-                    if (pool.releaseUnused(cache)) {
+                    boolean freed;
+                    try {
+                        freed = pool.releaseUnused(cache);
+                    } catch (RuntimeException failure) {
+                        throw pool.outOfMemoryAfterFailedGiveBack(lastFailure, failure, ownSize);
+                    }
+                    if (freed) {
                         return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
                     }
                     continue;

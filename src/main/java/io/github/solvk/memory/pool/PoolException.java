@@ -26,7 +26,10 @@ public final class PoolException extends RuntimeException {
 
     private final Kind kind;
     private final String vkResultName;
-    /** Whether no memory given back by any thread could change the answer (the driver refuses the size outright). */
+    /**
+     * Whether the allocator must not give threads' ranges back and try again: no memory given back could change the
+     * answer (the driver refuses the size outright), or giving back failed already on the way to this failure.
+     */
     private final boolean permanent;
 
     /**
@@ -46,7 +49,7 @@ public final class PoolException extends RuntimeException {
         this.permanent = permanent;
     }
 
-    /** @return whether taking back the threads' cached ranges cannot help, so the allocator does not try */
+    /** @return whether the allocator does not take back the threads' cached ranges and try again */
     boolean permanent() {
         return permanent;
     }

@@ -405,12 +405,39 @@ final class TypeBlockPool {
         try {
             return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         } catch (VulkanException e) {
-            if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY || !giveBackAfterOutOfMemory()) {
+            if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+                throw e;
+            }
+            boolean gaveBack;
+            try {
+                gaveBack = giveBackAfterOutOfMemory();
+            } catch (RuntimeException failure) {
+                throw outOfMemoryAfterFailedGiveBack(e, failure, rangeSize);
+            }
+            if (!gaveBack) {
                 throw e;
             }
             // What gave memory or room back did so just now: once more.
             return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
         }
+    }
+
+    /**
+     * The failure of a request that ran out of device memory and then failed to give back what no buffer uses (a
+     * suballocator's free threw): the request ends there, with the reason it failed, {@code OUT_OF_DEVICE_MEMORY},
+     * and no other memory type or retry; the failure in giving back rides on it, suppressed.
+     *
+     * @param outOfMemory the out-of-memory failure, the cause
+     * @param failure     what giving back threw
+     * @param bytes       the bytes the request needed
+     */
+    PoolException outOfMemoryAfterFailedGiveBack(VulkanException outOfMemory, RuntimeException failure, long bytes) {
+        PoolException e = new PoolException(PoolException.Kind.OUT_OF_DEVICE_MEMORY, outOfMemory.resultName(),
+                "no memory for " + bytes + " bytes in memory type " + memoryTypeIndex + ", and giving back what no "
+                        + "buffer uses then failed (suppressed); out of memory: " + outOfMemory.getMessage(),
+                outOfMemory, true);
+        e.addSuppressed(failure);
+        return e;
     }
 
     /**
@@ -448,7 +475,13 @@ final class TypeBlockPool {
             }
             outOfMemory = e;
         }
-        if (outOfMemory != null && drainOthers(home)) {
+        boolean drained;
+        try {
+            drained = outOfMemory != null && drainOthers(home);
+        } catch (RuntimeException failure) {
+            throw outOfMemoryAfterFailedGiveBack(outOfMemory, failure, rangeSize);
+        }
+        if (drained) {
             // Releases waiting in other arenas gave memory back: growing may work now.
             try {
                 return suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, true, verified);

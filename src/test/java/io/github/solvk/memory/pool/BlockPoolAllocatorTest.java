@@ -612,6 +612,82 @@ class BlockPoolAllocatorTest {
         }
     }
 
+    // Heap limit 256 KiB, blocks of 1 MiB: sixteen cached 8 KiB ranges fill the first block (128 KiB). A request that
+    // runs out of device memory gives them back, and the first free of that throws: the caller must still see
+    // OUT_OF_DEVICE_MEMORY, with what the free threw suppressed on it (and the other ranges go back all the same).
+
+    @Test
+    void dedicatedMemoryShouldStayOutOfMemoryWhenGivingTheThreadsRangesBackFails(VulkanContext context) {
+        // ALWAYS_ALLOCATE: the memory type gives back the calling thread's ranges (releaseUnused).
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            fillOneBlockAndCacheIt(pool);
+            frees.failNext(1);
+            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
+    void aNewBlockShouldStayOutOfMemoryWhenGivingAnEndedThreadsRangesBackFails(VulkanContext context)
+            throws Exception {
+        // 200 KiB needs a block of 256 KiB, and 128 KiB are left: the ranges of a thread that ended go back.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            fillOneBlockAndCacheItOnAThreadThatEnds(pool);
+            frees.failNext(1);
+            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
+    void dedicatedMemoryShouldStayOutOfMemoryWhenTakingBackAnEndedThreadsRangesFails(VulkanContext context)
+            throws Exception {
+        // ALWAYS_ALLOCATE again: the ended thread's ranges are taken back after the memory type's own (allocate()).
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            fillOneBlockAndCacheItOnAThreadThatEnds(pool);
+            frees.failNext(1);
+            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    private static void assertOutOfMemoryWith(PoolException e, FailingFrees frees) {
+        assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+        assertThat(frees.thrown()).hasSize(1);
+        assertThat(e.getSuppressed()).containsExactly(frees.thrown().get(0));
+    }
+
+    /** {@link #fillOneBlockAndCacheIt} on a thread that then ends, its ranges still cached. */
+    private static void fillOneBlockAndCacheItOnAThreadThatEnds(BlockPoolAllocator pool) throws Exception {
+        // A thread's first call takes back the caches of threads that ended: this thread makes its own first.
+        pool.flushThreadCache();
+        Thread worker = new Thread(() -> fillOneBlockAndCacheIt(pool));
+        worker.start();
+        worker.join();
+        assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+    }
+
     /** Sixteen 8 KiB ranges fill the first block (128 KiB) and, released, stay in the calling thread's cache. */
     private static void fillOneBlockAndCacheIt(BlockPoolAllocator pool) {
         List<PooledBuffer> buffers = new ArrayList<>();
