@@ -1249,26 +1249,31 @@ final class TypeBlockPool {
         long allocations = 0;
         int blockCount = 0;
         int empty = 0;
-        List<PoolBlock> drained = null;
-        for (Arena arena : arenas) {
-            arena.lock();
-            try {
-                if (!arena.closed) {
-                    drained = drain(arena, drained);
+        // A list of its own, so that a drain that throws leaves in it the blocks emptied so far, in its own pass and
+        // the earlier arenas' (destroyed below all the same: they are out of their arenas' lists).
+        List<PoolBlock> drained = new ArrayList<>(2);
+        try {
+            for (Arena arena : arenas) {
+                arena.lock();
+                try {
+                    if (!arena.closed) {
+                        drain(arena, drained);
+                    }
+                    for (PoolBlock b : arena.blocks) {
+                        committed += b.memory.size();
+                        free += b.suballocator.freeBytes();
+                        largest = Math.max(largest, b.suballocator.largestFreeRange());
+                        allocations += b.suballocator.liveCount();
+                    }
+                    blockCount += arena.blocks.size();
+                    empty += arena.emptyBlocks;
+                } finally {
+                    unlock(arena);
                 }
-                for (PoolBlock b : arena.blocks) {
-                    committed += b.memory.size();
-                    free += b.suballocator.freeBytes();
-                    largest = Math.max(largest, b.suballocator.largestFreeRange());
-                    allocations += b.suballocator.liveCount();
-                }
-                blockCount += arena.blocks.size();
-                empty += arena.emptyBlocks;
-            } finally {
-                unlock(arena);
             }
+        } finally {
+            destroyAll(drained);
         }
-        destroyAll(drained);
         int dedicatedCount;
         dedicatedLock.lock();
         try {
@@ -1316,40 +1321,15 @@ final class TypeBlockPool {
      */
     void checkInvariants() {
         int emptyTotal = 0;
-        List<PoolBlock> drained = null;
-        for (Arena arena : arenas) {
-            arena.lock();
-            try {
-                if (!arena.closed) {
-                    // Releases that found the lock taken are finished first: they are not in flight.
-                    drained = drain(arena, drained);
-                }
-                int empty = 0;
-                for (PoolBlock b : arena.blocks) {
-                    b.suballocator.checkInvariants();
-                    if (b.arena != arena) {
-                        throw new IllegalStateException(arena + ", " + b + ": listed here but belongs to " + b.arena
-                                + " (expected: one arena per block)");
-                    }
-                    if (b.isEmpty()) {
-                        empty++;
-                    }
-                    if (b.liveRangeCount() != b.suballocator.liveCount()) {
-                        throw new IllegalStateException(arena + ", " + b + ": " + b.liveRangeCount()
-                                + " listed ranges (expected: the suballocator's " + b.suballocator.liveCount()
-                                + ", with no allocation in flight)");
-                    }
-                }
-                if (empty != arena.emptyBlocks) {
-                    throw new IllegalStateException(arena + ": " + empty + " empty blocks, " + arena.emptyBlocks
-                            + " counted (expected: equal)");
-                }
-                emptyTotal += empty;
-            } finally {
-                unlock(arena);
+        // A list of its own, as in statistics(): a drain or check that throws loses none of the blocks emptied so far.
+        List<PoolBlock> drained = new ArrayList<>(2);
+        try {
+            for (Arena arena : arenas) {
+                emptyTotal += checkInvariants(arena, drained);
             }
+        } finally {
+            destroyAll(drained);
         }
-        destroyAll(drained);
         if (emptyTotal != keptEmpty.get() || emptyTotal > maxEmptyBlocks) {
             throw new IllegalStateException("memory type " + memoryTypeIndex + ": " + emptyTotal + " empty blocks, "
                     + keptEmpty.get() + " counted (expected: equal and at most " + maxEmptyBlocks + ")");
@@ -1364,6 +1344,44 @@ final class TypeBlockPool {
             }
         } finally {
             dedicatedLock.unlock();
+        }
+    }
+
+    /**
+     * {@link #checkInvariants()} for one arena, under its lock: finishes its waiting releases first (they are not in
+     * flight), adding the blocks that empties to {@code drained}.
+     *
+     * @return the arena's empty blocks
+     */
+    private int checkInvariants(Arena arena, List<PoolBlock> drained) {
+        arena.lock();
+        try {
+            if (!arena.closed) {
+                drain(arena, drained);
+            }
+            int empty = 0;
+            for (PoolBlock b : arena.blocks) {
+                b.suballocator.checkInvariants();
+                if (b.arena != arena) {
+                    throw new IllegalStateException(arena + ", " + b + ": listed here but belongs to " + b.arena
+                            + " (expected: one arena per block)");
+                }
+                if (b.isEmpty()) {
+                    empty++;
+                }
+                if (b.liveRangeCount() != b.suballocator.liveCount()) {
+                    throw new IllegalStateException(arena + ", " + b + ": " + b.liveRangeCount()
+                            + " listed ranges (expected: the suballocator's " + b.suballocator.liveCount()
+                            + ", with no allocation in flight)");
+                }
+            }
+            if (empty != arena.emptyBlocks) {
+                throw new IllegalStateException(arena + ": " + empty + " empty blocks, " + arena.emptyBlocks
+                        + " counted (expected: equal)");
+            }
+            return empty;
+        } finally {
+            unlock(arena);
         }
     }
 

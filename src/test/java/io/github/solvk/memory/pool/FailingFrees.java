@@ -11,17 +11,25 @@ import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.suballocator.Suballocators;
 
 /**
- * A factory of TLSF suballocators whose next {@link #failNext(int) n} frees throw, changing nothing (as a suballocator
+ * A factory of TLSF suballocators whose next {@link #failNext(int) n} frees (or those after a few that succeed,
+ * {@link #failAfter}) throw, changing nothing (as a suballocator
  * refuses a caller's bad handle): for tests of what a failure in giving a range back leaves behind. The pools reach a
  * suballocator only through {@link BlockPoolAllocator.Config#suballocatorFactory()}, so that is where it goes in.
  */
 final class FailingFrees implements SuballocatorFactory {
 
     private final AtomicInteger failuresLeft = new AtomicInteger();
+    private final AtomicInteger freesBeforeFailures = new AtomicInteger();
     private final List<RuntimeException> thrown = new CopyOnWriteArrayList<>();
 
     /** Makes the next {@code n} frees of any of its suballocators throw. */
     void failNext(int n) {
+        failAfter(0, n);
+    }
+
+    /** Lets the next {@code frees} frees of any of its suballocators succeed, then makes {@code n} throw. */
+    void failAfter(int frees, int n) {
+        freesBeforeFailures.set(frees);
         failuresLeft.set(n);
     }
 
@@ -45,7 +53,8 @@ final class FailingFrees implements SuballocatorFactory {
 
         @Override
         public void free(long handle) {
-            if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            if (failuresLeft.get() > 0 && freesBeforeFailures.getAndUpdate(n -> Math.max(0, n - 1)) == 0
+                    && failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 RuntimeException e = new IllegalStateException("free of handle 0x" + Long.toHexString(handle)
                         + " failed (injected by the test)");
                 thrown.add(e);
