@@ -138,6 +138,8 @@ public interface IBuffer extends AutoCloseable {
      * @param offset offset in this range
      * @param length bytes
      * @throws IllegalArgumentException when the range is negative or would pass the end
+     * @throws io.github.solvk.memory.vulkan.VulkanException when the driver's flush fails, naming its
+     *                                                        {@code VkResult}
      */
     void flush(long offset, long length);
 
@@ -148,6 +150,8 @@ public interface IBuffer extends AutoCloseable {
      * @param offset offset in this range
      * @param length bytes
      * @throws IllegalArgumentException when the range is negative or would pass the end
+     * @throws io.github.solvk.memory.vulkan.VulkanException when the driver's invalidate fails, naming its
+     *                                                        {@code VkResult}
      */
     void invalidate(long offset, long length);
 

@@ -3,8 +3,8 @@ package io.github.solvk.memory.vulkan;
 import static org.lwjgl.system.MemoryStack.stackPush;
 import static org.lwjgl.system.MemoryUtil.NULL;
 import static org.lwjgl.util.vma.Vma.vmaDestroyBuffer;
-import static org.lwjgl.util.vma.Vma.vmaFlushAllocation;
-import static org.lwjgl.util.vma.Vma.vmaInvalidateAllocation;
+import static org.lwjgl.util.vma.Vma.vmaFlushAllocations;
+import static org.lwjgl.util.vma.Vma.vmaInvalidateAllocations;
 import static org.lwjgl.util.vma.Vma.vmaMapMemory;
 import static org.lwjgl.util.vma.Vma.vmaUnmapMemory;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE;
@@ -18,6 +18,7 @@ import static org.lwjgl.vulkan.VK12.vkGetBufferDeviceAddress;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.LongBuffer;
 import java.util.Objects;
 
 import org.lwjgl.PointerBuffer;
@@ -534,6 +535,8 @@ public final class VulkanBuffer implements AutoCloseable {
      * @param rangeOffset offset in this range
      * @param length      bytes
      * @throws IllegalArgumentException when the range passes the end
+     * @throws VulkanException          when {@code vmaFlushAllocations} or {@code vkFlushMappedMemoryRanges} fails,
+     *                                  naming the result
      */
     public void flush(long rangeOffset, long length) {
         checkRange("flush", rangeOffset, length);
@@ -549,6 +552,8 @@ public final class VulkanBuffer implements AutoCloseable {
      * @param rangeOffset offset in this range
      * @param length      bytes
      * @throws IllegalArgumentException when the range passes the end
+     * @throws VulkanException          when {@code vmaInvalidateAllocations} or
+     *                                  {@code vkInvalidateMappedMemoryRanges} fails, naming the result
      */
     public void invalidate(long rangeOffset, long length) {
         checkRange("invalidate", rangeOffset, length);
@@ -621,15 +626,23 @@ public final class VulkanBuffer implements AutoCloseable {
     }
 
     private void syncThroughVma(long vmaAllocation, long[] range, boolean flush) {
-        long vma = allocator.enter();
-        try {
-            if (flush) {
-                vmaFlushAllocation(vma, vmaAllocation, range[0], range[1]);
-            } else {
-                vmaInvalidateAllocation(vma, vmaAllocation, range[0], range[1]);
+        // The plural calls, for one allocation: LWJGL binds vmaFlushAllocation and vmaInvalidateAllocation as void
+        // and drops the VkResult that VMA returns, while the plural ones return it (same ranges, same atom widening).
+        try (MemoryStack stack = stackPush()) {
+            PointerBuffer allocations = stack.pointers(vmaAllocation);
+            LongBuffer offsets = stack.longs(range[0]);
+            LongBuffer sizes = stack.longs(range[1]);
+            long vma = allocator.enter();
+            try {
+                if (flush) {
+                    VkResults.check(vmaFlushAllocations(vma, allocations, offsets, sizes), "vmaFlushAllocations");
+                } else {
+                    VkResults.check(vmaInvalidateAllocations(vma, allocations, offsets, sizes),
+                            "vmaInvalidateAllocations");
+                }
+            } finally {
+                allocator.exit();
             }
-        } finally {
-            allocator.exit();
         }
     }
 

@@ -38,6 +38,7 @@ import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_SUBMIT_INFO;
+import static org.lwjgl.vulkan.VK10.VK_SUCCESS;
 import static org.lwjgl.vulkan.VK10.vkAllocateCommandBuffers;
 import static org.lwjgl.vulkan.VK10.vkBeginCommandBuffer;
 import static org.lwjgl.vulkan.VK10.vkCreateCommandPool;
@@ -446,6 +447,9 @@ public final class VulkanContext implements AutoCloseable {
      * for the device: {@code vkDeviceWaitIdle} would wait for the engine's work too, and needs all the device's
      * queues held by the caller, while the engine may be submitting to them; its own commands are finished already,
      * since {@link #execute} waits for each. Calling it again does nothing.
+     *
+     * @throws VulkanException when {@code vkDeviceWaitIdle} fails (device lost, out of memory); everything is
+     *                         destroyed first all the same
      */
     @Override
     public synchronized void close() {
@@ -453,9 +457,9 @@ public final class VulkanContext implements AutoCloseable {
             return;
         }
         closed = true;
-        if (owned) {
-            vkDeviceWaitIdle(device);
-        }
+        // A failed wait (VK_ERROR_DEVICE_LOST) still allows, and needs, every object to be destroyed: checked last,
+        // so that the failure is reported without leaking the device and the instance.
+        int waited = owned ? vkDeviceWaitIdle(device) : VK_SUCCESS;
         for (long pool : commandPools.values()) {
             vkDestroyCommandPool(device, pool, null);
         }
@@ -470,6 +474,7 @@ public final class VulkanContext implements AutoCloseable {
         if (debugCallback != null) {
             debugCallback.free();
         }
+        VkResults.check(waited, "vkDeviceWaitIdle");
     }
 
     @Override
