@@ -25,18 +25,26 @@ import java.util.Arrays;
  *
  * <p><b>Algorithm.</b> The slot stride is {@code slotSize} rounded up to {@code slotAlignment}; slot {@code i} starts
  * at {@code firstSlot + i * stride}, where {@code firstSlot} is the region's start rounded up to
- * {@code slotAlignment}, and there are {@code (regionEnd - firstSlot) / stride} slots (the remainder is never used).
- * Free slots that were used before sit on a LIFO free list of slot indices in an {@code int} array; slots never used
- * yet are handed out in index order above a watermark, so that the arrays grow (by doubling) only as far as the pool
- * is used and {@link #reset()} is O(1). An allocation takes the most recently freed slot (warm in caches), else the
- * next slot above the watermark, else returns {@link Suballocator#NULL_HANDLE}. An allocation larger than
- * {@code slotSize}, or with an alignment above {@code slotAlignment}, can never succeed and is a caller bug: it throws
- * {@link IllegalArgumentException} naming the value and the limit. Worked example, region {@code [1000, 2000)},
+ * {@code slotAlignment}. A slot needs only its {@code slotSize} bytes inside the region, not a whole stride (the
+ * padding up to the next slot is there only to align that slot), so there are
+ * {@code (regionEnd - firstSlot - slotSize) / stride + 1} slots, and the last may be shorter than a stride: a slot
+ * <em>takes</em> {@code min(stride, regionEnd - its offset)} bytes, a whole stride for all but possibly the last.
+ * The bytes before the first slot and after the last one's taken bytes are never used. Free slots that were used
+ * before sit on a LIFO free list of slot indices in an {@code int} array; slots never used yet are handed out in index
+ * order above a watermark, so that the arrays grow (by doubling) only as far as the pool is used and {@link #reset()}
+ * is O(1). An allocation takes the most recently freed slot (warm in caches), else the next slot above the watermark,
+ * else returns {@link Suballocator#NULL_HANDLE}. An allocation larger than {@code slotSize}, or with an alignment
+ * above {@code slotAlignment}, can never succeed and is a caller bug: it throws {@link IllegalArgumentException}
+ * naming the value and the limit. Worked example, region {@code [1000, 1900)},
  * slot size 100, slot alignment 64:
  * <pre>
- *   stride 128 (100 rounded up to 64), firstSlot 1024, slots (2000 - 1024) / 128 = 7: 1024, 1152, ..., 1792
+ *   stride 128 (100 rounded up to 64), firstSlot 1024, slots (1900 - 1024 - 100) / 128 + 1 = 7: 1024, ..., 1792
+ *     (the last, at 1792, ends its 100 bytes at 1892 &lt;= 1900 and takes 1900 - 1792 = 108 bytes, not a stride;
+ *     whole strides alone would give (1900 - 1024) / 128 = 6 slots)
  *   A = tryAllocate(100, 64, LINEAR)   slot 0 at 1024          B = tryAllocate(1, 1, LINEAR)   slot 1 at 1152
- *   free(A); C = tryAllocate(30, 16, NON_LINEAR)   slot 0 again, at 1024; freeBytes 1000 - 2 * 128 = 744
+ *   free(A); C = tryAllocate(30, 16, NON_LINEAR)   slot 0 again, at 1024; freeBytes 900 - 2 * 128 = 644
+ *   five more allocations              slots 2 to 6; freeBytes 900 - 6 * 128 - 108 = 24 (the 24 bytes before 1024)
+ *   tryAllocate(1, 1, LINEAR)          NULL_HANDLE: every slot is live
  *   tryAllocate(101, 1, LINEAR)        throws: size: 101 (expected: &lt;= the slot size 100)
  *   tryAllocate(8, 128, LINEAR)        throws: alignment: 128 (expected: &lt;= the slot alignment 64)
  * </pre>
@@ -62,13 +70,16 @@ import java.util.Arrays;
  *
  * <p><b>Invariants</b> ({@link #checkInvariants()}):
  * <ul>
- *   <li>the first slot and the stride are multiples of the slot alignment, the stride holds the slot size, and all
- *       slots lie within the region;</li>
+ *   <li>the first slot and the stride are multiples of the slot alignment, the stride holds the slot size, and the
+ *       slot count is {@code (regionEnd - firstSlot - slotSize) / stride + 1}: every slot's first {@code slotSize}
+ *       bytes lie within the region, and one more slot's would not;</li>
  *   <li>{@code 0 <= free list length <= watermark <= slots}; {@code liveCount()} is {@code watermark - free list
  *       length};</li>
  *   <li>the free list holds distinct slots below the watermark, each freed; every other slot below the watermark
  *       is live with a size in {@code [1, slotSize]};</li>
- *   <li>{@link #freeBytes()} is the region's size minus one stride per live slot.</li>
+ *   <li>{@link #freeBytes()} is the region's size minus the bytes the live slots take (a stride each, the last slot
+ *       {@code min(stride, regionEnd - its offset)}), so never negative; {@link #visit} reports no range past the
+ *       region's end.</li>
  * </ul>
  *
  * <p><b>Reference.</b> vulkano's pool suballocator (fixed-size blocks with a free list of indices); the same idea
@@ -118,10 +129,11 @@ public final class FixedSizeSuballocator implements Suballocator {
         }
         IndexedHandles.checkPowerOfTwo("slotAlignment", slotAlignment);
         long regionEnd = regionOffset + regionSize;
-        // slotSize, slotAlignment and regionOffset are all <= 2^62 here, so neither rounding can overflow.
+        // slotSize, slotAlignment and regionOffset are all <= 2^62 here, so neither rounding can overflow, and both
+        // results are at most 2^62 (a multiple of every alignment up to 2^62).
         long stride = alignUp(slotSize, slotAlignment);
         long firstSlot = alignUp(regionOffset, slotAlignment);
-        long slots = firstSlot > regionEnd ? 0 : (regionEnd - firstSlot) / stride;
+        long slots = slotCount(firstSlot, regionEnd, slotSize, stride);
         if (slots == 0) {
             throw new IllegalArgumentException("slotSize: " + slotSize + " with slotAlignment " + slotAlignment
                     + " (expected: at least one slot in [" + regionOffset + ", " + regionEnd + "))");
@@ -143,6 +155,22 @@ public final class FixedSizeSuballocator implements Suballocator {
         this.freeList = new int[capacity];
     }
 
+    /**
+     * How many slots of {@code slotSize} bytes, {@code stride} apart from {@code firstSlot}, fit before
+     * {@code regionEnd}: the last needs only its {@code slotSize} bytes, not a whole stride.
+     *
+     * @return {@code (regionEnd - firstSlot - slotSize) / stride + 1}, or 0 when not even one slot fits
+     */
+    private static long slotCount(long firstSlot, long regionEnd, long slotSize, long stride) {
+        // All four are in [0, 2^62] (stride >= 1), so the differences cannot overflow; the quotient is at most 2^62,
+        // so adding 1 cannot either. Testing the room first keeps the dividend >= 0 (a negative one would round
+        // towards zero and count a slot that does not fit).
+        if (firstSlot > regionEnd || regionEnd - firstSlot < slotSize) {
+            return 0;
+        }
+        return (regionEnd - firstSlot - slotSize) / stride + 1;
+    }
+
     /** @return the largest allocation, as given */
     public long slotSize() {
         return slotSize;
@@ -158,9 +186,27 @@ public final class FixedSizeSuballocator implements Suballocator {
         return stride;
     }
 
-    /** @return how many slots the region holds */
+    /**
+     * @return how many slots the region holds: {@code (regionEnd - firstSlot - slotSize) / stride + 1}, the last
+     *         needing only {@code slotSize} bytes of the region
+     */
     public int slotCount() {
         return slotCount;
+    }
+
+    /**
+     * @return the bytes that slot {@code slot} takes while live: a whole stride, except that the last slot ends at the
+     *         region's end when that comes first; at least {@link #slotSize()}
+     */
+    private long slotExtent(int slot) {
+        // slot < slotCount, so slot * stride <= regionEnd - firstSlot - slotSize: no overflow, and the difference
+        // below is >= slotSize.
+        return Math.min(stride, regionOffset + regionSize - (firstSlot + slot * stride));
+    }
+
+    /** @return the bytes the last slot does not take of a whole stride: 0 unless the region's end cuts it short */
+    private long lastSlotShortfall() {
+        return stride - slotExtent(slotCount - 1);
     }
 
     /**
@@ -219,7 +265,7 @@ public final class FixedSizeSuballocator implements Suballocator {
 
     @Override
     public long offset(long handle) {
-        // slot < slotCount, so slot * stride <= regionSize: no overflow.
+        // slot < slotCount, so slot * stride <= regionEnd - firstSlot - slotSize: no overflow.
         return firstSlot + liveSlot(handle) * stride;
     }
 
@@ -246,12 +292,18 @@ public final class FixedSizeSuballocator implements Suballocator {
     /**
      * {@inheritDoc}
      *
-     * <p>Here: the region's size minus one stride per live slot; the bytes before the first slot and after the last
-     * count as free although no allocation can use them.
+     * <p>Here: the region's size minus the bytes the live slots take, a stride each except that a live last slot
+     * takes only {@code min(stride, regionEnd - its offset)}; never negative. The bytes before the first slot and after
+     * the last one's count as free although no allocation can use them.
      */
     @Override
     public long freeBytes() {
-        return regionSize - liveCount() * stride;
+        // Every slot but the last ends its stride inside the region; a live last slot takes only what is left of it.
+        long taken = liveCount() * stride;
+        if (watermark == slotCount && stamps[slotCount - 1] >= 0) {
+            taken -= lastSlotShortfall();
+        }
+        return regionSize - taken;
     }
 
     /**
@@ -279,7 +331,9 @@ public final class FixedSizeSuballocator implements Suballocator {
      * {@inheritDoc}
      *
      * <p>The free ranges are exactly the bytes that {@link #freeBytes()} counts (free slots and the bytes outside the
-     * slots), with touching ones merged; the unused end of a live slot is taken, so it is reported as neither.
+     * slots), with touching ones merged, none past the region's end; the unused end of a live slot (up to the next
+     * slot, or for the last slot up to {@code min(its offset + stride, regionEnd)}) is taken, so it is reported as
+     * neither.
      */
     @Override
     public void visit(Visitor visitor) {
@@ -292,24 +346,29 @@ public final class FixedSizeSuballocator implements Suballocator {
         for (int slot = 0; slot < watermark; slot++) {
             long offset = firstSlot + slot * stride;
             if (stamps[slot] < 0) {
-                out.free(offset, offset + stride);
+                out.free(offset, offset + slotExtent(slot));
             } else {
                 out.allocation(encode(tag, stampGeneration(stamps[slot]), slot), offset, sizes[slot],
                         IndexedHandles.type(stampType(stamps[slot])));
             }
         }
-        out.free(firstSlot + watermark * stride, regionOffset + regionSize);
+        // From the end of the last slot handed out (or the first slot), but never past the region's end, which cuts
+        // a short last slot. No overflow: the slot before the watermark starts at most at regionEnd - slotSize, and
+        // stride <= slotSize + slotAlignment - 1, so the sum is at most regionEnd + slotAlignment - 1 < 2^63.
+        long end = regionOffset + regionSize;
+        out.free(Math.min(firstSlot + watermark * stride, end), end);
         out.flush();
     }
 
     @Override
     public void checkInvariants() {
+        long regionEnd = regionOffset + regionSize;
+        long fitting = stride < 1 ? -1 : slotCount(firstSlot, regionEnd, slotSize, stride);
         if (firstSlot % slotAlignment != 0 || stride % slotAlignment != 0 || stride < slotSize
-                || firstSlot < regionOffset || slotCount < 1 || slotCount > MAX_ENTRIES
-                || (regionOffset + regionSize - firstSlot) / stride < slotCount) {
+                || firstSlot < regionOffset || slotCount < 1 || slotCount > MAX_ENTRIES || slotCount != fitting) {
             throw new IllegalStateException("slots: " + slotCount + " from " + firstSlot + " every " + stride
-                    + " (expected: aligned to " + slotAlignment + ", holding " + slotSize
-                    + " bytes, within the region)");
+                    + " (expected: aligned to " + slotAlignment + ", holding " + slotSize + " bytes, as many as"
+                    + " fit their slot size before the region's end " + regionEnd + ": " + fitting + ")");
         }
         if (watermark < 0 || watermark > slotCount || freeTop < 0 || freeTop > watermark) {
             throw new IllegalStateException("watermark: " + watermark + ", free list " + freeTop
@@ -331,14 +390,16 @@ public final class FixedSizeSuballocator implements Suballocator {
             }
         }
         int live = 0;
+        long taken = 0;
         for (int slot = 0; slot < watermark; slot++) {
             if (stamps[slot] >= 0) {
                 live++;
+                taken += slotExtent(slot);
             }
         }
-        if (live != liveCount() || freeBytes() != regionSize - live * stride) {
+        if (live != liveCount() || freeBytes() != regionSize - taken || freeBytes() < 0) {
             throw new IllegalStateException("liveCount: " + liveCount() + ", freeBytes " + freeBytes() + " (expected: "
-                    + live + ", " + (regionSize - live * stride) + ")");
+                    + live + ", " + (regionSize - taken) + " >= 0: the region less what the live slots take)");
         }
     }
 

@@ -167,9 +167,9 @@ class FixedSizeSuballocatorTest extends SuballocatorContractTest {
 
     @Test
     void theDocumentedExampleShouldPlaceSlotsOnTheAlignedStride() {
-        FixedSizeSuballocator pool = new FixedSizeSuballocator(1000, 1000, 100, 64);
+        FixedSizeSuballocator pool = new FixedSizeSuballocator(1000, 900, 100, 64);
         assertThat(pool.slotStride()).isEqualTo(128);
-        assertThat(pool.slotCount()).isEqualTo(7);
+        assertThat(pool.slotCount()).as("(1900 - 1024 - 100) / 128 + 1").isEqualTo(7);
         long a = pool.tryAllocate(100, 64, LINEAR);
         long b = pool.tryAllocate(1, 1, LINEAR);
         assertThat(pool.offset(a)).isEqualTo(1024);
@@ -179,11 +179,100 @@ class FixedSizeSuballocatorTest extends SuballocatorContractTest {
         assertThat(pool.offset(c)).isEqualTo(1024);
         assertThat(pool.size(c)).isEqualTo(30);
         assertThat(pool.type(c)).isEqualTo(NON_LINEAR);
-        assertThat(pool.freeBytes()).isEqualTo(744);
+        assertThat(pool.freeBytes()).isEqualTo(644);
+        long last = 0;
+        for (int i = 0; i < 5; i++) {
+            last = pool.tryAllocate(100, 64, LINEAR);
+        }
+        assertThat(pool.offset(last)).isEqualTo(1792);
+        assertThat(pool.freeBytes()).as("900 - 6 * 128 - 108").isEqualTo(24);
+        assertThat(pool.tryAllocate(1, 1, LINEAR)).isEqualTo(NULL_HANDLE);
         assertRejected(pool, () -> pool.tryAllocate(101, 1, LINEAR), "size: 101 (expected: <= the slot size 100)");
         assertRejected(pool, () -> pool.tryAllocate(8, 128, LINEAR),
                 "alignment: 128 (expected: <= the slot alignment 64)");
         pool.checkInvariants();
+    }
+
+    @Test
+    void aLastSlotShorterThanAStrideShouldBeHandedOutAndTakeOnlyTheBytesLeftOfTheRegion() {
+        // Region [1000, 1900), 100-byte slots every 128 from 1024: the 7th slot, at 1792, ends its 100 bytes at 1892
+        // and takes the 108 bytes left, not a stride.
+        FixedSizeSuballocator pool = new FixedSizeSuballocator(1000, 900, 100, 64);
+        IntervalModel model = new IntervalModel(pool, 64);
+        List<Long> handles = new ArrayList<>();
+        long taken = 0;
+        for (int i = 0; i < 7; i++) {
+            long handle = pool.tryAllocate(100 - i, 64, i % 2 == 0 ? LINEAR : NON_LINEAR);
+            assertThat(handle).as("slot %d", i).isNotEqualTo(NULL_HANDLE);
+            IntervalModel.Interval slot = model.allocated(handle, 100 - i, 64, pool.type(handle));
+            assertThat(slot.offset()).isEqualTo(1024 + 128L * i);
+            assertThat(slot.end()).isLessThanOrEqualTo(1900);
+            taken += i < 6 ? 128 : 108;
+            model.verify(900 - taken); // freeBytes, visit inside the region, invariants
+            handles.add(handle);
+        }
+        assertThat(pool.freeBytes()).isEqualTo(24);
+        assertThat(pool.tryAllocate(1, 1, LINEAR)).isEqualTo(NULL_HANDLE);
+        assertThat(freeRanges(pool)).containsExactly(new long[] {1000, 24});
+
+        pool.free(handles.get(6));
+        model.freed(handles.get(6));
+        model.verify(900 - 6 * 128);
+        assertThat(freeRanges(pool)).as("the freed last slot ends at the region's end, not its stride's")
+                .containsExactly(new long[] {1000, 24}, new long[] {1792, 108});
+        pool.free(handles.get(3));
+        model.freed(handles.get(3));
+        model.verify(900 - 5 * 128);
+        assertThat(freeRanges(pool)).containsExactly(new long[] {1000, 24}, new long[] {1408, 128},
+                new long[] {1792, 108});
+        model.allocated(pool.tryAllocate(100, 64, LINEAR), 100, 64, LINEAR);
+        model.allocated(pool.tryAllocate(100, 64, LINEAR), 100, 64, LINEAR);
+        model.verify(24);
+        pool.reset();
+        model.cleared();
+        model.verify(900);
+        assertThat(freeRanges(pool)).containsExactly(new long[] {1000, 900});
+    }
+
+    @Test
+    void aSlotThatFillsTheRegionShouldFitThoughItsStrideWouldNot() {
+        // 1001 bytes at alignment 1024 stride 1024 bytes, but one slot needs only its 1001 bytes of [0, 1001).
+        FixedSizeSuballocator pool = new FixedSizeSuballocator(0, 1001, 1001, 1024);
+        assertThat(pool.slotCount()).isEqualTo(1);
+        assertThat(pool.slotStride()).isEqualTo(1024);
+        long handle = pool.tryAllocate(1001, 1024, LINEAR);
+        assertThat(pool.offset(handle)).isZero();
+        assertThat(pool.freeBytes()).as("not 1001 - 1024").isZero();
+        assertThat(pool.largestFreeRange()).isZero();
+        assertThat(freeRanges(pool)).isEmpty();
+        pool.checkInvariants();
+        pool.free(handle);
+        assertThat(pool.freeBytes()).isEqualTo(1001);
+        assertThat(freeRanges(pool)).containsExactly(new long[] {0, 1001});
+        pool.checkInvariants();
+        // Still refused where even the slot size does not fit after the first aligned offset.
+        assertThatThrownBy(() -> new FixedSizeSuballocator(1, 1001, 1001, 1024))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slotSize: 1001 with slotAlignment 1024")
+                .hasMessageContaining("at least one slot in [1, 1002)");
+        assertThatThrownBy(() -> new FixedSizeSuballocator(0, 1000, 1001, 1024))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("slotSize: 1001");
+    }
+
+    /** @return the free ranges that visit reports, as {@code {offset, size}} */
+    private static List<long[]> freeRanges(Suballocator s) {
+        List<long[]> ranges = new ArrayList<>();
+        s.visit(new Suballocator.Visitor() {
+            @Override
+            public void allocation(long handle, long offset, long size, AllocationType type) {
+            }
+
+            @Override
+            public void free(long offset, long size) {
+                ranges.add(new long[] {offset, size});
+            }
+        });
+        return ranges;
     }
 
     @Test
@@ -206,7 +295,10 @@ class FixedSizeSuballocatorTest extends SuballocatorContractTest {
             long size = 1 + i % 70;
             model.allocated(pool.tryAllocate(size, 1, types[i % 3]), size, 1, types[i % 3]);
         }
-        model.verify(4096 - pool.slotCount() * 128L); // checks conflicting neighbours' pages
+        // 32 slots from 64 every 128 in [10, 4106): the last, at 4032, takes the 74 bytes left; only the 54 bytes
+        // before the first slot stay free.
+        assertThat(pool.slotCount()).isEqualTo(32);
+        model.verify(4096 - 31 * 128L - 74); // checks conflicting neighbours' pages
     }
 
     @Test
@@ -302,7 +394,11 @@ class FixedSizeSuballocatorTest extends SuballocatorContractTest {
         FixedSizeSuballocator pool = new FixedSizeSuballocator(regionOffset, regionSize, slotSize, slotAlignment);
         long stride = 128;
         long firstSlot = 1024;
-        int slots = (int) ((regionOffset + regionSize - firstSlot) / stride);
+        long regionEnd = regionOffset + regionSize;
+        // The last slot needs only its 100 bytes: 128 slots, the last at 17280 taking the 104 bytes left of the
+        // region (whole strides would give 127).
+        int slots = (int) ((regionEnd - firstSlot - slotSize) / stride + 1);
+        assertThat(slots).isEqualTo(128);
         assertThat(pool.slotCount()).isEqualTo(slots);
         IntervalModel model = new IntervalModel(pool, 1);
         List<Long> live = new ArrayList<>();
@@ -341,7 +437,11 @@ class FixedSizeSuballocatorTest extends SuballocatorContractTest {
             if (stale.size() > 1000) {
                 stale.subList(0, 500).clear();
             }
-            model.verify(regionSize - live.size() * stride);
+            long taken = 0;
+            for (long handle : live) {
+                taken += Math.min(stride, regionEnd - pool.offset(handle));
+            }
+            model.verify(regionSize - taken);
         }
         assertThat(nulls).isGreaterThan(100);
     }

@@ -25,7 +25,8 @@ import net.jqwik.api.statistics.Statistics;
  *
  * <p>Each algorithm is one {@link Algorithm} and one {@code @Property} method, all five of them; an algorithm that
  * accepts frees only in an order (stack: newest first, ring: oldest first) says so with its {@link FreeOrder}, and one
- * that takes only requests up to a bound (the fixed-size pool: its slot) says so with its {@link RequestBound}.
+ * that takes only requests up to a bound (the fixed-size pool: its slot) says so with its {@link RequestBound}. The
+ * fixed-size pool has a second property, on regions that leave its last slot shorter than a stride.
  */
 class SuballocatorModelProperties {
 
@@ -207,6 +208,35 @@ class SuballocatorModelProperties {
         run(POOL, region, actions);
     }
 
+    /**
+     * Pools whose region ends inside the last slot's stride, past its slot size: the last slot is shorter than a
+     * stride. Each run first fills every slot and tries one more (the pool must hand out exactly the slots that fit,
+     * the last one included), then goes on at random; after every step visit must stay inside the region, the free
+     * bytes must be the region less what the live slots take (never negative), and the invariants must hold.
+     */
+    @Property(tries = TRIES, edgeCases = EdgeCasesMode.NONE)
+    void poolWithALastSlotShorterThanAStrideShouldAgreeWithTheModelAfterEveryStep(
+            @ForAll("shortLastSlotPools") ShortLastSlotPool pool, @ForAll("actions") List<Action> actions) {
+        Region region = pool.region();
+        FixedSizeSuballocator probe = (FixedSizeSuballocator) pool.algorithm().factory().create(region.offset(),
+                region.size(), region.granularity());
+        if (probe.slotCount() != pool.slots() || probe.slotStride() != pool.stride()) {
+            fail("%s: %d slots every %d (expected: %d every %d)", pool, probe.slotCount(), probe.slotStride(),
+                    pool.slots(), pool.stride());
+        }
+        List<Action> steps = new ArrayList<>();
+        for (int i = 0; i <= pool.slots(); i++) {
+            Action a = actions.get(i % actions.size());
+            steps.add(new Action(0, a.sizeLog2(), a.sizeBits(), a.alignmentLog2(), a.type(), a.pick()));
+        }
+        steps.addAll(actions);
+        int maxLive = run(pool.algorithm(), region, steps);
+        if (maxLive != pool.slots()) {
+            fail("%s: at most %d live (expected: every one of the %d slots, and never more)", pool, maxLive,
+                    pool.slots());
+        }
+    }
+
     // ---- generators ----
 
     /** A region and its granularity; a third of them end at 2^62, the end of the address space. */
@@ -253,6 +283,57 @@ class SuballocatorModelProperties {
             long size = (1L << log2) + Long.remainderUnsigned(bits, 1L << log2);
             long offset = placement == 0 ? 0 : placement == 1 ? small : Suballocator.MAX_REGION_END - size;
             return new Region(offset, size, granularity);
+        });
+    }
+
+    /**
+     * A fixed-size pool of {@code slots} slots whose region ends {@code tail} bytes after the last slot's
+     * {@code slotSize} bytes, {@code tail < stride - slotSize}: the last slot takes {@code slotSize + tail} bytes,
+     * less than a stride. The region starts {@code lead} bytes before the first slot (less than the alignment); a
+     * third of the regions end near 2^62.
+     */
+    record ShortLastSlotPool(long slotSize, long slotAlignment, int slots, long lead, long tail, boolean nearMax,
+                             long firstSlotUnits) {
+        long stride() {
+            return (slotSize + slotAlignment - 1) & -slotAlignment;
+        }
+
+        Region region() {
+            long span = (slots - 1) * stride() + slotSize + tail;
+            long firstSlot = nearMax ? (Suballocator.MAX_REGION_END - span) & -slotAlignment
+                    : firstSlotUnits * slotAlignment;
+            if (firstSlot < lead) {
+                firstSlot += slotAlignment;
+            }
+            // The slot alignment is at least the granularity, the pool's way to keep slots on their own pages.
+            return new Region(firstSlot - lead, lead + span, slotAlignment);
+        }
+
+        Algorithm algorithm() {
+            return new Algorithm((offset, size, granularity) -> new FixedSizeSuballocator(offset, size, slotSize,
+                    slotAlignment), ANY_ORDER, POOL.fitGuarantee(), POOL.overheadBound(), 0, false, false,
+                    POOL.requestBound());
+        }
+    }
+
+    @Provide
+    Arbitrary<ShortLastSlotPool> shortLastSlotPools() {
+        // slotSize = units * alignment - short, 0 < short < alignment: the stride is units * alignment, longer than
+        // the slot, so a region can end inside the last stride.
+        Arbitrary<Integer> alignmentLog2s = Arbitraries.integers().between(1, 12);
+        Arbitrary<Integer> units = Arbitraries.integers().between(1, 8);
+        Arbitrary<Long> bits = Arbitraries.longs();
+        Arbitrary<Integer> slotCounts = Arbitraries.integers().between(1, 64);
+        Arbitrary<Integer> placements = Arbitraries.integers().between(0, 2);
+        return Combinators.combine(alignmentLog2s, units, bits, slotCounts, placements).as((log2, unit, random,
+                slots, placement) -> {
+            long alignment = 1L << log2;
+            long shortBy = 1 + Long.remainderUnsigned(random, alignment - 1);
+            long slotSize = unit * alignment - shortBy;
+            long tail = Long.remainderUnsigned(random >>> 13, shortBy);
+            long lead = Long.remainderUnsigned(random >>> 29, alignment);
+            long firstSlotUnits = placement == 0 ? 0 : Long.remainderUnsigned(random >>> 41, 1 << 10);
+            return new ShortLastSlotPool(slotSize, alignment, slots, lead, tail, placement == 2, firstSlotUnits);
         });
     }
 
@@ -330,7 +411,8 @@ class SuballocatorModelProperties {
 
     // ---- the run ----
 
-    private static void run(Algorithm algorithm, Region region, List<Action> actions) {
+    /** @return the most allocations live at once during the run */
+    private static int run(Algorithm algorithm, Region region, List<Action> actions) {
         Suballocator s = algorithm.factory().create(region.offset(), region.size(), region.granularity());
         long maxSize = algorithm.requestBound().maxSize(s);
         int maxAlignmentLog2 = Long.numberOfTrailingZeros(algorithm.requestBound().maxAlignment(s));
@@ -389,6 +471,7 @@ class SuballocatorModelProperties {
         Statistics.label("most live allocations")
                 .collect(maxLive < 10 ? "< 10" : maxLive < 100 ? "10 to 99" : ">= 100");
         Statistics.label("failed allocations").collect(failures == 0 ? "none" : failures < 50 ? "1 to 49" : ">= 50");
+        return maxLive;
     }
 
     /**
@@ -454,7 +537,7 @@ class SuballocatorModelProperties {
             }
         }
         // Byte accounting, as Algorithm defines it.
-        if (s.freeBytes() != freeSum) {
+        if (s.freeBytes() < 0 || s.freeBytes() != freeSum) {
             fail("freeBytes %d (expected: the sum of the visited free ranges, %d)", s.freeBytes(), freeSum);
         }
         long taken = region.size() - s.freeBytes() - liveBytes;
