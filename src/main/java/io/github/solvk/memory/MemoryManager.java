@@ -475,11 +475,15 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     }
 
     /**
-     * Creates a pool of equal slots: every buffer takes one slot of {@code slotSize} bytes; free in any order.
+     * Creates a pool of equal slots: every buffer takes one slot of {@code slotSize} bytes; free in any order. Slots
+     * start at the device's alignment for the pool's usage, so they lie {@code stride} bytes apart, the slot size (plus
+     * the guard margin with {@link IMemoryPool.CreateInfo#GUARD_MARGINS}) rounded up to that alignment; a block holds
+     * {@code (blockSize - slot) / stride + 1} of them, where {@code slot} is the slot size plus the guard margin: the
+     * last slot needs only its own bytes, not a whole stride.
      *
      * @param name     a name unique within this manager, not blank, not {@code "VMA default"}
      * @param info     the pool's usage, memory and blocks
-     * @param slotSize the most bytes a buffer may have
+     * @param slotSize the most bytes a buffer may have; with its guard margin at most the block size
      * @return the pool
      */
     public IMemoryPool createFixedSizeMemoryPool(String name, IMemoryPool.CreateInfo info, long slotSize) {

@@ -59,8 +59,8 @@ public record MemoryStatistics(List<Heap> heaps, List<MemoryType> memoryTypes, L
      * @param usedBytes        bytes taken by live buffers and their padding
      * @param freeBytes        bytes free
      * @param freeRanges       the number of free ranges
-     * @param largestFreeRange the largest free range; for a fixed-size pool one slot (with its guard margin and
-     *                         alignment) while a slot is free, else 0, as
+     * @param largestFreeRange the largest free range; for a fixed-size pool one slot (the slot size plus its guard
+     *                         margin) while a slot is free, else 0, as
      *                         {@link io.github.solvk.memory.pool.BlockMemoryPool.Statistics} says
      */
     public record Pool(String name, String kind, int memoryTypeIndex, int blocks, int liveBuffers,

@@ -283,12 +283,11 @@ class MemoryPoolTest {
             assertThat(pool.statistics().largestFreeRange()).isEqualTo(KIB);
             slots.forEach(IBuffer::close);
         }
-        // A slot is the slot size plus the guard margin, rounded up to the slots' alignment.
+        // A slot is the slot size plus the guard margin: what its buffer and margin take. The slots lie that rounded
+        // up to their alignment apart, but the last slot of a block may have no more than its own bytes.
         try (IMemoryPool pool = manager.createFixedSizeMemoryPool("guarded", info(16 * KIB, 1, 1)
                 .withCreateFlags(CreateInfo.GUARD_MARGINS), 1000)) {
-            long alignment = ((MemoryPool) pool).core().baseAlignment();
-            long slot = (1000 + CreateInfo.GUARD_MARGIN_BYTES + alignment - 1) / alignment * alignment;
-            assertThat(pool.statistics().largestFreeRange()).isEqualTo(slot).isGreaterThan(1000);
+            assertThat(pool.statistics().largestFreeRange()).isEqualTo(1000 + CreateInfo.GUARD_MARGIN_BYTES);
         }
     }
 
@@ -718,19 +717,51 @@ class MemoryPoolTest {
     }
 
     @Test
-    void aFixedSizeSlotThatTheDevicesAlignmentPushesPastTheBlockShouldBeRefusedAtCreation(MemoryManager manager) {
-        // Slots start at the buffer alignment (64 on lavapipe, at least 2 anywhere): 1001 bytes take more than 1001.
+    void aFixedSizeSlotShouldBeRefusedAtCreationOnlyWhenNotEvenOneFitsTheBlock(MemoryManager manager) {
+        // Slots start at the buffer alignment (64 on lavapipe, at least 2 anywhere), so 1001-byte slots lie 1024
+        // apart; but the last slot of a block needs only its own 1001 bytes, so a block of 1001 bytes holds one.
         for (int minBlocks = 0; minBlocks <= 1; minBlocks++) {
-            int min = minBlocks;
-            assertThatThrownBy(() -> manager.createFixedSizeMemoryPool("odd", info(1001, min, 1), 1001))
-                    .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("slotSize: 1001 takes")
-                    .hasMessageContaining("(expected: at most the block size 1001)");
-            assertThat(manager.memoryPools()).isEmpty();
-            assertThat(manager.statistics().total().blockCount()).isZero();
+            try (IMemoryPool pool = manager.createFixedSizeMemoryPool("odd", info(1001, minBlocks, 1), 1001)) {
+                assertThat(((MemoryPool) pool).core().baseAlignment()).as("the slots' alignment")
+                        .isGreaterThan(1).isLessThanOrEqualTo(1024);
+                IBuffer only = pool.allocateBuffer(1001);
+                assertThat(only.offset()).isZero();
+                assertThat(only.size()).isEqualTo(1001);
+                BlockMemoryPool.Statistics full = pool.statistics();
+                assertThat(full.committedBytes()).isEqualTo(1001);
+                assertThat(full.freeBytes()).as("the slot takes the block, not a 1024-byte stride").isZero();
+                assertThatThrownBy(() -> pool.allocateBuffer(1))
+                        .isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_POOL_MEMORY));
+                only.close();
+                assertThat(pool.statistics().freeBytes()).isEqualTo(1001);
+            }
         }
-        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("even", info(1024, 1, 1), 1000)) {
-            pool.allocateBuffer(1000).close();
+        // Three 1000-byte slots 1024 apart in 2 * 1024 + 1000 bytes: the third ends exactly at the block's end.
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("three", info(3048, 1, 1), 1000)) {
+            List<IBuffer> slots = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                slots.add(pool.allocateBuffer(1000));
+            }
+            assertThat(slots.get(2).offset()).isEqualTo(2048);
+            assertThat(pool.statistics().freeBytes()).isZero();
+            slots.forEach(IBuffer::close);
+        }
+        // Still refused: a slot that not even an empty block holds, with or without its guard margin.
+        assertThatThrownBy(() -> manager.createFixedSizeMemoryPool("odd", info(1001, 1, 1), 1002))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slotSize: 1002 (expected: 1..1001, the block size)");
+        long margin = CreateInfo.GUARD_MARGIN_BYTES;
+        assertThatThrownBy(() -> manager.createFixedSizeMemoryPool("odd", info(1001, 1, 1)
+                .withCreateFlags(CreateInfo.GUARD_MARGINS), 1002 - margin))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("slotSize: " + (1002 - margin) + " with guard margin " + margin)
+                .hasMessageContaining("(expected: slot and margin within the block size 1001)");
+        assertThat(manager.memoryPools()).isEmpty();
+        assertThat(manager.statistics().total().blockCount()).isZero();
+        try (IMemoryPool pool = manager.createFixedSizeMemoryPool("guarded", info(1001, 1, 1)
+                .withCreateFlags(CreateInfo.GUARD_MARGINS), 1001 - margin)) {
+            pool.allocateBuffer(1001 - margin).close();
         }
     }
 

@@ -36,7 +36,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *                throw until the newer buffers are freed too ("fix" the order), which frees the whole run
  *  RING_BUFFER   exactly one block, FIFO; an out-of-order free leaves no usable space, so allocations throw until
  *                the older buffers are freed; the only kind with WAIT: block until another thread frees space
- *  FIXED_SIZE    equal slots of one size per block; free in any order
+ *  FIXED_SIZE    equal slots of one size per block, each at the sub-ranges' alignment; free in any order; a
+ *                block holds (blockSize - slot) / stride + 1 slots, where slot is the slot size plus the guard
+ *                margin and stride that rounded up to the alignment: the last slot needs no whole stride
  * </pre>
  * {@code minBlocks} blocks are made at creation, never more than {@code maxBlocks}; a request larger than the block
  * size fails with {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED}, one that not even an empty block takes (a buddy's
@@ -256,14 +258,19 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
         this.baseAlignment = Math.max(requirements.alignment(), descriptorAlignment(allocator, config.bufferUsage()));
         this.granularity = props.bufferImageGranularity();
-        if (config.kind() == Kind.FIXED_SIZE
-                && alignUp(config.slotSize() + config.guardMargin(), baseAlignment) > config.blockSize()) {
-            // Config could not check this: each slot starts at the device's alignment for the usage.
-            throw new IllegalArgumentException("slotSize: " + config.slotSize() + (config.guardMargin() > 0
-                    ? " with guard margin " + config.guardMargin() : "") + " takes "
-                    + alignUp(config.slotSize() + config.guardMargin(), baseAlignment) + " bytes at the alignment "
-                    + baseAlignment + " of usage 0x" + Integer.toHexString(config.bufferUsage()) + " on this device"
-                    + " (expected: at most the block size " + config.blockSize() + ")");
+        if (config.kind() == Kind.FIXED_SIZE) {
+            // Config could not check the slots against the device's alignment for the usage, which sets the slots'
+            // stride: the suballocator a block gets, made here, counts them by its rule (the last slot needs only the
+            // slot size and guard margin, not a whole stride) and refuses a block with none, or too many.
+            try {
+                emptyProbe = newSuballocator(config.blockSize());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("fixed-size pool '" + config.name() + "': slotSize "
+                        + config.slotSize() + (config.guardMargin() > 0 ? " with guard margin "
+                        + config.guardMargin() : "") + " at the alignment " + baseAlignment + " of usage 0x"
+                        + Integer.toHexString(config.bufferUsage()) + " on this device, in blocks of "
+                        + config.blockSize() + " bytes: " + e.getMessage(), e);
+            }
         }
         try {
             for (int i = 0; i < config.minBlocks(); i++) {
@@ -366,8 +373,10 @@ public final class BlockMemoryPool implements AutoCloseable {
                 return Suballocators.create(SuballocatorKind.RING, 0, regionSize, granularity);
             case FIXED_SIZE:
             default:
-                long stride = alignUp(config.slotSize() + config.guardMargin(), baseAlignment);
-                return Suballocators.fixedSize(0, regionSize, stride, baseAlignment);
+                // A slot holds the buffer and its guard margin; the slots start at the device's alignment, so they
+                // lie that rounded up apart, and the last one needs only its own bytes inside the block.
+                return Suballocators.fixedSize(0, regionSize, config.slotSize() + config.guardMargin(),
+                        baseAlignment);
         }
     }
 
@@ -381,10 +390,6 @@ public final class BlockMemoryPool implements AutoCloseable {
                 ? PoolException.Kind.OUT_OF_DEVICE_MEMORY : PoolException.Kind.OUT_OF_POOL_MEMORY;
         return new PoolException(kind, e.resultName(), "pool '" + config.name() + "': " + what + ": "
                 + e.getMessage(), e);
-    }
-
-    private static long alignUp(long value, long alignment) {
-        return (value + alignment - 1) & -alignment;
     }
 
     /**
@@ -703,8 +708,7 @@ public final class BlockMemoryPool implements AutoCloseable {
     private long tryAllocateIn(Suballocator suballocator, long size, long alignment) {
         long margin = config.guardMargin();
         return config.kind() == Kind.FIXED_SIZE
-                ? suballocator.tryAllocate(alignUp(config.slotSize() + margin, alignment), alignment,
-                AllocationType.LINEAR)
+                ? suballocator.tryAllocate(config.slotSize() + margin, alignment, AllocationType.LINEAR)
                 : suballocator.tryAllocate(size + margin, alignment, AllocationType.LINEAR);
     }
 
@@ -877,10 +881,10 @@ public final class BlockMemoryPool implements AutoCloseable {
      * @param freeRanges      the number of free ranges in all blocks
      * @param largestFreeRange the largest free range of any block, in bytes of the block (a buffer placed there also
      *                        takes its alignment padding and guard margin). For a {@link Kind#FIXED_SIZE} pool it is
-     *                        one slot while any slot is free, else 0: the slot size plus the guard margin, rounded up
-     *                        to the slots' alignment (a slot size of 1000 with an alignment of 64 gives 1024), even
-     *                        where free slots touch and count as one free range, since no buffer takes more than one
-     *                        slot
+     *                        one slot while any slot is free, else 0: the slot size plus the guard margin, what a
+     *                        buffer and its margin take (the slots lie that rounded up to their alignment apart, but
+     *                        a block's last slot may have no more), even where free slots touch and count as one free
+     *                        range, since no buffer takes more than one slot
      */
     public record Statistics(int blocks, int liveBuffers, long committedBytes, long freeBytes, int freeRanges,
                              long largestFreeRange) {
