@@ -782,12 +782,15 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             closer = Thread.currentThread();
             GUARD.getAndAdd(this, CLOSING_BIT);
             boolean destroyed = false;
+            boolean interrupted = false;
             try {
                 // Calls that saw the bit took their count back (and wait on closeLock); the others are in VMA, and the
-                // last to return unparks this thread. park may return early (an interrupt, a spurious wake-up): the
-                // loop reads the word again, and an interrupt stays set for the caller.
+                // last to return unparks this thread. park may return early (a spurious wake-up): the loop reads the
+                // word again. It returns at once while the interrupt is set, so the interrupt is taken (or the loop
+                // would spin until the calls return) and set again for the caller once they have.
                 while ((long) GUARD.getVolatile(this) != CLOSING_BIT) {
                     LockSupport.park(this);
+                    interrupted |= Thread.interrupted();
                 }
                 checkNoLiveAllocations();
                 closed = true;
@@ -797,6 +800,9 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                 if (!destroyed) {
                     // Refused: the calls waiting on closeLock go on once it is released, as if nothing happened.
                     GUARD.getAndAdd(this, -CLOSING_BIT);
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
             }
             // The bit stays set: every later call takes the slow path and finds the allocator closed.

@@ -232,6 +232,70 @@ class VulkanMemoryAllocatorCloseTest {
     }
 
     @Test
+    void anInterruptedCloseShouldWaitForTheCallsInFlightWithoutSpinningAndKeepItsInterrupt(VulkanContext context)
+            throws InterruptedException {
+        // LockSupport.park returns at once while the thread's interrupt is set: a close() that waits by parking, and
+        // leaves the interrupt set, would burn a core until the call in flight returns.
+        VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context));
+        CountDownLatch inUpcall = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        allocator.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int type, long memory, long size) {
+                inUpcall.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public void freed(int type, long memory, long size) {
+            }
+        });
+        AtomicReference<VulkanMemory> made = new AtomicReference<>();
+        Thread allocating = new Thread(() -> made.set(VulkanMemory.allocate(allocator, 64 * 1024, 256, 0, true,
+                null)), "allocating");
+        allocating.setDaemon(true);
+        allocating.start();
+        assertThat(inUpcall.await(10, TimeUnit.SECONDS)).isTrue();
+        AtomicReference<Throwable> closeResult = new AtomicReference<>();
+        AtomicReference<Boolean> interruptedAfter = new AtomicReference<>();
+        Thread closer = new Thread(() -> {
+            Thread.currentThread().interrupt();
+            try {
+                allocator.close();
+            } catch (Throwable e) {
+                closeResult.set(e);
+            }
+            interruptedAfter.set(Thread.currentThread().isInterrupted());
+        }, "interrupted closer");
+        closer.setDaemon(true);
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        closer.start();
+        // Let it begin and find the allocating call in flight.
+        Thread.sleep(50);
+        long cpuBefore = threads.getThreadCpuTime(closer.getId());
+        Thread.sleep(500);
+        long cpuDuring = threads.getThreadCpuTime(closer.getId()) - cpuBefore;
+        assertThat(closer.isAlive()).as("close() waits for the call in flight").isTrue();
+        release.countDown();
+        allocating.join(TimeUnit.SECONDS.toMillis(10));
+        closer.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(closer.isAlive()).as("close() returned").isFalse();
+        assertThat(cpuDuring).as("CPU time of the waiting close() over 500 ms, in ns")
+                .isLessThan(TimeUnit.MILLISECONDS.toNanos(150));
+        assertThat(interruptedAfter.get()).as("the interrupt stays set for the caller").isTrue();
+        assertThat(closeResult.get()).as("refused: the block just made is live")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("1 live allocation");
+        made.get().close();
+        allocator.close();
+        assertThat(allocator.isClosed()).isTrue();
+    }
+
+    @Test
     void closeFromItsOwnListenerShouldThrowAndLeaveTheAllocatorOpen(VulkanContext context) {
         VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
                 VulkanMemoryAllocator.Settings.forContext(context));
