@@ -76,7 +76,8 @@ import org.lwjgl.vulkan.VkPhysicalDeviceProperties;
  *       before the count was read, or runs after the refusal its own live allocation caused.</li>
  *   <li>A {@link DeviceMemoryListener} runs inside a guarded call: a guarded call it makes on the same allocator
  *       passes (it does not wait for a {@code close()}, which waits for the call around it), and {@code close()} from
- *       it throws {@link IllegalStateException}.</li>
+ *       it throws {@link IllegalStateException}; so do they from a listener of another allocator that runs inside
+ *       it.</li>
  *   <li>VMA calls made with the raw {@link #handle()} are outside the guard: their caller keeps them from racing
  *       {@code close()}.</li>
  * </ul>
@@ -109,7 +110,9 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      *
      * Reentry: VMA calls the device-memory listeners on the calling thread, inside a guarded call. Were a listener's
      * own guarded call to wait for close(), which waits for the call around it, neither would ever return; so a call
-     * from inside an upcall of this allocator (UPCALL names it) passes the bit, counted like any other call. Only the
+     * from inside an upcall of this allocator (UPCALL names it, with the upcalls around it: a listener of another
+     * allocator, called inside this one's upcall, is inside this allocator's call too) passes the bit, counted like
+     * any other call. Only the
      * upcall marks the thread, so the hot path reads no ThreadLocal.
      */
     /** {@link #guard}'s lowest bit: {@link #close()} has begun, new calls wait for its decision. */
@@ -117,8 +120,21 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     /** One call in flight in {@link #guard}: the count sits above {@link #CLOSING_BIT}. */
     private static final long ONE_CALL = 2;
     private static final VarHandle GUARD;
-    /** The allocator whose device-memory upcall this thread is running, or {@code null}. */
-    private static final ThreadLocal<VulkanMemoryAllocator> UPCALL = new ThreadLocal<>();
+    /** The device-memory upcalls this thread is running, innermost first, or {@code null}. */
+    private static final ThreadLocal<Upcall> UPCALL = new ThreadLocal<>();
+
+    /** An allocator's device-memory upcall on this thread, inside {@code outer} (or none). */
+    private record Upcall(VulkanMemoryAllocator allocator, Upcall outer) {
+        /** @return whether the thread runs, at any depth, an upcall of {@code a}, and so is inside a call of it */
+        static boolean inside(VulkanMemoryAllocator a) {
+            for (Upcall u = UPCALL.get(); u != null; u = u.outer) {
+                if (u.allocator == a) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 
     static {
         try {
@@ -664,8 +680,8 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
         }
         // The listeners run inside the guarded call that made VMA allocate or free: their own guarded calls on this
         // allocator must pass a closing guard (see enterSlow). Saved and restored, for an upcall inside an upcall.
-        VulkanMemoryAllocator outer = UPCALL.get();
-        UPCALL.set(this);
+        Upcall outer = UPCALL.get();
+        UPCALL.set(new Upcall(this, outer));
         try {
             for (DeviceMemoryListener listener : listeners) {
                 // Called from inside VMA (a native upcall): an exception must not unwind through it.
@@ -774,7 +790,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             if (closed) {
                 return;
             }
-            if (UPCALL.get() == this) {
+            if (Upcall.inside(this)) {
                 // The upcall runs inside a guarded call of this thread, which close() would wait for forever.
                 throw new IllegalStateException("VulkanMemoryAllocator.close() called from its own device-memory "
                         + "listener (expected: a close() outside the allocator's calls)");
@@ -858,7 +874,7 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                 exit();
                 throw closedException();
             }
-            if (UPCALL.get() == this) {
+            if (Upcall.inside(this)) {
                 // Inside a call in flight, which close() waits for: this one is counted too, and waited for.
                 return;
             }

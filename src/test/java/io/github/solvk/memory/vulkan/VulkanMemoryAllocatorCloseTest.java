@@ -296,6 +296,88 @@ class VulkanMemoryAllocatorCloseTest {
     }
 
     @Test
+    void aListenerCallingBackThroughAnotherAllocatorsUpcallShouldNotDeadlockAgainstClose(VulkanContext context)
+            throws InterruptedException {
+        // A's listener allocates on B, and B's listener, inside that, calls A: the thread is still inside A's call
+        // (two upcalls down), which a racing A.close() waits for, so this call must pass A's closing guard as a call
+        // from A's own listener does; and A.close() from there must throw, not wait for its own thread.
+        VulkanMemoryAllocator a = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+        VulkanMemoryAllocator b = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+        CountDownLatch inUpcall = new CountDownLatch(1);
+        CountDownLatch closing = new CountDownLatch(1);
+        AtomicReference<Object> fromListener = new AtomicReference<>();
+        AtomicReference<Throwable> closeFromListener = new AtomicReference<>();
+        AtomicReference<VulkanMemory> madeOnB = new AtomicReference<>();
+        a.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int type, long memory, long size) {
+                madeOnB.set(VulkanMemory.allocate(b, 64 * 1024, 256, 0, true, null));
+            }
+
+            @Override
+            public void freed(int type, long memory, long size) {
+            }
+        });
+        b.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int type, long memory, long size) {
+                try {
+                    a.close();
+                } catch (RuntimeException e) {
+                    closeFromListener.set(e);
+                }
+                inUpcall.countDown();
+                try {
+                    closing.await();
+                    fromListener.set(a.statistics().total());
+                } catch (InterruptedException | RuntimeException e) {
+                    fromListener.set(e);
+                }
+            }
+
+            @Override
+            public void freed(int type, long memory, long size) {
+            }
+        });
+        AtomicReference<VulkanMemory> madeOnA = new AtomicReference<>();
+        Thread allocating = new Thread(() -> madeOnA.set(VulkanMemory.allocate(a, 64 * 1024, 256, 0, true, null)),
+                "allocating");
+        allocating.setDaemon(true);
+        allocating.start();
+        assertThat(inUpcall.await(10, TimeUnit.SECONDS)).as("B's listener ran (A.close() from it returned)").isTrue();
+        assertThat(closeFromListener.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("from its own device-memory listener");
+        AtomicReference<Throwable> closeResult = new AtomicReference<>();
+        Thread closer = new Thread(() -> {
+            try {
+                a.close();
+            } catch (Throwable e) {
+                closeResult.set(e);
+            }
+        }, "closer");
+        closer.setDaemon(true);
+        closer.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (closer.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(closer.getState()).isEqualTo(Thread.State.WAITING);
+        closing.countDown();
+        allocating.join(TimeUnit.SECONDS.toMillis(10));
+        closer.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(allocating.isAlive()).as("the allocating thread returned").isFalse();
+        assertThat(closer.isAlive()).as("close() returned").isFalse();
+        assertThat(fromListener.get()).isInstanceOf(VulkanMemoryAllocator.Statistics.class);
+        assertThat(closeResult.get()).as("refused: the block just made is live")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("1 live allocation");
+        madeOnB.get().close();
+        madeOnA.get().close();
+        b.close();
+        a.close();
+        assertThat(a.isClosed()).isTrue();
+    }
+
+    @Test
     void closeFromItsOwnListenerShouldThrowAndLeaveTheAllocatorOpen(VulkanContext context) {
         VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
                 VulkanMemoryAllocator.Settings.forContext(context));
