@@ -617,53 +617,44 @@ class BlockPoolAllocatorTest {
     // OUT_OF_DEVICE_MEMORY, with what the free threw suppressed on it (and the other ranges go back all the same).
 
     @Test
-    void dedicatedMemoryShouldStayOutOfMemoryWhenGivingTheThreadsRangesBackFails(VulkanContext context) {
+    void dedicatedMemoryShouldStayOutOfMemoryWhenGivingTheThreadsRangesBackFails(VulkanContext context)
+            throws Exception {
         // ALWAYS_ALLOCATE: the memory type gives back the calling thread's ranges (releaseUnused).
-        FailingFrees frees = new FailingFrees();
-        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
-                    .suballocatorFactory(frees).build());
-            fillOneBlockAndCacheIt(pool);
-            frees.failNext(1);
-            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
-                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
-                    .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
-            assertThat(pool.statistics(0).cachedRanges()).isZero();
-            pool.close();
-            assertThat(vma.liveDeviceMemoryCount()).isZero();
-        }
+        assertStaysOutOfMemoryWhenAFreeFails(context, BlockPoolAllocatorTest::fillOneBlockAndCacheIt,
+                request(200 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE));
     }
 
     @Test
     void aNewBlockShouldStayOutOfMemoryWhenGivingAnEndedThreadsRangesBackFails(VulkanContext context)
             throws Exception {
         // 200 KiB needs a block of 256 KiB, and 128 KiB are left: the ranges of a thread that ended go back.
-        FailingFrees frees = new FailingFrees();
-        try (VulkanMemoryAllocator vma = vma(context, 256 * KIB)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
-                    .suballocatorFactory(frees).build());
-            fillOneBlockAndCacheItOnAThreadThatEnds(pool);
-            frees.failNext(1);
-            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)))
-                    .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
-            assertThat(pool.statistics(0).cachedRanges()).isZero();
-            pool.close();
-            assertThat(vma.liveDeviceMemoryCount()).isZero();
-        }
+        assertStaysOutOfMemoryWhenAFreeFails(context, BlockPoolAllocatorTest::fillOneBlockAndCacheItOnAThreadThatEnds,
+                request(200 * KIB));
     }
 
     @Test
     void dedicatedMemoryShouldStayOutOfMemoryWhenTakingBackAnEndedThreadsRangesFails(VulkanContext context)
             throws Exception {
         // ALWAYS_ALLOCATE again: the ended thread's ranges are taken back after the memory type's own (allocate()).
+        assertStaysOutOfMemoryWhenAFreeFails(context, BlockPoolAllocatorTest::fillOneBlockAndCacheItOnAThreadThatEnds,
+                request(200 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE));
+    }
+
+    /** How a test fills the first block with cached ranges. */
+    @FunctionalInterface
+    private interface Fill {
+        void fill(BlockPoolAllocator pool) throws Exception;
+    }
+
+    private static void assertStaysOutOfMemoryWhenAFreeFails(VulkanContext context, Fill fill, BlockRequest request)
+            throws Exception {
         FailingFrees frees = new FailingFrees();
         try (VulkanMemoryAllocator vma = vma(context, 256 * KIB)) {
             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
                     .suballocatorFactory(frees).build());
-            fillOneBlockAndCacheItOnAThreadThatEnds(pool);
+            fill.fill(pool);
             frees.failNext(1);
-            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
-                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE)))
+            assertThatThrownBy(() -> pool.allocate(request))
                     .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
             assertThat(pool.statistics(0).cachedRanges()).isZero();
             pool.close();

@@ -201,30 +201,7 @@ class VulkanMemoryAllocatorCloseTest {
         allocating.setDaemon(true);
         allocating.start();
         assertThat(inUpcall.await(10, TimeUnit.SECONDS)).isTrue();
-        AtomicReference<Throwable> closeResult = new AtomicReference<>();
-        Thread closer = new Thread(() -> {
-            try {
-                allocator.close();
-            } catch (Throwable e) {
-                closeResult.set(e);
-            }
-        }, "closer");
-        closer.setDaemon(true);
-        closer.start();
-        // close() parks once it has begun and found the allocating call in flight.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (closer.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertThat(closer.getState()).isEqualTo(Thread.State.WAITING);
-        closing.countDown();
-        allocating.join(TimeUnit.SECONDS.toMillis(10));
-        closer.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(allocating.isAlive()).as("the allocating thread returned").isFalse();
-        assertThat(closer.isAlive()).as("close() returned").isFalse();
-        assertThat(fromListener.get()).isInstanceOf(VulkanMemoryAllocator.Statistics.class);
-        assertThat(closeResult.get()).as("refused: the block just made is live")
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("1 live allocation");
+        closeWhileTheListenerHoldsACall(allocator, closing, allocating, fromListener);
         assertThat(allocator.isClosed()).isFalse();
         made.get().close();
         allocator.close();
@@ -347,29 +324,7 @@ class VulkanMemoryAllocatorCloseTest {
         assertThat(inUpcall.await(10, TimeUnit.SECONDS)).as("B's listener ran (A.close() from it returned)").isTrue();
         assertThat(closeFromListener.get()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("from its own device-memory listener");
-        AtomicReference<Throwable> closeResult = new AtomicReference<>();
-        Thread closer = new Thread(() -> {
-            try {
-                a.close();
-            } catch (Throwable e) {
-                closeResult.set(e);
-            }
-        }, "closer");
-        closer.setDaemon(true);
-        closer.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (closer.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-        assertThat(closer.getState()).isEqualTo(Thread.State.WAITING);
-        closing.countDown();
-        allocating.join(TimeUnit.SECONDS.toMillis(10));
-        closer.join(TimeUnit.SECONDS.toMillis(10));
-        assertThat(allocating.isAlive()).as("the allocating thread returned").isFalse();
-        assertThat(closer.isAlive()).as("close() returned").isFalse();
-        assertThat(fromListener.get()).isInstanceOf(VulkanMemoryAllocator.Statistics.class);
-        assertThat(closeResult.get()).as("refused: the block just made is live")
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("1 live allocation");
+        closeWhileTheListenerHoldsACall(a, closing, allocating, fromListener);
         madeOnB.get().close();
         madeOnA.get().close();
         b.close();
@@ -403,5 +358,39 @@ class VulkanMemoryAllocatorCloseTest {
         block.close();
         allocator.close();
         assertThat(allocator.isClosed()).isTrue();
+    }
+
+    /**
+     * Calls {@code allocator.close()} on a thread of its own while a listener holds an allocation inside VMA, waits
+     * until that close() parks for the call in flight, lets the listener return ({@code closing}), and checks that
+     * both threads returned, the listener's own guarded call answered, and close() was refused for the block just made.
+     */
+    private static void closeWhileTheListenerHoldsACall(VulkanMemoryAllocator allocator, CountDownLatch closing,
+                                                        Thread allocating, AtomicReference<Object> fromListener)
+            throws InterruptedException {
+        AtomicReference<Throwable> closeResult = new AtomicReference<>();
+        Thread closer = new Thread(() -> {
+            try {
+                allocator.close();
+            } catch (Throwable e) {
+                closeResult.set(e);
+            }
+        }, "closer");
+        closer.setDaemon(true);
+        closer.start();
+        // close() parks once it has begun and found the allocating call in flight.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (closer.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(closer.getState()).isEqualTo(Thread.State.WAITING);
+        closing.countDown();
+        allocating.join(TimeUnit.SECONDS.toMillis(10));
+        closer.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(allocating.isAlive()).as("the allocating thread returned").isFalse();
+        assertThat(closer.isAlive()).as("close() returned").isFalse();
+        assertThat(fromListener.get()).isInstanceOf(VulkanMemoryAllocator.Statistics.class);
+        assertThat(closeResult.get()).as("refused: the block just made is live")
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("1 live allocation");
     }
 }
