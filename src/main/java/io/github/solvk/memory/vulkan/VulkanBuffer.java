@@ -738,9 +738,10 @@ public final class VulkanBuffer implements AutoCloseable {
     }
 
     /**
-     * A hash of the {@code VkBuffer} handle and the offset, consistent with identity equality (which this class keeps):
-     * the same object always gives the same hash. Not the identity hash, whose first use writes the object's header
-     * (about 20 ns): a manager files every buffer it makes in a hash map by this.
+     * A hash of the {@code VkBuffer} handle and the offset, consistent with the identity equality inherited from
+     * {@code Object} (two views of one range are two buffers): the same object always gives the same hash. Not the
+     * identity hash, whose first use writes the object's header (about 20 ns): a manager files every buffer it makes
+     * in a hash map by this.
      *
      * @return the hash
      */
@@ -749,18 +750,6 @@ public final class VulkanBuffer implements AutoCloseable {
         // Fibonacci hashing mixes handles that are aligned pointers, so their low bits vary too.
         long h = (buffer ^ offset * 0x9E3779B97F4A7C15L) * 0x9E3779B97F4A7C15L;
         return (int) (h ^ (h >>> 32));
-    }
-
-    /**
-     * Identity: two objects are the same buffer only when they are the same object (two views of one range are two
-     * buffers, each closed on its own).
-     *
-     * @param o another object
-     * @return whether it is this object
-     */
-    @Override
-    public boolean equals(Object o) {
-        return this == o;
     }
 
     @Override
