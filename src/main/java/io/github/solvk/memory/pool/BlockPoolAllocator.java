@@ -50,11 +50,13 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *       suballocator has room takes it;</li>
  *   <li>else an empty block that another arena keeps moves to this one, or a new block is made: an arena's first
  *       three are 1/8, 1/4 and 1/2 of the block size, the later ones full size, each doubled (up to the block size)
- *       while an empty block of that size would not hold the request, which is found out before any memory is made
- *       (a request that no block would hold, such as one a buddy's roots cannot place, is refused with
- *       {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} and makes no memory). When VMA answers
- *       {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2, 1/4 and 1/8 of that size are tried, never below what the
- *       request needs, and then the other arenas' blocks. When none takes it, the memory type gives back what no
+ *       while an empty block of that size would not hold the request or the suballocator factory refuses the size
+ *       ({@code IllegalArgumentException}), which is found out before any memory is made (a request that no block
+ *       would hold, such as one a buddy's roots cannot place, or one for which the factory refuses the block size,
+ *       is refused with {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} and makes no memory). When VMA
+ *       answers {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, 1/2, 1/4 and 1/8 of that size are tried, never below what
+ *       the request needs (a size the factory refuses ends them, suppressed on the out-of-memory failure), and then
+ *       the other arenas' blocks. When none takes it, the memory type gives back what no
  *       buffer uses, as for dedicated memory above (the empty block kept could not take the request, but its memory
  *       may be what the new block lacks), and the request is tried once more when that gave anything back;</li>
  *   <li>when all of that ran out of device memory, the next candidate memory type is tried; after the last,
@@ -158,7 +160,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * @param blockSizes          block size in bytes by heap index; heaps not listed get the default:
      *                            {@value #LARGE_HEAP_BLOCK_SIZE} bytes on heaps of at least 1 GiB, 1/8 of the heap
      *                            below; every size at least {@value #MIN_BLOCK_SIZE}
-     * @param suballocatorFactory makes each block's suballocator (TLSF by default)
+     * @param suballocatorFactory makes each block's suballocator (TLSF by default); a block size it refuses with
+     *                            {@code IllegalArgumentException} is not made: a larger block is tried instead, up
+     *                            to the block size (see <b>Algorithm</b> in the class documentation)
      * @param bufferMode          the mode of requests that name none
      * @param subRangeUsage       the usage of block-wide buffers: requests in {@link BufferMode#SUB_RANGE} mode must
      *                            ask for a subset; not 0, and only bits of {@link VulkanBuffer#KNOWN_USAGE_FLAGS}
@@ -535,7 +539,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                                  candidate's heap is full (also when giving back what no buffer uses failed
      *                                  on the way: that failure is suppressed on it);
      *                                  {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when not even an
-     *                                  empty block would hold it (no memory is made to find that out);
+     *                                  empty block would hold it, or the suballocator factory refuses the block
+     *                                  size (its exception the cause; no memory is made to find that out);
      *                                  {@link PoolException.Kind#OUT_OF_POOL_MEMORY},
      *                                  {@link PoolException.Kind#BLOCK_SIZE_EXCEEDED} or
      *                                  {@link PoolException.Kind#DEDICATED_ALLOCATION_REQUIRED} for

@@ -805,17 +805,20 @@ final class TypeBlockPool {
      * Makes and lists a new block and places {@code needed} bytes in it (the handle in {@link Arena#placedHandle});
      * the arena's lock is held. The size is the next step of 1/8, 1/4, 1/2, 1 of the block size in this arena,
      * doubled, up to the block size, until an empty block of that size takes the range: until {@code needed} fits,
-     * and then while the suballocator could not place it (a buddy's roots, an alignment beyond the block). That is
+     * and then while the suballocator could not place it (a buddy's roots, an alignment beyond the block) or the
+     * suballocator factory refuses the size ({@code IllegalArgumentException}, its contract for a bad value). That is
      * decided with a suballocator made for the block before its memory is, which then becomes the block's: a request
      * that no block could hold makes no device memory. When the memory fails for want of device memory, 1/2, 1/4 and
      * 1/8 of the size are tried, never below {@code needed}, each decided the same way first; a retry whose block
-     * could not hold the range ends them: the heap is what was short, and the last out-of-memory failure is thrown.
-     * Nothing is listed or counted as a step unless the block is made.
+     * could not hold the range, or whose size the factory refuses, ends them: the heap is what was short, and the last
+     * out-of-memory failure is thrown, the factory's refusal suppressed on it. Nothing is listed or counted as a step
+     * unless the block is made.
      *
      * @throws VulkanException when every size failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} (the last failure),
      *                         or another Vulkan call failed
      * @throws PoolException   {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when not even an empty
-     *                         block of the largest size would take the range (no memory is made)
+     *                         block of the largest size would take the range, or the factory refuses that size (its
+     *                         exception the cause); no memory is made
      */
     private PoolBlock newBlock(Arena arena, long needed, long alignment) {
         long floor = BlockPoolAllocator.roundToGranule(needed);
@@ -828,11 +831,28 @@ final class TypeBlockPool {
         long largest = Math.max(blockSize, floor);
         size = Math.min(size, largest);
         // Pure Java, and only on the way to a vkAllocateMemory: suballocators place alike from the same state, so an
-        // empty one of the block's size answers for the block.
-        Suballocator suballocator = emptySuballocator(size);
-        long handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
-        while (handle == Suballocator.NULL_HANDLE) {
+        // empty one of the block's size answers for the block. A size the factory refuses answers "no room" too.
+        Suballocator suballocator;
+        long handle;
+        while (true) {
+            IllegalArgumentException refused = null;
+            suballocator = null;
+            handle = Suballocator.NULL_HANDLE;
+            try {
+                suballocator = emptySuballocator(size);
+            } catch (IllegalArgumentException e) {
+                refused = e;
+            }
+            if (suballocator != null) {
+                handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
+                if (handle != Suballocator.NULL_HANDLE) {
+                    break;
+                }
+            }
             if (size >= largest) {
+                if (refused != null) {
+                    throw refusedBlockSize(size, needed, refused);
+                }
                 throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null,
                         "an empty block of " + size + " bytes in memory type " + memoryTypeIndex + " has no room for "
                                 + needed + " bytes at alignment " + alignment + " in its " + suballocator.kind()
@@ -840,8 +860,6 @@ final class TypeBlockPool {
             }
             // Both are multiples of the granule, so the doubled size is one too.
             size = Math.min(size << 1, largest);
-            suballocator = emptySuballocator(size);
-            handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
         }
         VulkanException last = null;
         long previous = -1;
@@ -852,7 +870,14 @@ final class TypeBlockPool {
             }
             previous = attempt;
             if (retry > 0) {
-                suballocator = emptySuballocator(attempt);
+                try {
+                    suballocator = emptySuballocator(attempt);
+                } catch (IllegalArgumentException e) {
+                    // The factory takes no region this small, and the next retries are smaller still: the heap is
+                    // what was short, and the refusal rides on its failure.
+                    last.addSuppressed(e);
+                    throw last;
+                }
                 handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
                 if (handle == Suballocator.NULL_HANDLE) {
                     // A block of the size the request needs did not fit the heap, and no smaller one can hold it.
@@ -896,9 +921,24 @@ final class TypeBlockPool {
         throw last;
     }
 
-    /** @return an empty suballocator of the configured kind over a block of {@code size} bytes */
+    /**
+     * @return an empty suballocator of the configured kind over a block of {@code size} bytes
+     * @throws IllegalArgumentException when the factory refuses a region of that size
+     */
     private Suballocator emptySuballocator(long size) {
         return owner.config().suballocatorFactory().create(0, size, owner.bufferImageGranularity());
+    }
+
+    /**
+     * The failure of a request for which the suballocator factory refused the largest block the pool would make
+     * ({@link #newBlock}): no block can be made for it, so it is {@code SUBALLOCATOR_BLOCK_SIZE_EXCEEDED}, the
+     * factory's exception its cause.
+     */
+    private PoolException refusedBlockSize(long size, long needed, IllegalArgumentException refused) {
+        return new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null, "the suballocator factory "
+                + "refuses a block of " + size + " bytes, the largest memory type " + memoryTypeIndex + " makes for "
+                + needed + " bytes (expected: a factory that takes regions up to the block size): "
+                + refused.getMessage(), refused);
     }
 
     /**

@@ -8,14 +8,19 @@ import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.suballocator.SuballocatorFactory;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.suballocator.Suballocators;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanException;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 /** Block sizes under VMA heap limits, and new blocks that fail: what a failed request leaves behind. */
@@ -142,6 +147,123 @@ class BlockPoolBlockSizingTest {
             buffers.forEach(PooledBuffer::release);
             pool.checkInvariants();
             assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A factory of TLSF suballocators that refuses regions smaller than {@code minSize} with
+     * {@code IllegalArgumentException}, as its contract allows for a bad value, and records the sizes it was asked for
+     * and what it threw.
+     */
+    private static final class RefusingSmallRegions implements SuballocatorFactory {
+        private final long minSize;
+        final List<Long> asked = new CopyOnWriteArrayList<>();
+        final List<IllegalArgumentException> refusals = new CopyOnWriteArrayList<>();
+
+        RefusingSmallRegions(long minSize) {
+            this.minSize = minSize;
+        }
+
+        @Override
+        public Suballocator create(long regionOffset, long regionSize, long bufferImageGranularity) {
+            asked.add(regionSize);
+            if (regionSize < minSize) {
+                IllegalArgumentException e = new IllegalArgumentException("regionSize: " + regionSize
+                        + " (expected: at least " + minSize + ", refused by the test)");
+                refusals.add(e);
+                throw e;
+            }
+            return Suballocators.create(SuballocatorKind.TLSF, regionOffset, regionSize, bufferImageGranularity);
+        }
+    }
+
+    @Test
+    void aBlockSizeTheFactoryRefusesShouldGiveWayToALargerBlockAndMakeNoMemoryForIt(VulkanContext context) {
+        // The factory takes regions of 512 KiB and more: the arena's first block (128 KiB) and its second (256 KiB)
+        // are refused, so each is doubled until the factory takes it, and only those blocks are made.
+        RefusingSmallRegions factory = new RefusingSmallRegions(512 * KIB);
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(factory).build())) {
+            factory.asked.clear();
+            PooledBuffer small = pool.allocate(request(4 * KIB));
+            assertThat(factory.asked).as("128 KiB refused, then 256 KiB, then 512 KiB taken")
+                    .containsExactly(128 * KIB, 256 * KIB, 512 * KIB);
+            assertThat(pool.blockSizes(0)).containsExactly(512 * KIB);
+            assertThat(vma.deviceMemoryAllocationCount()).as("one vkAllocateMemory").isEqualTo(1);
+            PooledBuffer a = pool.allocate(request(256 * KIB));
+            PooledBuffer b = pool.allocate(request(256 * KIB));
+            assertThat(pool.blockSizes(0)).as("the second step, 256 KiB, doubled too").containsExactly(512 * KIB,
+                    512 * KIB);
+            assertThat(vma.deviceMemoryAllocationCount()).isEqualTo(2);
+            pool.checkInvariants();
+            b.release();
+            a.release();
+            small.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aRequestForWhichTheFactoryRefusesEveryBlockSizeShouldFailAsSuballocatorBlockSizeExceeded(
+            VulkanContext context) {
+        // The factory takes no region under 2 MiB, and blocks are 1 MiB: no block can be made, which is the pool's
+        // SUBALLOCATOR_BLOCK_SIZE_EXCEEDED (the factory's exception its cause), not a raw IllegalArgumentException,
+        // and no memory is made or left.
+        RefusingSmallRegions factory = new RefusingSmallRegions(2 * MIB);
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(factory).build())) {
+            BlockPoolAllocator.TypeStatistics before = pool.statistics(0);
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> pool.allocate(request(4 * KIB))).as("failure %d", i)
+                        .isInstanceOfSatisfying(PoolException.class, e -> {
+                            assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED);
+                            assertThat(e.getCause()).as("the refusal of the block size")
+                                    .isSameAs(factory.refusals.get(factory.refusals.size() - 1))
+                                    .hasMessageContaining("regionSize: " + MIB);
+                        });
+                assertThat(factory.asked.get(factory.asked.size() - 1)).as("up to the block size").isEqualTo(MIB);
+                assertThat(vma.deviceMemoryAllocationCount()).as("failure %d makes no memory", i).isZero();
+                assertThat(pool.deviceMemoryCount()).isZero();
+                assertThat(pool.committedBytes()).isZero();
+                assertThat(vma.statistics().total().allocationCount()).isZero();
+                assertThat(pool.statistics(0)).as("failure %d", i).isEqualTo(before);
+            }
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aRetryBlockTheFactoryRefusesShouldEndTheRetriesAsOutOfMemory(VulkanContext context) {
+        // The factory takes regions of 256 KiB and more: the first block, 128 KiB, becomes 256 KiB, which a 200 KiB
+        // heap limit refuses. The retry at 1/2, 128 KiB, would fit the heap, but the factory refuses it: the request
+        // ends as OUT_OF_DEVICE_MEMORY, the failure it met, with the refusal suppressed on it, and makes no memory.
+        RefusingSmallRegions factory = new RefusingSmallRegions(256 * KIB);
+        try (VulkanMemoryAllocator vma = vma(context, 200 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .suballocatorFactory(factory).build())) {
+            BlockPoolAllocator.TypeStatistics before = pool.statistics(0);
+            factory.asked.clear();
+            factory.refusals.clear();
+            assertThatThrownBy(() -> pool.allocate(request(64 * KIB))).isInstanceOfSatisfying(PoolException.class,
+                    e -> {
+                        assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                        assertThat(e.getCause()).isInstanceOfSatisfying(VulkanException.class, out -> {
+                            assertThat(out.resultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                            assertThat(out.getSuppressed()).as("the retry's refusal")
+                                    .containsExactly(factory.refusals.get(factory.refusals.size() - 1));
+                        });
+                    });
+            assertThat(factory.asked).as("128 KiB refused, 256 KiB taken (and refused by the heap), 128 KiB refused")
+                    .containsExactly(128 * KIB, 256 * KIB, 128 * KIB);
+            assertThat(vma.deviceMemoryAllocationCount()).as("no block of a refused size was made").isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            assertThat(pool.statistics(0)).isEqualTo(before);
+            pool.checkInvariants();
         }
     }
 
