@@ -519,15 +519,18 @@ final class TypeBlockPool {
                 continue;
             }
             List<PoolBlock> drained = null;
+            RuntimeException failure = null;
             other.lock();
             try {
                 if (!other.closed) {
                     drained = drain(other, null);
                 }
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
             } finally {
-                unlock(other);
+                unlockAfter(other, failure, drained);
             }
-            destroyAll(drained);
             destroyed |= drained != null;
         }
         return destroyed;
@@ -541,6 +544,7 @@ final class TypeBlockPool {
         RangeSlot slot = null;
         List<PoolBlock> drained = null;
         RangeSlot cached = null;
+        RuntimeException failure = null;
         arena.lock();
         try {
             checkOpen(arena);
@@ -577,9 +581,11 @@ final class TypeBlockPool {
                     return subRange(arena, slot, size);
                 }
             }
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         } finally {
-            unlock(arena);
-            destroyAll(drained);
+            unlockAfter(arena, failure, drained);
         }
         if (cached != null) {
             return fromCache(null, cached, size, needed, usage, mode, verified);
@@ -605,6 +611,7 @@ final class TypeBlockPool {
                 continue;
             }
             List<PoolBlock> drained = null;
+            RuntimeException failure = null;
             try {
                 if (other.closed) {
                     continue;
@@ -631,9 +638,11 @@ final class TypeBlockPool {
                     arena.placedHandle = handle;
                     return b;
                 }
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
             } finally {
-                unlock(other);
-                destroyAll(drained);
+                unlockAfter(other, failure, drained);
             }
         }
         return null;
@@ -773,7 +782,7 @@ final class TypeBlockPool {
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
-                unlock(arena);
+                unlockAfter(arena, failure, null);
             }
             if (failure != null) {
                 giveBack(slot);
@@ -789,16 +798,23 @@ final class TypeBlockPool {
         PoolBlock block = slot.block;
         Arena arena = block.arena;
         PoolBlock unused = null;
+        RuntimeException failure = null;
         arena.lock();
         try {
             if (!arena.closed) {
                 block.unlink(slot);
                 unused = freeRange(arena, block, slot.handle);
             }
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         } finally {
-            unlock(arena);
+            try {
+                unlockAfter(arena, failure, null);
+            } finally {
+                owner.destroy(unused);
+            }
         }
-        owner.destroy(unused);
     }
 
     /**
@@ -1022,6 +1038,7 @@ final class TypeBlockPool {
     /** {@link #releaseUnused}'s walk over the arenas: adds what it takes out of them to {@code unused}. */
     private void releaseUnusedIn(List<PoolBlock> unused) {
         for (Arena arena : arenas) {
+            RuntimeException failure = null;
             arena.lock();
             try {
                 if (arena.closed) {
@@ -1038,8 +1055,11 @@ final class TypeBlockPool {
                         unused.add(b);
                     }
                 }
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
             } finally {
-                unlock(arena);
+                unlockAfter(arena, failure, null);
             }
         }
     }
@@ -1117,6 +1137,7 @@ final class TypeBlockPool {
         }
         List<PoolBlock> drained = null;
         PoolBlock unused = null;
+        RuntimeException failure = null;
         try {
             if (arena.closed) {
                 return;
@@ -1124,16 +1145,18 @@ final class TypeBlockPool {
             block.unlink(slot);
             unused = freeRange(arena, block, slot.handle);
             drained = drain(arena, null);
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         } finally {
             try {
-                unlock(arena);
+                unlockAfter(arena, failure, drained);
             } finally {
                 // Also when a waiting release's free threw (in the drain or in unlock's): the block this free emptied
                 // is out of the arena's list all the same.
                 owner.destroy(unused);
             }
         }
-        destroyAll(drained);
     }
 
     /**
@@ -1142,6 +1165,28 @@ final class TypeBlockPool {
      */
     private void unlock(Arena arena) {
         unlock(arena, true);
+    }
+
+    /**
+     * {@link #unlock(Arena)} in a {@code finally} block, then destroys {@code unused}, blocks the caller took out of
+     * the arena's list, whatever unlocking threw. A failure of the drain that unlocking runs (a waiting release's free
+     * that throws) does not replace one already on its way out: when the body threw ({@code thrown}), it is added to
+     * that as suppressed, so that the caller sees the first failure; else it is thrown.
+     *
+     * @param thrown what the body under the lock threw, or {@code null}
+     * @param unused blocks to destroy after unlocking, or {@code null}
+     */
+    private void unlockAfter(Arena arena, RuntimeException thrown, List<PoolBlock> unused) {
+        try {
+            unlock(arena);
+        } catch (RuntimeException e) {
+            if (thrown == null) {
+                throw e;
+            }
+            Failures.add(thrown, e);
+        } finally {
+            destroyAll(unused);
+        }
     }
 
     /**
@@ -1294,6 +1339,7 @@ final class TypeBlockPool {
         List<PoolBlock> drained = new ArrayList<>(2);
         try {
             for (Arena arena : arenas) {
+                RuntimeException failure = null;
                 arena.lock();
                 try {
                     if (!arena.closed) {
@@ -1307,8 +1353,11 @@ final class TypeBlockPool {
                     }
                     blockCount += arena.blocks.size();
                     empty += arena.emptyBlocks;
+                } catch (RuntimeException e) {
+                    failure = e;
+                    throw e;
                 } finally {
-                    unlock(arena);
+                    unlockAfter(arena, failure, null);
                 }
             }
         } finally {
@@ -1394,6 +1443,7 @@ final class TypeBlockPool {
      * @return the arena's empty blocks
      */
     private int checkInvariants(Arena arena, List<PoolBlock> drained) {
+        RuntimeException failure = null;
         arena.lock();
         try {
             if (!arena.closed) {
@@ -1420,8 +1470,11 @@ final class TypeBlockPool {
                         + " counted (expected: equal)");
             }
             return empty;
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         } finally {
-            unlock(arena);
+            unlockAfter(arena, failure, null);
         }
     }
 

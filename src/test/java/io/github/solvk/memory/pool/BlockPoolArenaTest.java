@@ -253,6 +253,119 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void statisticsShouldThrowTheFirstFailureWhenTheDrainOfItsUnlockFailsToo(VulkanContext context) throws Exception {
+        aFailedDrainOnUnlockShouldRideOnTheFirstFailure(context, 1, (pool, z) -> pool.statistics(0));
+    }
+
+    @Test
+    void checkInvariantsShouldThrowTheFirstFailureWhenTheDrainOfItsUnlockFailsToo(VulkanContext context)
+            throws Exception {
+        aFailedDrainOnUnlockShouldRideOnTheFirstFailure(context, 1, (pool, z) -> pool.checkInvariants());
+    }
+
+    @Test
+    void aReleaseShouldThrowTheFirstFailureWhenTheDrainOfItsUnlockFailsToo(VulkanContext context) throws Exception {
+        // z's own free succeeds (one more free before the failures).
+        aFailedDrainOnUnlockShouldRideOnTheFirstFailure(context, 2, (pool, z) -> releaseOn(first, z));
+    }
+
+    @Test
+    void aRequestShouldThrowTheFirstFailureWhenTheDrainOfItsUnlockFailsToo(VulkanContext context) throws Exception {
+        aFailedDrainOnUnlockShouldRideOnTheFirstFailure(context, 1,
+                (pool, z) -> on(first, () -> pool.allocate(request(4 * KIB))));
+    }
+
+    /** What finishes the waiting releases of the first thread's arena. */
+    @FunctionalInterface
+    private interface Finish {
+        void finish(BlockPoolAllocator pool, PooledBuffer z) throws Exception;
+    }
+
+    /**
+     * {@link #twoBlocksWithTwoWaitingReleases}, then {@code finish} takes the lock and finishes the waiting releases:
+     * c's free empties Y, which the pool does not keep (maxEmptyBlocks 0); a's free throws, and meanwhile the other
+     * thread releases y, which waits in turn. Unlocking finishes y, whose free throws too. The caller must see a's
+     * failure, the first, with y's suppressed on it, not y's in its place; Y goes back to VMA and nothing waits.
+     *
+     * @param freesBefore the frees that succeed before the two that fail: c's, and the finishing call's own
+     */
+    private void aFailedDrainOnUnlockShouldRideOnTheFirstFailure(VulkanContext context, int freesBefore,
+                                                                 Finish finish) throws Exception {
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            TwoBlocks t = twoBlocksWithTwoWaitingReleases(context, vma, frees);
+            frees.failAfter(freesBefore, 2);
+            frees.beforeFree(freesBefore, () -> releaseYOnTheOtherThread(t));
+            Throwable failure = catchThrowable(() -> finish.finish(t.pool(), t.z()));
+            assertThat(frees.thrown()).as("a's free and y's").hasSize(2);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(frees.thrown().get(1));
+            assertYWentBackAndCloseFreesTheRest(t, vma);
+        }
+    }
+
+    @Test
+    void aReleaseShouldFreeTheBlockItsDrainEmptiedWhenTheDrainOfItsUnlockFails(VulkanContext context)
+            throws Exception {
+        // z's release frees z, then the waiting c (emptying Y, taken out of the arena) and a, meanwhile the other
+        // thread releases y: all of that succeeds, and unlocking finishes y, whose free throws. Y is out of the
+        // arena's list: it must go back to VMA with that failure, not stay allocated for good.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            TwoBlocks t = twoBlocksWithTwoWaitingReleases(context, vma, frees);
+            frees.failAfter(3, 1);
+            frees.beforeFree(2, () -> releaseYOnTheOtherThread(t));
+            assertThatThrownBy(() -> releaseOn(first, t.z())).isSameAs(frees.thrown().get(0));
+            assertYWentBackAndCloseFreesTheRest(t, vma);
+        }
+    }
+
+    /** A pool and the buffers of {@link #twoBlocksWithTwoWaitingReleases} that are still open. */
+    private record TwoBlocks(BlockPoolAllocator pool, int home, PooledBuffer keep, PooledBuffer y, PooledBuffer z) {
+    }
+
+    /**
+     * The first thread's arena holds block X (keep, a, y, z) and block Y (c alone); a and then c are released on the
+     * other thread, so they wait on the arena's stack (c on top). maxEmptyBlocks 0.
+     */
+    private TwoBlocks twoBlocksWithTwoWaitingReleases(VulkanContext context, VulkanMemoryAllocator vma,
+                                                      FailingFrees frees) throws Exception {
+        BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                .suballocatorFactory(frees).build());
+        PooledBuffer keep = on(first, () -> pool.allocate(request(112 * KIB)));
+        PooledBuffer a = on(first, () -> pool.allocate(request(4 * KIB)));
+        PooledBuffer y = on(first, () -> pool.allocate(request(4 * KIB)));
+        PooledBuffer z = on(first, () -> pool.allocate(request(4 * KIB)));
+        PooledBuffer c = on(first, () -> pool.allocate(request(16 * KIB)));
+        int home = on(first, () -> pool.homeArena(0));
+        assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB);
+        releaseOn(second, List.of(a, c));
+        assertThat(pool.pendingReleases(0, home)).isEqualTo(2);
+        assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+        return new TwoBlocks(pool, home, keep, y, z);
+    }
+
+    /** Releases y on the other thread, whose home is another arena: it waits on y's arena's stack. */
+    private void releaseYOnTheOtherThread(TwoBlocks t) {
+        try {
+            releaseOn(second, t.y());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void assertYWentBackAndCloseFreesTheRest(TwoBlocks t, VulkanMemoryAllocator vma) {
+        assertThat(t.pool().pendingReleases(0, t.home())).isZero();
+        assertThat(t.pool().blockSizes(0, t.home())).as("Y left the pool").containsExactly(128 * KIB);
+        assertThat(vma.liveDeviceMemoryCount()).as("so Y went back to VMA").isEqualTo(1);
+        assertThat(t.pool().deviceMemoryCount()).isEqualTo(1);
+        t.pool().close();
+        assertThat(t.keep().isReleased()).isTrue();
+        assertThat(vma.liveDeviceMemoryCount()).isZero();
+        assertThat(vma.statistics().total().allocationCount()).isZero();
+    }
+
+    @Test
     void closeShouldGoOnPastAFailureFreeEverythingAndThrowTheFirst(VulkanContext context) throws Exception {
         // Each arena has a release waiting for its lock whose free throws: close() finishes the waiting releases
         // first, and a failure there must not leave the blocks, the other arena or the live buffers behind.

@@ -3,6 +3,7 @@ package io.github.solvk.memory.pool;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.github.solvk.memory.suballocator.AllocationType;
 import io.github.solvk.memory.suballocator.Suballocator;
@@ -14,13 +15,17 @@ import io.github.solvk.memory.suballocator.Suballocators;
  * A factory of TLSF suballocators whose next {@link #failNext(int) n} frees (or those after a few that succeed,
  * {@link #failAfter}) throw, changing nothing (as a suballocator
  * refuses a caller's bad handle): for tests of what a failure in giving a range back leaves behind. The pools reach a
- * suballocator only through {@link BlockPoolAllocator.Config#suballocatorFactory()}, so that is where it goes in.
+ * suballocator only through {@link BlockPoolAllocator.Config#suballocatorFactory()}, so that is where it goes in. A
+ * hook ({@link #beforeFree}) runs before a given free, under the arena's lock: what another thread does while the
+ * pool frees.
  */
 final class FailingFrees implements SuballocatorFactory {
 
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private final AtomicInteger freesBeforeFailures = new AtomicInteger();
     private final List<RuntimeException> thrown = new CopyOnWriteArrayList<>();
+    private final AtomicReference<Runnable> hook = new AtomicReference<>();
+    private final AtomicInteger freesBeforeHook = new AtomicInteger(-1);
 
     /** Makes the next {@code n} frees of any of its suballocators throw. */
     void failNext(int n) {
@@ -31,6 +36,15 @@ final class FailingFrees implements SuballocatorFactory {
     void failAfter(int frees, int n) {
         freesBeforeFailures.set(frees);
         failuresLeft.set(n);
+    }
+
+    /**
+     * Runs {@code action} once, on the freeing thread, right before the free that comes after the next {@code frees}
+     * frees (whether that free then succeeds or throws).
+     */
+    void beforeFree(int frees, Runnable action) {
+        hook.set(action);
+        freesBeforeHook.set(frees);
     }
 
     /** @return what the frees threw, in order */
@@ -53,6 +67,12 @@ final class FailingFrees implements SuballocatorFactory {
 
         @Override
         public void free(long handle) {
+            if (freesBeforeHook.get() >= 0 && freesBeforeHook.getAndDecrement() == 0) {
+                Runnable action = hook.getAndSet(null);
+                if (action != null) {
+                    action.run();
+                }
+            }
             if (failuresLeft.get() > 0 && freesBeforeFailures.getAndUpdate(n -> Math.max(0, n - 1)) == 0
                     && failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 RuntimeException e = new IllegalStateException("free of handle 0x" + Long.toHexString(handle)
