@@ -446,11 +446,30 @@ final class TypeBlockPool {
      * {@link #releaseUnused}: the calling thread's cached ranges, the releases waiting in the arenas and the empty
      * blocks kept, one of which may be too small for the request and yet stand between it and the heap.
      *
+     * Goes on past a failure in taking back the ended threads' ranges to this memory type's own, and throws the first
+     * failure at the end, the others suppressed on it.
+     *
      * @return whether anything went back that may let the request succeed now (ranges of ended threads, a block)
      */
     private boolean giveBackAfterOutOfMemory() {
-        boolean reclaimed = owner.reclaimThreadCaches(true);
-        return releaseUnused(cacheMaxRange > 0 ? owner.threadCache() : null) | reclaimed;
+        RuntimeException failure = null;
+        boolean reclaimed = false;
+        try {
+            reclaimed = owner.reclaimThreadCaches(true);
+        } catch (RuntimeException e) {
+            // Every other ended thread's range went back; the calling thread's, the waiting releases and the empty
+            // blocks still go.
+            failure = e;
+        }
+        try {
+            reclaimed |= releaseUnused(cacheMaxRange > 0 ? owner.threadCache() : null);
+        } catch (RuntimeException e) {
+            failure = Failures.add(failure, e);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return reclaimed;
     }
 
     /**
@@ -1013,38 +1032,65 @@ final class TypeBlockPool {
      * arena, and then every empty block, kept ones included (none of which took the request). Locks are taken one at
      * a time. A block request that misses gives the thread's ranges back before the pool grows
      * ({@link #suballocateMissed}); dedicated memory never looks at the blocks, and the one empty block kept stays
-     * while the pool grows, so this is what goes back when the heap is what is short.
+     * while the pool grows, so this is what goes back when the heap is what is short. Goes on past a failure (a
+     * suballocator whose free throws, in the flush or in finishing an arena's waiting releases): every other range,
+     * waiting release and empty block goes back all the same, and the first failure is thrown at the end, the others
+     * suppressed on it.
      *
      * @param cache the calling thread's cache, or {@code null} when ranges are not cached
      * @return whether a block was freed (device memory went back to VMA), so that trying again may succeed
+     * @throws RuntimeException the first failure on the way, once everything else went back
      */
     boolean releaseUnused(ThreadRangeCache cache) {
         // Blocks that the flush or the waiting releases leave empty beyond those kept are freed on the way (afterFree):
         // counted as returned, as the kept ones freed below are.
         long returned = blocksReturned.get();
+        RuntimeException failure = null;
         if (cache != null && cache.cachedRanges(memoryTypeIndex) > 0) {
-            cache.flush(this);
+            try {
+                cache.flush(this);
+            } catch (RuntimeException e) {
+                // The flush gave every other range back; the waiting releases and the empty blocks still go.
+                failure = e;
+            }
         }
         // A list of its own, so that a drain that throws leaves the blocks found so far in it (destroyed below).
         List<PoolBlock> unused = new ArrayList<>(2);
         try {
-            releaseUnusedIn(unused);
+            failure = releaseUnusedIn(unused, failure);
         } finally {
             destroyAll(unused);
+        }
+        if (failure != null) {
+            throw failure;
         }
         return blocksReturned.get() != returned;
     }
 
-    /** {@link #releaseUnused}'s walk over the arenas: adds what it takes out of them to {@code unused}. */
-    private void releaseUnusedIn(List<PoolBlock> unused) {
+    /**
+     * {@link #releaseUnused}'s walk over the arenas: adds what it takes out of them to {@code unused}. Goes on past a
+     * failure in finishing an arena's waiting releases (or in the drain its unlock runs) to that arena's empty blocks
+     * and the other arenas.
+     *
+     * @param failure the failure so far, or {@code null}
+     * @return the first failure, {@code failure} if there was one, with the later ones suppressed on it; or
+     *         {@code null}
+     */
+    private RuntimeException releaseUnusedIn(List<PoolBlock> unused, RuntimeException failure) {
+        RuntimeException first = failure;
         for (Arena arena : arenas) {
-            RuntimeException failure = null;
             arena.lock();
             try {
                 if (arena.closed) {
                     continue;
                 }
-                drain(arena, unused);
+                try {
+                    // A drain that throws has freed the other waiting releases all the same, and left the blocks
+                    // that emptied in unused.
+                    drain(arena, unused);
+                } catch (RuntimeException e) {
+                    first = Failures.add(first, e);
+                }
                 for (int i = arena.blocks.size() - 1; i >= 0 && arena.emptyBlocks > 0; i--) {
                     PoolBlock b = arena.blocks.get(i);
                     if (b.isEmpty()) {
@@ -1055,13 +1101,15 @@ final class TypeBlockPool {
                         unused.add(b);
                     }
                 }
-            } catch (RuntimeException e) {
-                failure = e;
-                throw e;
             } finally {
-                unlockAfter(arena, failure, null);
+                try {
+                    unlock(arena);
+                } catch (RuntimeException e) {
+                    first = Failures.add(first, e);
+                }
             }
         }
+        return first;
     }
 
     /**

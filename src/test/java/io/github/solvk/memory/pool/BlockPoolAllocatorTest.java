@@ -640,6 +640,33 @@ class BlockPoolAllocatorTest {
                 request(200 * KIB).withPreference(AllocatePreference.ALWAYS_ALLOCATE));
     }
 
+    @Test
+    void aNewBlockThatRunsOutOfMemoryShouldFreeTheEmptyBlockKeptWhenTakingBackAnEndedThreadsRangesFails(
+            VulkanContext context) throws Exception {
+        // A thread that ended fills the first block (128 KiB) with cached ranges; this thread's 200 KiB buffer made a
+        // 256 KiB block, kept empty once released. 300 KiB needs a block of 512 KiB, or 320 KiB at least, and a
+        // 500 KiB heap limit leaves 116 KiB: the ended thread's ranges go back, the first free of that throws, and
+        // the empty block must still go back to VMA before the request fails as OUT_OF_DEVICE_MEMORY.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context, 500 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            fillOneBlockAndCacheItOnAThreadThatEnds(pool);
+            pool.allocate(request(200 * KIB)).release();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+            frees.failNext(1);
+            assertThatThrownBy(() -> pool.allocate(request(300 * KIB)))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertOutOfMemoryWith(e, frees));
+            assertThat(pool.blockSizes(0)).as("the empty block went back").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
     /** How a test fills the first block with cached ranges. */
     @FunctionalInterface
     private interface Fill {

@@ -366,6 +366,88 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void givingBackAfterOutOfMemoryShouldGoOnPastAFailedFlushToTheWaitingReleasesAndEmptyBlocks(
+            VulkanContext context) throws Exception {
+        releaseUnusedShouldGoOnPastAFailedFlush(context, false);
+    }
+
+    @Test
+    void givingBackAfterOutOfMemoryShouldGoOnPastEveryFailureAndThrowTheFirst(VulkanContext context)
+            throws Exception {
+        releaseUnusedShouldGoOnPastAFailedFlush(context, true);
+    }
+
+    /**
+     * The first thread's cache keeps sixteen 8 KiB ranges that fill its arena's first block X1; its arena also keeps
+     * X2 empty. The second thread's arena has block Y1, whose one buffer w the first thread released: w waits on that
+     * arena's stack. Dedicated memory for the first thread does not fit the heap, so the memory type gives back what no
+     * buffer uses (releaseUnused): the flush of the thread's cache fails on its first range. X2 must still go back,
+     * and w be freed, leaving Y1 empty to go back too; when w's free fails as well, X2 still goes back and w's failure
+     * rides on the first. The request fails as OUT_OF_DEVICE_MEMORY with the first failure suppressed on it.
+     */
+    private void releaseUnusedShouldGoOnPastAFailedFlush(VulkanContext context, boolean waitingFails)
+            throws Exception {
+        FailingFrees frees = new FailingFrees();
+        // 128 + 256 + 128 KiB of blocks, and room for 48 KiB more: not the 100 KiB of dedicated memory.
+        try (VulkanMemoryAllocator vma = vma(context, 560 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolTesting.config(context, MIB).arenas(2)
+                    .suballocatorFactory(frees).build());
+            List<PooledBuffer> ranges = on(first, () -> {
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    buffers.add(pool.allocate(request(8 * KIB)));
+                }
+                return buffers;
+            });
+            // w before v: the second thread's arena would take over X2, kept empty, rather than make Y1.
+            PooledBuffer w = on(second, () -> pool.allocate(request(20 * KIB)));
+            PooledBuffer v = on(first, () -> pool.allocate(request(20 * KIB)));
+            releaseOn(first, v);
+            releaseOn(first, ranges);
+            int homeA = on(first, () -> pool.homeArena(0));
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeA)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(16);
+            assertThat(pool.statistics(0).emptyBlockCount()).as("X2").isEqualTo(1);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(3);
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(first, w);
+            assertThat(pool.pendingReleases(0, homeB)).as("w").isEqualTo(1);
+
+            frees.failNext(1);
+            if (waitingFails) {
+                // The flush frees the sixteen ranges (the first fails); w's free comes next.
+                frees.beforeFree(16, () -> frees.failNext(1));
+            }
+            Throwable failure = catchThrowable(() -> on(first, () -> pool.allocate(request(100 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE))));
+            assertThat(frees.thrown()).hasSize(waitingFails ? 2 : 1);
+            assertThat(failure).isInstanceOfSatisfying(PoolException.class, e -> {
+                assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                assertThat(e.getSuppressed()).as("the first failure").containsExactly(frees.thrown().get(0));
+            });
+            if (waitingFails) {
+                assertThat(frees.thrown().get(0).getSuppressed()).as("w's failure rides on the first")
+                        .containsExactly(frees.thrown().get(1));
+            }
+            assertThat(pool.pendingReleases(0, homeB)).as("w was taken off the stack").isZero();
+            assertThat(pool.blockSizes(0, homeA)).as("X2 went back").containsExactly(128 * KIB);
+            assertThat(pool.blockSizes(0, homeB)).as("Y1 went back once w was freed")
+                    .hasSize(waitingFails ? 1 : 0);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(waitingFails ? 2 : 1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(waitingFails ? 2 : 1);
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.cachedRanges()).isZero();
+            assertThat(after.emptyBlockCount()).isZero();
+            assertThat(after.dedicatedCount()).isZero();
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
     void closeShouldGoOnPastAFailureFreeEverythingAndThrowTheFirst(VulkanContext context) throws Exception {
         // Each arena has a release waiting for its lock whose free throws: close() finishes the waiting releases
         // first, and a failure there must not leave the blocks, the other arena or the live buffers behind.
