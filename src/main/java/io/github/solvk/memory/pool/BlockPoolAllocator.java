@@ -1155,16 +1155,27 @@ public final class BlockPoolAllocator implements AutoCloseable {
     /**
      * Whether the factory's suballocators take ranges of any size back in any order (TLSF, buddy), so that threads may
      * cache released ranges placed at size classes; a stack's or ring's order would break, and a fixed-size
-     * suballocator takes one size only. Asks one suballocator of the smallest block size.
+     * suballocator takes one size only. Asks one suballocator of the smallest block size, and of twice that while the
+     * factory refuses the size ({@code IllegalArgumentException}, as for a block size it refuses: see
+     * {@link #allocate}), up to {@value #KIND_PROBE_LIMIT} bytes; a factory that refuses them all, or throws anything
+     * else, gets no thread caches.
      */
     private static boolean freesInAnyOrder(SuballocatorFactory factory) {
-        try {
-            SuballocatorKind kind = factory.create(0, BLOCK_GRANULE, 1).kind();
-            return kind == SuballocatorKind.TLSF || kind == SuballocatorKind.BUDDY;
-        } catch (RuntimeException e) {
-            return false;
+        for (long size = BLOCK_GRANULE; size <= KIND_PROBE_LIMIT; size <<= 1) {
+            try {
+                SuballocatorKind kind = factory.create(0, size, 1).kind();
+                return kind == SuballocatorKind.TLSF || kind == SuballocatorKind.BUDDY;
+            } catch (IllegalArgumentException e) {
+                // Too small for this factory, perhaps: the blocks it takes are larger.
+            } catch (RuntimeException e) {
+                return false;
+            }
         }
+        return false;
     }
+
+    /** The largest region {@link #freesInAnyOrder} asks a suballocator factory for: 1 GiB. */
+    private static final long KIND_PROBE_LIMIT = 1L << 30;
 
     /** @return the pools by memory type */
     TypeBlockPool[] pools() {

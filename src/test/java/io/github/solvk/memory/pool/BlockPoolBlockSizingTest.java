@@ -178,6 +178,25 @@ class BlockPoolBlockSizingTest {
     }
 
     @Test
+    void aFactoryThatRefusesSmallRegionsShouldStillGetThreadCachesForItsTlsfBlocks(VulkanContext context) {
+        // Whether released ranges may be cached is learned from one suballocator the factory makes; one that refuses
+        // the smallest block size (64 KiB) is asked again for larger ones, and caches its TLSF blocks' ranges.
+        RefusingSmallRegions factory = new RefusingSmallRegions(512 * KIB);
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                     .suballocatorFactory(factory).build())) {
+            assertThat(factory.asked).as("64 KiB to 256 KiB refused, 512 KiB taken")
+                    .containsExactly(64 * KIB, 128 * KIB, 256 * KIB, 512 * KIB);
+            pool.allocate(request(4 * KIB)).release();
+            PooledBuffer again = pool.allocate(request(4 * KIB));
+            assertThat(pool.statistics(0).cacheHits()).as("the second request served by the thread's cache")
+                    .isEqualTo(1);
+            again.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
     void aBlockSizeTheFactoryRefusesShouldGiveWayToALargerBlockAndMakeNoMemoryForIt(VulkanContext context) {
         // The factory takes regions of 512 KiB and more: the arena's first block (128 KiB) and its second (256 KiB)
         // are refused, so each is doubled until the factory takes it, and only those blocks are made.
