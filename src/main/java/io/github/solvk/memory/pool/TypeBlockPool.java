@@ -749,8 +749,7 @@ final class TypeBlockPool {
                     view = block.memory.createBuffer(slot.offset, size, usage, needed, verified);
                 }
             } catch (RuntimeException e) {
-                giveBack(slot);
-                throw e;
+                throw giveBack(slot, e);
             }
             if (!verified) {
                 owner.markVerified(usage, size, needed);
@@ -804,15 +803,20 @@ final class TypeBlockPool {
                 unlockAfter(arena, failure, null);
             }
             if (failure != null) {
-                giveBack(slot);
-                throw failure;
+                throw giveBack(slot, failure);
             }
         }
         return handOut(cache, VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }
 
-    /** Gives a placed range back after its buffer could not be made, waiting for the lock. */
-    private void giveBack(RangeSlot slot) {
+    /**
+     * Gives a placed range back after its buffer could not be made, waiting for the lock. What fails on the way (the
+     * range's free, or the drain that unlocking runs) does not replace {@code cause}: see {@link #rideOn}.
+     *
+     * @param cause why the buffer could not be made
+     * @return what the caller throws: {@code cause}, or what {@link #rideOn} makes of it
+     */
+    private RuntimeException giveBack(RangeSlot slot, RuntimeException cause) {
         dropKeptBuffer(slot);
         PoolBlock block = slot.block;
         Arena arena = block.arena;
@@ -826,14 +830,32 @@ final class TypeBlockPool {
             }
         } catch (RuntimeException e) {
             failure = e;
-            throw e;
         } finally {
             try {
                 unlockAfter(arena, failure, null);
+            } catch (RuntimeException e) {
+                // Only when the free succeeded.
+                failure = e;
             } finally {
                 owner.destroy(unused);
             }
         }
+        return failure == null ? cause : rideOn(cause, failure, slot.rangeSize);
+    }
+
+    /**
+     * What a request throws when {@code later} failed on the way out of {@code cause}: {@code cause}, with
+     * {@code later} suppressed on it. Unless {@code cause} is {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, which the callers
+     * recover from (another arena, giving back what no buffer uses, the next memory type), so that {@code later} would
+     * be lost with it when that succeeds: then the request ends there, as {@link #outOfMemoryAfterFailedGiveBack}.
+     *
+     * @param bytes the bytes the request needed
+     */
+    private RuntimeException rideOn(RuntimeException cause, RuntimeException later, long bytes) {
+        if (cause instanceof VulkanException v && v.result() == BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+            return outOfMemoryAfterFailedGiveBack(v, later, bytes);
+        }
+        return Failures.add(cause, later);
     }
 
     /**
