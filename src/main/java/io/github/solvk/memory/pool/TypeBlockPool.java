@@ -604,7 +604,17 @@ final class TypeBlockPool {
             failure = e;
             throw e;
         } finally {
-            unlockAfter(arena, failure, drained);
+            try {
+                unlockAfter(arena, failure, drained);
+            } catch (RuntimeException e) {
+                // Thrown only when the body succeeded (a release that came to wait meanwhile failed): the request
+                // fails with it, so what it placed goes back (a sub-range's buffer is never handed to the caller).
+                RangeSlot placed = cached != null ? cached : slot;
+                if (failure == null && placed != null) {
+                    throw giveBack(placed, e);
+                }
+                throw e;
+            }
         }
         if (cached != null) {
             return fromCache(null, cached, size, needed, usage, mode, verified);
@@ -631,6 +641,7 @@ final class TypeBlockPool {
             }
             List<PoolBlock> drained = null;
             RuntimeException failure = null;
+            PoolBlock adopted = null;
             try {
                 if (other.closed) {
                     continue;
@@ -655,16 +666,38 @@ final class TypeBlockPool {
                     b.arena = arena;
                     arena.blocks.add(b);
                     arena.placedHandle = handle;
+                    adopted = b;
                     return b;
                 }
             } catch (RuntimeException e) {
                 failure = e;
                 throw e;
             } finally {
-                unlockAfter(other, failure, drained);
+                try {
+                    unlockAfter(other, failure, drained);
+                } catch (RuntimeException e) {
+                    if (adopted != null) {
+                        unplace(arena, adopted, e);
+                    }
+                    throw e;
+                }
             }
         }
         return null;
+    }
+
+    /**
+     * Undoes the placement of a range that {@link #adoptEmptyBlock} made in the block it took over, when unlocking the
+     * other arena then threw: the request fails, and the range would keep the block from ever being empty again. The
+     * block, empty again, is kept in {@code arena} or destroyed, as any block a free empties; {@code arena}'s lock is
+     * held. What fails on the way is suppressed on {@code cause}.
+     */
+    private void unplace(Arena arena, PoolBlock block, RuntimeException cause) {
+        try {
+            owner.destroy(freeRange(arena, block, arena.placedHandle));
+        } catch (RuntimeException e) {
+            Failures.add(cause, e);
+        }
     }
 
     /** Hands out a sub-range of the block-wide buffer; the arena's lock is held. */
@@ -800,7 +833,13 @@ final class TypeBlockPool {
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
-                unlockAfter(arena, failure, null);
+                try {
+                    unlockAfter(arena, failure, null);
+                } catch (RuntimeException e) {
+                    // Only when the block-wide buffer was made: the request fails with what unlocking threw, so the
+                    // range goes back all the same.
+                    failure = e;
+                }
             }
             if (failure != null) {
                 throw giveBack(slot, failure);

@@ -320,6 +320,112 @@ class BlockPoolArenaTest {
         }
     }
 
+    @Test
+    void aSubRangeRequestWhoseUnlockFailsShouldGiveBackTheRangeItPlaced(VulkanContext context) throws Exception {
+        aRequestWhoseUnlockFailsShouldGiveBackTheRangeItPlaced(context, BlockPoolAllocator.BufferMode.SUB_RANGE);
+    }
+
+    @Test
+    void anOwnBufferRequestWhoseUnlockFailsShouldGiveBackTheRangeItPlaced(VulkanContext context) throws Exception {
+        aRequestWhoseUnlockFailsShouldGiveBackTheRangeItPlaced(context, BlockPoolAllocator.BufferMode.OWN_BUFFER);
+    }
+
+    /**
+     * The request frees the waiting c (emptying Y, taken out of the arena) and a, meanwhile the other thread releases
+     * y, and the request's 4 KiB go into X where a was: all of that succeeds. Unlocking finishes y, whose free throws,
+     * so the request fails with that: the range it placed must go back, not stay placed for a buffer no one holds.
+     */
+    private void aRequestWhoseUnlockFailsShouldGiveBackTheRangeItPlaced(VulkanContext context,
+                                                                        BlockPoolAllocator.BufferMode mode)
+            throws Exception {
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            TwoBlocks t = twoBlocksWithTwoWaitingReleases(context, vma, frees);
+            frees.failAfter(2, 1);
+            frees.beforeFree(1, () -> releaseYOnTheOtherThread(t));
+            assertThatThrownBy(() -> on(first, () -> t.pool().allocate(request(4 * KIB).withBufferMode(mode))))
+                    .isSameAs(frees.thrown().get(0));
+            // X holds keep and z, and y, whose free the suballocator refused; no range of the request.
+            assertThat(t.pool().statistics(0).allocationCount()).isEqualTo(3);
+            assertYWentBackAndCloseFreesTheRest(t, vma);
+            assertThat(t.pool().liveBuffersAtClose()).as("keep and z").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anArenaThatTakesOverAnEmptyBlockShouldGiveItsRangeBackWhenUnlockingTheOtherArenaFails(
+            VulkanContext context) throws Exception {
+        // The second thread's arena has block B1 (p, u) and keeps B2 empty; p waits on its stack, released by the
+        // first thread. The first thread's arena must grow for 100 KiB: it takes the other arena's lock, frees p
+        // (meanwhile the second thread releases u, which waits in turn), and takes over B2, placing the request there.
+        // Unlocking the other arena finishes u, whose free throws: the request fails with that, and B2 must not keep
+        // the range of a buffer that was never made (it would hold B2 for good), but be an empty block again.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2)
+                     .suballocatorFactory(frees).build())) {
+            PooledBuffer p = on(second, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer u = on(second, () -> pool.allocate(request(4 * KIB)));
+            releaseOn(second, on(second, () -> pool.allocate(request(200 * KIB))));
+            int homeA = on(first, () -> pool.homeArena(0));
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.statistics(0).emptyBlockCount()).as("B2").isEqualTo(1);
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(first, p);
+            assertThat(pool.pendingReleases(0, homeB)).as("p").isEqualTo(1);
+
+            frees.failAfter(1, 1);
+            frees.beforeFree(0, () -> {
+                try {
+                    releaseOn(second, u);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThatThrownBy(() -> on(first, () -> pool.allocate(request(100 * KIB))))
+                    .isSameAs(frees.thrown().get(0));
+            assertThat(frees.thrown()).as("u's free alone").hasSize(1);
+            assertThat(pool.pendingReleases(0, homeB)).isZero();
+            assertThat(pool.blockSizes(0, homeA)).as("B2 moved").containsExactly(256 * KIB);
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.emptyBlockCount()).as("B2, empty again").isEqualTo(1);
+            assertThat(after.allocationCount()).as("u, whose free the suballocator refused").isEqualTo(1);
+            assertThat(vma.deviceMemoryAllocationCount()).as("no block made").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSubRangeFromTheThreadCacheWhoseUnlockFailsShouldGiveTheRangeBack(VulkanContext context) throws Exception {
+        // The first thread's cache keeps q, a range made for a buffer of its own, in block X, which has no block-wide
+        // buffer yet; p (16 KiB, never cached) waits on the arena's stack, released by the other thread. A sub-range
+        // request takes q from the cache and makes X's block-wide buffer under the lock; unlocking finishes p, whose
+        // free throws. The request fails with that, and q must go back to X, not be lost between cache and buffer.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolTesting.config(context, MIB).arenas(2)
+                     .bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).suballocatorFactory(frees).build())) {
+            PooledBuffer keep = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer q = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer p = on(first, () -> pool.allocate(request(16 * KIB)));
+            int home = on(first, () -> pool.homeArena(0));
+            releaseOn(first, q);
+            assertThat(pool.statistics(0).cachedRanges()).as("q").isEqualTo(1);
+            releaseOn(second, p);
+            assertThat(pool.pendingReleases(0, home)).as("p").isEqualTo(1);
+
+            frees.failNext(1);
+            assertThatThrownBy(() -> on(first, () -> pool.allocate(request(4 * KIB)
+                    .withBufferMode(BlockPoolAllocator.BufferMode.SUB_RANGE)))).isSameAs(frees.thrown().get(0));
+            assertThat(frees.thrown()).as("p's free alone").hasSize(1);
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.cachedRanges()).as("q left the cache").isZero();
+            assertThat(after.allocationCount()).as("keep, and p, whose free the suballocator refused")
+                    .isEqualTo(2);
+            keep.release();
+        }
+    }
+
     /** A pool and the buffers of {@link #twoBlocksWithTwoWaitingReleases} that are still open. */
     private record TwoBlocks(BlockPoolAllocator pool, int home, PooledBuffer keep, PooledBuffer y, PooledBuffer z) {
     }
