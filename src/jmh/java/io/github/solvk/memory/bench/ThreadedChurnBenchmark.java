@@ -43,8 +43,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *
  * <p>Each thread keeps a window of {@value #WINDOW} live buffers (256 B to 64 KiB, log-uniform). One operation
  * allocates a buffer, takes the oldest out of the window and either frees it or hands it, through a lock-free queue,
- * to the next thread (with {@code remoteFreePercent} probability), then frees whatever others handed it. With one
- * thread the "next thread" is itself, which measures the hand-off alone. Contenders: the block pool in both buffer
+ * to the next thread (with {@code remoteFreePercent} probability), then frees what others handed it, at most
+ * {@value #DRAIN_PER_OPERATION} inbox entries (see below). With one thread the "next thread" is itself, which
+ * measures the hand-off alone. Contenders: the block pool in both buffer
  * modes (A), the block pools through the facade ({@code FACADE}, what an application calls), one of SOL's non-linear
  * pools ({@code MEMORY_POOL}: TLSF blocks of 64 MiB behind one lock, through its {@code IBuffer} facade),
  * {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is what the window and the hand-off
