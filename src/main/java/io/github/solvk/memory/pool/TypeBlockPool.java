@@ -605,12 +605,17 @@ final class TypeBlockPool {
             throw e;
         } finally {
             try {
-                unlockAfter(arena, failure, drained);
+                // A failure of the drain that unlocking runs must not ride on running out of device memory, which the
+                // callers recover from: rideOn ends the request instead.
+                unlockAfter(arena, outOfDeviceMemory(failure) ? null : failure, drained);
             } catch (RuntimeException e) {
-                // Thrown only when the body succeeded (a release that came to wait meanwhile failed): the request
-                // fails with it, so what it placed goes back (a sub-range's buffer is never handed to the caller).
+                if (failure != null) {
+                    throw rideOn(failure, e, rangeSize);
+                }
+                // The body succeeded (a release that came to wait meanwhile failed): the request fails with that, so
+                // what it placed goes back (a sub-range's buffer is never handed to the caller).
                 RangeSlot placed = cached != null ? cached : slot;
-                if (failure == null && placed != null) {
+                if (placed != null) {
                     throw giveBack(placed, e);
                 }
                 throw e;
@@ -834,11 +839,12 @@ final class TypeBlockPool {
                 failure = e;
             } finally {
                 try {
-                    unlockAfter(arena, failure, null);
+                    // As in suballocateIn: no failure may ride on running out of device memory.
+                    unlockAfter(arena, outOfDeviceMemory(failure) ? null : failure, null);
                 } catch (RuntimeException e) {
-                    // Only when the block-wide buffer was made: the request fails with what unlocking threw, so the
-                    // range goes back all the same.
-                    failure = e;
+                    // When the block-wide buffer was made, the request fails with what unlocking threw, so the range
+                    // goes back all the same.
+                    failure = failure == null ? e : rideOn(failure, e, slot.rangeSize);
                 }
             }
             if (failure != null) {
@@ -891,10 +897,15 @@ final class TypeBlockPool {
      * @param bytes the bytes the request needed
      */
     private RuntimeException rideOn(RuntimeException cause, RuntimeException later, long bytes) {
-        if (cause instanceof VulkanException v && v.result() == BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
-            return outOfMemoryAfterFailedGiveBack(v, later, bytes);
+        if (outOfDeviceMemory(cause)) {
+            return outOfMemoryAfterFailedGiveBack((VulkanException) cause, later, bytes);
         }
         return Failures.add(cause, later);
+    }
+
+    /** @return whether {@code e} is {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, which the callers recover from */
+    private static boolean outOfDeviceMemory(RuntimeException e) {
+        return e instanceof VulkanException v && v.result() == BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY;
     }
 
     /**

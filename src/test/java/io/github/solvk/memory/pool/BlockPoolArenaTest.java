@@ -426,6 +426,51 @@ class BlockPoolArenaTest {
         }
     }
 
+    @Test
+    void aNewBlockOutOfMemoryWhoseUnlockFailsShouldEndTheRequestAsOutOfMemoryWithThatFailure(VulkanContext context)
+            throws Exception {
+        // The first thread's arena has X (128 KiB: keep, r1, r2) and keeps Y (256 KiB) empty; r1 waits on its stack,
+        // released by the other thread. A 500 KiB heap limit leaves 116 KiB. A request for 300 KiB frees r1
+        // (meanwhile the other thread releases r2, which waits in turn) and finds no room: blocks of 512 and 320 KiB
+        // do not fit the heap. Unlocking finishes r2, whose free throws. Out of device memory is what the request
+        // recovers from (giving Y back makes room for a 320 KiB block): the failure must not ride on it and be lost
+        // when the retry succeeds, but end the request as OUT_OF_DEVICE_MEMORY, suppressed on it.
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context, 500 * KIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2)
+                     .suballocatorFactory(frees).build())) {
+            PooledBuffer keep = on(first, () -> pool.allocate(request(64 * KIB)));
+            PooledBuffer r1 = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer r2 = on(first, () -> pool.allocate(request(4 * KIB)));
+            on(first, () -> pool.allocate(request(200 * KIB))).release();
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.statistics(0).emptyBlockCount()).as("Y").isEqualTo(1);
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(second, r1);
+            assertThat(pool.pendingReleases(0, home)).as("r1").isEqualTo(1);
+
+            frees.failAfter(1, 1);
+            frees.beforeFree(0, () -> {
+                try {
+                    releaseOn(second, r2);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Throwable failure = catchThrowable(() -> on(first, () -> pool.allocate(request(300 * KIB))));
+            assertThat(frees.thrown()).as("r2's free").hasSize(1);
+            assertThat(failure).isInstanceOfSatisfying(PoolException.class, e -> {
+                assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                assertThat(e.getSuppressed()).containsExactly(frees.thrown().get(0));
+            });
+            assertThat(pool.pendingReleases(0, home)).isZero();
+            assertThat(pool.blockSizes(0, home)).as("no block made").containsExactly(128 * KIB, 256 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+            keep.release();
+        }
+    }
+
     /** A pool and the buffers of {@link #twoBlocksWithTwoWaitingReleases} that are still open. */
     private record TwoBlocks(BlockPoolAllocator pool, int home, PooledBuffer keep, PooledBuffer y, PooledBuffer z) {
     }
