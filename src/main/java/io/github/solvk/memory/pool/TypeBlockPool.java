@@ -1214,8 +1214,13 @@ final class TypeBlockPool {
             try {
                 kept = owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2, buffer.home);
             } catch (RuntimeException e) {
-                // The cache's flush or sweep failed (freeing device memory threw): this range still goes back.
-                releaseToBlock(slot);
+                // The cache's flush or sweep failed (a free threw): this range still goes back, and a failure of
+                // that rides on the first.
+                try {
+                    releaseToBlock(slot);
+                } catch (RuntimeException again) {
+                    Failures.add(e, again);
+                }
                 throw e;
             }
             if (kept) {

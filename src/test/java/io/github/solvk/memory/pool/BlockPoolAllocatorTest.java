@@ -667,6 +667,38 @@ class BlockPoolAllocatorTest {
         }
     }
 
+    @Test
+    void aReleaseWhoseCacheFlushFailsAndWhoseOwnFreeFailsShouldThrowTheFlushsFailureWithTheOtherSuppressed(
+            VulkanContext context) throws Exception {
+        // Out of memory on another thread asks this one to flush its cache at its next call, here a release: the
+        // flush's free of the cached range throws, then the released range, which the cache could not take, goes
+        // back to its block and its free throws too. The caller must see the first failure, the second on it.
+        FailingFrees frees = new FailingFrees();
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context, 2 * MIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer kept = pool.allocate(request(1000));
+            pool.allocate(request(1000)).release();
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(1);
+            assertThatThrownBy(() -> BlockPoolTesting.on(other, () -> pool.allocate(request(3 * MIB))))
+                    .isInstanceOfSatisfying(PoolException.class, e -> assertThat(e.kind())
+                            .isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            frees.failNext(2);
+            assertThatThrownBy(kept::release).satisfies(e -> {
+                assertThat(frees.thrown()).hasSize(2);
+                assertThat(e).as("the flush's failure").isSameAs(frees.thrown().get(0));
+                assertThat(e.getSuppressed()).containsExactly(frees.thrown().get(1));
+            });
+            assertThat(kept.isReleased()).isTrue();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
     /** How a test fills the first block with cached ranges. */
     @FunctionalInterface
     private interface Fill {
