@@ -712,10 +712,15 @@ final class TypeBlockPool {
         try {
             whole = blockBuffer(block);
         } catch (RuntimeException e) {
-            block.unlink(slot);
-            PoolBlock unused = freeRange(arena, block, slot.handle);
-            owner.destroy(unused);
-            throw e;
+            RuntimeException failure = e;
+            try {
+                block.unlink(slot);
+                owner.destroy(freeRange(arena, block, slot.handle));
+            } catch (RuntimeException later) {
+                // The range's free failed too: the caller still learns why the buffer could not be made.
+                failure = rideOn(e, later, slot.rangeSize);
+            }
+            throw failure;
         }
         return handOut(null, VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }
