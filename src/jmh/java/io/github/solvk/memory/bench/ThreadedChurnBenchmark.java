@@ -48,8 +48,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * measures the hand-off alone. Contenders: the block pool in both buffer
  * modes (A), the block pools through the facade ({@code FACADE}, what an application calls), one of SOL's non-linear
  * pools ({@code MEMORY_POOL}: TLSF blocks of 64 MiB behind one lock, through its {@code IBuffer} facade),
- * {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is what the window and the hand-off
- * queues alone allow. Score: operations per microsecond, all threads together.
+ * {@code vmaCreateBuffer} (C) and {@code HARNESS}, where a Java object stands for the buffer: its score is what the
+ * window and the hand-off queues alone allow. Score: operations per microsecond, all threads together (or, with
+ * {@code -bm sample -tu ns}, the time of one operation, as for W8's p99.9 in docs/benchmarks.md).
  *
  * <p>Size of the run: 6 contenders x 3 shares x 3 thread counts (1, 2, 16) = 54 forks of about 5 s each (2 warm-up
  * and 3 measured iterations of 1 s, the defaults here; with one warm-up iteration the one-thread runs' first measured

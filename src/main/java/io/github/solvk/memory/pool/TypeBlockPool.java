@@ -446,8 +446,8 @@ final class TypeBlockPool {
      * {@link #releaseUnused}: the calling thread's cached ranges, the releases waiting in the arenas and the empty
      * blocks kept, one of which may be too small for the request and yet stand between it and the heap.
      *
-     * Goes on past a failure in taking back the ended threads' ranges to this memory type's own, and throws the first
-     * failure at the end, the others suppressed on it.
+     * <p>Goes on past a failure in taking back the ended threads' ranges to this memory type's own, and throws the
+     * first failure at the end, the others suppressed on it.
      *
      * @return whether anything went back that may let the request succeed now (ranges of ended threads, a block)
      */
