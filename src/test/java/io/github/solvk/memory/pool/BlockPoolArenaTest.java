@@ -376,13 +376,7 @@ class BlockPoolArenaTest {
             assertThat(pool.pendingReleases(0, homeB)).as("p").isEqualTo(1);
 
             frees.failAfter(1, 1);
-            frees.beforeFree(0, () -> {
-                try {
-                    releaseOn(second, u);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            frees.beforeFree(0, () -> releaseOnTheOtherThread(u));
             assertThatThrownBy(() -> on(first, () -> pool.allocate(request(100 * KIB))))
                     .isSameAs(frees.thrown().get(0));
             assertThat(frees.thrown()).as("u's free alone").hasSize(1);
@@ -451,13 +445,7 @@ class BlockPoolArenaTest {
             assertThat(pool.pendingReleases(0, home)).as("r1").isEqualTo(1);
 
             frees.failAfter(1, 1);
-            frees.beforeFree(0, () -> {
-                try {
-                    releaseOn(second, r2);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            frees.beforeFree(0, () -> releaseOnTheOtherThread(r2));
             Throwable failure = catchThrowable(() -> on(first, () -> pool.allocate(request(300 * KIB))));
             assertThat(frees.thrown()).as("r2's free").hasSize(1);
             assertThat(failure).isInstanceOfSatisfying(PoolException.class, e -> {
@@ -498,8 +486,13 @@ class BlockPoolArenaTest {
 
     /** Releases y on the other thread, whose home is another arena: it waits on y's arena's stack. */
     private void releaseYOnTheOtherThread(TwoBlocks t) {
+        releaseOnTheOtherThread(t.y());
+    }
+
+    /** Releases a buffer on the second thread, from inside a free's hook ({@link FailingFrees#beforeFree}). */
+    private void releaseOnTheOtherThread(PooledBuffer buffer) {
         try {
-            releaseOn(second, t.y());
+            releaseOn(second, buffer);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
