@@ -157,6 +157,22 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     }
 
     /**
+     * Gives the device memory that no buffer uses back to the driver, when the application knows it needs less (a
+     * level unloaded): every empty block, the one kept for the next request included, after the ranges cached by this
+     * thread and by threads that ended went back to their blocks; other live threads give theirs back at their next
+     * call. Live buffers are untouched. See {@link BlockPoolAllocator#releaseUnusedMemory()}.
+     *
+     * @return the bytes by which {@link #committedBytes()} fell during the call
+     * @throws IllegalStateException when this allocator is closed
+     */
+    public long releaseUnusedMemory() {
+        if (closed) {
+            throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block pools)");
+        }
+        return core.releaseUnusedMemory();
+    }
+
+    /**
      * @return buffers handed out and not closed, as the block pools count them (a figure of a moment while other
      *         threads allocate); 0 once closed
      */

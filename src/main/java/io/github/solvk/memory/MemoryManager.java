@@ -585,6 +585,39 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
+    /**
+     * Gives the device memory that the manager's block pool allocators hold and no buffer uses back to the driver
+     * ({@link BlockPoolBufferAllocator#releaseUnusedMemory()} on each), for a moment when the application needs less:
+     * a level unloaded, a scene torn down. SOL's pools keep what their {@code CreateInfo} asks for ({@code minBlocks},
+     * and one spare empty block), and buffers made through VMA ({@link #allocateBuffer}) give their memory back when
+     * they are closed. Goes on past an allocator that fails, and throws the first failure at the end, the others
+     * suppressed on it.
+     *
+     * @return the bytes by which the block pools' committed memory fell during the call
+     * @throws IllegalStateException when the manager is closed
+     */
+    public long releaseUnusedMemory() {
+        checkOpen();
+        long[] released = {0};
+        RuntimeException failure = null;
+        for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
+            failure = attempt(failure, () -> {
+                try {
+                    released[0] += blocks.releaseUnusedMemory();
+                } catch (IllegalStateException e) {
+                    // Closed meanwhile (by its owner or the manager's close): its memory is freed already.
+                    if (!blocks.isClosed()) {
+                        throw e;
+                    }
+                }
+            });
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return released[0];
+    }
+
     /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */
     void unregister(BlockPoolBufferAllocator blocks) {
         synchronized (blockPoolAllocators) {

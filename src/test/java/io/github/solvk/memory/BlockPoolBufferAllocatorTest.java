@@ -85,6 +85,8 @@ class BlockPoolBufferAllocatorTest {
                 .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).build());
         assertThat(manager.statistics().total().blockCount()).isEqualTo(1);
         manager.close();
+        assertThatThrownBy(manager::releaseUnusedMemory).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
         assertThat(leftOpen.isClosed()).isTrue();
         assertThatThrownBy(leftOpen::buffer).isInstanceOf(IllegalStateException.class);
     }
@@ -110,6 +112,41 @@ class BlockPoolBufferAllocatorTest {
         b.close();
         assertThatThrownBy(() -> blocks.allocateBuffer(SMALL)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("block pools 'counted' are closed (expected: open block pools)");
+    }
+
+    @Test
+    void releasingUnusedMemoryShouldFreeTheBlocksNoBufferUsesInEveryBlockPoolOfTheManager(MemoryManager manager) {
+        BlockPoolBufferAllocator first = manager.createBlockPoolAllocator("first",
+                BlockPoolAllocator.Config.defaults());
+        BlockPoolBufferAllocator second = manager.createBlockPoolAllocator("second",
+                BlockPoolAllocator.Config.defaults());
+        long blocksBefore = manager.statistics().total().blockCount();
+        IBuffer kept = first.allocateBuffer(SMALL);
+        first.allocateBuffer(SMALL).close();
+        second.allocateBuffer(SMALL).close();
+        long firstCommitted = first.committedBytes();
+        long secondCommitted = second.committedBytes();
+        assertThat(manager.statistics().total().blockCount() - blocksBefore).isEqualTo(2);
+
+        assertThat(manager.releaseUnusedMemory()).as("the second pools' block; the first holds a live buffer")
+                .isEqualTo(secondCommitted);
+
+        assertThat(second.committedBytes()).isZero();
+        assertThat(first.committedBytes()).isEqualTo(firstCommitted);
+        assertThat(manager.statistics().total().blockCount() - blocksBefore).isEqualTo(1);
+        byte[] data = {1, 2, 3, 4};
+        kept.write(0, data);
+        byte[] back = new byte[4];
+        kept.read(0, back);
+        assertThat(back).isEqualTo(data);
+        kept.close();
+        assertThat(first.releaseUnusedMemory()).isEqualTo(firstCommitted);
+        assertThat(manager.statistics().total().blockCount() - blocksBefore).isZero();
+        first.close();
+        assertThatThrownBy(first::releaseUnusedMemory).isInstanceOf(IllegalStateException.class)
+                .hasMessage("block pools 'first' are closed (expected: open block pools)");
+        assertThat(manager.releaseUnusedMemory()).as("closed pools are left out, the others hold nothing").isZero();
+        second.close();
     }
 
     @Test

@@ -1093,21 +1093,71 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     /**
+     * Gives the device memory that no buffer uses now back to VMA, for a moment when the application knows it needs
+     * less (a level unloaded, a scene torn down): every empty block is freed, the ones the pools keep for the next
+     * request included, after the ranges that hold blocks without a buffer in them went back: the calling thread's
+     * cached ranges (as {@link #flushThreadCache}), those of threads that ended, and the releases waiting for an
+     * arena's lock. Other threads that are still alive are asked to give their cached ranges back at their next
+     * request or release of a cacheable size: a block that only their caches hold is freed then, as blocks are that a
+     * free leaves empty beyond the one kept, not by this call. Live buffers, and blocks holding one, are untouched;
+     * the pools make blocks again as requests need them (at the full block size: the smaller first blocks of
+     * {@link Config} come once per arena).
+     *
+     * <p>Goes on past a failure (a suballocator whose free throws), so that everything else goes back, and throws the
+     * first failure at the end, the others suppressed on it.
+     *
+     * @return the bytes by which {@link #committedBytes()} fell during the call, 0 when it did not fall (other threads
+     *         that make or free memory meanwhile move the figure too)
+     * @throws IllegalStateException when the allocator is closed
+     * @throws RuntimeException      the first failure on the way, once everything else went back
+     */
+    public long releaseUnusedMemory() {
+        checkOpen();
+        long before = committedBytes.get();
+        RuntimeException failure = null;
+        try {
+            reclaimThreadCaches(true);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        ThreadRangeCache cache = existingThreadCache();
+        for (TypeBlockPool pool : pools) {
+            try {
+                pool.releaseUnused(cache);
+            } catch (RuntimeException e) {
+                failure = Failures.add(failure, e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return Math.max(0, before - committedBytes.get());
+    }
+
+    /**
      * Gives the calling thread's cached ranges back when another thread's out-of-memory asked for them: for releases
      * that do not go through the cache (larger ranges, dedicated memory), which would not see the request otherwise.
      */
     void honourFlushRequest() {
-        if (cachesRanges && !closed.get()) {
-            // A thread that has no cache yet keeps nothing to give back: none is made for it here.
-            Thread thread = Thread.currentThread();
-            ThreadRangeCache cache = fastCaches[fastCacheIndex(thread)];
-            if (cache == null || cache.thread != thread) {
-                cache = threadCaches.get();
-            }
+        if (!closed.get()) {
+            ThreadRangeCache cache = existingThreadCache();
             if (cache != null && cache.flushRequested) {
                 cache.flushAll(pools);
             }
         }
+    }
+
+    /**
+     * @return the calling thread's cache, or {@code null} when ranges are not cached or the thread has none yet (a
+     *         thread that has none keeps nothing to give back: none is made for it here)
+     */
+    private ThreadRangeCache existingThreadCache() {
+        if (!cachesRanges) {
+            return null;
+        }
+        Thread thread = Thread.currentThread();
+        ThreadRangeCache cache = fastCaches[fastCacheIndex(thread)];
+        return cache != null && cache.thread == thread ? cache : threadCaches.get();
     }
 
     /** @return the calling thread's cache, made on its first call */

@@ -1,0 +1,173 @@
+package io.github.solvk.memory.pool;
+
+import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
+import static io.github.solvk.memory.pool.BlockPoolTesting.config;
+import static io.github.solvk.memory.pool.BlockPoolTesting.releaseOn;
+import static io.github.solvk.memory.pool.BlockPoolTesting.request;
+import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/** {@link BlockPoolAllocator#releaseUnusedMemory()}: what goes back to VMA, what stays, and what a failure leaves. */
+@ExtendWith(VulkanExtension.class)
+class BlockPoolReleaseUnusedTest {
+
+    @Test
+    void everyBlockNoBufferUsesShouldGoBackTheKeptEmptyOneAndCachedRangesIncluded(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            // 64 KiB each (too large to be cached): the 128 KiB and 256 KiB blocks fill, the 512 KiB one holds two.
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                buffers.add(pool.allocate(request(64 * KIB)));
+            }
+            // A small buffer released: its range stays in this thread's cache and keeps the 512 KiB block.
+            pool.allocate(request(1000)).release();
+            buffers.forEach(PooledBuffer::release);
+            assertThat(pool.blockSizes(0)).as("the first block emptied is kept, the second freed")
+                    .containsExactly(128 * KIB, 512 * KIB);
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(1);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+
+            assertThat(pool.releaseUnusedMemory()).isEqualTo(640 * KIB);
+
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.statistics(0).emptyBlockCount()).isZero();
+            assertThat(pool.releaseUnusedMemory()).as("nothing left to give back").isZero();
+            pool.checkInvariants();
+            // The pool makes blocks again as requests need them.
+            PooledBuffer again = pool.allocate(request(64 * KIB));
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            again.release();
+        }
+    }
+
+    @Test
+    void blocksHoldingALiveBufferShouldStayAndTheBufferKeepItsData(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            // The first block (128 KiB) keeps one live buffer; the second (256 KiB) empties and is kept.
+            PooledBuffer live = pool.allocate(request(64 * KIB));
+            PooledBuffer other = pool.allocate(request(64 * KIB));
+            PooledBuffer second = pool.allocate(request(200 * KIB));
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            boolean mapped = live.buffer().isHostVisible();
+            byte[] data = new byte[4096];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 31 + 7);
+            }
+            if (mapped) {
+                live.buffer().write(0, data);
+            }
+            other.release();
+            second.release();
+
+            assertThat(pool.releaseUnusedMemory()).isEqualTo(256 * KIB);
+
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            assertThat(live.isReleased()).isFalse();
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(1);
+            if (mapped) {
+                byte[] back = new byte[data.length];
+                live.buffer().read(0, back);
+                assertThat(back).isEqualTo(data);
+            }
+            live.release();
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void rangesOfAThreadThatEndedShouldGoBackAndALiveThreadShouldGiveItsOwnBackAtItsNextCall(VulkanContext context)
+            throws Exception {
+        Thread[] workerThread = new Thread[1];
+        ExecutorService worker = Executors.newSingleThreadExecutor(task -> workerThread[0] = new Thread(task));
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            // A thread that ended left its ranges cached; it holds the only block.
+            Thread ended = new Thread(() -> pool.allocate(request(1000)).release());
+            ended.start();
+            ended.join();
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.releaseUnusedMemory()).isEqualTo(128 * KIB);
+            assertThat(pool.deviceMemoryCount()).isZero();
+
+            // A thread that is alive keeps its cached ranges until its next call.
+            releaseOn(worker, BlockPoolTesting.on(worker, () -> pool.allocate(request(1000))));
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(1);
+            assertThat(pool.releaseUnusedMemory()).as("only the live thread's cache holds the block").isZero();
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            // Its next call, of another size, gives its ranges back first: the block empties and is the one kept.
+            BlockPoolTesting.on(worker, () -> {
+                pool.allocate(request(3000)).release();
+                return null;
+            });
+            assertThat(pool.statistics(0).cachedRanges()).as("only the new range").isEqualTo(1);
+            worker.shutdown();
+            workerThread[0].join();
+            assertThat(pool.releaseUnusedMemory()).as("the worker ended").isEqualTo(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        } finally {
+            worker.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFreeThatFailsShouldBeThrownAfterEverythingElseWentBack(VulkanContext context) {
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            // Two blocks: one held by two cached ranges, one empty and kept. (The 200 KiB buffer is made while no
+            // range is cached: a miss that finds no room gives the cached ranges back before the pool grows.)
+            PooledBuffer small = pool.allocate(request(1000));
+            PooledBuffer big = pool.allocate(request(200 * KIB));
+            small.release();
+            pool.allocate(request(3000)).release();
+            big.release();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+            frees.failNext(1);
+
+            assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(frees.thrown().get(0));
+
+            // The failed free leaves its range placed, so its block stays; the empty block went back all the same.
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(1);
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
+    void aClosedAllocatorShouldRefuseAndWithoutThreadCachesBlocksShouldStillGoBack(VulkanContext context) {
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).threadCacheBytes(0).build());
+            pool.allocate(request(1000)).release();
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            assertThat(pool.releaseUnusedMemory()).isEqualTo(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            pool.close();
+            assertThatThrownBy(pool::releaseUnusedMemory).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+        }
+    }
+}
