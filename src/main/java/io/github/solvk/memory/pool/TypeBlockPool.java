@@ -526,31 +526,43 @@ final class TypeBlockPool {
 
     /**
      * Frees the releases waiting in every arena but {@code home}, destroying the blocks that empties and the pool does
-     * not keep; locks are taken one at a time.
+     * not keep; locks are taken one at a time. Goes on past a failure (a suballocator whose free throws, in an arena's
+     * drain or in the one its unlock runs), as {@link #releaseUnused} does: every other arena's waiting releases are
+     * freed and the blocks that empties destroyed all the same, and the first failure is thrown at the end, the others
+     * suppressed on it.
      *
      * @return whether a block was destroyed (memory went back to VMA)
+     * @throws RuntimeException the first failure on the way, once every other arena was drained
      */
     private boolean drainOthers(Arena home) {
         boolean destroyed = false;
+        RuntimeException first = null;
         for (int i = 1; i < arenas.length; i++) {
             Arena other = arenas[(home.index + i) % arenas.length];
             if (other.pendingHead == null) {
                 continue;
             }
             List<PoolBlock> drained = null;
-            RuntimeException failure = null;
             other.lock();
             try {
                 if (!other.closed) {
+                    // A drain that throws has freed the other waiting releases all the same, and destroyed the blocks
+                    // that emptied.
                     drained = drain(other, null);
                 }
             } catch (RuntimeException e) {
-                failure = e;
-                throw e;
+                first = Failures.add(first, e);
             } finally {
-                unlockAfter(other, failure, drained);
+                try {
+                    unlockAfter(other, null, drained);
+                } catch (RuntimeException e) {
+                    first = Failures.add(first, e);
+                }
             }
             destroyed |= drained != null;
+        }
+        if (first != null) {
+            throw first;
         }
         return destroyed;
     }

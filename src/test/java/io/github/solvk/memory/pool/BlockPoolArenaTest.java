@@ -709,6 +709,105 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void anArenaThatCannotGrowShouldFreeTheOtherArenasWaitingReleasesPastAFailedFree(VulkanContext context)
+            throws Exception {
+        otherArenasWaitingReleasesShouldAllBeFreedWhenOneFails(context, false);
+    }
+
+    @Test
+    void anArenaThatCannotGrowShouldThrowTheFirstFailureOfTheOtherArenasWaitingReleases(VulkanContext context)
+            throws Exception {
+        otherArenasWaitingReleasesShouldAllBeFreedWhenOneFails(context, true);
+    }
+
+    /**
+     * Three arenas of one 128 KiB block each under a 448 KiB heap limit: arena 0 holds keep, h and g, arena 1 r1,
+     * arena 2 r2; h waits on arena 0's stack, released by arena 1's thread. A 100 KiB request of arena 0's thread
+     * frees h (meanwhile that thread releases g, which waits in turn) and finds no room, and neither a 256 nor a
+     * 128 KiB block fits the heap. Unlocking finishes g (meanwhile r1 and r2 are released, so they wait in arenas 1
+     * and 2), and an arena that cannot grow frees the other arenas' waiting releases: r1's free throws. r2 must still
+     * be freed and its block, empty now (maxEmptyBlocks 0), go back to VMA; when r2's free fails too, its failure
+     * rides on r1's. The request ends as OUT_OF_DEVICE_MEMORY, r1's failure suppressed on it.
+     */
+    private void otherArenasWaitingReleasesShouldAllBeFreedWhenOneFails(VulkanContext context, boolean bothFail)
+            throws Exception {
+        List<ExecutorService> threads = threadsInThreeArenas();
+        FailingFrees frees = new FailingFrees();
+        try (VulkanMemoryAllocator vma = vma(context, 448 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 3).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer keep = on(threads.get(0), () -> pool.allocate(request(112 * KIB)));
+            PooledBuffer h = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer g = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer r1 = on(threads.get(1), () -> pool.allocate(request(20 * KIB)));
+            PooledBuffer r2 = on(threads.get(2), () -> pool.allocate(request(20 * KIB)));
+            for (int i = 0; i < 3; i++) {
+                assertThat(on(threads.get(i), () -> pool.homeArena(0))).isEqualTo(i);
+                assertThat(pool.blockSizes(0, i)).containsExactly(128 * KIB);
+            }
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(threads.get(1), h);
+            assertThat(pool.pendingReleases(0, 0)).as("h").isEqualTo(1);
+
+            // The hooks run on arena 0's thread, under arena 0's lock.
+            frees.beforeFree(0, () -> {
+                g.release();
+                frees.beforeFree(0, () -> {
+                    r1.release();
+                    r2.release();
+                    // g's own free succeeds.
+                    frees.failAfter(1, bothFail ? 2 : 1);
+                });
+            });
+            Throwable failure = catchThrowable(() -> on(threads.get(0), () -> pool.allocate(request(100 * KIB))));
+            assertThat(frees.thrown()).as(bothFail ? "r1's free and r2's" : "r1's free").hasSize(bothFail ? 2 : 1);
+            assertThat(failure).isInstanceOfSatisfying(PoolException.class, e -> {
+                assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                assertThat(e.getSuppressed()).as("the first failure").containsExactly(frees.thrown().get(0));
+            });
+            if (bothFail) {
+                assertThat(frees.thrown().get(0).getSuppressed()).as("r2's failure rides on r1's")
+                        .containsExactly(frees.thrown().get(1));
+            }
+            assertThat(pool.pendingReleases(0, 0)).as("g").isZero();
+            assertThat(pool.pendingReleases(0, 1)).as("r1 was taken off the stack").isZero();
+            assertThat(pool.pendingReleases(0, 2)).as("r2 too").isZero();
+            assertThat(vma.liveDeviceMemoryCount()).as(bothFail ? "r2's block still holds r2" : "r2's block went back")
+                    .isEqualTo(bothFail ? 3 : 2);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(bothFail ? 3 : 2);
+            assertThat(pool.blockSizes(0, 2)).hasSize(bothFail ? 1 : 0);
+            pool.close();
+            assertThat(keep.isReleased()).isTrue();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        } finally {
+            threads.forEach(ExecutorService::shutdownNow);
+        }
+    }
+
+    /**
+     * @return three threads whose homes in a pool of three arenas are arenas 0, 1 and 2, in that order (threads are
+     *         numbered as they first ask, so three that ask one after the other have different homes; another thread
+     *         asking in between is retried)
+     */
+    private static List<ExecutorService> threadsInThreeArenas() throws Exception {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            ExecutorService[] byHome = new ExecutorService[3];
+            List<ExecutorService> made = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                ExecutorService thread = Executors.newSingleThreadExecutor();
+                made.add(thread);
+                byHome[thread.submit(BlockPoolArenaTest::threadNumber).get() % 3] = thread;
+            }
+            if (byHome[0] != null && byHome[1] != null && byHome[2] != null) {
+                return List.of(byHome);
+            }
+            made.forEach(ExecutorService::shutdownNow);
+        }
+        throw new IllegalStateException("no three threads with different home arenas in 10 attempts");
+    }
+
+    @Test
     void remoteReleasesOfAnEighthOfABlockShouldBeFreedByTheReleasingThread(VulkanContext context) throws Exception {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build())) {
