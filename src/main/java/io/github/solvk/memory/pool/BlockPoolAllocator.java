@@ -954,11 +954,18 @@ public final class BlockPoolAllocator implements AutoCloseable {
         return made;
     }
 
-    /** Frees memory made by {@link #allocateMemory}. */
+    /**
+     * Frees memory made by {@link #allocateMemory}. Counted out even when closing it throws (a
+     * {@code DeviceMemoryListener}'s {@code Error}, which comes out of {@code vmaFreeMemory} once VMA freed it): it is
+     * closed then, and no later call frees or counts it again.
+     */
     void freeMemory(VulkanMemory memory) {
-        memory.close();
-        deviceMemoryCount.decrementAndGet();
-        committedBytes.addAndGet(-memory.size());
+        try {
+            memory.close();
+        } finally {
+            deviceMemoryCount.decrementAndGet();
+            committedBytes.addAndGet(-memory.size());
+        }
     }
 
     /** Destroys a block's block-wide buffer and frees its memory; does nothing for {@code null}. */

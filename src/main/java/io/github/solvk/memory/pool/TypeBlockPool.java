@@ -595,9 +595,11 @@ final class TypeBlockPool {
                     }
                     if (drained != null) {
                         // Blocks the drain emptied go back to VMA before a new one is asked for, or a full heap would
-                        // refuse the new block while their memory is only waiting to be freed.
-                        destroyAll(drained);
+                        // refuse the new block while their memory is only waiting to be freed. Dropped from drained
+                        // first: when destroying one fails, the finally below must not destroy them all again.
+                        List<PoolBlock> emptied = drained;
                         drained = null;
+                        destroyAll(emptied);
                     }
                     block = adoptEmptyBlock(arena, rangeSize, alignment);
                     if (block == null) {
@@ -1429,12 +1431,34 @@ final class TypeBlockPool {
         return unused;
     }
 
-    /** Destroys blocks taken out of their arena; does nothing for {@code null}. */
+    /**
+     * Destroys blocks taken out of their arena; does nothing for {@code null}. Goes on past a block whose destroy
+     * throws, so that no other one stays allocated out of every list, and throws the first failure at the end, the
+     * others suppressed on it. An {@link Error} too: a {@code DeviceMemoryListener} that throws one is how a destroy
+     * fails (VMA's free upcall lets it through once the memory is freed; a listener's {@code RuntimeException} is
+     * logged and ignored). A caller destroys a list once, even when this throws: every block of it was tried.
+     */
     private void destroyAll(List<PoolBlock> blocks) {
-        if (blocks != null) {
-            for (PoolBlock b : blocks) {
+        if (blocks == null) {
+            return;
+        }
+        Throwable first = null;
+        for (PoolBlock b : blocks) {
+            try {
                 owner.destroy(b);
+            } catch (RuntimeException | Error e) {
+                if (first == null) {
+                    first = e;
+                } else if (first != e) {
+                    first.addSuppressed(e);
+                }
             }
+        }
+        if (first instanceof RuntimeException e) {
+            throw e;
+        }
+        if (first != null) {
+            throw (Error) first;
         }
     }
 

@@ -12,8 +12,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
@@ -805,6 +807,91 @@ class BlockPoolArenaTest {
             made.forEach(ExecutorService::shutdownNow);
         }
         throw new IllegalStateException("no three threads with different home arenas in 10 attempts");
+    }
+
+    @Test
+    void blocksAGrowingArenaDestroysShouldEachBeDestroyedOnceWhenOneFails(VulkanContext context) throws Exception {
+        // The first thread's arena holds X (keep) and Y1, Y2, Y3, each with one 4 KiB range placed at an alignment no
+        // earlier block has room at (128, 256, 512 KiB); the three were released on the other thread and wait on the
+        // arena's stack. A 100 KiB request frees them (maxEmptyBlocks 0: the blocks leave the arena) and finds no
+        // room, so the blocks are destroyed before the arena grows, and destroying the second fails. Every other
+        // block must still be destroyed, and none twice (each destroy counts its memory out of the pool): the
+        // request fails with that failure, and the pool's counts are VMA's.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0).build());
+            PooledBuffer keep = on(first, () -> pool.allocate(request(112 * KIB)));
+            List<PooledBuffer> aligned = new ArrayList<>();
+            for (long alignment = 128 * KIB; alignment <= 512 * KIB; alignment <<= 1) {
+                BlockRequest request = request(4 * KIB).withAlignment(alignment);
+                aligned.add(on(first, () -> pool.allocate(request)));
+            }
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB, 512 * KIB, MIB);
+            releaseOn(second, aligned);
+            assertThat(pool.pendingReleases(0, home)).isEqualTo(3);
+
+            failFreedCall(vma, 2, injected);
+            Throwable failure = catchThrowable(() -> on(first, () -> pool.allocate(request(100 * KIB))));
+            assertThat(failure).isInstanceOf(ExecutionException.class);
+            assertThat(failure.getCause()).isSameAs(injected);
+            assertThat(vma.liveDeviceMemoryCount()).as("X alone").isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).as("each block counted out once").isEqualTo(1);
+            assertThat(pool.committedBytes()).isEqualTo(128 * KIB);
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB);
+            on(first, () -> pool.allocate(request(100 * KIB))).release();
+            pool.checkInvariants();
+            pool.close();
+            assertThat(keep.isReleased()).isTrue();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
+    void blocksStatisticsEmptiedShouldAllBeDestroyedWhenDestroyingOneFails(VulkanContext context) throws Exception {
+        // Each arena has one block holding one range, released on the other arena's thread, so it waits on its
+        // arena's stack. statistics() finishes both (maxEmptyBlocks 0: both blocks leave their arenas) and then
+        // destroys the two blocks: destroying the first fails. The second must not stay allocated, out of every list.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0).build());
+            PooledBuffer x = on(first, () -> pool.allocate(request(20 * KIB)));
+            PooledBuffer y = on(second, () -> pool.allocate(request(20 * KIB)));
+            releaseOn(second, x);
+            releaseOn(first, y);
+            assertThat(pool.pendingReleases(0, 0)).isEqualTo(1);
+            assertThat(pool.pendingReleases(0, 1)).isEqualTo(1);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+
+            failFreedCall(vma, 1, injected);
+            assertThatThrownBy(() -> pool.statistics(0)).isSameAs(injected);
+            assertThat(vma.liveDeviceMemoryCount()).as("both blocks went back to VMA").isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.statistics(0).blockCount()).isZero();
+            pool.close();
+        }
+    }
+
+    /**
+     * Makes the {@code n}th {@code freed} call of a listener added now throw {@code error}: how destroying a block
+     * fails. VMA calls its listeners before {@code vkFreeMemory} and frees the memory all the same; a listener's
+     * {@code RuntimeException} is logged and ignored, but an {@code Error} comes out of {@code vmaFreeMemory}.
+     */
+    private static void failFreedCall(VulkanMemoryAllocator vma, int n, Error error) {
+        AtomicInteger calls = new AtomicInteger();
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+                if (calls.incrementAndGet() == n) {
+                    throw error;
+                }
+            }
+        });
     }
 
     @Test
