@@ -103,12 +103,6 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         if (known != null) {
             return known;
         }
-        if ((info.allocationFlags() & AllocationFlags.WITHIN_BUDGET) != 0) {
-            // A promise the block pools cannot keep: they make blocks and dedicated memory without reading budgets.
-            throw new IllegalArgumentException("allocationFlags: WITHIN_BUDGET (expected: no budget check asked of "
-                    + "block pools, which make blocks without one; use MemoryManager.allocateBuffer for a request that"
-                    + " must stay within the heap's budget)");
-        }
         // Host access named as VMA names it, by allocation flags, counts as the hostAccess field does.
         HostAccess access = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
         MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
@@ -120,7 +114,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         BlockPoolAllocator.BufferMode mode = (info.bufferUsage() & ~core.configuration().subRangeUsage()) == 0
                 ? BlockPoolAllocator.BufferMode.SUB_RANGE : BlockPoolAllocator.BufferMode.OWN_BUFFER;
         BlockRequest request = new BlockRequest(info.size(), info.bufferUsage(), filter, preference,
-                info.alignment(), info.name(), mode);
+                info.alignment(), info.name(), mode, (info.allocationFlags() & AllocationFlags.WITHIN_BUDGET) != 0);
         remembered.remember(info, request);
         return request;
     }

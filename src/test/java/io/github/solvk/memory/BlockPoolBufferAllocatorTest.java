@@ -26,6 +26,7 @@ import io.github.solvk.memory.diagnostics.LeakReport;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 @ExtendWith(VulkanExtension.class)
 class BlockPoolBufferAllocatorTest {
@@ -330,22 +331,43 @@ class BlockPoolBufferAllocatorTest {
         }
     }
     @Test
-    void aBudgetCheckShouldBeRefusedRatherThanIgnored(MemoryManager manager) {
-        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",
-                BlockPoolAllocator.Config.defaults());
-        AllocationInfo withinBudget = AllocationInfo.builder().size(4096).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
-                .memoryUsage(MemoryUsage.AUTO).allocationFlags(AllocationFlags.WITHIN_BUDGET).build();
-        assertThatThrownBy(() -> blocks.allocateBuffer(withinBudget)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("WITHIN_BUDGET");
-        assertThat(blocks.liveBufferCount()).isZero();
-        assertThat(blocks.deviceMemoryCount()).as("nothing made for the refused request").isZero();
-        // The hints the block pools may ignore are taken.
-        try (IBuffer hinted = blocks.allocateBuffer(AllocationInfo.builder().size(4096)
-                .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
-                .allocationFlags(AllocationFlags.STRATEGY_MIN_TIME | AllocationFlags.MAPPED).build())) {
-            assertThat(hinted.size()).isEqualTo(4096);
+    void aBudgetCheckShouldKeepNewMemoryWithinTheHeapsBudget(VulkanContext context) {
+        long limit = 4L << 20;
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        java.util.Arrays.fill(limits, limit);
+        try (MemoryManager limited = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits)))) {
+            BlockPoolBufferAllocator blocks = limited.createBlockPoolAllocator("budgeted",
+                    BlockPoolAllocator.Config.defaults());
+            VulkanMemoryAllocator.Budget budget = limited.allocator().budgets().get(0);
+            assertThat(budget.budgetBytes()).as("VMA's budget of the limited heap").isLessThan(limit);
+            // More than the budget allows and less than the heap limit: dedicated memory (over half a block).
+            long size = (budget.budgetBytes() + limit) / 2;
+            AllocationInfo.Builder info = AllocationInfo.builder().size(size)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO);
+            AllocationInfo withinBudget = info.allocationFlags(AllocationFlags.WITHIN_BUDGET).build();
+            assertThatThrownBy(() -> blocks.allocateBuffer(withinBudget)).isInstanceOfSatisfying(
+                    MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY));
+            assertThat(blocks.liveBufferCount()).isZero();
+            assertThat(blocks.deviceMemoryCount()).as("nothing made for the refused request").isZero();
+            try (IBuffer over = blocks.allocateBuffer(info.allocationFlags(0).build())) {
+                assertThat(over.size()).as("without the check, the heap limit alone decides").isEqualTo(size);
+            }
+            try (IBuffer small = blocks.allocateBuffer(AllocationInfo.builder().size(4096)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
+                    .allocationFlags(AllocationFlags.WITHIN_BUDGET).build())) {
+                assertThat(small.size()).as("within the budget").isEqualTo(4096);
+            }
+            // The hints the block pools may ignore are taken.
+            try (IBuffer hinted = blocks.allocateBuffer(AllocationInfo.builder().size(4096)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
+                    .allocationFlags(AllocationFlags.STRATEGY_MIN_TIME | AllocationFlags.MAPPED).build())) {
+                assertThat(hinted.size()).isEqualTo(4096);
+            }
         }
     }
+
     @Test
     void theRequestsOfUpToEightInfosTakenInTurnShouldBeRemembered(MemoryManager manager) {
         BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("general",

@@ -618,7 +618,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
             try {
                 PooledBuffer cached = first.fromThreadCache(cache, size, rangeSize, alignment, usage, mode, verified);
                 return cached != null ? cached
-                        : first.suballocateMissed(size, rangeSize, alignment, usage, mode, true, verified);
+                        : first.suballocateMissed(size, rangeSize, alignment, usage, mode, TypeBlockPool.Growth.of(request),
+                        verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -680,7 +681,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
             try {
                 if (dedicated) {
                     try {
-                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(), request.name());
                     } catch (VulkanException e) {
                         if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                             throw e;
@@ -689,8 +690,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     }
                     if (!mustBeDedicated) {
                         // Memory of its own was only preferred: a block that exists may still have room.
-                        PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false,
-                                verified);
+                        PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode,
+                                TypeBlockPool.Growth.NONE, verified);
                         if (placed != null) {
                             return placed;
                         }
@@ -705,14 +706,15 @@ public final class BlockPoolAllocator implements AutoCloseable {
                         throw pool.outOfMemoryAfterFailedGiveBack(lastFailure, failure, ownSize);
                     }
                     if (freed) {
-                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.name());
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(), request.name());
                     }
                     continue;
                 }
                 if (cache != null && type == candidates[0]) {
                     planIfCacheable(cache, request, pool, r, rangeSize, alignment, mode, verified);
                 }
-                return pool.suballocate(size, rangeSize, alignment, usage, mode, true, verified);
+                return pool.suballocate(size, rangeSize, alignment, usage, mode, TypeBlockPool.Growth.of(request),
+                        verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -785,7 +787,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 continue;
             }
             fitsSomeBlock = true;
-            PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, false, verified);
+            PooledBuffer placed = pool.suballocate(size, rangeSize, alignment, usage, mode, TypeBlockPool.Growth.NONE,
+                    verified);
             if (placed != null) {
                 return placed;
             }
@@ -938,17 +941,18 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     /** Makes a block or dedicated memory and counts it. */
-    VulkanMemory allocateMemory(long size, long alignment, int memoryTypeIndex, String name) {
-        VulkanMemory memory = VulkanMemory.allocate(vma, size, alignment, memoryTypeIndex, true, name);
+    VulkanMemory allocateMemory(long size, long alignment, int memoryTypeIndex, boolean withinBudget, String name) {
+        VulkanMemory memory = VulkanMemory.allocate(vma, size, alignment, memoryTypeIndex, true, withinBudget, name);
         deviceMemoryCount.incrementAndGet();
         committedBytes.addAndGet(memory.size());
         return memory;
     }
 
     /** Dedicated memory made for one buffer, counted as {@link #allocateMemory} counts. */
-    VulkanMemory.DedicatedBuffer allocateDedicatedBuffer(long size, int usage, int memoryTypeIndex, String name) {
+    VulkanMemory.DedicatedBuffer allocateDedicatedBuffer(long size, int usage, int memoryTypeIndex,
+                                                         boolean withinBudget, String name) {
         VulkanMemory.DedicatedBuffer made = VulkanMemory.allocateDedicatedBuffer(vma, size, usage, memoryTypeIndex,
-                name);
+                withinBudget, name);
         deviceMemoryCount.incrementAndGet();
         committedBytes.addAndGet(made.memory().size());
         return made;

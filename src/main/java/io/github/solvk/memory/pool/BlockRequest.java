@@ -16,10 +16,15 @@ import io.github.solvk.memory.vulkan.VulkanBuffer;
  *                   or 0 for the driver's alone (pass {@code minStorageBufferOffsetAlignment} and the like here when
  *                   the buffer's offset is bound to descriptors)
  * @param name       recorded with dedicated memory in VMA, or {@code null}
- * @param bufferMode how the buffer is made, or {@code null} for the allocator's {@link BlockPoolAllocator.Config}
+ * @param bufferMode   how the buffer is made, or {@code null} for the allocator's {@link BlockPoolAllocator.Config}
+ * @param withinBudget whether new device memory for it (a block, dedicated memory) is made only while the heap's usage
+ *                     plus its size stays within the heap's budget (VMA's {@code WITHIN_BUDGET}); a block that would
+ *                     pass it is tried at 1/2, 1/4 and 1/8 of its size, as for want of memory, and when none fits the
+ *                     request fails as out of device memory. Blocks and cached ranges that exist serve it regardless
  */
 public record BlockRequest(long size, int usage, MemoryTypeFilter filter, AllocatePreference preference,
-                           long alignment, String name, BlockPoolAllocator.BufferMode bufferMode) {
+                           long alignment, String name, BlockPoolAllocator.BufferMode bufferMode,
+                           boolean withinBudget) {
 
     /**
      * Checks the values that need no allocator to check.
@@ -43,6 +48,22 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
     }
 
     /**
+     * A request with no budget check.
+     *
+     * @param size       bytes, {@code > 0}
+     * @param usage      {@code VkBufferUsageFlags}, not 0
+     * @param filter     which memory property flags the memory type requires and prefers
+     * @param preference whether the allocator may make new device memory for it
+     * @param alignment  a power of two, or 0 for the driver's
+     * @param name       recorded with dedicated memory in VMA, or {@code null}
+     * @param bufferMode how the buffer is made, or {@code null} for the allocator's default
+     */
+    public BlockRequest(long size, int usage, MemoryTypeFilter filter, AllocatePreference preference, long alignment,
+                        String name, BlockPoolAllocator.BufferMode bufferMode) {
+        this(size, usage, filter, preference, alignment, name, bufferMode, false);
+    }
+
+    /**
      * A request in the allocator's buffer mode.
      *
      * @param size       bytes, {@code > 0}
@@ -54,7 +75,7 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
      */
     public BlockRequest(long size, int usage, MemoryTypeFilter filter, AllocatePreference preference, long alignment,
                         String name) {
-        this(size, usage, filter, preference, alignment, name, null);
+        this(size, usage, filter, preference, alignment, name, null, false);
     }
 
     /**
@@ -67,7 +88,7 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
      * @return the request
      */
     public static BlockRequest of(long size, int usage, MemoryTypeFilter filter) {
-        return new BlockRequest(size, usage, filter, AllocatePreference.UNKNOWN, 0, null, null);
+        return new BlockRequest(size, usage, filter, AllocatePreference.UNKNOWN, 0, null, null, false);
     }
 
     /**
@@ -75,7 +96,7 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
      * @return a copy with that preference
      */
     public BlockRequest withPreference(AllocatePreference preference) {
-        return new BlockRequest(size, usage, filter, preference, alignment, name, bufferMode);
+        return new BlockRequest(size, usage, filter, preference, alignment, name, bufferMode, withinBudget);
     }
 
     /**
@@ -83,7 +104,15 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
      * @return a copy with that buffer mode
      */
     public BlockRequest withBufferMode(BlockPoolAllocator.BufferMode mode) {
-        return new BlockRequest(size, usage, filter, preference, alignment, name, mode);
+        return new BlockRequest(size, usage, filter, preference, alignment, name, mode, withinBudget);
+    }
+
+    /**
+     * @param withinBudget whether new device memory for it is made only within the heap's budget
+     * @return a copy with that budget check
+     */
+    public BlockRequest withBudgetCheck(boolean withinBudget) {
+        return new BlockRequest(size, usage, filter, preference, alignment, name, bufferMode, withinBudget);
     }
 
     /**
@@ -91,6 +120,6 @@ public record BlockRequest(long size, int usage, MemoryTypeFilter filter, Alloca
      * @return a copy with that alignment
      */
     public BlockRequest withAlignment(long bytes) {
-        return new BlockRequest(size, usage, filter, preference, bytes, name, bufferMode);
+        return new BlockRequest(size, usage, filter, preference, bytes, name, bufferMode, withinBudget);
     }
 }

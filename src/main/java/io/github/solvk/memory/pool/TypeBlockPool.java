@@ -330,26 +330,41 @@ final class TypeBlockPool {
         return all.length == 1 ? all[0] : all[owner.threadCache().threadNumber % all.length];
     }
 
+    /** Whether a request may make a new block. */
+    enum Growth {
+        /** Existing blocks only. */
+        NONE,
+        /** A new block when none has room. */
+        ANY,
+        /** A new block only while the heap stays within its budget ({@link BlockRequest#withinBudget()}). */
+        WITHIN_BUDGET;
+
+        /** @return {@link #WITHIN_BUDGET} for a request that asks to stay within the budget, else {@link #ANY} */
+        static Growth of(BlockRequest request) {
+            return request.withinBudget() ? WITHIN_BUDGET : ANY;
+        }
+    }
+
     /**
      * Places a buffer in a block: an existing one of the calling thread's arena with room (first fit, in list order),
-     * else a new one there when {@code mayGrow}; when that fails for want of device memory, or {@code mayGrow} is
-     * false, the other arenas' blocks.
+     * else a new one there when {@code growth} allows; when that fails for want of device memory (or of budget), or
+     * {@code growth} is {@link Growth#NONE}, the other arenas' blocks.
      *
      * @param size      the buffer's size
      * @param rangeSize the bytes to reserve: {@code size} for a sub-range, the driver's size for a buffer of its own
      * @param alignment a power of two
      * @param usage     the buffer's usage
      * @param mode      how the buffer is made
-     * @param mayGrow   whether a new block may be made
+     * @param growth    whether a new block may be made, and whether only within the heap's budget
      * @param verified  whether a buffer of this size and usage was checked against such a range before (see
      *                  {@link VulkanMemory#createBuffer(long, long, int, long, boolean)})
-     * @return the buffer, or {@code null} when no block had room and {@code mayGrow} is false
+     * @return the buffer, or {@code null} when no block had room and {@code growth} is {@link Growth#NONE}
      * @throws VulkanException when every size of new block failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} and no
      *                         other arena had room (the last failure), or another Vulkan call failed; nothing is left
      *                         allocated
      */
     PooledBuffer suballocate(long size, long rangeSize, long alignment, int usage, BlockPoolAllocator.BufferMode mode,
-                             boolean mayGrow, boolean verified) {
+                             Growth growth, boolean verified) {
         if (cacheMaxRange > 0 && rangeSize <= cacheMaxRange) {
             PooledBuffer cached = fromThreadCache(owner.threadCache(), size, rangeSize, alignment, usage, mode,
                     verified);
@@ -357,7 +372,7 @@ final class TypeBlockPool {
                 return cached;
             }
         }
-        return suballocateMissed(size, rangeSize, alignment, usage, mode, mayGrow, verified);
+        return suballocateMissed(size, rangeSize, alignment, usage, mode, growth, verified);
     }
 
     /**
@@ -379,7 +394,7 @@ final class TypeBlockPool {
      * never cached): the blocks, giving the thread's cached ranges back before the pool grows.
      */
     PooledBuffer suballocateMissed(long size, long rangeSize, long alignment, int usage,
-                                   BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
+                                   BlockPoolAllocator.BufferMode mode, Growth growth, boolean verified) {
         long needed = rangeSize;
         if (cacheMaxRange > 0) {
             ThreadRangeCache cache = owner.threadCache();
@@ -393,7 +408,7 @@ final class TypeBlockPool {
                 // now (suballocateIn takes them in): if the blocks have no room, they go back before the pool grows
                 // or gives up.
                 PooledBuffer placed = suballocateIn(homeArena(), size, rangeSize, needed, alignment, usage, mode,
-                        false, verified);
+                        Growth.NONE, verified);
                 if (placed != null) {
                     return placed;
                 }
@@ -403,7 +418,7 @@ final class TypeBlockPool {
             }
         }
         try {
-            return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
+            return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, growth, verified);
         } catch (VulkanException e) {
             if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                 throw e;
@@ -418,7 +433,7 @@ final class TypeBlockPool {
                 throw e;
             }
             // What gave memory or room back did so just now: once more.
-            return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, mayGrow, verified);
+            return suballocateInArenas(size, rangeSize, needed, alignment, usage, mode, growth, verified);
         }
     }
 
@@ -479,11 +494,11 @@ final class TypeBlockPool {
      * @param needed    the bytes the buffer needs, {@code <= rangeSize}: what a buffer of its own is checked against
      */
     private PooledBuffer suballocateInArenas(long size, long rangeSize, long needed, long alignment, int usage,
-                                             BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
+                                             BlockPoolAllocator.BufferMode mode, Growth growth, boolean verified) {
         Arena home = homeArena();
         VulkanException outOfMemory = null;
         try {
-            PooledBuffer placed = suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, mayGrow,
+            PooledBuffer placed = suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, growth,
                     verified);
             if (placed != null || arenas.length == 1) {
                 return placed;
@@ -503,7 +518,7 @@ final class TypeBlockPool {
         if (drained) {
             // Releases waiting in other arenas gave memory back: growing may work now.
             try {
-                return suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, true, verified);
+                return suballocateIn(home, size, rangeSize, needed, alignment, usage, mode, growth, verified);
             } catch (VulkanException e) {
                 if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -513,7 +528,7 @@ final class TypeBlockPool {
         }
         for (int i = 1; i < arenas.length; i++) {
             PooledBuffer placed = suballocateIn(arenas[(home.index + i) % arenas.length], size, rangeSize, needed,
-                    alignment, usage, mode, false, verified);
+                    alignment, usage, mode, Growth.NONE, verified);
             if (placed != null) {
                 return placed;
             }
@@ -569,7 +584,7 @@ final class TypeBlockPool {
 
     /** {@link #suballocate} in one arena. */
     private PooledBuffer suballocateIn(Arena arena, long size, long rangeSize, long needed, long alignment, int usage,
-                                       BlockPoolAllocator.BufferMode mode, boolean mayGrow, boolean verified) {
+                                       BlockPoolAllocator.BufferMode mode, Growth growth, boolean verified) {
         PoolBlock block;
         long handle = Suballocator.NULL_HANDLE;
         RangeSlot slot = null;
@@ -590,7 +605,7 @@ final class TypeBlockPool {
                 if (block != null) {
                     handle = arena.placedHandle;
                 } else {
-                    if (!mayGrow) {
+                    if (growth == Growth.NONE) {
                         return null;
                     }
                     if (drained != null) {
@@ -603,7 +618,7 @@ final class TypeBlockPool {
                     }
                     block = adoptEmptyBlock(arena, rangeSize, alignment);
                     if (block == null) {
-                        block = newBlock(arena, rangeSize, alignment);
+                        block = newBlock(arena, rangeSize, alignment, growth == Growth.WITHIN_BUDGET);
                     }
                     handle = arena.placedHandle;
                 }
@@ -945,8 +960,10 @@ final class TypeBlockPool {
      * @throws PoolException   {@link PoolException.Kind#SUBALLOCATOR_BLOCK_SIZE_EXCEEDED} when not even an empty
      *                         block of the largest size would take the range, or the factory refuses that size (its
      *                         exception the cause); no memory is made
+     * @param withinBudget whether VMA refuses a block that would take the heap past its budget (as for want of
+     *                     memory: the next, smaller size is tried)
      */
-    private PoolBlock newBlock(Arena arena, long needed, long alignment) {
+    private PoolBlock newBlock(Arena arena, long needed, long alignment, boolean withinBudget) {
         long floor = BlockPoolAllocator.roundToGranule(needed);
         // blocksMade < 3 gives the shift 3, 2, 1; afterwards 0. The block size is at most 2^62, so no step overflows.
         long size = blockSize >>> Math.max(0, 3 - (int) Math.min(arena.blocksMade, 3));
@@ -1012,8 +1029,8 @@ final class TypeBlockPool {
             }
             VulkanMemory memory;
             try {
-                memory = owner.allocateMemory(attempt, 1, memoryTypeIndex, "solvk block pool: memory type "
-                        + memoryTypeIndex + ", block of " + attempt + " bytes");
+                memory = owner.allocateMemory(attempt, 1, memoryTypeIndex, withinBudget, "solvk block pool: memory "
+                        + "type " + memoryTypeIndex + ", block of " + attempt + " bytes");
             } catch (VulkanException e) {
                 if (e.result() != BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -1074,11 +1091,14 @@ final class TypeBlockPool {
      * @param size       the buffer's size
      * @param alignment  a power of two
      * @param usage      the buffer's usage
+     * @param withinBudget whether VMA refuses memory that would take the heap past its budget
+     *                     ({@code VK_ERROR_OUT_OF_DEVICE_MEMORY})
      * @param name       recorded by VMA, or {@code null}
      * @return the buffer
      * @throws VulkanException when the memory or the buffer cannot be made; nothing is left allocated
      */
-    PooledBuffer allocateDedicated(long memorySize, long size, long alignment, int usage, String name) {
+    PooledBuffer allocateDedicated(long memorySize, long size, long alignment, int usage, boolean withinBudget,
+                                   String name) {
         dedicatedLock.lock();
         try {
             if (dedicatedClosed) {
@@ -1089,7 +1109,7 @@ final class TypeBlockPool {
         }
         // Memory made for this buffer: the driver is told which buffer it is for (VkMemoryDedicatedAllocateInfo);
         // VMA takes the size and alignment from the buffer's own requirements, which memorySize and alignment are.
-        VulkanMemory.DedicatedBuffer made = owner.allocateDedicatedBuffer(size, usage, memoryTypeIndex,
+        VulkanMemory.DedicatedBuffer made = owner.allocateDedicatedBuffer(size, usage, memoryTypeIndex, withinBudget,
                 name != null ? name : "solvk block pool: dedicated, memory type " + memoryTypeIndex);
         VulkanMemory memory = made.memory();
         PoolBlock block = new PoolBlock(this, null, memory, null);

@@ -4,6 +4,7 @@ import static org.lwjgl.system.MemoryStack.stackPush;
 import static org.lwjgl.system.MemoryUtil.NULL;
 import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
 import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_MAPPED_BIT;
+import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT;
 import static org.lwjgl.util.vma.Vma.vmaAllocateMemory;
 import static org.lwjgl.util.vma.Vma.vmaAllocateMemoryForBuffer;
 import static org.lwjgl.util.vma.Vma.vmaBindBufferMemory;
@@ -98,6 +99,19 @@ public final class VulkanMemory implements AutoCloseable {
      */
     public static VulkanMemory allocate(VulkanMemoryAllocator allocator, long size, long alignment,
                                         int memoryTypeIndex, boolean dedicated, String name) {
+        return allocate(allocator, size, alignment, memoryTypeIndex, dedicated, false, name);
+    }
+
+    /**
+     * {@link #allocate(VulkanMemoryAllocator, long, long, int, boolean, String)}, optionally only within the heap's
+     * budget.
+     *
+     * @param withinBudget whether VMA refuses the block, with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, when the heap's
+     *                     usage plus its size would pass the heap's budget ({@link VulkanMemoryAllocator#budgets()};
+     *                     {@code VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT})
+     */
+    public static VulkanMemory allocate(VulkanMemoryAllocator allocator, long size, long alignment,
+                                        int memoryTypeIndex, boolean dedicated, boolean withinBudget, String name) {
         Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         if (size <= 0) {
             throw new IllegalArgumentException("size: " + size + " (expected: > 0)");
@@ -110,7 +124,8 @@ public final class VulkanMemory implements AutoCloseable {
         try (MemoryStack stack = stackPush()) {
             VkMemoryRequirements requirements = VkMemoryRequirements.calloc(stack)
                     .size(size).alignment(Math.max(1, alignment)).memoryTypeBits(1 << memoryTypeIndex);
-            int flags = dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0;
+            int flags = (dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0)
+                    | (withinBudget ? VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT : 0);
             if ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0) {
                 flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
             }
@@ -155,13 +170,27 @@ public final class VulkanMemory implements AutoCloseable {
      */
     public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
                                                           int memoryTypeIndex, String name) {
+        return allocateDedicatedBuffer(allocator, size, usage, memoryTypeIndex, false, name);
+    }
+
+    /**
+     * {@link #allocateDedicatedBuffer(VulkanMemoryAllocator, long, int, int, String)}, optionally only within the
+     * heap's budget.
+     *
+     * @param withinBudget whether VMA refuses the memory, with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, when the heap's
+     *                     usage plus its size would pass the heap's budget
+     *                     ({@code VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT})
+     */
+    public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
+                                                          int memoryTypeIndex, boolean withinBudget, String name) {
         Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         checkBuffer(size, usage);
         int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
         long buffer = createUnboundBuffer(allocator, size, usage);
         VulkanMemory memory;
         try (MemoryStack stack = stackPush()) {
-            int flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT;
+            int flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT
+                    | (withinBudget ? VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT : 0);
             if ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0) {
                 flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
             }
