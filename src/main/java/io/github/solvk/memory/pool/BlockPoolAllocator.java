@@ -618,8 +618,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
             try {
                 PooledBuffer cached = first.fromThreadCache(cache, size, rangeSize, alignment, usage, mode, verified);
                 return cached != null ? cached
-                        : first.suballocateMissed(size, rangeSize, alignment, usage, mode, TypeBlockPool.Growth.of(request),
-                        verified);
+                        : first.suballocateMissed(size, rangeSize, alignment, usage, mode,
+                                TypeBlockPool.Growth.of(request), verified);
             } catch (VulkanException e) {
                 if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                     throw e;
@@ -681,7 +681,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
             try {
                 if (dedicated) {
                     try {
-                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(), request.name());
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(),
+                                request.name());
                     } catch (VulkanException e) {
                         if (e.result() != VK_ERROR_OUT_OF_DEVICE_MEMORY) {
                             throw e;
@@ -706,7 +707,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
                         throw pool.outOfMemoryAfterFailedGiveBack(lastFailure, failure, ownSize);
                     }
                     if (freed) {
-                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(), request.name());
+                        return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(),
+                                request.name());
                     }
                     continue;
                 }
@@ -1109,8 +1111,8 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * request included, after the ranges that hold blocks without a buffer in them went back: the calling thread's
      * cached ranges (as {@link #flushThreadCache}), those of threads that ended, and the releases waiting for an
      * arena's lock. Other threads that are still alive are asked to give their cached ranges back at their next
-     * request or release of a cacheable size: a block that only their caches hold is freed then, as blocks are that a
-     * free leaves empty beyond the one kept, not by this call. Live buffers, and blocks holding one, are untouched;
+     * request or release: a block that only their caches hold is freed then, as blocks are that a free leaves empty
+     * beyond the one kept, not by this call. Live buffers, and blocks holding one, are untouched;
      * the pools make blocks again as requests need them (at the full block size: the smaller first blocks of
      * {@link Config} come once per arena).
      *
