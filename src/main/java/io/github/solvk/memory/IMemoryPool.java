@@ -18,7 +18,9 @@ import java.util.Objects;
  * <p>Three ways to allocate: {@link #allocateBuffer(long)}, {@link #allocateBuffer(AllocationInfo)} with a usage that
  * is a subset of the pool's and an alignment, and the generic {@link IBufferAllocator#allocateBuffer(
  * IBufferAllocator.AllocationInfo, OnAllocationFailure)}, which throws {@link IllegalArgumentException} when the
- * request does not match the pool (usage not a subset, another memory usage, flags, concurrent sharing).
+ * request does not match the pool (usage not a subset, another memory usage, flags, concurrent sharing). Its
+ * {@link AllocationFlags#WITHIN_BUDGET} makes a new block for the request only within the heap's budget: a block that
+ * would pass it is not made, and the request fails with {@link MemoryAllocationException.Reason#OUT_OF_DEVICE_MEMORY}.
  * A request larger than the block size fails with {@link MemoryAllocationException.Reason#BLOCK_SIZE_EXCEEDED}.
  */
 public interface IMemoryPool extends IBufferAllocator, AutoCloseable {

@@ -29,7 +29,11 @@ final class MemoryPool implements IMemoryPool {
 
     private static final Logger LOG = System.getLogger(MemoryPool.class.getName());
 
-    /** Allocation flags that a pool can honour: its blocks are persistently mapped when host-visible. */
+    /**
+     * Allocation flags that a pool takes: its blocks are persistently mapped when host-visible, the host access bits
+     * are checked against the pool's, the strategies are hints, and {@code WITHIN_BUDGET} makes a new block for the
+     * request only within the heap's budget.
+     */
     private static final int POOL_COMPATIBLE_FLAGS = AllocationFlags.MAPPED
             | AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE
             | AllocationFlags.HOST_ACCESS_RANDOM | AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD
@@ -115,13 +119,13 @@ final class MemoryPool implements IMemoryPool {
 
     @Override
     public IBuffer allocateBuffer(AllocationInfo info) {
-        return allocate(info, requireInfo(info).name(), 0);
+        return allocate(info, requireInfo(info).name(), 0, false);
     }
 
     @Override
     public IBuffer allocateBufferWithWait(AllocationInfo info) {
         requireWait();
-        return allocate(info, requireInfo(info).name(), -1);
+        return allocate(info, requireInfo(info).name(), -1, false);
     }
 
     @Override
@@ -130,7 +134,7 @@ final class MemoryPool implements IMemoryPool {
         if (timeoutMillis <= 0) {
             throw new IllegalArgumentException("timeoutMillis: " + timeoutMillis + " (expected: > 0)");
         }
-        return allocate(info, requireInfo(info).name(), TimeUnit.MILLISECONDS.toNanos(timeoutMillis));
+        return allocate(info, requireInfo(info).name(), TimeUnit.MILLISECONDS.toNanos(timeoutMillis), false);
     }
 
     private static AllocationInfo requireInfo(AllocationInfo info) {
@@ -150,21 +154,24 @@ final class MemoryPool implements IMemoryPool {
         Objects.requireNonNull(onFailure, "onFailure: null (expected: THROW, EMPTY or WAIT)");
         checkMatches(info);
         AllocationInfo poolInfo = new AllocationInfo(info.size(), info.bufferUsage(), info.alignment(), info.name());
+        // The one request flag a pool acts on: a new block for it only within the heap's budget.
+        boolean withinBudget = (info.allocationFlags() & AllocationFlags.WITHIN_BUDGET) != 0;
         switch (onFailure) {
             case WAIT:
                 requireWait();
-                return allocate(poolInfo, info.name(), -1);
+                // A budget refusal ends the wait as OUT_OF_DEVICE_MEMORY: no free of the pool's makes the budget grow.
+                return allocate(poolInfo, info.name(), -1, withinBudget);
             case EMPTY:
                 // Only a request that cannot be met returns null: a free-at-once or stack pool's order broken by
                 // an earlier free is a caller bug, thrown as under THROW.
                 try {
-                    return allocate(poolInfo, info.name(), 0);
+                    return allocate(poolInfo, info.name(), 0, withinBudget);
                 } catch (MemoryAllocationException e) {
                     return null;
                 }
             case THROW:
             default:
-                return allocate(poolInfo, info.name(), 0);
+                return allocate(poolInfo, info.name(), 0, withinBudget);
         }
     }
 
@@ -210,7 +217,7 @@ final class MemoryPool implements IMemoryPool {
                 + ")");
     }
 
-    private IBuffer allocate(AllocationInfo info, String bufferName, long waitNanos) {
+    private IBuffer allocate(AllocationInfo info, String bufferName, long waitNanos, boolean withinBudget) {
         Objects.requireNonNull(info, "info: null (expected: an AllocationInfo)");
         if (closed) {
             throw new IllegalStateException("pool '" + name + "' is closed (expected: an open pool)");
@@ -218,7 +225,7 @@ final class MemoryPool implements IMemoryPool {
         Open open = new Open(bufferName, info.size());
         PooledBuffer placed;
         try {
-            placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos, open);
+            placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos, open, withinBudget);
         } catch (PoolException e) {
             JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.kind().name());
             throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),

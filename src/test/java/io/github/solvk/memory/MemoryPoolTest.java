@@ -2,12 +2,15 @@ package io.github.solvk.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -36,6 +39,7 @@ import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 @ExtendWith(VulkanExtension.class)
 class MemoryPoolTest {
@@ -521,6 +525,100 @@ class MemoryPoolTest {
             }
             VulkanExtension.assertNothingLive(manager);
         }
+    }
+
+    @Test
+    void aWithinBudgetRequestShouldMakeANewBlockOnlyWithinTheHeapsBudget(VulkanContext context) {
+        long limit = 4L << 20;
+        long blockSize = 512 * KIB;
+        try (MemoryManager limited = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(heapLimits(context, limit))))) {
+            VulkanMemoryAllocator allocator = limited.allocator();
+            VulkanMemoryAllocator.Budget budget = allocator.budgets().get(0);
+            assertThat(budget.budgetBytes()).as("VMA's budget of the limited heap").isLessThan(limit);
+            // The blocks made at creation take what the budget has room for (they are made without the check).
+            int fitting = (int) ((budget.budgetBytes() - budget.usageBytes()) / blockSize);
+            assertThat(fitting).isPositive();
+            try (IMemoryPool pool = limited.createNonLinearMemoryPool("budgeted", info(blockSize, fitting,
+                    fitting + 2))) {
+                VulkanMemoryAllocator.Budget made = allocator.budgets().get(0);
+                assertThat(made.usageBytes() + blockSize).as("the next block passes the budget")
+                        .isGreaterThan(made.budgetBytes()).as("but not the heap limit").isLessThanOrEqualTo(limit);
+                IBufferAllocator.AllocationInfo large = IBufferAllocator.AllocationInfo.builder()
+                        .size(3 * blockSize / 4).bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD)
+                        .allocationFlags(AllocationFlags.WITHIN_BUDGET).build();
+                List<IBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < fitting; i++) {
+                    buffers.add(pool.allocateBuffer(large));
+                }
+                assertThat(pool.statistics().blocks()).as("one buffer per existing block").isEqualTo(fitting);
+
+                // The existing blocks are full: a new one would pass the budget.
+                long allocations = allocator.deviceMemoryAllocationCount();
+                assertThatThrownBy(() -> pool.allocateBuffer(large)).isInstanceOfSatisfying(
+                        MemoryAllocationException.class, e -> {
+                            assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+                            assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                        }).hasMessageContaining("within the heap's budget");
+                assertThat(pool.allocateBuffer(large, OnAllocationFailure.EMPTY)).isNull();
+                assertThat(allocator.deviceMemoryAllocationCount()).as("no block made").isEqualTo(allocations);
+                assertThat(pool.statistics().blocks()).isEqualTo(fitting);
+                assertThat(pool.liveBufferCount()).isEqualTo(fitting);
+
+                // A request that an existing block has room for needs no new memory: the budget does not matter.
+                IBufferAllocator.AllocationInfo small = IBufferAllocator.AllocationInfo.builder().size(blockSize / 8)
+                        .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD)
+                        .allocationFlags(AllocationFlags.WITHIN_BUDGET).build();
+                buffers.add(pool.allocateBuffer(small));
+                assertThat(pool.statistics().blocks()).isEqualTo(fitting);
+
+                // Without the flag the same request gets its block, past the budget (the heap limit alone decides).
+                buffers.add(pool.allocateBuffer(IBufferAllocator.AllocationInfo.builder().size(3 * blockSize / 4)
+                        .bufferUsage(USAGE).memoryUsage(MemoryUsage.UPLOAD).build()));
+                assertThat(pool.statistics().blocks()).isEqualTo(fitting + 1);
+                VulkanMemoryAllocator.Budget over = allocator.budgets().get(0);
+                assertThat(over.usageBytes()).isGreaterThan(over.budgetBytes());
+                buffers.forEach(IBuffer::close);
+            }
+            VulkanExtension.assertNothingLive(limited);
+        }
+    }
+
+    @Test
+    void aRingPoolAskedToWaitShouldFailWhenTheBudgetRefusesItsBlock(VulkanContext context) {
+        // The manager makes a ring's one block at creation; the core may make it at the first request, and a wait
+        // must not turn the budget's refusal (OUT_OF_DEVICE_MEMORY, which no free can change) into an endless wait.
+        long limit = 4L << 20;
+        try (MemoryManager limited = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(heapLimits(context, limit))))) {
+            VulkanMemoryAllocator allocator = limited.allocator();
+            VulkanMemoryAllocator.Budget budget = allocator.budgets().get(0);
+            long blockSize = (budget.budgetBytes() - budget.usageBytes() + 128 * KIB) & -(64 * KIB);
+            assertThat(budget.usageBytes() + blockSize).as("the block passes the budget")
+                    .isGreaterThan(budget.budgetBytes()).as("but not the heap limit").isLessThanOrEqualTo(limit);
+            try (BlockMemoryPool ring = new BlockMemoryPool(allocator, new BlockMemoryPool.Config("ring",
+                    BlockMemoryPool.Kind.RING_BUFFER, USAGE, MemoryTypeFilter.ofFlags(0, 0, 0), blockSize, 0, 1,
+                    SuballocatorKind.TLSF, 0, 0))) {
+                long allocations = allocator.deviceMemoryAllocationCount();
+                Throwable refused = assertTimeoutPreemptively(Duration.ofSeconds(30),
+                        () -> catchThrowable(() -> ring.allocate(1000, 0, 0, -1, null, true)));
+                assertThat(refused).isInstanceOfSatisfying(PoolException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY);
+                    assertThat(e.vkResultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY");
+                });
+                assertThat(allocator.deviceMemoryAllocationCount()).as("no block made").isEqualTo(allocations);
+                assertThat(ring.blockCount()).isZero();
+                ring.allocate(1000, 0, 0, -1, null, false).release();
+                assertThat(ring.blockCount()).as("without the check the heap limit alone decides").isOne();
+            }
+            VulkanExtension.assertNothingLive(limited);
+        }
+    }
+
+    private static long[] heapLimits(VulkanContext context, long limit) {
+        long[] limits = new long[context.memoryProperties().heaps().size()];
+        java.util.Arrays.fill(limits, limit);
+        return limits;
     }
 
     @Test

@@ -274,7 +274,7 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
         try {
             for (int i = 0; i < config.minBlocks(); i++) {
-                blocks.add(newBlock());
+                blocks.add(newBlock(false));
             }
         } catch (RuntimeException e) {
             blocks.forEach(this::closeBlock);
@@ -329,15 +329,23 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
     }
 
-    private Block newBlock() {
+    /**
+     * Makes a block.
+     *
+     * @param withinBudget whether VMA refuses it, with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, when the heap's usage
+     *                     plus the block would pass the heap's budget
+     * @throws PoolException OUT_OF_DEVICE_MEMORY (the heap is full, or the budget refused it) or OUT_OF_POOL_MEMORY
+     *                       ({@link #blockFailure}); nothing is left allocated
+     */
+    private Block newBlock(boolean withinBudget) {
         VulkanMemory memory;
         String blockName = config.name() + " block " + blocksMade++;
         try {
             memory = VulkanMemory.allocate(allocator, config.blockSize(), baseAlignment, memoryTypeIndex, true,
-                    blockName);
+                    withinBudget, blockName);
         } catch (VulkanException e) {
             throw blockFailure(e, "cannot allocate a block of " + config.blockSize() + " bytes in memory type "
-                    + memoryTypeIndex);
+                    + memoryTypeIndex + (withinBudget ? " within the heap's budget" : ""));
         }
         VulkanBuffer buffer = null;
         try {
@@ -419,6 +427,25 @@ public final class BlockMemoryPool implements AutoCloseable {
      * @see #allocate(long, int, long, long)
      */
     public PooledBuffer allocate(long size, int usage, long alignment, long waitNanos, Object attachment) {
+        return allocate(size, usage, alignment, waitNanos, attachment, false);
+    }
+
+    /**
+     * As {@link #allocate(long, int, long, long, Object)}, optionally making a new block only within the heap's
+     * budget: when the existing blocks have no room and the pool may grow, the new block is made only while the
+     * heap's usage plus the block stays within the heap's budget (VMA's {@code WITHIN_BUDGET} check,
+     * {@link VulkanMemoryAllocator#budgets()}); a block that would pass it is not made, and the request fails as
+     * a block the device cannot make does, {@link PoolException.Kind#OUT_OF_DEVICE_MEMORY} with nothing made (a
+     * ring buffer pool asked to wait does not wait for it: no free makes the budget grow). Blocks that exist serve
+     * it regardless, and the {@code minBlocks} blocks made at creation are made without the check.
+     *
+     * @param withinBudget whether a new block for this request is made only within the heap's budget
+     * @return the buffer
+     * @throws PoolException OUT_OF_DEVICE_MEMORY also when the budget refused the new block
+     * @see #allocate(long, int, long, long, Object)
+     */
+    public PooledBuffer allocate(long size, int usage, long alignment, long waitNanos, Object attachment,
+                                 boolean withinBudget) {
         checkRequest(size, usage, alignment);
         if (waitNanos != 0 && config.kind() != Kind.RING_BUFFER) {
             throw new UnsupportedOperationException("pool '" + config.name() + "' of kind " + config.kind()
@@ -450,7 +477,7 @@ public final class BlockMemoryPool implements AutoCloseable {
             while (true) {
                 PooledBuffer placed;
                 try {
-                    placed = tryPlace(size, effectiveAlignment, attachment);
+                    placed = tryPlace(size, effectiveAlignment, attachment, withinBudget);
                 } catch (IllegalStateException orderViolation) {
                     if (waitNanos == 0) {
                         throw orderViolation;
@@ -507,7 +534,7 @@ public final class BlockMemoryPool implements AutoCloseable {
     }
 
     /** @return the placed buffer, or null when there is no room (and no new block may be made) */
-    private PooledBuffer tryPlace(long size, long alignment, Object attachment) {
+    private PooledBuffer tryPlace(long size, long alignment, Object attachment, boolean withinBudget) {
         switch (config.kind()) {
             case FREE_AT_ONCE:
                 if (draining) {
@@ -515,7 +542,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                             + " buffer(s) still live after a free (expected: free every buffer before allocating"
                             + " again)");
                 }
-                return placeInOrder(size, alignment, lastUsedBlock(), attachment);
+                return placeInOrder(size, alignment, lastUsedBlock(), attachment, withinBudget);
             case STACK:
                 if (pendingStackFrees > 0) {
                     throw new IllegalStateException("stack pool '" + config.name() + "': " + pendingStackFrees
@@ -523,10 +550,10 @@ public final class BlockMemoryPool implements AutoCloseable {
                             + stackLiveAboveOldestPending() + " newer buffer(s) to allocate again)");
                 }
                 return placeInOrder(size, alignment, stack.isEmpty() ? 0 : blocks.indexOf(stack.peekLast().block),
-                        attachment);
+                        attachment, withinBudget);
             case RING_BUFFER:
                 try {
-                    return placeAnywhere(size, alignment, attachment);
+                    return placeAnywhere(size, alignment, attachment, withinBudget);
                 } catch (IllegalStateException e) {
                     // Only an allocation that fails pays for the message; a successful one takes no extra step.
                     throw ringOutOfOrder(e);
@@ -534,7 +561,7 @@ public final class BlockMemoryPool implements AutoCloseable {
             case NON_LINEAR:
             case FIXED_SIZE:
             default:
-                return placeAnywhere(size, alignment, attachment);
+                return placeAnywhere(size, alignment, attachment, withinBudget);
         }
     }
 
@@ -595,25 +622,26 @@ public final class BlockMemoryPool implements AutoCloseable {
     }
 
     /** Linear kinds: the current block, then later ones, then a new one. */
-    private PooledBuffer placeInOrder(long size, long alignment, int from, Object attachment) {
+    private PooledBuffer placeInOrder(long size, long alignment, int from, Object attachment,
+                                      boolean withinBudget) {
         for (int i = Math.max(0, from); i < blocks.size(); i++) {
             PooledBuffer placed = placeIn(blocks.get(i), size, alignment, attachment);
             if (placed != null) {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment, attachment);
+        return placeInNewBlock(size, alignment, attachment, withinBudget);
     }
 
     /** Non-linear kinds and the ring: fill gaps in existing blocks before making a new one. */
-    private PooledBuffer placeAnywhere(long size, long alignment, Object attachment) {
+    private PooledBuffer placeAnywhere(long size, long alignment, Object attachment, boolean withinBudget) {
         for (Block block : blocks) {
             PooledBuffer placed = placeIn(block, size, alignment, attachment);
             if (placed != null) {
                 return placed;
             }
         }
-        return placeInNewBlock(size, alignment, attachment);
+        return placeInNewBlock(size, alignment, attachment, withinBudget);
     }
 
     /**
@@ -622,17 +650,19 @@ public final class BlockMemoryPool implements AutoCloseable {
      * first, with no device memory made to find that out, and whether or not the pool may grow: no amount of freeing
      * will make room, so the caller hears that, not {@code OUT_OF_POOL_MEMORY}.
      *
+     * @param withinBudget whether the new block is made only within the heap's budget
      * @return the placed buffer, or {@code null} when the pool holds {@code maxBlocks} blocks already
      * @throws PoolException SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, or OUT_OF_DEVICE_MEMORY when the block cannot be made
+     *                       (with {@code withinBudget}, also when it would pass the heap's budget)
      */
-    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment) {
+    private PooledBuffer placeInNewBlock(long size, long alignment, Object attachment, boolean withinBudget) {
         if (!emptyBlockHolds(size, alignment)) {
             throw noEmptyBlockHolds(size, alignment);
         }
         if (blocks.size() >= config.maxBlocks()) {
             return null;
         }
-        Block block = newBlock();
+        Block block = newBlock(withinBudget);
         PooledBuffer placed = placeIn(block, size, alignment, attachment);
         if (placed == null) {
             // The probe took it, so a block of the size asked for does too; this guards a block that VMA made
