@@ -599,7 +599,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     public long releaseUnusedMemory() {
         checkOpen();
         long[] released = {0};
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
             failure = attempt(failure, () -> {
                 try {
@@ -612,9 +612,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 }
             });
         }
-        if (failure != null) {
-            throw failure;
-        }
+        throwIfAny(failure);
         return released[0];
     }
 
@@ -870,6 +868,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * {@link #allocator()} were still live: then it tries to destroy the allocator again (and throws again while they
      * are). The GPU must be done with the buffers.
      *
+     * <p>Every step (each pool, each block pool allocator, the open buffers, the allocator) runs even when an earlier
+     * one throws, an {@link Error} too (a {@code DeviceMemoryListener}'s, which comes out of VMA's free once the memory
+     * is freed); the first failure is thrown at the end, the others suppressed on it.
+     *
      * @throws IllegalStateException when allocations made through {@link #allocator()} outside the manager are still
      *                               live, so that the allocator stays open until a later call
      */
@@ -888,7 +890,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             closed = true;
             // Every step runs even when an earlier one fails, so that the VmaAllocator is destroyed whenever nothing
             // made by it is left; when something is (it refuses, and stays open), a later close() tries again.
-            RuntimeException failure = null;
+            Throwable failure = null;
             failure = attempt(failure, jfrStatistics::close);
             for (IMemoryPool pool : memoryPools()) {
                 failure = attempt(failure, pool::close);
@@ -913,24 +915,50 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 live.clear();
             }
             failure = attempt(failure, allocator::close);
-            if (failure != null) {
-                throw failure;
-            }
+            throwIfAny(failure);
         } finally {
             lifecycle.writeLock().unlock();
         }
     }
 
-    private static RuntimeException attempt(RuntimeException failure, Runnable step) {
+    /**
+     * Runs one step of a walk that goes on past a failure: a {@link RuntimeException}, or an {@link Error} (a
+     * {@code DeviceMemoryListener}'s comes out of VMA's free once the memory is freed, and must not keep what comes
+     * after the step allocated).
+     *
+     * @param failure the first failure so far, or {@code null}
+     * @param step    what to run
+     * @return {@code failure} with the step's failure suppressed on it, or the step's failure when there was none
+     */
+    static Throwable attempt(Throwable failure, Runnable step) {
         try {
             step.run();
             return failure;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (failure == null) {
                 return e;
             }
             failure.addSuppressed(e);
             return failure;
+        }
+    }
+
+    /**
+     * Throws what {@link #attempt} kept; does nothing for {@code null}.
+     *
+     * @param failure a {@link RuntimeException}, an {@link Error}, or {@code null}
+     */
+    static void throwIfAny(Throwable failure) {
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            // attempt() keeps only what a catch of RuntimeException and Error caught.
+            throw new IllegalStateException("failure: " + failure + " (expected: a RuntimeException or an Error)",
+                    failure);
         }
     }
 }

@@ -363,16 +363,30 @@ final class MemoryPool implements IMemoryPool {
 
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
+        boolean closing = false;
+        try {
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                closing = true;
+                closeLocked();
             }
-            closed = true;
-            closeLocked();
+        } finally {
+            // Unregistered even when freeing the blocks threw: the pool is closed, and its name is free again.
+            if (closing) {
+                manager.unregister(this);
+            }
         }
-        manager.unregister(this);
     }
 
+    /**
+     * Releases the open buffers and frees the blocks. Goes on past a failure (a {@code DeviceMemoryListener}'s
+     * {@link Error}, which comes out of VMA's free once the memory is freed, as a release frees an emptied block or
+     * the core frees its blocks), so that the core is closed and every block freed; then throws the first failure, the
+     * others suppressed on it.
+     */
     private void closeLocked() {
         // Buffers whose owner is closing them right now (their release won, their range is not back yet) are not
         // reported; one still being handed out may be: its allocation will throw.
@@ -388,19 +402,23 @@ final class MemoryPool implements IMemoryPool {
             LOG.log(Level.WARNING, "pool '" + name + "' destroyed with " + open.size()
                     + " buffer(s) still open, closing them: " + names);
         }
+        Throwable failure = null;
         if (core.config().guardMargin() > 0) {
             // Their margins are checked while the blocks still exist. A release of one of them on another thread
             // waits for this object's lock, then finds it released.
             for (PooledBuffer placed : open) {
-                try {
-                    release(placed);
-                } catch (CorruptionException e) {
-                    // Reported by checkMargin; closing the pool goes on.
-                }
+                failure = MemoryManager.attempt(failure, () -> {
+                    try {
+                        release(placed);
+                    } catch (CorruptionException e) {
+                        // Reported by checkMargin; closing the pool goes on.
+                    }
+                });
             }
         }
         // Releases what is still open; the leak trackers of those buffers see that (freedWhen) and report nothing.
-        core.close();
+        failure = MemoryManager.attempt(failure, core::close);
+        MemoryManager.throwIfAny(failure);
     }
 
     @Override

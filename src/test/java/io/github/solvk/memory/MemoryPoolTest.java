@@ -615,6 +615,117 @@ class MemoryPoolTest {
         }
     }
 
+    @Test
+    void aPoolWhoseBlockFreesThrowAnErrorShouldStillFreeEveryBlockAndBeUnregistered(VulkanContext context) {
+        // Destroying the first and the third block throws an Error (a DeviceMemoryListener's, which VMA lets through
+        // once the memory is freed): close() must still free every block, and the pool must leave its manager.
+        Error firstError = new Error("freed() failed (injected by the test, first call)");
+        Error thirdError = new Error("freed() failed (injected by the test, third call)");
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            IMemoryPool pool = own.createNonLinearMemoryPool("blocks", info(64 * KIB, 4, 4));
+            IBuffer open = pool.allocateBuffer(1000);
+            assertThat(own.allocator().liveDeviceMemoryCount()).isEqualTo(4);
+            failFreedCalls(own.allocator(), firstError, null, thirdError);
+            Throwable failure = catchThrowable(pool::close);
+            assertThat(failure).isSameAs(firstError);
+            assertThat(failure.getSuppressed()).containsExactly(thirdError);
+            assertThat(own.allocator().liveDeviceMemoryCount()).as("every block went back to VMA").isZero();
+            assertThat(pool.isClosed()).isTrue();
+            assertThat(open.isClosed()).isTrue();
+            assertThat(own.memoryPools()).isEmpty();
+            own.createNonLinearMemoryPool("blocks", info(64 * KIB, 1, 1)).close();
+        }
+    }
+
+    @Test
+    void aPoolWhoseCreationFailsShouldFreeTheBlocksItMadePastOneWhoseFreeThrowsAnError(VulkanContext context) {
+        // Under a 4 MiB heap limit the third block of 1.5 MiB cannot be made, so creating the pool frees the two it
+        // made, and freeing the first throws an Error: the second must not stay allocated, and the request still
+        // fails as out of device memory, the Error suppressed on the pool's failure.
+        Error injected = new Error("freed() failed (injected by the test)");
+        long[] limits = heapLimits(context, 4L << 20);
+        try (MemoryManager limited = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits)))) {
+            VulkanMemoryAllocator allocator = limited.allocator();
+            failFreedCalls(allocator, injected);
+            assertThatThrownBy(() -> limited.createNonLinearMemoryPool("three", info(1536 * KIB, 3, 3)))
+                    .isInstanceOfSatisfying(MemoryAllocationException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+                        assertThat(e.getCause().getSuppressed()).containsExactly(injected);
+                    });
+            assertThat(allocator.deviceMemoryAllocationCount()).as("two blocks made").isEqualTo(2);
+            assertThat(allocator.liveDeviceMemoryCount()).as("both freed").isZero();
+            assertThat(limited.memoryPools()).isEmpty();
+        }
+    }
+
+    @Test
+    void aGuardedPoolClosedWithOpenBuffersShouldFreeEveryBlockWhenAReleaseThrowsAnError(VulkanContext context) {
+        // Three blocks, one open buffer in each. Closing the pool checks and releases each buffer first; the second
+        // release empties a second block, and freeing one of the two empty ones throws an Error: the third buffer
+        // must still be released and the core closed, its blocks freed.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            IMemoryPool pool = own.createNonLinearMemoryPool("guarded", info(64 * KIB, 0, 3)
+                    .withCreateFlags(CreateInfo.GUARD_MARGINS));
+            List<IBuffer> open = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                open.add(pool.allocateBuffer(40 * KIB));
+            }
+            assertThat(pool.statistics().blocks()).isEqualTo(3);
+            failFreedCalls(own.allocator(), injected);
+            assertThatThrownBy(pool::close).isSameAs(injected);
+            assertThat(open).allMatch(IBuffer::isClosed);
+            assertThat(own.allocator().liveDeviceMemoryCount()).as("every block went back to VMA").isZero();
+            assertThat(own.memoryPools()).isEmpty();
+        }
+    }
+
+    @Test
+    void poolsDestroyedWithTheManagerShouldAllBeFreedPastAnError(VulkanContext context) {
+        // The first pool's block free throws an Error: the manager must still close the second pool and destroy its
+        // allocator, then throw the Error.
+        Error injected = new Error("freed() failed (injected by the test)");
+        VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context));
+        MemoryManager own = new MemoryManager(allocator);
+        IMemoryPool a = own.createNonLinearMemoryPool("a", info(64 * KIB, 1, 1));
+        IMemoryPool b = own.createStackMemoryPool("b", info(64 * KIB, 1, 1));
+        IBuffer open = b.allocateBuffer(1000);
+        failFreedCalls(allocator, injected);
+        assertThatThrownBy(own::close).isSameAs(injected);
+        assertThat(a.isClosed()).isTrue();
+        assertThat(b.isClosed()).isTrue();
+        assertThat(open.isClosed()).isTrue();
+        assertThat(allocator.liveDeviceMemoryCount()).isZero();
+        assertThat(allocator.isClosed()).as("nothing was left, so the allocator was destroyed").isTrue();
+        own.close();
+    }
+
+    /**
+     * Makes a listener added now throw {@code errors[i - 1]} from its {@code i}th {@code freed} call (from 1) where
+     * there is one and it is not {@code null}: how freeing a block fails. VMA frees the memory all the same, and the
+     * {@code Error} comes out of its free.
+     */
+    private static void failFreedCalls(VulkanMemoryAllocator allocator, Error... errors) {
+        AtomicInteger calls = new AtomicInteger();
+        allocator.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+                int call = calls.incrementAndGet();
+                if (call <= errors.length && errors[call - 1] != null) {
+                    throw errors[call - 1];
+                }
+            }
+        });
+    }
+
     private static long[] heapLimits(VulkanContext context, long limit) {
         long[] limits = new long[context.memoryProperties().heaps().size()];
         java.util.Arrays.fill(limits, limit);

@@ -156,8 +156,11 @@ public final class BlockMemoryPool implements AutoCloseable {
         }
 
         void close() {
-            buffer.close();
-            memory.close();
+            try {
+                buffer.close();
+            } finally {
+                memory.close();
+            }
         }
     }
 
@@ -277,8 +280,10 @@ public final class BlockMemoryPool implements AutoCloseable {
                 blocks.add(newBlock(false));
             }
         } catch (RuntimeException e) {
-            blocks.forEach(this::closeBlock);
-            blocks.clear();
+            Throwable again = closeAllBlocks();
+            if (again != null) {
+                e.addSuppressed(again);
+            }
             throw e;
         }
     }
@@ -322,11 +327,39 @@ public final class BlockMemoryPool implements AutoCloseable {
         void blockFreed(String blockName, int memoryTypeIndex, long size);
     }
 
+    /**
+     * Frees a block. The listener hears of it even when closing it throws: the memory is freed even when destroying
+     * the block buffer throws, and a {@code DeviceMemoryListener}'s {@link Error} comes out of VMA's free once the
+     * memory is freed.
+     */
     private void closeBlock(Block block) {
-        block.close();
-        if (blockListener != null) {
-            blockListener.blockFreed(block.name, memoryTypeIndex, block.memory.size());
+        try {
+            block.close();
+        } finally {
+            if (blockListener != null) {
+                blockListener.blockFreed(block.name, memoryTypeIndex, block.memory.size());
+            }
         }
+    }
+
+    /**
+     * Frees every block and empties the list. Goes on past a block whose close throws (a {@code DeviceMemoryListener}
+     * that throws an {@link Error}, which VMA lets through once the memory is freed), so that no other block stays
+     * allocated.
+     *
+     * @return the first failure, the others suppressed on it, or {@code null}
+     */
+    private Throwable closeAllBlocks() {
+        Throwable failure = null;
+        for (Block b : blocks) {
+            try {
+                closeBlock(b);
+            } catch (RuntimeException | Error e) {
+                failure = Failures.add(failure, e);
+            }
+        }
+        blocks.clear();
+        return failure;
     }
 
     /**
@@ -1051,6 +1084,10 @@ public final class BlockMemoryPool implements AutoCloseable {
     /**
      * Frees every block; buffers still placed are released first (their views read as closed, and releasing them
      * again does nothing). Waiting threads wake up and fail. Calling it again does nothing.
+     *
+     * <p>Goes on past a block whose freeing throws (a {@code DeviceMemoryListener}'s {@link Error}, which comes out of
+     * VMA's free once the memory is freed), so that every block is freed and the pool is closed; then throws the first
+     * failure, the others suppressed on it.
      */
     @Override
     public void close() {
@@ -1072,12 +1109,10 @@ public final class BlockMemoryPool implements AutoCloseable {
             liveHead = null;
             liveTail = null;
             live = 0;
-            for (Block b : blocks) {
-                closeBlock(b);
-            }
-            blocks.clear();
+            Throwable failure = closeAllBlocks();
             stack.clear();
             freed.signalAll();
+            Failures.throwIfAny(failure);
         } finally {
             lock.unlock();
         }

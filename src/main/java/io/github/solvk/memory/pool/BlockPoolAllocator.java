@@ -1361,17 +1361,21 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * and reported as a warning. Must not race with {@link #allocate}.
      *
      * <p>Goes on past a failure (a suballocator that throws while the releases waiting for an arena's lock are
-     * finished, say), so that every block it can free is freed; then throws the first failure, the others added to it
-     * as suppressed. The allocator is closed either way.
+     * finished, say, or a {@code DeviceMemoryListener} whose {@link Error} comes out of destroying a block once VMA
+     * freed its memory), so that every block it can free is freed; then throws the first failure, the others added to
+     * it as suppressed. The allocator is closed either way.
      *
      * @throws RuntimeException the first failure, when something failed on the way
+     * @throws Error            the first failure, when it was an {@link Error}
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        List<RuntimeException> failures = new ArrayList<>();
+        // RuntimeExceptions and Errors: a DeviceMemoryListener's Error comes out of destroying a block once VMA freed
+        // its memory, and must not keep the blocks after it allocated.
+        List<Throwable> failures = new ArrayList<>();
         List<PooledBuffer> live = new ArrayList<>();
         List<PoolBlock> blocks = new ArrayList<>();
         int liveCount = 0;
@@ -1381,7 +1385,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
         for (PooledBuffer buffer : live) {
             try {
                 buffer.release();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failures.add(e);
             }
         }
@@ -1389,12 +1393,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
             try {
                 // Ranges kept in threads' caches may hold VkBuffers of their own (Config.recycleBuffers).
                 block.destroyKeptBuffers();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failures.add(e);
             }
             try {
                 destroy(block);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failures.add(e);
             }
         }
@@ -1410,13 +1414,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
             LOG.log(Level.WARNING, "BlockPoolAllocator closed with {0} live buffers (expected: 0; they are closed "
                     + "now)", liveCount);
         }
-        RuntimeException failure = null;
-        for (RuntimeException e : failures) {
+        Throwable failure = null;
+        for (Throwable e : failures) {
             failure = Failures.add(failure, e);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
     }
 
     private TypeBlockPool pool(int memoryTypeIndex) {

@@ -1467,19 +1467,10 @@ final class TypeBlockPool {
             try {
                 owner.destroy(b);
             } catch (RuntimeException | Error e) {
-                if (first == null) {
-                    first = e;
-                } else if (first != e) {
-                    first.addSuppressed(e);
-                }
+                first = Failures.add(first, e);
             }
         }
-        if (first instanceof RuntimeException e) {
-            throw e;
-        }
-        if (first != null) {
-            throw (Error) first;
-        }
+        Failures.throwIfAny(first);
     }
 
     /**
@@ -1674,7 +1665,7 @@ final class TypeBlockPool {
      * @param failures    receives what failed on the way
      * @return the number of ranges still live (buffers whose making was in flight included)
      */
-    int close(List<PooledBuffer> liveBuffers, List<PoolBlock> toFree, List<RuntimeException> failures) {
+    int close(List<PooledBuffer> liveBuffers, List<PoolBlock> toFree, List<? super RuntimeException> failures) {
         int live = 0;
         for (Arena arena : arenas) {
             arena.lock();

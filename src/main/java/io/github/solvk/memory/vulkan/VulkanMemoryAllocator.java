@@ -169,9 +169,19 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * Hears of every {@code vkAllocateMemory} and {@code vkFreeMemory} that VMA makes for this allocator. It is called
      * on the allocating thread from inside VMA, and from inside the pool that asked for the memory: it must not call
      * back into that pool (a block pool's arena lock is not reentrant, and such a call throws
-     * {@link IllegalStateException}); what it throws is logged and ignored. It runs inside one of the allocator's
-     * guarded calls (see the class documentation), so {@link #close()} from it throws {@link IllegalStateException};
-     * should it call the allocator anyway, a racing {@code close()} does not make that call wait.
+     * {@link IllegalStateException}). It runs inside one of the allocator's guarded calls (see the class
+     * documentation), so {@link #close()} from it throws {@link IllegalStateException}; should it call the allocator
+     * anyway, a racing {@code close()} does not make that call wait.
+     *
+     * <p>A {@link RuntimeException} it throws is logged and ignored: the listeners after it are called, and VMA goes
+     * on. An {@link Error} is not caught: the listeners after it do not hear of that memory, VMA finishes what it was
+     * doing (the memory is freed, or allocated, all the same), and the {@code Error} then comes out of the call that
+     * made VMA free or allocate ({@code vmaFreeMemory}, {@code vmaDestroyBuffer}, {@code vmaAllocateMemory} and the
+     * like) in place of its result. Thrown from {@link #freed}, it leaves nothing allocated: the memory's owner reads
+     * as closed, and the pools (block pools and SOL's) and the manager go on freeing their other blocks past it and
+     * throw it at the end. Thrown from {@link #allocated}, it leaks the memory: VMA holds it, but the call that made
+     * it throws before handing it out, so nothing ever frees it and {@link #close()} refuses to destroy the allocator
+     * while it is live.
      */
     public interface DeviceMemoryListener {
         /**

@@ -873,6 +873,42 @@ class BlockPoolArenaTest {
         }
     }
 
+    @Test
+    void closeShouldDestroyEveryBlockPastOnesWhoseDestroyThrowsAnError(VulkanContext context) throws Exception {
+        // Five memory objects: the first thread's arena grew three blocks, the second thread's one, and a buffer has
+        // dedicated memory. Destroying the first and the third of them throws an Error (a DeviceMemoryListener's,
+        // which VMA lets through once the memory is freed): close() must still free every one and count each out,
+        // then throw the first Error, the second suppressed on it.
+        Error firstError = new Error("freed() failed (injected by the test, first call)");
+        Error thirdError = new Error("freed() failed (injected by the test, third call)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build());
+            List<PooledBuffer> live = new ArrayList<>();
+            for (long size = 100 * KIB; size <= 400 * KIB; size <<= 1) {
+                long bytes = size;
+                live.add(on(first, () -> pool.allocate(request(bytes))));
+            }
+            live.add(on(second, () -> pool.allocate(request(4 * KIB))));
+            live.add(on(second, () -> pool.allocate(request(4 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE))));
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB, 512 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(5);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(5);
+
+            failFreedCalls(vma, firstError, null, thirdError);
+            Throwable failure = catchThrowable(pool::close);
+            assertThat(failure).isSameAs(firstError);
+            assertThat(failure.getSuppressed()).containsExactly(thirdError);
+            assertThat(pool.isClosed()).isTrue();
+            assertThat(live).allMatch(PooledBuffer::isReleased);
+            assertThat(vma.liveDeviceMemoryCount()).as("every block went back to VMA").isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            pool.close();
+        }
+    }
+
     /**
      * Makes the {@code n}th {@code freed} call of a listener added now throw {@code error}: how destroying a block
      * fails. VMA calls its listeners before {@code vkFreeMemory} and frees the memory all the same; a listener's
@@ -889,6 +925,27 @@ class BlockPoolArenaTest {
             public void freed(int memoryTypeIndex, long memory, long size) {
                 if (calls.incrementAndGet() == n) {
                     throw error;
+                }
+            }
+        });
+    }
+
+    /**
+     * As {@link #failFreedCall}, for several calls of one listener: its {@code i}th {@code freed} call (from 1) throws
+     * {@code errors[i - 1]} where there is one and it is not {@code null}.
+     */
+    private static void failFreedCalls(VulkanMemoryAllocator vma, Error... errors) {
+        AtomicInteger calls = new AtomicInteger();
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+                int call = calls.incrementAndGet();
+                if (call <= errors.length && errors[call - 1] != null) {
+                    throw errors[call - 1];
                 }
             }
         });
