@@ -591,29 +591,36 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * a level unloaded, a scene torn down. SOL's pools keep what their {@code CreateInfo} asks for ({@code minBlocks},
      * and one spare empty block), and buffers made through VMA ({@link #allocateBuffer}) give their memory back when
      * they are closed. Goes on past an allocator that fails, and throws the first failure at the end, the others
-     * suppressed on it.
+     * suppressed on it. A {@link #close()} on another thread waits for it.
      *
      * @return the bytes by which the block pools' committed memory fell during the call
      * @throws IllegalStateException when the manager is closed
      */
     public long releaseUnusedMemory() {
-        checkOpen();
-        long[] released = {0};
-        Throwable failure = null;
-        for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
-            failure = attempt(failure, () -> {
-                try {
-                    released[0] += blocks.releaseUnusedMemory();
-                } catch (IllegalStateException e) {
-                    // Closed meanwhile (by its owner or the manager's close): its memory is freed already.
-                    if (!blocks.isClosed()) {
-                        throw e;
+        // Under the read lock: close() must not close the block pools, and then refuse to destroy the VmaAllocator,
+        // while blocks taken out of them are being freed here.
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            long[] released = {0};
+            Throwable failure = null;
+            for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
+                failure = attempt(failure, () -> {
+                    try {
+                        released[0] += blocks.releaseUnusedMemory();
+                    } catch (IllegalStateException e) {
+                        // Closed meanwhile by its owner: its memory is freed already.
+                        if (!blocks.isClosed()) {
+                            throw e;
+                        }
                     }
-                }
-            });
+                });
+            }
+            throwIfAny(failure);
+            return released[0];
+        } finally {
+            lifecycle.readLock().unlock();
         }
-        throwIfAny(failure);
-        return released[0];
     }
 
     /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */

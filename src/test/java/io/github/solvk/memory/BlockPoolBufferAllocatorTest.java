@@ -151,6 +151,84 @@ class BlockPoolBufferAllocatorTest {
     }
 
     @Test
+    void aCloseOnAnotherThreadShouldWaitForTheManagersReleaseOfUnusedMemory(VulkanContext context) throws Exception {
+        CountDownLatch inFree = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        boolean[] armed = {false};
+        VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+        MemoryManager manager = new MemoryManager(vma);
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+                if (armed[0]) {
+                    armed[0] = false;
+                    inFree.countDown();
+                    try {
+                        proceed.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        });
+        BlockPoolAllocator.Config.Builder config = BlockPoolAllocator.Config.builder().arenas(1).maxEmptyBlocks(2)
+                .threadCacheBytes(0);
+        for (int heap = 0; heap < context.memoryProperties().heaps().size(); heap++) {
+            config.blockSize(heap, 1L << 20);
+        }
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("two empty", config.build());
+        // Two blocks of one memory type, both left empty and kept: the release frees them one after the other.
+        List<IBuffer> buffers = new ArrayList<>();
+        AllocationInfo info = AllocationInfo.builder().size(64 << 10).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).build();
+        while (blocks.deviceMemoryCount() < 2 && buffers.size() < 64) {
+            buffers.add(blocks.allocateBuffer(info));
+        }
+        buffers.forEach(IBuffer::close);
+        assertThat(blocks.deviceMemoryCount()).isEqualTo(2);
+        long committed = blocks.committedBytes();
+
+        armed[0] = true;
+        long[] released = {-1};
+        Throwable[] thrown = new Throwable[2];
+        Thread releasing = new Thread(() -> {
+            try {
+                released[0] = manager.releaseUnusedMemory();
+            } catch (Throwable t) {
+                thrown[0] = t;
+            }
+        });
+        releasing.start();
+        assertThat(inFree.await(10, TimeUnit.SECONDS)).as("the first block being freed").isTrue();
+        Thread closing = new Thread(() -> {
+            try {
+                manager.close();
+            } catch (Throwable t) {
+                thrown[1] = t;
+            }
+        });
+        closing.start();
+        // The close waits (for the manager's lock, or for the VMA call in flight): let it get there.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (closing.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(100);
+        proceed.countDown();
+        releasing.join(10_000);
+        closing.join(10_000);
+
+        assertThat(thrown[0]).as("the release").isNull();
+        assertThat(released[0]).isEqualTo(committed);
+        assertThat(thrown[1]).as("the close, which must not find the second block still being freed").isNull();
+        assertThat(vma.isClosed()).isTrue();
+    }
+
+    @Test
     void aBufferDroppedWithoutCloseShouldBeReportedUnlessItsBlockPoolsClosed(MemoryManager manager)
             throws Exception {
         LinkedBlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
