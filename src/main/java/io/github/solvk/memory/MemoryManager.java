@@ -27,6 +27,7 @@ import io.github.solvk.memory.diagnostics.MemoryMapHtml;
 import io.github.solvk.memory.diagnostics.MemoryMapJson;
 import io.github.solvk.memory.diagnostics.MemoryMapPng;
 import io.github.solvk.memory.diagnostics.PoolStats;
+import io.github.solvk.memory.internal.Failures;
 import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
@@ -605,7 +606,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             long[] released = {0};
             Throwable failure = null;
             for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
-                failure = attempt(failure, () -> {
+                failure = Failures.attempt(failure, () -> {
                     try {
                         released[0] += blocks.releaseUnusedMemory();
                     } catch (IllegalStateException e) {
@@ -616,7 +617,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                     }
                 });
             }
-            throwIfAny(failure);
+            Failures.throwIfAny(failure);
             return released[0];
         } finally {
             lifecycle.readLock().unlock();
@@ -898,9 +899,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             // Every step runs even when an earlier one fails, so that the VmaAllocator is destroyed whenever nothing
             // made by it is left; when something is (it refuses, and stays open), a later close() tries again.
             Throwable failure = null;
-            failure = attempt(failure, jfrStatistics::close);
+            failure = Failures.attempt(failure, jfrStatistics::close);
             for (IMemoryPool pool : memoryPools()) {
-                failure = attempt(failure, pool::close);
+                failure = Failures.attempt(failure, pool::close);
             }
             List<BlockPoolBufferAllocator> blocks;
             synchronized (blockPoolAllocators) {
@@ -908,64 +909,23 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 blockPoolAllocators.clear();
             }
             for (BlockPoolBufferAllocator b : blocks) {
-                failure = attempt(failure, b::close);
+                failure = Failures.attempt(failure, b::close);
             }
             if (!live.isEmpty()) {
                 LOG.log(Level.WARNING, "MemoryManager closed with " + live.size()
                         + " buffer(s) still open, freeing them: " + liveBuffers());
                 for (Map.Entry<VulkanBuffer, Open> e : live.entrySet()) {
-                    failure = attempt(failure, () -> {
+                    failure = Failures.attempt(failure, () -> {
                         e.getValue().forget();
                         e.getKey().close();
                     });
                 }
                 live.clear();
             }
-            failure = attempt(failure, allocator::close);
-            throwIfAny(failure);
+            failure = Failures.attempt(failure, allocator::close);
+            Failures.throwIfAny(failure);
         } finally {
             lifecycle.writeLock().unlock();
-        }
-    }
-
-    /**
-     * Runs one step of a walk that goes on past a failure: a {@link RuntimeException}, or an {@link Error} (a
-     * {@code DeviceMemoryListener}'s comes out of VMA's free once the memory is freed, and must not keep what comes
-     * after the step allocated).
-     *
-     * @param failure the first failure so far, or {@code null}
-     * @param step    what to run
-     * @return {@code failure} with the step's failure suppressed on it, or the step's failure when there was none
-     */
-    static Throwable attempt(Throwable failure, Runnable step) {
-        try {
-            step.run();
-            return failure;
-        } catch (RuntimeException | Error e) {
-            if (failure == null) {
-                return e;
-            }
-            failure.addSuppressed(e);
-            return failure;
-        }
-    }
-
-    /**
-     * Throws what {@link #attempt} kept; does nothing for {@code null}.
-     *
-     * @param failure a {@link RuntimeException}, an {@link Error}, or {@code null}
-     */
-    static void throwIfAny(Throwable failure) {
-        if (failure instanceof RuntimeException e) {
-            throw e;
-        }
-        if (failure instanceof Error e) {
-            throw e;
-        }
-        if (failure != null) {
-            // attempt() keeps only what a catch of RuntimeException and Error caught.
-            throw new IllegalStateException("failure: " + failure + " (expected: a RuntimeException or an Error)",
-                    failure);
         }
     }
 }

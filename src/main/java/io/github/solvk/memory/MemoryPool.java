@@ -16,6 +16,7 @@ import io.github.solvk.memory.diagnostics.GuardMargins;
 import io.github.solvk.memory.diagnostics.JfrEvents;
 import io.github.solvk.memory.diagnostics.LeakDetector;
 import io.github.solvk.memory.diagnostics.Suballocation;
+import io.github.solvk.memory.internal.Failures;
 import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.pool.PooledBuffer;
@@ -407,7 +408,7 @@ final class MemoryPool implements IMemoryPool {
             // Their margins are checked while the blocks still exist. A release of one of them on another thread
             // waits for this object's lock, then finds it released.
             for (PooledBuffer placed : open) {
-                failure = MemoryManager.attempt(failure, () -> {
+                failure = Failures.attempt(failure, () -> {
                     try {
                         release(placed);
                     } catch (CorruptionException e) {
@@ -417,8 +418,8 @@ final class MemoryPool implements IMemoryPool {
             }
         }
         // Releases what is still open; the leak trackers of those buffers see that (freedWhen) and report nothing.
-        failure = MemoryManager.attempt(failure, core::close);
-        MemoryManager.throwIfAny(failure);
+        failure = Failures.attempt(failure, core::close);
+        Failures.throwIfAny(failure);
     }
 
     @Override

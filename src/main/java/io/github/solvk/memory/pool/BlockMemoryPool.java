@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
+import io.github.solvk.memory.internal.Failures;
 import io.github.solvk.memory.suballocator.AllocationType;
 import io.github.solvk.memory.suballocator.RingSuballocator;
 import io.github.solvk.memory.suballocator.Suballocator;

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
+import io.github.solvk.memory.internal.Failures;
 import io.github.solvk.memory.suballocator.SuballocatorFactory;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.vulkan.MemoryProperties;

@@ -4,6 +4,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
+import io.github.solvk.memory.internal.Failures;
+
 /**
  * One thread's released ranges in one {@link BlockPoolAllocator}, kept for that thread's next requests of the same
  * size, so that a buffer made and freed again and again by one thread takes no lock and no suballocator call (the

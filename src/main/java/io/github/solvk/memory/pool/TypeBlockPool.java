@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 import java.util.concurrent.locks.ReentrantLock;
 
+import io.github.solvk.memory.internal.Failures;
 import io.github.solvk.memory.suballocator.AllocationType;
 import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.vulkan.VulkanBuffer;

@@ -1,10 +1,10 @@
-package io.github.solvk.memory.pool;
+package io.github.solvk.memory.internal;
 
 /**
- * The failures of a walk that goes on past each one (closing an allocator, giving a cache's ranges back): the first is
- * thrown at the end, the later ones ride on it as suppressed exceptions.
+ * The failures of a walk that goes on past each one (closing an allocator, a pool or the manager, giving a cache's
+ * ranges back): the first is thrown at the end, the later ones ride on it as suppressed exceptions.
  */
-final class Failures {
+public final class Failures {
 
     private Failures() {
     }
@@ -14,7 +14,7 @@ final class Failures {
      * @param next  a later failure
      * @return {@code first} with {@code next} added to it as suppressed, or {@code next} when there was none
      */
-    static RuntimeException add(RuntimeException first, RuntimeException next) {
+    public static RuntimeException add(RuntimeException first, RuntimeException next) {
         if (first == null) {
             return next;
         }
@@ -32,7 +32,7 @@ final class Failures {
      * @param next  a later failure, a {@link RuntimeException} or an {@link Error}
      * @return {@code first} with {@code next} added to it as suppressed, or {@code next} when there was none
      */
-    static Throwable add(Throwable first, Throwable next) {
+    public static Throwable add(Throwable first, Throwable next) {
         if (first == null) {
             return next;
         }
@@ -43,11 +43,29 @@ final class Failures {
     }
 
     /**
-     * Throws what {@link #add(Throwable, Throwable)} kept; does nothing for {@code null}.
+     * Runs one step of a walk that goes on past a failure: a {@link RuntimeException}, or an {@link Error} (a
+     * {@code DeviceMemoryListener}'s comes out of VMA's free once the memory is freed, and must not keep what comes
+     * after the step allocated).
+     *
+     * @param failure the first failure so far, or {@code null}
+     * @param step    what to run
+     * @return {@code failure} with the step's failure suppressed on it, or the step's failure when there was none
+     */
+    public static Throwable attempt(Throwable failure, Runnable step) {
+        try {
+            step.run();
+            return failure;
+        } catch (RuntimeException | Error e) {
+            return add(failure, e);
+        }
+    }
+
+    /**
+     * Throws what {@link #add(Throwable, Throwable)} and {@link #attempt} kept; does nothing for {@code null}.
      *
      * @param failure a {@link RuntimeException}, an {@link Error}, or {@code null}
      */
-    static void throwIfAny(Throwable failure) {
+    public static void throwIfAny(Throwable failure) {
         if (failure instanceof RuntimeException e) {
             throw e;
         }
@@ -55,7 +73,7 @@ final class Failures {
             throw e;
         }
         if (failure != null) {
-            // add() is given only what a catch of RuntimeException and Error caught.
+            // add() and attempt() are given only what a catch of RuntimeException and Error caught.
             throw new IllegalStateException("failure: " + failure + " (expected: a RuntimeException or an Error)",
                     failure);
         }
