@@ -33,6 +33,7 @@ import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
 import io.github.solvk.memory.pool.BlockMemoryPool;
+import io.github.solvk.memory.pool.FailingListeners;
 import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
@@ -626,7 +627,7 @@ class MemoryPoolTest {
             IMemoryPool pool = own.createNonLinearMemoryPool("blocks", info(64 * KIB, 4, 4));
             IBuffer open = pool.allocateBuffer(1000);
             assertThat(own.allocator().liveDeviceMemoryCount()).isEqualTo(4);
-            failFreedCalls(own.allocator(), firstError, null, thirdError);
+            FailingListeners.failFreedCalls(own.allocator(), firstError, null, thirdError);
             Throwable failure = catchThrowable(pool::close);
             assertThat(failure).isSameAs(firstError);
             assertThat(failure.getSuppressed()).containsExactly(thirdError);
@@ -648,7 +649,7 @@ class MemoryPoolTest {
         try (MemoryManager limited = new MemoryManager(VulkanMemoryAllocator.create(
                 VulkanMemoryAllocator.Settings.forContext(context).withHeapSizeLimits(limits)))) {
             VulkanMemoryAllocator allocator = limited.allocator();
-            failFreedCalls(allocator, injected);
+            FailingListeners.failFreedCalls(allocator, injected);
             assertThatThrownBy(() -> limited.createNonLinearMemoryPool("three", info(1536 * KIB, 3, 3)))
                     .isInstanceOfSatisfying(MemoryAllocationException.class, e -> {
                         assertThat(e.reason()).isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
@@ -675,7 +676,7 @@ class MemoryPoolTest {
                 open.add(pool.allocateBuffer(40 * KIB));
             }
             assertThat(pool.statistics().blocks()).isEqualTo(3);
-            failFreedCalls(own.allocator(), injected);
+            FailingListeners.failFreedCalls(own.allocator(), injected);
             assertThatThrownBy(pool::close).isSameAs(injected);
             assertThat(open).allMatch(IBuffer::isClosed);
             assertThat(own.allocator().liveDeviceMemoryCount()).as("every block went back to VMA").isZero();
@@ -694,7 +695,7 @@ class MemoryPoolTest {
         IMemoryPool a = own.createNonLinearMemoryPool("a", info(64 * KIB, 1, 1));
         IMemoryPool b = own.createStackMemoryPool("b", info(64 * KIB, 1, 1));
         IBuffer open = b.allocateBuffer(1000);
-        failFreedCalls(allocator, injected);
+        FailingListeners.failFreedCalls(allocator, injected);
         assertThatThrownBy(own::close).isSameAs(injected);
         assertThat(a.isClosed()).isTrue();
         assertThat(b.isClosed()).isTrue();
@@ -702,28 +703,6 @@ class MemoryPoolTest {
         assertThat(allocator.liveDeviceMemoryCount()).isZero();
         assertThat(allocator.isClosed()).as("nothing was left, so the allocator was destroyed").isTrue();
         own.close();
-    }
-
-    /**
-     * Makes a listener added now throw {@code errors[i - 1]} from its {@code i}th {@code freed} call (from 1) where
-     * there is one and it is not {@code null}: how freeing a block fails. VMA frees the memory all the same, and the
-     * {@code Error} comes out of its free.
-     */
-    private static void failFreedCalls(VulkanMemoryAllocator allocator, Error... errors) {
-        AtomicInteger calls = new AtomicInteger();
-        allocator.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
-            @Override
-            public void allocated(int memoryTypeIndex, long memory, long size) {
-            }
-
-            @Override
-            public void freed(int memoryTypeIndex, long memory, long size) {
-                int call = calls.incrementAndGet();
-                if (call <= errors.length && errors[call - 1] != null) {
-                    throw errors[call - 1];
-                }
-            }
-        });
     }
 
     private static long[] heapLimits(VulkanContext context, long limit) {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
@@ -831,7 +830,7 @@ class BlockPoolArenaTest {
             releaseOn(second, aligned);
             assertThat(pool.pendingReleases(0, home)).isEqualTo(3);
 
-            failFreedCall(vma, 2, injected);
+            FailingListeners.failFreedCall(vma, 2, injected);
             Throwable failure = catchThrowable(() -> on(first, () -> pool.allocate(request(100 * KIB))));
             assertThat(failure).isInstanceOf(ExecutionException.class);
             assertThat(failure.getCause()).isSameAs(injected);
@@ -864,7 +863,7 @@ class BlockPoolArenaTest {
             assertThat(pool.pendingReleases(0, 1)).isEqualTo(1);
             assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
 
-            failFreedCall(vma, 1, injected);
+            FailingListeners.failFreedCall(vma, 1, injected);
             assertThatThrownBy(() -> pool.statistics(0)).isSameAs(injected);
             assertThat(vma.liveDeviceMemoryCount()).as("both blocks went back to VMA").isZero();
             assertThat(pool.deviceMemoryCount()).isZero();
@@ -896,7 +895,7 @@ class BlockPoolArenaTest {
             assertThat(vma.liveDeviceMemoryCount()).isEqualTo(5);
             assertThat(pool.deviceMemoryCount()).isEqualTo(5);
 
-            failFreedCalls(vma, firstError, null, thirdError);
+            FailingListeners.failFreedCalls(vma, firstError, null, thirdError);
             Throwable failure = catchThrowable(pool::close);
             assertThat(failure).isSameAs(firstError);
             assertThat(failure.getSuppressed()).containsExactly(thirdError);
@@ -907,48 +906,6 @@ class BlockPoolArenaTest {
             assertThat(pool.deviceMemoryCount()).isZero();
             pool.close();
         }
-    }
-
-    /**
-     * Makes the {@code n}th {@code freed} call of a listener added now throw {@code error}: how destroying a block
-     * fails. VMA calls its listeners before {@code vkFreeMemory} and frees the memory all the same; a listener's
-     * {@code RuntimeException} is logged and ignored, but an {@code Error} comes out of {@code vmaFreeMemory}.
-     */
-    private static void failFreedCall(VulkanMemoryAllocator vma, int n, Error error) {
-        AtomicInteger calls = new AtomicInteger();
-        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
-            @Override
-            public void allocated(int memoryTypeIndex, long memory, long size) {
-            }
-
-            @Override
-            public void freed(int memoryTypeIndex, long memory, long size) {
-                if (calls.incrementAndGet() == n) {
-                    throw error;
-                }
-            }
-        });
-    }
-
-    /**
-     * As {@link #failFreedCall}, for several calls of one listener: its {@code i}th {@code freed} call (from 1) throws
-     * {@code errors[i - 1]} where there is one and it is not {@code null}.
-     */
-    private static void failFreedCalls(VulkanMemoryAllocator vma, Error... errors) {
-        AtomicInteger calls = new AtomicInteger();
-        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
-            @Override
-            public void allocated(int memoryTypeIndex, long memory, long size) {
-            }
-
-            @Override
-            public void freed(int memoryTypeIndex, long memory, long size) {
-                int call = calls.incrementAndGet();
-                if (call <= errors.length && errors[call - 1] != null) {
-                    throw errors[call - 1];
-                }
-            }
-        });
     }
 
     @Test

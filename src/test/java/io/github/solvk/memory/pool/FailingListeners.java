@@ -1,0 +1,46 @@
+package io.github.solvk.memory.pool;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+
+/**
+ * How a test makes freeing device memory fail: a {@code DeviceMemoryListener} whose {@code freed} calls throw. VMA
+ * calls its listeners before {@code vkFreeMemory} and frees the memory all the same; a listener's
+ * {@code RuntimeException} is logged and ignored, but an {@code Error} comes out of {@code vmaFreeMemory}.
+ */
+public final class FailingListeners {
+
+    private FailingListeners() {
+    }
+
+    /** Makes the {@code n}th {@code freed} call (from 1) of a listener added now throw {@code error}. */
+    public static void failFreedCall(VulkanMemoryAllocator vma, int n, Error error) {
+        Error[] errors = new Error[n];
+        errors[n - 1] = error;
+        failFreedCalls(vma, errors);
+    }
+
+    /**
+     * Makes a listener added now throw {@code errors[i - 1]} from its {@code i}th {@code freed} call (from 1) where
+     * there is one and it is not {@code null}.
+     */
+    public static void failFreedCalls(VulkanMemoryAllocator vma, Error... errors) {
+        Error[] planned = Arrays.copyOf(errors, errors.length);
+        AtomicInteger calls = new AtomicInteger();
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+                int call = calls.incrementAndGet();
+                if (call <= planned.length && planned[call - 1] != null) {
+                    throw planned[call - 1];
+                }
+            }
+        });
+    }
+}
