@@ -15,13 +15,8 @@ public final class Failures {
      * @return {@code first} with {@code next} added to it as suppressed, or {@code next} when there was none
      */
     public static RuntimeException add(RuntimeException first, RuntimeException next) {
-        if (first == null) {
-            return next;
-        }
-        if (first != next) {
-            first.addSuppressed(next);
-        }
-        return first;
+        // One of the two comes back, so the cast holds.
+        return (RuntimeException) add((Throwable) first, next);
     }
 
     /**
