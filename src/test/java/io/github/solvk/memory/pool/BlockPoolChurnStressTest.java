@@ -25,8 +25,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 /**
  * Short-lived threads churn buffers of one block pool allocator under a VMA heap limit, with remote releases, cache
- * flushes, statistics, {@code NEVER_ALLOCATE} and own buffers mixed in: no range is handed out twice or lost, and at
- * the end nothing is live or cached, at most one empty block stays, and VMA holds nothing after close. The seed and
+ * flushes, {@code releaseUnusedMemory()}, statistics, {@code NEVER_ALLOCATE} and own buffers mixed in: no range is
+ * handed out twice or lost, and at the end nothing is live or cached, at most one empty block stays (which
+ * {@code releaseUnusedMemory()} gives back), and VMA holds nothing after close. The seed and
  * rounds can be set with {@code solvk.test.churnSeed} and {@code solvk.test.churnRounds}.
  */
 @ExtendWith(VulkanExtension.class)
@@ -88,6 +89,9 @@ class BlockPoolChurnStressTest {
                                     }
                                 } else if (r < 98) {
                                     pool.flushThreadCache();
+                                } else if (r < 99) {
+                                    // Every block no buffer uses goes back while the other threads churn.
+                                    pool.releaseUnusedMemory();
                                 } else {
                                     pool.statistics(0);
                                 }
@@ -114,7 +118,7 @@ class BlockPoolChurnStressTest {
             }
             pool.flushThreadCache();
             BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
-            System.out.println("revA ooms=" + ooms + " " + stats);
+            System.out.println("[churn] out-of-memory failures: " + ooms + "; " + stats);
             pool.checkInvariants();
             stats = pool.statistics(0);
             assertThat(stats.allocationCount()).isZero();
@@ -122,6 +126,9 @@ class BlockPoolChurnStressTest {
             assertThat(stats.keptBuffers()).isZero();
             assertThat(stats.blockCount()).isEqualTo(stats.emptyBlockCount());
             assertThat(stats.blockCount()).isLessThanOrEqualTo(1);
+            assertThat(pool.releaseUnusedMemory()).isEqualTo(stats.committedBytes());
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
             pool.close();
             assertThat(pool.liveBuffersAtClose()).isZero();
             assertThat(vma.statistics().total().allocationCount()).isZero();
