@@ -19,10 +19,12 @@ import java.util.Random;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkBufferCopy;
 
+import io.github.solvk.memory.BlockPoolBufferAllocator;
 import io.github.solvk.memory.IBuffer;
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.MemoryManager;
 import io.github.solvk.memory.MemoryUsage;
+import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
@@ -155,6 +157,7 @@ public final class Demo {
             printDevice(context);
             try (MemoryManager manager = MemoryManager.create(context)) {
                 exercise(context, manager, seed, meshBytes, failures);
+                levelLoadAndUnload(manager, seed, failures);
                 out.println();
                 out.println("After freeing every buffer: " + manager.statistics().total().allocationCount()
                         + " live VMA allocations, " + manager.liveBufferCount() + " open buffers.");
@@ -396,6 +399,44 @@ public final class Demo {
             }
         }
     }
+
+    /**
+     * A level's small buffers from block pools (sub-ranges of a few blocks), all closed when the level unloads, then
+     * the memory the pools kept for the next level given back with {@link MemoryManager#releaseUnusedMemory()}.
+     */
+    private void levelLoadAndUnload(MemoryManager manager, long seed, List<String> failures) {
+        out.println();
+        out.println("Block pools: a level's small buffers, then the level unloaded:");
+        Random random = new Random(seed);
+        try (BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("level",
+                BlockPoolAllocator.Config.defaults())) {
+            List<IBuffer> level = new ArrayList<>();
+            try {
+                long bytes = 0;
+                for (int i = 0; i < LEVEL_BUFFERS; i++) {
+                    // 256 B to 64 KiB, log-uniform: vertex and index data of small meshes.
+                    long size = (long) Math.exp(Math.log(256) + random.nextDouble() * Math.log(256));
+                    bytes += size;
+                    level.add(blocks.allocateBuffer(AllocationInfo.builder().size(size)
+                            .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+                            .memoryUsage(MemoryUsage.AUTO).build()));
+                }
+                out.printf(Locale.ROOT, "  %d buffers, %s, in %d VkDeviceMemory block(s) of %s%n", level.size(),
+                        bytes(bytes), blocks.deviceMemoryCount(), bytes(blocks.committedBytes()));
+            } finally {
+                level.forEach(IBuffer::close);
+            }
+            long kept = blocks.committedBytes();
+            long released = manager.releaseUnusedMemory();
+            out.printf(Locale.ROOT, "  closed: the pools kept %s for the next level (ranges cached by this thread, one"
+                    + " empty block); releaseUnusedMemory() gave back %s%n", bytes(kept), bytes(released));
+            check(failures, released == kept && blocks.committedBytes() == 0 && blocks.deviceMemoryCount() == 0,
+                    "level unloaded: every block back to the driver", bytes(released));
+        }
+    }
+
+    /** Buffers of the block-pool level in the demo. */
+    private static final int LEVEL_BUFFERS = 2000;
 
     private static byte[] complement(byte[] data) {
         byte[] result = new byte[data.length];

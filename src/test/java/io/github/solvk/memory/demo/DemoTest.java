@@ -24,6 +24,7 @@ class DemoTest {
         assertThat(status).as(out).isZero();
         assertThat(out).contains("validation on").contains("ok    host -> staging -> device-local mesh -> readback")
                 .contains("VMA statistics with 6 buffers live").contains("After freeing every buffer: 0 live")
+                .contains("ok    level unloaded: every block back to the driver")
                 .contains("RESULT: OK").contains("| solvk pools").contains("| plain VMA")
                 .containsPattern("meshes read back and checked +\\| [1-9]\\d* +\\| [1-9]")
                 .containsPattern("failures +\\| 0 +\\| 0");
