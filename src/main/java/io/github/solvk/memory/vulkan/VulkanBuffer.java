@@ -47,7 +47,7 @@ import org.lwjgl.vulkan.VkMappedMemoryRange;
  * <p>Thread-safety: {@code close()} may race with itself (one caller frees); other calls must not race with
  * {@code close()}. Concurrent writes to disjoint ranges are fine.
  */
-public final class VulkanBuffer implements AutoCloseable {
+public sealed class VulkanBuffer implements AutoCloseable {
 
     /**
      * Every {@code VkBufferUsageFlagBits} bit that LWJGL 3.4.3 defines: Vulkan 1.0's nine (0x1 to 0x100), 1.2's
@@ -78,80 +78,106 @@ public final class VulkanBuffer implements AutoCloseable {
         }
     }
 
-    private final VulkanMemoryAllocator allocator;
-    private final VkDevice device;
-    private final long buffer;
-    private final long allocation;
-    private final long memory;
-    private final long memoryOffset;
     /**
-     * A wrapped buffer's {@code VkDeviceMemory} size, the limit that flush and invalidate ranges are widened within;
-     * {@code Long.MAX_VALUE / 2} when the wrapper did not give it (and for buffers that flush through VMA).
+     * What the views of one memory share, so that each view holds only its own range: a block's (one per
+     * {@link VulkanMemory}, made with it), the owned buffers' of one memory type of an allocator (one per type, made on
+     * its first buffer), or a wrapped range's (the memory it was given).
      */
-    private final long memoryEnd;
+    static final class Backing {
+        /** The allocator, or {@code null} for a wrapped range. */
+        final VulkanMemoryAllocator allocator;
+        final VkDevice device;
+        /** The block a view is bound into, or {@code null}. */
+        final VulkanMemory block;
+        final int memoryTypeIndex;
+        final int memoryPropertyFlags;
+        final long nonCoherentAtomSize;
+        /** A wrapped range's {@code VkDeviceMemory} (or 0 when unknown), its buffer's offset in it, its end. */
+        final long memory;
+        final long memoryOffset;
+        /** Where the memory ends, for widening flush ranges to whole atoms; 2^62 when unknown. */
+        final long memoryEnd;
+
+        private Backing(VulkanMemoryAllocator allocator, VkDevice device, VulkanMemory block, int memoryTypeIndex,
+                        int memoryPropertyFlags, long nonCoherentAtomSize, long memory, long memoryOffset,
+                        long memoryEnd) {
+            this.allocator = allocator;
+            this.device = device;
+            this.block = block;
+            this.memoryTypeIndex = memoryTypeIndex;
+            this.memoryPropertyFlags = memoryPropertyFlags;
+            this.nonCoherentAtomSize = nonCoherentAtomSize;
+            this.memory = memory;
+            this.memoryOffset = memoryOffset;
+            this.memoryEnd = memoryEnd;
+        }
+
+        /** @return what the views bound into {@code block} share */
+        static Backing of(VulkanMemory block) {
+            VulkanMemoryAllocator allocator = block.allocator();
+            return new Backing(allocator, allocator.device(), block, block.memoryTypeIndex(), block.propertyFlags(),
+                    allocator.memoryProperties().nonCoherentAtomSize(), NULL, 0, UNKNOWN_END);
+        }
+
+        /** @return what the buffers {@code allocator} makes with their own memory of a memory type share */
+        static Backing owned(VulkanMemoryAllocator allocator, int memoryTypeIndex) {
+            return new Backing(allocator, allocator.device(), null, memoryTypeIndex,
+                    allocator.memoryProperties().propertyFlags(memoryTypeIndex),
+                    allocator.memoryProperties().nonCoherentAtomSize(), NULL, 0, UNKNOWN_END);
+        }
+    }
+
+    /** A buffer made by {@link VulkanMemoryAllocator#createBuffer}: its own {@code VmaAllocation} and mapping. */
+    private static final class Owned extends VulkanBuffer {
+        final long allocation;
+        /** The host address {@link #mappedAddress()} mapped later (not mapped at creation), or 0. */
+        volatile long mappedLater;
+
+        Owned(Backing backing, long buffer, long allocation, long size, int usage, long mapped) {
+            super(backing, buffer, 0, size, usage, true, mapped, true, 0);
+            this.allocation = allocation;
+        }
+    }
+
+    /** The end of a memory whose size is not known. */
+    private static final long UNKNOWN_END = Long.MAX_VALUE / 2;
+
+    private final Backing backing;
+    private final long buffer;
     private final long offset;
     private final long size;
     private final int usage;
-    private final int memoryTypeIndex;
-    private final int memoryPropertyFlags;
-    private final long nonCoherentAtomSize;
     private final boolean owned;
     private final boolean ownsBuffer;
-    private final VulkanMemory block;
+    /** Where the range starts in its block ({@link Backing#block}), or 0. */
     private final long blockOffset;
     private volatile boolean closed;
     /** The host address given at creation (a persistently mapped block), or 0; final, so no fence to set it. */
     private final long mappedAtCreation;
-    /** The host address {@link #mappedAddress()} mapped later (an owned buffer not mapped at creation), or 0. */
-    private volatile long mappedLater;
 
-    private VulkanBuffer(VulkanMemoryAllocator allocator, VkDevice device, long buffer, long allocation, long memory,
-                         long memoryOffset, long offset, long size, int usage, int memoryTypeIndex,
-                         int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped,
-                         boolean ownsBuffer, VulkanMemory block, long blockOffset) {
-        this(allocator, device, buffer, allocation, memory, memoryOffset, Long.MAX_VALUE / 2, offset, size, usage,
-                memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, owned, mapped, ownsBuffer, block,
-                blockOffset);
-    }
-
-    private VulkanBuffer(VulkanMemoryAllocator allocator, VkDevice device, long buffer, long allocation, long memory,
-                         long memoryOffset, long memoryEnd, long offset, long size, int usage, int memoryTypeIndex,
-                         int memoryPropertyFlags, long nonCoherentAtomSize, boolean owned, long mapped,
-                         boolean ownsBuffer, VulkanMemory block, long blockOffset) {
-        this.memoryEnd = memoryEnd;
-        this.ownsBuffer = ownsBuffer;
-        this.block = block;
-        this.blockOffset = blockOffset;
-        this.allocator = allocator;
-        this.device = device;
+    private VulkanBuffer(Backing backing, long buffer, long offset, long size, int usage, boolean owned, long mapped,
+                         boolean ownsBuffer, long blockOffset) {
+        this.backing = backing;
         this.buffer = buffer;
-        this.allocation = allocation;
-        this.memory = memory;
-        this.memoryOffset = memoryOffset;
         this.offset = offset;
         this.size = size;
         this.usage = usage;
-        this.memoryTypeIndex = memoryTypeIndex;
-        this.memoryPropertyFlags = memoryPropertyFlags;
-        this.nonCoherentAtomSize = nonCoherentAtomSize;
         this.owned = owned;
+        this.ownsBuffer = ownsBuffer;
+        this.blockOffset = blockOffset;
         this.mappedAtCreation = mapped;
     }
 
     static VulkanBuffer owned(VulkanMemoryAllocator allocator, long buffer, long allocation, long size, int usage,
-                              int memoryTypeIndex, int memoryPropertyFlags, long mapped) {
-        return new VulkanBuffer(allocator, allocator.device(), buffer, allocation, NULL, 0, 0, size, usage,
-                memoryTypeIndex, memoryPropertyFlags, allocator.memoryProperties().nonCoherentAtomSize(), true,
-                mapped, true, null, 0);
+                              int memoryTypeIndex, long mapped) {
+        return new Owned(allocator.ownedBacking(memoryTypeIndex), buffer, allocation, size, usage, mapped);
     }
 
     static VulkanBuffer boundTo(VulkanMemory block, long buffer, long blockOffset, long size, int usage,
                                 boolean ownsBuffer) {
-        VulkanMemoryAllocator allocator = block.allocator();
-        long mapped = block.mappedAddress() == NULL ? NULL : block.mappedAddress() + blockOffset;
-        return new VulkanBuffer(allocator, allocator.device(), buffer, NULL, NULL, 0, 0, size, usage,
-                block.memoryTypeIndex(), block.propertyFlags(), allocator.memoryProperties().nonCoherentAtomSize(),
-                false, mapped, ownsBuffer, block, blockOffset);
+        long blockMapped = block.mappedAddress();
+        long mapped = blockMapped == NULL ? NULL : blockMapped + blockOffset;
+        return new VulkanBuffer(block.viewBacking(), buffer, 0, size, usage, false, mapped, ownsBuffer, blockOffset);
     }
 
     /**
@@ -167,7 +193,7 @@ public final class VulkanBuffer implements AutoCloseable {
     public static VulkanBuffer subRange(VulkanBuffer blockBuffer, VulkanMemory block, long offset, long size) {
         Objects.requireNonNull(blockBuffer, "blockBuffer: null (expected: the block-wide buffer of a VulkanMemory)");
         Objects.requireNonNull(block, "block: null (expected: the VulkanMemory the block buffer is bound to)");
-        if (blockBuffer.block != block || blockBuffer.blockOffset != 0) {
+        if (blockBuffer.backing.block != block || blockBuffer.blockOffset != 0) {
             throw new IllegalArgumentException("blockBuffer: " + blockBuffer + " (expected: the block-wide buffer of "
                     + block + ")");
         }
@@ -182,9 +208,8 @@ public final class VulkanBuffer implements AutoCloseable {
         // costs no look-up through the allocator and its memory properties on this hot path.
         long blockMapped = block.mappedAddress();
         long mapped = blockMapped == NULL ? NULL : blockMapped + offset;
-        return new VulkanBuffer(blockBuffer.allocator, blockBuffer.device, blockBuffer.buffer, NULL, NULL, 0, offset,
-                size, blockBuffer.usage, blockBuffer.memoryTypeIndex, blockBuffer.memoryPropertyFlags,
-                blockBuffer.nonCoherentAtomSize, false, mapped, false, block, offset);
+        return new VulkanBuffer(blockBuffer.backing, blockBuffer.buffer, offset, size, blockBuffer.usage, false,
+                mapped, false, offset);
     }
 
     /**
@@ -255,7 +280,7 @@ public final class VulkanBuffer implements AutoCloseable {
         if (memoryOffset < 0) {
             throw new IllegalArgumentException("memoryOffset: " + memoryOffset + " (expected: >= 0)");
         }
-        long memoryEnd = Long.MAX_VALUE / 2;
+        long memoryEnd = UNKNOWN_END;
         if (memorySize != VK_WHOLE_SIZE) {
             if (memorySize <= 0 || memoryOffset > memorySize || offset > memorySize - memoryOffset
                     || size > memorySize - memoryOffset - offset) {
@@ -265,8 +290,9 @@ public final class VulkanBuffer implements AutoCloseable {
             }
             memoryEnd = memorySize;
         }
-        return new VulkanBuffer(null, device, buffer, NULL, memory, memoryOffset, memoryEnd, offset, size, usage,
-                memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize, false, mappedAddress, false, null, 0);
+        Backing backing = new Backing(null, device, null, memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize,
+                memory, memoryOffset, memoryEnd);
+        return new VulkanBuffer(backing, buffer, offset, size, usage, false, mappedAddress, false, 0);
     }
 
     /**
@@ -296,7 +322,7 @@ public final class VulkanBuffer implements AutoCloseable {
     /** @return the {@code VmaAllocation}, or {@code VK_NULL_HANDLE} for a wrapped buffer */
     public long allocation() {
         checkOpen();
-        return allocation;
+        return this instanceof Owned o ? o.allocation : NULL;
     }
 
     /** @return where this range starts in {@link #buffer()} */
@@ -319,19 +345,19 @@ public final class VulkanBuffer implements AutoCloseable {
     /** @return the memory type the buffer is bound to */
     public int memoryTypeIndex() {
         checkOpen();
-        return memoryTypeIndex;
+        return backing.memoryTypeIndex;
     }
 
     /** @return the {@code VkMemoryPropertyFlags} of that memory type */
     public int memoryPropertyFlags() {
         checkOpen();
-        return memoryPropertyFlags;
+        return backing.memoryPropertyFlags;
     }
 
     /** @return whether the memory can be mapped */
     public boolean isHostVisible() {
         checkOpen();
-        return (memoryPropertyFlags & MemoryProperties.HOST_VISIBLE) != 0;
+        return (backing.memoryPropertyFlags & MemoryProperties.HOST_VISIBLE) != 0;
     }
 
     /** @return whether this object frees its buffer and memory on close */
@@ -355,31 +381,33 @@ public final class VulkanBuffer implements AutoCloseable {
         if (mappedAtCreation != NULL) {
             return mappedAtCreation;
         }
-        long address = mappedLater;
+        Backing b = backing;
+        Owned o = this instanceof Owned owner ? owner : null;
+        long address = o != null ? o.mappedLater : NULL;
         if (address != NULL) {
             return address;
         }
         if (!isHostVisible()) {
             throw new IllegalStateException("cannot map buffer 0x" + Long.toHexString(buffer) + ": memory type "
-                    + memoryTypeIndex + " is " + MemoryProperties.describeFlags(memoryPropertyFlags)
+                    + b.memoryTypeIndex + " is " + MemoryProperties.describeFlags(b.memoryPropertyFlags)
                     + " (expected: HOST_VISIBLE; ask for a host-visible memory usage such as UPLOAD or DOWNLOAD)");
         }
         synchronized (this) {
-            if (mappedLater == NULL) {
-                if (!owned) {
+            if (o == null || o.mappedLater == NULL) {
+                if (o == null) {
                     throw new IllegalStateException("borrowed buffer 0x" + Long.toHexString(buffer)
                             + " was given no mapped address (expected: wrap it with its mapped address)");
                 }
-                long vma = allocator.enter();
+                long vma = b.allocator.enter();
                 try (MemoryStack stack = stackPush()) {
                     PointerBuffer pData = stack.mallocPointer(1);
-                    VkResults.check(vmaMapMemory(vma, allocation, pData), "vmaMapMemory");
-                    mappedLater = pData.get(0);
+                    VkResults.check(vmaMapMemory(vma, o.allocation, pData), "vmaMapMemory");
+                    o.mappedLater = pData.get(0);
                 } finally {
-                    allocator.exit();
+                    b.allocator.exit();
                 }
             }
-            return mappedLater;
+            return o.mappedLater;
         }
     }
 
@@ -595,32 +623,35 @@ public final class VulkanBuffer implements AutoCloseable {
             // Nothing to make visible; a zero-sized range is invalid (VUID-VkMappedMemoryRange-size-00686).
             return;
         }
-        if (block != null) {
-            long[] range = atomAlignedRange(blockOffset + rangeOffset, length, nonCoherentAtomSize, block.size());
-            syncThroughVma(block.allocation(), range, flush);
+        Backing b = backing;
+        if (b.block != null) {
+            long[] range = atomAlignedRange(blockOffset + rangeOffset, length, b.nonCoherentAtomSize,
+                    b.block.size());
+            syncThroughVma(b.block.allocation(), range, flush);
             return;
         }
         if (owned) {
-            long[] range = atomAlignedRange(offset + rangeOffset, length, nonCoherentAtomSize, size + offset);
-            syncThroughVma(allocation, range, flush);
+            long[] range = atomAlignedRange(offset + rangeOffset, length, b.nonCoherentAtomSize, size + offset);
+            syncThroughVma(((Owned) this).allocation, range, flush);
             return;
         }
-        if (memory == NULL) {
+        if (b.memory == NULL) {
             throw new IllegalStateException("wrapped buffer 0x" + Long.toHexString(buffer) + " on non-coherent "
                     + "memory was given no VkDeviceMemory (expected: wrap it with its memory to flush or invalidate)");
         }
-        long[] range = atomAlignedRange(memoryOffset + offset + rangeOffset, length, nonCoherentAtomSize,
-                memoryEnd);
+        long[] range = atomAlignedRange(b.memoryOffset + offset + rangeOffset, length, b.nonCoherentAtomSize,
+                b.memoryEnd);
         try (MemoryStack stack = stackPush()) {
             VkMappedMemoryRange.Buffer ranges = VkMappedMemoryRange.calloc(1, stack)
                     .sType(VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE)
-                    .memory(memory)
+                    .memory(b.memory)
                     .offset(range[0])
                     .size(range[1]);
             if (flush) {
-                VkResults.check(vkFlushMappedMemoryRanges(device, ranges), "vkFlushMappedMemoryRanges");
+                VkResults.check(vkFlushMappedMemoryRanges(b.device, ranges), "vkFlushMappedMemoryRanges");
             } else {
-                VkResults.check(vkInvalidateMappedMemoryRanges(device, ranges), "vkInvalidateMappedMemoryRanges");
+                VkResults.check(vkInvalidateMappedMemoryRanges(b.device, ranges),
+                        "vkInvalidateMappedMemoryRanges");
             }
         }
     }
@@ -632,6 +663,7 @@ public final class VulkanBuffer implements AutoCloseable {
             PointerBuffer allocations = stack.pointers(vmaAllocation);
             LongBuffer offsets = stack.longs(range[0]);
             LongBuffer sizes = stack.longs(range[1]);
+            VulkanMemoryAllocator allocator = backing.allocator;
             long vma = allocator.enter();
             try {
                 if (flush) {
@@ -647,7 +679,7 @@ public final class VulkanBuffer implements AutoCloseable {
     }
 
     private boolean isCoherent() {
-        return (memoryPropertyFlags & MemoryProperties.HOST_COHERENT) != 0;
+        return (backing.memoryPropertyFlags & MemoryProperties.HOST_COHERENT) != 0;
     }
 
     private void flushIfNonCoherent(long rangeOffset, long length) {
@@ -673,12 +705,12 @@ public final class VulkanBuffer implements AutoCloseable {
             throw new IllegalStateException("buffer usage: 0x" + Integer.toHexString(usage)
                     + " (expected: VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT for a device address)");
         }
-        if (allocator != null && !allocator.bufferDeviceAddressEnabled()) {
+        if (backing.allocator != null && !backing.allocator.bufferDeviceAddressEnabled()) {
             throw new IllegalStateException("the allocator was made without VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_"
                     + "ADDRESS_BIT (expected: a device with bufferDeviceAddress, VulkanContext enables it)");
         }
         try (MemoryStack stack = stackPush()) {
-            return vkGetBufferDeviceAddress(device, VkBufferDeviceAddressInfo.calloc(stack)
+            return vkGetBufferDeviceAddress(backing.device, VkBufferDeviceAddressInfo.calloc(stack)
                     .sType(VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO)
                     .buffer(buffer)) + offset;
         }
@@ -722,18 +754,19 @@ public final class VulkanBuffer implements AutoCloseable {
         if (owned) {
             // Cannot throw for a closed allocator: this allocation is live, so the allocator refused to close (and
             // a close() deciding now makes this wait for the refusal).
-            long vma = allocator.enter();
+            Owned o = (Owned) this;
+            long vma = backing.allocator.enter();
             try {
-                if (mappedLater != NULL) {
-                    vmaUnmapMemory(vma, allocation);
+                if (o.mappedLater != NULL) {
+                    vmaUnmapMemory(vma, o.allocation);
                 }
-                vmaDestroyBuffer(vma, buffer, allocation);
+                vmaDestroyBuffer(vma, buffer, o.allocation);
             } finally {
-                allocator.exit();
+                backing.allocator.exit();
             }
             VulkanObjects.bufferDestroyed();
         } else if (ownsBuffer) {
-            VulkanMemory.destroy(device, buffer);
+            VulkanMemory.destroy(backing.device, buffer);
         }
     }
 
@@ -755,7 +788,8 @@ public final class VulkanBuffer implements AutoCloseable {
     @Override
     public String toString() {
         return "VulkanBuffer[0x" + Long.toHexString(buffer) + ", offset " + offset + ", size " + size
-                + ", memory type " + memoryTypeIndex + " " + MemoryProperties.describeFlags(memoryPropertyFlags)
+                + ", memory type " + backing.memoryTypeIndex + " "
+                + MemoryProperties.describeFlags(backing.memoryPropertyFlags)
                 + (owned ? "" : ", borrowed") + (closed ? ", closed" : "") + "]";
     }
 }

@@ -54,6 +54,8 @@ public final class VulkanMemory implements AutoCloseable {
     private final int memoryTypeIndex;
     private final int propertyFlags;
     private final long mapped;
+    /** What every view bound into this block shares; made once, so that a view made on a hot path copies nothing. */
+    private final VulkanBuffer.Backing viewBacking;
     /** Whether the allocation is a {@code VkDeviceMemory} of its own, which nothing but this object binds or maps. */
     private final boolean ownsDeviceMemory;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -69,6 +71,12 @@ public final class VulkanMemory implements AutoCloseable {
         this.memoryTypeIndex = info.memoryType();
         this.propertyFlags = propertyFlags;
         this.mapped = info.pMappedData();
+        this.viewBacking = VulkanBuffer.Backing.of(this);
+    }
+
+    /** @return what every view bound into this block shares ({@link VulkanBuffer}) */
+    VulkanBuffer.Backing viewBacking() {
+        return viewBacking;
     }
 
     /**

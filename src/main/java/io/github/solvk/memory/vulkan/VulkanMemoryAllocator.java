@@ -147,6 +147,11 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private final Settings settings;
     private final long handle;
     private final MemoryProperties memoryProperties;
+    /**
+     * What the buffers of each memory type made by {@link #createBuffer} share ({@link VulkanBuffer}), made on each
+     * type's first buffer. Racing threads may each make one; any of them serves, as they are equal.
+     */
+    private final VulkanBuffer.Backing[] ownedBackings = new VulkanBuffer.Backing[MemoryProperties.MAX_MEMORY_TYPES];
     private final long maxMemoryAllocationCount;
     private final int queueFamilyCount;
     private final BufferLimits bufferLimits;
@@ -576,10 +581,21 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             }
             int type = result.memoryType();
             return VulkanBuffer.owned(this, pBuffer.get(0), allocation, request.size(), request.usage(), type,
-                    memoryProperties.propertyFlags(type), result.pMappedData());
+                    result.pMappedData());
         } finally {
             exit();
         }
+    }
+
+    /** @return what the buffers of a memory type made by {@link #createBuffer} share */
+    VulkanBuffer.Backing ownedBacking(int memoryTypeIndex) {
+        VulkanBuffer.Backing backing = ownedBackings[memoryTypeIndex];
+        if (backing == null) {
+            // Final fields only: a racing reader sees it whole or not at all.
+            backing = VulkanBuffer.Backing.owned(this, memoryTypeIndex);
+            ownedBackings[memoryTypeIndex] = backing;
+        }
+        return backing;
     }
 
     /** @return VMA's current statistics, per memory type, per heap and in total */
