@@ -171,6 +171,9 @@ public final class BlockMemoryPool implements AutoCloseable {
      * buffers and release those still open when it closes, with no map and no object beside the buffer.
      */
     static final class Placed extends PooledBuffer {
+        final VulkanBuffer margin;
+        final BlockMemoryPool pool;
+        final long handle;
         final Block block;
         final Object attachment;
         /** Whether it is in the list of live buffers; its neighbours there. */
@@ -182,7 +185,10 @@ public final class BlockMemoryPool implements AutoCloseable {
 
         Placed(VulkanBuffer view, VulkanBuffer margin, BlockMemoryPool pool, long handle, Block block,
                Object attachment) {
-            super(view, margin, pool, handle, block);
+            super(view, block);
+            this.margin = margin;
+            this.pool = pool;
+            this.handle = handle;
             this.block = block;
             this.attachment = attachment;
         }

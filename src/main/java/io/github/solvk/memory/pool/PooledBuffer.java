@@ -37,9 +37,7 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
     }
 
     private final VulkanBuffer buffer;
-    private final VulkanBuffer margin;
-    private final Object pool;
-    private final long handle;
+    /** Gives the range back: a block pool's {@link PoolBlock}, which is also its {@link #pool()}. */
     private final Releaser releaser;
     private volatile boolean released;
     /** The range it holds in a {@link BlockPoolAllocator}'s block; {@code null} for other pools' buffers. */
@@ -55,17 +53,15 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
     ThreadRangeCache.Inbox home;
 
     /**
+     * A block pool's buffer: its {@link #slot} is set before it is handed out. What a {@link BlockMemoryPool.Placed}
+     * adds (its pool, handle and guard margin) is in that class, so that a block pool's buffer holds only what its
+     * release needs (40 bytes).
+     *
      * @param buffer   the placed buffer
-     * @param margin   the guard margin right after it, or {@code null}
-     * @param pool     the pool that placed it, for "wrong pool" checks
-     * @param handle   the pool's handle for the range (a suballocator handle, or 0)
      * @param releaser gives the range back
      */
-    PooledBuffer(VulkanBuffer buffer, VulkanBuffer margin, Object pool, long handle, Releaser releaser) {
+    PooledBuffer(VulkanBuffer buffer, Releaser releaser) {
         this.buffer = Objects.requireNonNull(buffer, "buffer");
-        this.margin = margin;
-        this.pool = Objects.requireNonNull(pool, "pool");
-        this.handle = handle;
         this.releaser = Objects.requireNonNull(releaser, "releaser");
     }
 
@@ -74,31 +70,19 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
         return buffer;
     }
 
-    /**
-     * A placed buffer without a guard margin.
-     *
-     * @param buffer   the placed buffer
-     * @param pool     the pool that placed it
-     * @param handle   the pool's handle for the range
-     * @param releaser gives the range back
-     */
-    PooledBuffer(VulkanBuffer buffer, Object pool, long handle, Releaser releaser) {
-        this(buffer, null, pool, handle, releaser);
-    }
-
     /** @return the guard margin right after the buffer, or {@code null} when the pool has none */
     public final VulkanBuffer margin() {
-        return margin;
+        return this instanceof BlockMemoryPool.Placed p ? p.margin : null;
     }
 
-    /** @return the pool that placed it */
+    /** @return the pool that placed it: a block pool's block, or one of SOL's pools */
     public final Object pool() {
-        return pool;
+        return this instanceof BlockMemoryPool.Placed p ? p.pool : releaser;
     }
 
-    /** @return the pool's handle for the range */
+    /** @return the pool's handle for the range (a suballocator handle, or 0 for dedicated memory) */
     public final long handle() {
-        return handle;
+        return this instanceof BlockMemoryPool.Placed p ? p.handle : slot.handle;
     }
 
     /** @return whether {@link #release()} has run */
@@ -112,6 +96,7 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
             // Destroy the buffer view before its range can be handed out again.
             try {
                 buffer.close();
+                VulkanBuffer margin = margin();
                 if (margin != null) {
                     margin.close();
                 }

@@ -782,7 +782,7 @@ final class TypeBlockPool {
      * @param cache the calling thread's cache, or {@code null} to look it up when the range may be cached
      */
     private PooledBuffer handOut(ThreadRangeCache cache, VulkanBuffer view, RangeSlot slot) {
-        PooledBuffer buffer = new PooledBuffer(view, slot.block, slot.handle, slot.block);
+        PooledBuffer buffer = new PooledBuffer(view, slot.block);
         buffer.slot = slot;
         int bin = slot.cacheBin;
         buffer.cacheBin = bin;
