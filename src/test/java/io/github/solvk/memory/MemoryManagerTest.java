@@ -29,11 +29,13 @@ import org.lwjgl.util.vma.Vma;
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
+import io.github.solvk.memory.pool.FailingListeners;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+import io.github.solvk.memory.vulkan.VulkanObjects;
 
 @ExtendWith(VulkanExtension.class)
 class MemoryManagerTest {
@@ -498,5 +500,32 @@ class MemoryManagerTest {
         manager.allocateBuffer(good).close();
         assertRejectedWithoutChange(manager, () -> manager.allocateBuffer(badFamily),
                 IllegalArgumentException.class, "queue family: " + families);
+    }
+
+    @Test
+    void aBufferWhoseAllocatedListenerThrowsAnErrorShouldGoBackToVmaAndNotBeListed(VulkanContext context) {
+        // A DeviceMemoryListener's Error from allocated() comes out of vmaCreateBuffer once VMA made the buffer and its
+        // memory: both must go, nothing be listed, and the manager (with its allocator) close.
+        Error injected = new Error("allocated() failed (injected by the test)");
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            FailingListeners.failAllocatedCall(own.allocator(), 1, injected);
+            long buffers = VulkanObjects.liveBuffers();
+            AllocationInfo info = upload(1000).allocationFlags(AllocationFlags.DEDICATED_MEMORY).build();
+            assertThatThrownBy(() -> own.allocateBuffer(info)).isSameAs(injected);
+            assertThat(VulkanObjects.liveBuffers()).as("its VkBuffer destroyed").isEqualTo(buffers);
+            assertThat(own.allocator().liveDeviceMemoryCount()).as("its memory went back to VMA").isZero();
+            assertThat(own.statistics().total().allocationCount()).isZero();
+            assertThat(own.liveBufferCount()).isZero();
+            // Without the flag VMA places the buffer in a block it makes, which may stay empty and kept: the
+            // allocation and the buffer must go all the same.
+            Error again = new Error("allocated() failed (injected by the test, again)");
+            FailingListeners.failAllocatedCall(own.allocator(), 1, again);
+            assertThatThrownBy(() -> own.allocateBuffer(upload(1000).build())).isSameAs(again);
+            assertThat(VulkanObjects.liveBuffers()).isEqualTo(buffers);
+            assertThat(own.statistics().total().allocationCount()).isZero();
+            assertThat(own.liveBufferCount()).isZero();
+            own.allocateBuffer(info).close();
+        }
     }
 }

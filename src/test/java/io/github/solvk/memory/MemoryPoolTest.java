@@ -640,6 +640,26 @@ class MemoryPoolTest {
     }
 
     @Test
+    void aBlockWhoseAllocatedListenerThrowsAnErrorShouldGoBackToVmaAndThePoolCountNothing(VulkanContext context) {
+        // A DeviceMemoryListener's Error from allocated() comes out of vmaAllocateMemory once VMA made the block: the
+        // block must go back to VMA, the pool list nothing, and the manager (with its allocator) close.
+        Error injected = new Error("allocated() failed (injected by the test)");
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            IMemoryPool pool = own.createNonLinearMemoryPool("blocks", info(64 * KIB, 0, 2));
+            FailingListeners.failAllocatedCall(own.allocator(), 1, injected);
+            assertThatThrownBy(() -> pool.allocateBuffer(1000)).isSameAs(injected);
+            assertThat(own.allocator().liveDeviceMemoryCount()).as("the block went back to VMA").isZero();
+            assertThat(own.statistics().total().allocationCount()).isZero();
+            assertThat(pool.statistics().blocks()).isZero();
+            assertThat(pool.statistics().committedBytes()).isZero();
+            pool.allocateBuffer(1000).close();
+            assertThat(pool.statistics().blocks()).isOne();
+            pool.close();
+        }
+    }
+
+    @Test
     void aPoolWhoseCreationFailsShouldFreeTheBlocksItMadePastOneWhoseFreeThrowsAnError(VulkanContext context) {
         // Under a 4 MiB heap limit the third block of 1.5 MiB cannot be made, so creating the pool frees the two it
         // made, and freeing the first throws an Error: the second must not stay allocated, and the request still

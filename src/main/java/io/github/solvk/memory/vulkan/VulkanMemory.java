@@ -139,7 +139,8 @@ public final class VulkanMemory implements AutoCloseable {
             }
             VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
                     .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
-            PointerBuffer pAllocation = stack.mallocPointer(1);
+            // Zeroed: an allocation found in it after a failure is one that VMA made and handed out.
+            PointerBuffer pAllocation = stack.callocPointer(1);
             VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
             long vma = allocator.enter();
             try {
@@ -147,6 +148,9 @@ public final class VulkanMemory implements AutoCloseable {
                 if (name != null) {
                     vmaSetAllocationName(vma, pAllocation.get(0), name);
                 }
+            } catch (RuntimeException | Error e) {
+                freeMade(vma, pAllocation.get(0), e);
+                throw e;
             } finally {
                 allocator.exit();
             }
@@ -204,7 +208,7 @@ public final class VulkanMemory implements AutoCloseable {
             }
             VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
                     .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
-            PointerBuffer pAllocation = stack.mallocPointer(1);
+            PointerBuffer pAllocation = stack.callocPointer(1);
             VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
             // A closed allocator throws here, before any memory is made; the catch destroys the buffer.
             long vma = allocator.enter();
@@ -214,11 +218,15 @@ public final class VulkanMemory implements AutoCloseable {
                 if (name != null) {
                     vmaSetAllocationName(vma, pAllocation.get(0), name);
                 }
+            } catch (RuntimeException | Error e) {
+                freeMade(vma, pAllocation.get(0), e);
+                throw e;
             } finally {
                 allocator.exit();
             }
             memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, true);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // The memory is freed already (or was never made): nothing is bound to the buffer.
             destroy(allocator.device(), buffer);
             throw e;
         }
@@ -236,6 +244,28 @@ public final class VulkanMemory implements AutoCloseable {
             throw e;
         }
         return new DedicatedBuffer(memory, VulkanBuffer.boundTo(memory, buffer, 0, size, usage, true));
+    }
+
+    /**
+     * Frees an allocation that a VMA call made and handed out before it failed: a {@code DeviceMemoryListener}'s
+     * {@link Error} from {@code allocated} comes out of the call once VMA made the memory, so without this nothing
+     * would ever free it (and {@link VulkanMemoryAllocator#close()} would refuse while it is live). Its own failure (a
+     * listener's {@code Error} from {@code freed}, which comes once the memory is freed) rides on {@code failure},
+     * suppressed. The listeners hear of the free, those after the one that threw of memory they never heard made.
+     *
+     * @param vma        the {@code VmaAllocator}, inside the guarded call that made the allocation
+     * @param allocation what the call wrote to its zeroed out-pointer: {@code NULL} when it made nothing
+     * @param failure    what the call threw, which the caller throws next
+     */
+    static void freeMade(long vma, long allocation, Throwable failure) {
+        if (allocation == NULL) {
+            return;
+        }
+        try {
+            vmaFreeMemory(vma, allocation);
+        } catch (RuntimeException | Error e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /**

@@ -10,11 +10,13 @@ import static org.lwjgl.util.vma.Vma.vmaBuildStatsString;
 import static org.lwjgl.util.vma.Vma.vmaCalculateStatistics;
 import static org.lwjgl.util.vma.Vma.vmaCreateAllocator;
 import static org.lwjgl.util.vma.Vma.vmaCreateBuffer;
+import static org.lwjgl.util.vma.Vma.vmaDestroyBuffer;
 import static org.lwjgl.util.vma.Vma.vmaDestroyAllocator;
 import static org.lwjgl.util.vma.Vma.vmaFreeStatsString;
 import static org.lwjgl.util.vma.Vma.vmaGetHeapBudgets;
 import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
 import static org.lwjgl.util.vma.Vma.vmaSetCurrentFrameIndex;
+import static org.lwjgl.vulkan.VK10.VK_NULL_HANDLE;
 import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_CONCURRENT;
 import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
@@ -184,9 +186,13 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * made VMA free or allocate ({@code vmaFreeMemory}, {@code vmaDestroyBuffer}, {@code vmaAllocateMemory} and the
      * like) in place of its result. Thrown from {@link #freed}, it leaves nothing allocated: the memory's owner reads
      * as closed, and the pools (block pools and SOL's) and the manager go on freeing their other blocks past it and
-     * throw it at the end. Thrown from {@link #allocated}, it leaks the memory: VMA holds it, but the call that made
-     * it throws before handing it out, so nothing ever frees it and {@link #close()} refuses to destroy the allocator
-     * while it is live.
+     * throw it at the end. Thrown from {@link #allocated}, it leaves nothing allocated either: the call that made VMA
+     * allocate ({@link #createBuffer}, {@link VulkanMemory#allocate}, {@link VulkanMemory#allocateDedicatedBuffer})
+     * frees the allocation VMA handed out (and destroys the {@code VkBuffer} made with it) before it throws the
+     * {@code Error}, a failure of that free suppressed on it. The listeners hear of the free (those after the one that
+     * threw, of memory they never heard made); the pools (block pools and SOL's) and the manager count and list
+     * nothing for the call; {@link #close()} finds no allocation left by it. (An allocation that VMA placed in a block
+     * of its own, as {@code createBuffer} may, can leave that block empty and kept, as any free can.)
      */
     public interface DeviceMemoryListener {
         /**
@@ -569,11 +575,17 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                     .preferredFlags(request.preferredFlags())
                     .flags(request.allocationFlags())
                     .minAlignment(Math.max(0, request.alignment()));
-            var pBuffer = stack.mallocLong(1);
-            PointerBuffer pAllocation = stack.mallocPointer(1);
+            // Zeroed: handles found in them after a failure are ones that VMA made and handed out.
+            var pBuffer = stack.callocLong(1);
+            PointerBuffer pAllocation = stack.callocPointer(1);
             VmaAllocationInfo result = VmaAllocationInfo.malloc(stack);
-            VkResults.check(vmaCreateBuffer(vma, bufferInfo, allocInfo, pBuffer, pAllocation, result),
-                    "vmaCreateBuffer");
+            try {
+                VkResults.check(vmaCreateBuffer(vma, bufferInfo, allocInfo, pBuffer, pAllocation, result),
+                        "vmaCreateBuffer");
+            } catch (RuntimeException | Error e) {
+                destroyMade(vma, pBuffer.get(0), pAllocation.get(0), e);
+                throw e;
+            }
             VulkanObjects.bufferMade();
             long allocation = pAllocation.get(0);
             if (request.name() != null) {
@@ -596,6 +608,27 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
             ownedBackings[memoryTypeIndex] = backing;
         }
         return backing;
+    }
+
+    /**
+     * Destroys a buffer and frees its memory that {@code vmaCreateBuffer} made and handed out before it failed (a
+     * {@link DeviceMemoryListener}'s {@link Error} from {@code allocated}, which comes out of the call once VMA made
+     * them), as {@link VulkanMemory#freeMade} does for memory alone; the buffer was not counted
+     * ({@link VulkanObjects}) yet, so it is not counted out.
+     *
+     * @param buffer     what the call wrote to its zeroed out-pointer: {@code VK_NULL_HANDLE} when it made none
+     * @param allocation likewise, {@code NULL} when it made none
+     * @param failure    what the call threw, which the caller throws next; a failure here rides on it, suppressed
+     */
+    private static void destroyMade(long vma, long buffer, long allocation, Throwable failure) {
+        if (buffer == VK_NULL_HANDLE && allocation == MemoryUtil.NULL) {
+            return;
+        }
+        try {
+            vmaDestroyBuffer(vma, buffer, allocation);
+        } catch (RuntimeException | Error e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /** @return VMA's current statistics, per memory type, per heap and in total */

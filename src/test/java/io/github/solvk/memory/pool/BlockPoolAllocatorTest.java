@@ -37,6 +37,7 @@ import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemory;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+import io.github.solvk.memory.vulkan.VulkanObjects;
 
 @ExtendWith(VulkanExtension.class)
 class BlockPoolAllocatorTest {
@@ -863,6 +864,48 @@ class BlockPoolAllocatorTest {
             pool.allocate(BlockRequest.of(4 * KIB, USAGE, ANY)
                     .withBufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER)).release();
             pool.checkInvariants();
+        }
+    }
+
+    @Test
+    void aBlockWhoseAllocatedListenerThrowsAnErrorShouldGoBackToVmaAndNotBeCounted(VulkanContext context) {
+        // A DeviceMemoryListener's Error from allocated() comes out of vmaAllocateMemory once VMA made the block: the
+        // block must go back to VMA, the pool count and list nothing, and the allocator close.
+        Error injected = new Error("allocated() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            FailingListeners.failAllocatedCall(vma, 1, injected);
+            assertThatThrownBy(() -> pool.allocate(request(1000))).isSameAs(injected);
+            assertThat(vma.liveDeviceMemoryCount()).as("the block went back to VMA").isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(pool.blockSizes(0)).isEmpty();
+            pool.checkInvariants();
+            pool.allocate(request(1000)).release();
+            assertThat(pool.blockSizes(0)).as("still the first block, an eighth").containsExactly(128 * KIB);
+        }
+    }
+
+    @Test
+    void dedicatedMemoryWhoseAllocatedListenerThrowsAnErrorShouldGoBackToVmaWithItsBuffer(VulkanContext context) {
+        // The same from vmaAllocateMemoryForBuffer, which the VkBuffer made for the memory was given: both must go.
+        Error injected = new Error("allocated() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            BlockRequest dedicated = request(256).withPreference(AllocatePreference.ALWAYS_ALLOCATE);
+            pool.allocate(dedicated).release();
+            FailingListeners.failAllocatedCall(vma, 1, injected);
+            long buffers = VulkanObjects.liveBuffers();
+            assertThatThrownBy(() -> pool.allocate(dedicated)).isSameAs(injected);
+            assertThat(VulkanObjects.liveBuffers()).as("its VkBuffer destroyed").isEqualTo(buffers);
+            assertThat(vma.liveDeviceMemoryCount()).as("its memory went back to VMA").isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(pool.statistics(0).dedicatedCount()).isZero();
+            pool.checkInvariants();
+            pool.allocate(dedicated).release();
         }
     }
 }

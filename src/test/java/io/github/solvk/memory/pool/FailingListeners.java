@@ -8,7 +8,8 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 /**
  * How a test makes freeing device memory fail: a {@code DeviceMemoryListener} whose {@code freed} calls throw. VMA
  * calls its listeners before {@code vkFreeMemory} and frees the memory all the same; a listener's
- * {@code RuntimeException} is logged and ignored, but an {@code Error} comes out of {@code vmaFreeMemory}.
+ * {@code RuntimeException} is logged and ignored, but an {@code Error} comes out of {@code vmaFreeMemory}. Making it
+ * fail likewise: one whose {@code allocated} call throws, which VMA calls once {@code vkAllocateMemory} succeeded.
  */
 public final class FailingListeners {
 
@@ -20,6 +21,26 @@ public final class FailingListeners {
         Error[] errors = new Error[n];
         errors[n - 1] = error;
         failFreedCalls(vma, errors);
+    }
+
+    /**
+     * Makes the {@code n}th {@code allocated} call (from 1) of a listener added now throw {@code error}: the memory is
+     * made all the same, and the {@code Error} comes out of the VMA call that made it.
+     */
+    public static void failAllocatedCall(VulkanMemoryAllocator vma, int n, Error error) {
+        AtomicInteger calls = new AtomicInteger();
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+                if (calls.incrementAndGet() == n) {
+                    throw error;
+                }
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+            }
+        });
     }
 
     /**
