@@ -660,6 +660,23 @@ class MemoryPoolTest {
     }
 
     @Test
+    void aPoolWhoseCreationMeetsAnErrorFromAllocatedShouldFreeTheBlocksItMade(VulkanContext context) {
+        // minBlocks 3: the second block's allocated() throws an Error, and VMA's call frees that block before throwing
+        // it. The creation must free the first block too, and throw the Error with no pool registered.
+        Error injected = new Error("allocated() failed (injected by the test)");
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            VulkanMemoryAllocator allocator = own.allocator();
+            FailingListeners.failAllocatedCall(allocator, 2, injected);
+            assertThatThrownBy(() -> own.createNonLinearMemoryPool("three", info(64 * KIB, 3, 3))).isSameAs(injected);
+            assertThat(allocator.deviceMemoryAllocationCount()).as("two blocks made").isEqualTo(2);
+            assertThat(allocator.liveDeviceMemoryCount()).as("both freed").isZero();
+            assertThat(own.memoryPools()).isEmpty();
+            own.createNonLinearMemoryPool("three", info(64 * KIB, 3, 3)).close();
+        }
+    }
+
+    @Test
     void aPoolWhoseCreationFailsShouldFreeTheBlocksItMadePastOneWhoseFreeThrowsAnError(VulkanContext context) {
         // Under a 4 MiB heap limit the third block of 1.5 MiB cannot be made, so creating the pool frees the two it
         // made, and freeing the first throws an Error: the second must not stay allocated, and the request still

@@ -286,7 +286,9 @@ public final class BlockMemoryPool implements AutoCloseable {
             for (int i = 0; i < config.minBlocks(); i++) {
                 blocks.add(newBlock(false));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too: a DeviceMemoryListener's from allocated() comes out of a block's vmaAllocateMemory (which
+            // freed that block before throwing it), and must not keep the blocks made before it allocated.
             Throwable again = closeAllBlocks();
             if (again != null) {
                 e.addSuppressed(again);
