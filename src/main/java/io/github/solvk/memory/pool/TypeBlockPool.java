@@ -1145,24 +1145,28 @@ final class TypeBlockPool {
      * a time. A block request that misses gives the thread's ranges back before the pool grows
      * ({@link #suballocateMissed}); dedicated memory never looks at the blocks, and the one empty block kept stays
      * while the pool grows, so this is what goes back when the heap is what is short. Goes on past a failure (a
-     * suballocator whose free throws, in the flush or in finishing an arena's waiting releases): every other range,
-     * waiting release and empty block goes back all the same, and the first failure is thrown at the end, the others
-     * suppressed on it.
+     * suballocator whose free throws, in the flush or in finishing an arena's waiting releases; a
+     * {@code DeviceMemoryListener}'s {@link Error}, which comes out of destroying a block once VMA freed its memory, in
+     * the flush, in the drain an arena's unlock runs, or in destroying the empty blocks at the end): every other
+     * range, waiting release and empty block goes back all the same, and the first failure is thrown at the end, the
+     * others suppressed on it.
      *
      * @param cache the calling thread's cache, or {@code null} when ranges are not cached
      * @return whether a block was freed (device memory went back to VMA), so that trying again may succeed
      * @throws RuntimeException the first failure on the way, once everything else went back
+     * @throws Error            the first failure, when it was an {@link Error}
      */
     boolean releaseUnused(ThreadRangeCache cache) {
         // Blocks that the flush or the waiting releases leave empty beyond those kept are freed on the way (afterFree):
         // counted as returned, as the kept ones freed below are.
         long returned = blocksReturned.get();
-        RuntimeException failure = null;
+        Throwable failure = null;
         if (cache != null && cache.cachedRanges(memoryTypeIndex) > 0) {
             try {
                 cache.flush(this);
-            } catch (RuntimeException e) {
-                // The flush gave every other range back; the waiting releases and the empty blocks still go.
+            } catch (RuntimeException | Error e) {
+                // The flush gave every other range back (or, past an Error, kept the ranges after it in the cache,
+                // counted); the waiting releases and the empty blocks still go.
                 failure = e;
             }
         }
@@ -1171,25 +1175,28 @@ final class TypeBlockPool {
         try {
             failure = releaseUnusedIn(unused, failure);
         } finally {
-            destroyAll(unused);
+            // The walk's failure is kept: one of destroying the blocks rides on it rather than replace it.
+            try {
+                destroyAll(unused);
+            } catch (RuntimeException | Error e) {
+                failure = Failures.add(failure, e);
+            }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
         return blocksReturned.get() != returned;
     }
 
     /**
      * {@link #releaseUnused}'s walk over the arenas: adds what it takes out of them to {@code unused}. Goes on past a
-     * failure in finishing an arena's waiting releases (or in the drain its unlock runs) to that arena's empty blocks
-     * and the other arenas.
+     * failure in finishing an arena's waiting releases (or in the drain its unlock runs, and in destroying the blocks
+     * that drain emptied) to that arena's empty blocks and the other arenas.
      *
      * @param failure the failure so far, or {@code null}
      * @return the first failure, {@code failure} if there was one, with the later ones suppressed on it; or
      *         {@code null}
      */
-    private RuntimeException releaseUnusedIn(List<PoolBlock> unused, RuntimeException failure) {
-        RuntimeException first = failure;
+    private Throwable releaseUnusedIn(List<PoolBlock> unused, Throwable failure) {
+        Throwable first = failure;
         for (Arena arena : arenas) {
             arena.lock();
             try {
@@ -1200,7 +1207,7 @@ final class TypeBlockPool {
                     // A drain that throws has freed the other waiting releases all the same, and left the blocks
                     // that emptied in unused.
                     drain(arena, unused);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     first = Failures.add(first, e);
                 }
                 for (int i = arena.blocks.size() - 1; i >= 0 && arena.emptyBlocks > 0; i--) {
@@ -1215,8 +1222,10 @@ final class TypeBlockPool {
                 }
             } finally {
                 try {
+                    // Releases that came to wait meanwhile: an Error from destroying a block they emptied comes once
+                    // VMA freed it, and the lock is released by then, so the walk goes on.
                     unlock(arena);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     first = Failures.add(first, e);
                 }
             }

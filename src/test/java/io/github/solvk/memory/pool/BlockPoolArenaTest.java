@@ -593,6 +593,52 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void releaseUnusedShouldGoOnToTheOtherArenasPastAnErrorFromTheDrainOfAnArenasUnlock(VulkanContext context)
+            throws Exception {
+        // Arena 0's block X holds a1 and a2, arena 1's block Y holds b; a1 waits on arena 0's stack, b on arena 1's
+        // (each released by the other arena's thread). maxEmptyBlocks 0. releaseUnusedMemory() frees a1 under arena
+        // 0's lock, meanwhile a2 is released (it waits in turn); unlocking arena 0 frees a2, X empties, and
+        // destroying it throws an Error. The walk must go on to arena 1: b freed, Y gone back, the Error thrown.
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            boolean firstAtZero = on(first, () -> pool.homeArena(0)) == 0;
+            ExecutorService zero = firstAtZero ? first : second;
+            ExecutorService one = firstAtZero ? second : first;
+            PooledBuffer a1 = on(zero, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer a2 = on(zero, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer b = on(one, () -> pool.allocate(request(4 * KIB)));
+            assertThat(pool.blockSizes(0, 0)).containsExactly(128 * KIB);
+            assertThat(pool.blockSizes(0, 1)).containsExactly(128 * KIB);
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(one, a1);
+            releaseOn(zero, b);
+            assertThat(pool.pendingReleases(0, 0)).as("a1").isEqualTo(1);
+            assertThat(pool.pendingReleases(0, 1)).as("b").isEqualTo(1);
+            frees.beforeFree(0, () -> {
+                try {
+                    releaseOn(one, a2);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(injected);
+
+            assertThat(pool.pendingReleases(0, 0)).as("a2").isZero();
+            assertThat(pool.pendingReleases(0, 1)).as("b").isZero();
+            assertThat(pool.blockSizes(0, 0)).as("X went back").isEmpty();
+            assertThat(pool.blockSizes(0, 1)).as("Y went back").isEmpty();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            pool.close();
+        }
+    }
+
+    @Test
     void closeShouldGoOnPastAFailureFreeEverythingAndThrowTheFirst(VulkanContext context) throws Exception {
         // Each arena has a release waiting for its lock whose free throws: close() finishes the waiting releases
         // first, and a failure there must not leave the blocks, the other arena or the live buffers behind.

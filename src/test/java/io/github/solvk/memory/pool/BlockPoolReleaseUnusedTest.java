@@ -8,6 +8,7 @@ import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -154,6 +155,70 @@ class BlockPoolReleaseUnusedTest {
             assertThat(vma.liveDeviceMemoryCount()).isEqualTo(1);
             pool.close();
             assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
+    void aFreeThatFailsShouldStayTheFailureWhenDestroyingTheEmptyBlockThenThrowsAnError(VulkanContext context) {
+        // As above, and destroying the empty block throws an Error (a DeviceMemoryListener's, which VMA lets through
+        // once the memory is freed): the free's failure came first and must be thrown, the Error suppressed on it.
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer small = pool.allocate(request(1000));
+            PooledBuffer big = pool.allocate(request(200 * KIB));
+            small.release();
+            pool.allocate(request(3000)).release();
+            big.release();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+            frees.failNext(1);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            Throwable failure = catchThrowable(pool::releaseUnusedMemory);
+
+            assertThat(failure).isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(injected);
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.blockSizes(0)).as("the empty block went back").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.committedBytes()).isEqualTo(128 * KIB);
+            pool.close();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
+    void anErrorFromDestroyingABlockTheFlushEmptiedShouldNotKeepTheKeptEmptyBlockFromGoingBack(
+            VulkanContext context) {
+        // A block held only by two cached ranges, and an empty one kept. The flush empties the first, which is not
+        // kept (the other is), and destroying it throws an Error: the kept empty block must go back all the same, and
+        // the Error be thrown.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build());
+            PooledBuffer small = pool.allocate(request(1000));
+            PooledBuffer big = pool.allocate(request(200 * KIB));
+            small.release();
+            pool.allocate(request(3000)).release();
+            big.release();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(injected);
+
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.blockSizes(0)).as("both blocks went back").isEmpty();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.committedBytes()).isZero();
+            pool.checkInvariants();
+            pool.close();
         }
     }
 
