@@ -1117,34 +1117,35 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * the pools make blocks again as requests need them (at the full block size: the smaller first blocks of
      * {@link Config} come once per arena).
      *
-     * <p>Goes on past a failure (a suballocator whose free throws), so that everything else goes back, and throws the
-     * first failure at the end, the others suppressed on it.
+     * <p>Goes on past a failure (a suballocator whose free throws, or a {@code DeviceMemoryListener} whose
+     * {@link Error} comes out of destroying a block once VMA freed its memory), from taking back the ended threads'
+     * ranges or from one memory type, to every memory type after it, as {@link #close()} does, so that everything
+     * else goes back; then throws the first failure, the others suppressed on it.
      *
      * @return the bytes by which {@link #committedBytes()} fell during the call, 0 when it did not fall (other threads
      *         that make or free memory meanwhile move the figure too)
      * @throws IllegalStateException when the allocator is closed
      * @throws RuntimeException      the first failure on the way, once everything else went back
+     * @throws Error                 the first failure, when it was an {@link Error}
      */
     public long releaseUnusedMemory() {
         checkOpen();
         long before = committedBytes.get();
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             reclaimThreadCaches(true);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = e;
         }
         ThreadRangeCache cache = existingThreadCache();
         for (TypeBlockPool pool : pools) {
             try {
                 pool.releaseUnused(cache);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failure = Failures.add(failure, e);
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
         return Math.max(0, before - committedBytes.get());
     }
 

@@ -223,6 +223,40 @@ class BlockPoolReleaseUnusedTest {
     }
 
     @Test
+    void anErrorFromTakingBackAnEndedThreadsRangesShouldNotKeepTheMemoryTypesBlocksFromGoingBack(
+            VulkanContext context) throws Exception {
+        // A thread that ended left two cached ranges, which alone hold block X (256 KiB); block Y (256 KiB) is empty
+        // and kept. Taking the ended thread's ranges back empties X, which is not kept, and destroying it throws an
+        // Error: the memory type's own give-back must still run, and Y go back.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build());
+            // This thread's cache is made first: a thread's first request takes back the ranges of threads that ended.
+            pool.allocate(request(200 * KIB)).release();
+            Thread ended = new Thread(() -> {
+                PooledBuffer a = pool.allocate(request(1000));
+                pool.allocate(request(3000)).release();
+                a.release();
+            });
+            ended.start();
+            ended.join();
+            // All of a block: no room for it in X, so Y is made, and kept once empty.
+            pool.allocate(request(256 * KIB)).release();
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(2);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(injected);
+
+            assertThat(vma.liveDeviceMemoryCount()).as("both blocks went back").isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(pool.blockSizes(0)).isEmpty();
+            pool.checkInvariants();
+            pool.close();
+        }
+    }
+
+    @Test
     void aClosedAllocatorShouldRefuseAndWithoutThreadCachesBlocksShouldStillGoBack(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context)) {
             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).threadCacheBytes(0).build());
