@@ -543,16 +543,20 @@ final class TypeBlockPool {
     /**
      * Frees the releases waiting in every arena but {@code home}, destroying the blocks that empties and the pool does
      * not keep; locks are taken one at a time. Goes on past a failure (a suballocator whose free throws, in an arena's
-     * drain or in the one its unlock runs), as {@link #releaseUnused} does: every other arena's waiting releases are
-     * freed and the blocks that empties destroyed all the same, and the first failure is thrown at the end, the others
-     * suppressed on it.
+     * drain or in the one its unlock runs; a {@code DeviceMemoryListener}'s {@link Error}, which comes out of
+     * destroying a block once VMA freed its memory), as {@link #releaseUnused} does: every other arena's waiting
+     * releases are freed and the blocks that empties destroyed all the same, and the first failure is thrown at the
+     * end, the others suppressed on it. The request ends with it either way ({@link #suballocateInArenas}: a
+     * {@link RuntimeException} as {@code OUT_OF_DEVICE_MEMORY} with it suppressed, an {@link Error} as itself), so
+     * going on only decides how much goes back to VMA first.
      *
      * @return whether a block was destroyed (memory went back to VMA)
      * @throws RuntimeException the first failure on the way, once every other arena was drained
+     * @throws Error            the first failure, when it was an {@link Error}
      */
     private boolean drainOthers(Arena home) {
         boolean destroyed = false;
-        RuntimeException first = null;
+        Throwable first = null;
         for (int i = 1; i < arenas.length; i++) {
             Arena other = arenas[(home.index + i) % arenas.length];
             if (other.pendingHead == null) {
@@ -566,20 +570,25 @@ final class TypeBlockPool {
                     // that emptied.
                     drained = drain(other, null);
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 first = Failures.add(first, e);
             } finally {
                 try {
-                    unlockAfter(other, null, drained);
-                } catch (RuntimeException e) {
+                    unlock(other);
+                } catch (RuntimeException | Error e) {
                     first = Failures.add(first, e);
                 }
             }
+            // After unlocking, as unlockAfter does, but each failure kept: one of destroying must not replace the
+            // unlock's, nor stop the walk.
+            try {
+                destroyAll(drained);
+            } catch (RuntimeException | Error e) {
+                first = Failures.add(first, e);
+            }
             destroyed |= drained != null;
         }
-        if (first != null) {
-            throw first;
-        }
+        Failures.throwIfAny(first);
         return destroyed;
     }
 

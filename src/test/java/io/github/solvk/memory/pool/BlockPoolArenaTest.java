@@ -832,6 +832,63 @@ class BlockPoolArenaTest {
         }
     }
 
+    @Test
+    void anArenaThatCannotGrowShouldFreeTheOtherArenasWaitingReleasesPastErrorsFromDestroyingTheirBlocks(
+            VulkanContext context) throws Exception {
+        // As above, but r1's and r2's frees succeed and each empties its block (maxEmptyBlocks 0), and destroying
+        // each throws an Error (a DeviceMemoryListener's, which VMA lets through once the memory is freed). r2 must
+        // still be freed once r1's block failed, and its block go back; the request ends with r1's Error, r2's
+        // suppressed on it.
+        List<ExecutorService> threads = threadsInThreeArenas();
+        FailingFrees frees = new FailingFrees();
+        Error r1Error = new Error("freed() failed (injected by the test, r1's block)");
+        Error r2Error = new Error("freed() failed (injected by the test, r2's block)");
+        try (VulkanMemoryAllocator vma = vma(context, 448 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 3).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer keep = on(threads.get(0), () -> pool.allocate(request(112 * KIB)));
+            PooledBuffer h = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer g = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer r1 = on(threads.get(1), () -> pool.allocate(request(20 * KIB)));
+            PooledBuffer r2 = on(threads.get(2), () -> pool.allocate(request(20 * KIB)));
+            for (int i = 0; i < 3; i++) {
+                assertThat(on(threads.get(i), () -> pool.homeArena(0))).isEqualTo(i);
+                assertThat(pool.blockSizes(0, i)).containsExactly(128 * KIB);
+            }
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(threads.get(1), h);
+            assertThat(pool.pendingReleases(0, 0)).as("h").isEqualTo(1);
+
+            // The hooks run on arena 0's thread, under arena 0's lock.
+            frees.beforeFree(0, () -> {
+                g.release();
+                frees.beforeFree(0, () -> {
+                    r1.release();
+                    r2.release();
+                });
+            });
+            // No block is destroyed before the other arenas' drains: r1's is the first, r2's the second.
+            FailingListeners.failFreedCalls(vma, r1Error, r2Error);
+            Throwable failure = catchThrowable(() -> on(threads.get(0), () -> pool.allocate(request(100 * KIB))));
+            assertThat(failure).isInstanceOf(ExecutionException.class);
+            assertThat(failure.getCause()).isSameAs(r1Error);
+            assertThat(r1Error.getSuppressed()).as("r2's Error rides on r1's").containsExactly(r2Error);
+            assertThat(pool.pendingReleases(0, 0)).as("g").isZero();
+            assertThat(pool.pendingReleases(0, 1)).as("r1").isZero();
+            assertThat(pool.pendingReleases(0, 2)).as("r2, past r1's Error").isZero();
+            assertThat(pool.blockSizes(0, 1)).isEmpty();
+            assertThat(pool.blockSizes(0, 2)).isEmpty();
+            assertThat(vma.liveDeviceMemoryCount()).as("both blocks went back").isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            pool.close();
+            assertThat(keep.isReleased()).isTrue();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        } finally {
+            threads.forEach(ExecutorService::shutdownNow);
+        }
+    }
+
     /**
      * @return three threads whose homes in a pool of three arenas are arenas 0, 1 and 2, in that order (threads are
      *         numbered as they first ask, so three that ask one after the other have different homes; another thread
