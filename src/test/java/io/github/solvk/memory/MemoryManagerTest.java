@@ -528,4 +528,22 @@ class MemoryManagerTest {
             own.allocateBuffer(info).close();
         }
     }
+
+    @Test
+    void aBufferWhoseFreedListenerThrowsAnErrorShouldBeCountedOutAsDestroyed(VulkanContext context) {
+        // A DeviceMemoryListener's Error from freed() comes out of vmaDestroyBuffer once VMA destroyed the buffer and
+        // freed its dedicated memory: the buffer is gone, and the count of live VkBuffers must say so.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            long buffers = VulkanObjects.liveBuffers();
+            IBuffer buffer = own.allocateBuffer(upload(1000).allocationFlags(AllocationFlags.DEDICATED_MEMORY).build());
+            assertThat(VulkanObjects.liveBuffers()).isEqualTo(buffers + 1);
+            FailingListeners.failFreedCall(own.allocator(), 1, injected);
+            assertThatThrownBy(buffer::close).isSameAs(injected);
+            assertThat(own.allocator().liveDeviceMemoryCount()).as("its memory went back to VMA").isZero();
+            assertThat(VulkanObjects.liveBuffers()).as("its VkBuffer counted out").isEqualTo(buffers);
+            assertThat(own.liveBufferCount()).isZero();
+        }
+    }
 }

@@ -763,8 +763,10 @@ public sealed class VulkanBuffer implements AutoCloseable {
                 vmaDestroyBuffer(vma, buffer, o.allocation);
             } finally {
                 backing.allocator.exit();
+                // Destroyed even when vmaDestroyBuffer throws: a DeviceMemoryListener's Error from freed() comes out
+                // of it once VMA destroyed the buffer and freed the memory.
+                VulkanObjects.bufferDestroyed();
             }
-            VulkanObjects.bufferDestroyed();
         } else if (ownsBuffer) {
             VulkanMemory.destroy(backing.device, buffer);
         }
