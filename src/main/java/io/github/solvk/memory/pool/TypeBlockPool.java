@@ -658,6 +658,18 @@ final class TypeBlockPool {
                     throw giveBack(placed, e);
                 }
                 throw e;
+            } catch (Error e) {
+                // Destroying a block that the unlock's drain emptied (a DeviceMemoryListener's Error, which VMA lets
+                // through once the memory is freed): the request ends with it, and what it placed goes back.
+                if (failure != null) {
+                    e.addSuppressed(failure);
+                } else {
+                    RangeSlot placed = cached != null ? cached : slot;
+                    if (placed != null) {
+                        throw giveBack(placed, e);
+                    }
+                }
+                throw e;
             }
         }
         if (cached != null) {
@@ -906,6 +918,26 @@ final class TypeBlockPool {
      * @return what the caller throws: {@code cause}, or what {@link #rideOn} makes of it
      */
     private RuntimeException giveBack(RangeSlot slot, RuntimeException cause) {
+        RuntimeException failure = giveBack(slot);
+        return failure == null ? cause : rideOn(cause, failure, slot.rangeSize);
+    }
+
+    /**
+     * {@link #giveBack(RangeSlot, RuntimeException)} for a request that ends with an {@link Error}: what fails on the
+     * way rides on it, suppressed.
+     *
+     * @return {@code cause}
+     */
+    private Error giveBack(RangeSlot slot, Error cause) {
+        RuntimeException failure = giveBack(slot);
+        if (failure != null) {
+            cause.addSuppressed(failure);
+        }
+        return cause;
+    }
+
+    /** @return what failed while giving the range back, or {@code null} */
+    private RuntimeException giveBack(RangeSlot slot) {
         dropKeptBuffer(slot);
         PoolBlock block = slot.block;
         Arena arena = block.arena;
@@ -929,7 +961,7 @@ final class TypeBlockPool {
                 owner.destroy(unused);
             }
         }
-        return failure == null ? cause : rideOn(cause, failure, slot.rangeSize);
+        return failure;
     }
 
     /**

@@ -354,6 +354,62 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void aSubRangeRequestWhoseUnlockThrowsAnErrorShouldGiveBackTheRangeItPlaced(VulkanContext context)
+            throws Exception {
+        aRequestWhoseUnlockThrowsAnErrorShouldGiveBackTheRangeItPlaced(context,
+                BlockPoolAllocator.BufferMode.SUB_RANGE);
+    }
+
+    @Test
+    void anOwnBufferRequestWhoseUnlockThrowsAnErrorShouldGiveBackTheRangeItPlaced(VulkanContext context)
+            throws Exception {
+        aRequestWhoseUnlockThrowsAnErrorShouldGiveBackTheRangeItPlaced(context,
+                BlockPoolAllocator.BufferMode.OWN_BUFFER);
+    }
+
+    /**
+     * The first thread's arena holds block X (keep, a, z) and block Y (c alone); a waits on the arena's stack, released
+     * by the other thread. A 4 KiB request frees a (meanwhile the other thread releases c, which waits in turn) and
+     * goes into X where a was. Unlocking finishes c, which empties Y, and the pool does not keep it (maxEmptyBlocks
+     * 0): destroying Y throws an Error (a DeviceMemoryListener's, which VMA lets through once the memory is freed), so
+     * the request fails with it. The range it placed must go back, not stay placed in X for a buffer no one holds.
+     */
+    private void aRequestWhoseUnlockThrowsAnErrorShouldGiveBackTheRangeItPlaced(VulkanContext context,
+                                                                              BlockPoolAllocator.BufferMode mode)
+            throws Exception {
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test, Y)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer keep = on(first, () -> pool.allocate(request(112 * KIB)));
+            PooledBuffer a = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer z = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer c = on(first, () -> pool.allocate(request(16 * KIB)));
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB);
+            releaseOn(second, a);
+            assertThat(pool.pendingReleases(0, home)).isEqualTo(1);
+            frees.beforeFree(0, () -> releaseOnTheOtherThread(c));
+            FailingListeners.failFreedCall(vma, 1, injected);
+            Throwable failure = on(first, () -> catchThrowable(
+                    () -> pool.allocate(request(4 * KIB).withBufferMode(mode))));
+            assertThat(failure).isSameAs(injected);
+            assertThat(pool.pendingReleases(0, home)).isZero();
+            assertThat(pool.blockSizes(0, home)).as("Y left the pool").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).as("so Y went back to VMA").isEqualTo(1);
+            // X holds keep and z; no range of the request.
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(2);
+            assertThat(z.isReleased()).isFalse();
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).as("keep and z").isEqualTo(2);
+            assertThat(keep.isReleased()).isTrue();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
     void anArenaThatTakesOverAnEmptyBlockShouldGiveItsRangeBackWhenUnlockingTheOtherArenaFails(
             VulkanContext context) throws Exception {
         // The second thread's arena has block B1 (p, u) and keeps B2 empty; p waits on its stack, released by the
