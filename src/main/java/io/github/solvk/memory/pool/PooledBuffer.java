@@ -53,9 +53,9 @@ public sealed class PooledBuffer permits BlockMemoryPool.Placed {
     ThreadRangeCache.Inbox home;
 
     /**
-     * A block pool's buffer: its {@link #slot} is set before it is handed out. What a {@link BlockMemoryPool.Placed}
-     * adds (its pool, handle and guard margin) is in that class, so that a block pool's buffer holds only what its
-     * release needs (40 bytes).
+     * A pooled buffer. A block pool's has its {@link #slot} set before it is handed out, and its releaser (its
+     * {@link PoolBlock}) is its pool; what one of SOL's pools adds (its pool, handle and guard margin) is in
+     * {@link BlockMemoryPool.Placed}, so that a block pool's buffer holds only what its release needs (40 bytes).
      *
      * @param buffer   the placed buffer
      * @param releaser gives the range back

@@ -95,7 +95,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
         /** A wrapped range's {@code VkDeviceMemory} (or 0 when unknown), its buffer's offset in it, its end. */
         final long memory;
         final long memoryOffset;
-        /** Where the memory ends, for widening flush ranges to whole atoms; 2^62 when unknown. */
+        /** Where the memory ends, for widening flush ranges to whole atoms; {@code Long.MAX_VALUE / 2} when unknown. */
         final long memoryEnd;
 
         private Backing(VulkanMemoryAllocator allocator, VkDevice device, VulkanMemory block, int memoryTypeIndex,
