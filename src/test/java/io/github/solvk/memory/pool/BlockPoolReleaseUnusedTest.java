@@ -134,17 +134,7 @@ class BlockPoolReleaseUnusedTest {
     void aFreeThatFailsShouldBeThrownAfterEverythingElseWentBack(VulkanContext context) {
         FailingFrees frees = new FailingFrees();
         try (VulkanMemoryAllocator vma = vma(context)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
-                    .suballocatorFactory(frees).build());
-            // Two blocks: one held by two cached ranges, one empty and kept. (The 200 KiB buffer is made while no
-            // range is cached: a miss that finds no room gives the cached ranges back before the pool grows.)
-            PooledBuffer small = pool.allocate(request(1000));
-            PooledBuffer big = pool.allocate(request(200 * KIB));
-            small.release();
-            pool.allocate(request(3000)).release();
-            big.release();
-            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
-            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+            BlockPoolAllocator pool = twoBlocksOneHeldByCachedRanges(context, vma, frees);
             frees.failNext(1);
 
             assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(frees.thrown().get(0));
@@ -165,15 +155,7 @@ class BlockPoolReleaseUnusedTest {
         FailingFrees frees = new FailingFrees();
         Error injected = new Error("freed() failed (injected by the test)");
         try (VulkanMemoryAllocator vma = vma(context)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
-                    .suballocatorFactory(frees).build());
-            PooledBuffer small = pool.allocate(request(1000));
-            PooledBuffer big = pool.allocate(request(200 * KIB));
-            small.release();
-            pool.allocate(request(3000)).release();
-            big.release();
-            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
-            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+            BlockPoolAllocator pool = twoBlocksOneHeldByCachedRanges(context, vma, frees);
             frees.failNext(1);
             FailingListeners.failFreedCall(vma, 1, injected);
 
@@ -268,5 +250,24 @@ class BlockPoolReleaseUnusedTest {
             assertThatThrownBy(pool::releaseUnusedMemory).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("closed");
         }
+    }
+
+    /**
+     * @return a pool (one arena, {@code frees} as its suballocators) with two blocks: one held by two cached ranges,
+     *         one empty and kept. (The 200 KiB buffer is made while no range is cached: a miss that finds no room
+     *         gives the cached ranges back before the pool grows.)
+     */
+    private static BlockPoolAllocator twoBlocksOneHeldByCachedRanges(VulkanContext context, VulkanMemoryAllocator vma,
+                                                                     FailingFrees frees) {
+        BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                .suballocatorFactory(frees).build());
+        PooledBuffer small = pool.allocate(request(1000));
+        PooledBuffer big = pool.allocate(request(200 * KIB));
+        small.release();
+        pool.allocate(request(3000)).release();
+        big.release();
+        assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+        assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+        return pool;
     }
 }
