@@ -181,14 +181,7 @@ class BlockPoolReleaseUnusedTest {
         // the Error be thrown.
         Error injected = new Error("freed() failed (injected by the test)");
         try (VulkanMemoryAllocator vma = vma(context)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build());
-            PooledBuffer small = pool.allocate(request(1000));
-            PooledBuffer big = pool.allocate(request(200 * KIB));
-            small.release();
-            pool.allocate(request(3000)).release();
-            big.release();
-            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
-            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(2);
+            BlockPoolAllocator pool = twoBlocksOneHeldByCachedRanges(context, vma, null);
             assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
             FailingListeners.failFreedCall(vma, 1, injected);
 
@@ -253,14 +246,16 @@ class BlockPoolReleaseUnusedTest {
     }
 
     /**
-     * @return a pool (one arena, {@code frees} as its suballocators) with two blocks: one held by two cached ranges,
-     *         one empty and kept. (The 200 KiB buffer is made while no range is cached: a miss that finds no room
-     *         gives the cached ranges back before the pool grows.)
+     * @param frees the suballocators' factory, or {@code null} for the default
+     * @return a pool of one arena with two blocks: one held by two cached ranges, one empty and kept. (The 200 KiB
+     *         buffer is made while no range is cached: a miss that finds no room gives the cached ranges back before
+     *         the pool grows.)
      */
     private static BlockPoolAllocator twoBlocksOneHeldByCachedRanges(VulkanContext context, VulkanMemoryAllocator vma,
                                                                      FailingFrees frees) {
-        BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
-                .suballocatorFactory(frees).build());
+        BlockPoolAllocator.Config.Builder config = config(context, MIB).arenas(1);
+        BlockPoolAllocator pool = new BlockPoolAllocator(vma, (frees != null ? config.suballocatorFactory(frees)
+                : config).build());
         PooledBuffer small = pool.allocate(request(1000));
         PooledBuffer big = pool.allocate(request(200 * KIB));
         small.release();
