@@ -731,7 +731,9 @@ final class TypeBlockPool {
             } finally {
                 try {
                     unlockAfter(other, failure, drained);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // An Error too: destroying a block that the other arena's drain emptied (a DeviceMemoryListener's,
+                    // which VMA lets through once the memory is freed) fails the request all the same.
                     if (adopted != null) {
                         unplace(arena, adopted, e);
                     }
@@ -744,14 +746,15 @@ final class TypeBlockPool {
 
     /**
      * Undoes the placement of a range that {@link #adoptEmptyBlock} made in the block it took over, when unlocking the
-     * other arena then threw: the request fails, and the range would keep the block from ever being empty again. The
-     * block, empty again, is kept in {@code arena} or destroyed, as any block a free empties; {@code arena}'s lock is
-     * held. What fails on the way is suppressed on {@code cause}.
+     * other arena then threw (a {@link RuntimeException}, or a {@code DeviceMemoryListener}'s {@link Error} from
+     * destroying a block the other arena's drain emptied): the request fails, and the range would keep the block from
+     * ever being empty again. The block, empty again, is kept in {@code arena} or destroyed, as any block a free
+     * empties; {@code arena}'s lock is held. What fails on the way is suppressed on {@code cause}.
      */
-    private void unplace(Arena arena, PoolBlock block, RuntimeException cause) {
+    private void unplace(Arena arena, PoolBlock block, Throwable cause) {
         try {
             owner.destroy(freeRange(arena, block, arena.placedHandle));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             Failures.add(cause, e);
         }
     }

@@ -447,6 +447,46 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void anArenaThatTakesOverAnEmptyBlockShouldGiveItsRangeBackWhenUnlockingTheOtherArenaThrowsAnError(
+            VulkanContext context) throws Exception {
+        // The second thread's arena has block B1 (p alone) and keeps B2 empty; p waits on its stack, released by the
+        // first thread. The first thread's arena must grow for 100 KiB: it takes the other arena's lock, frees p,
+        // which empties B1 (one empty block is kept already: B1 leaves the arena), and takes over B2, placing the
+        // request there. Unlocking the other arena destroys B1, which throws an Error (a DeviceMemoryListener's,
+        // which VMA lets through once the memory is freed): the request fails with it, and B2 must not keep the range
+        // of a buffer that was never made, but be an empty block again.
+        Error injected = new Error("freed() failed (injected by the test, B1)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).build());
+            PooledBuffer p = on(second, () -> pool.allocate(request(4 * KIB)));
+            releaseOn(second, on(second, () -> pool.allocate(request(200 * KIB))));
+            int homeA = on(first, () -> pool.homeArena(0));
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB, 256 * KIB);
+            assertThat(pool.statistics(0).emptyBlockCount()).as("B2").isEqualTo(1);
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(first, p);
+            assertThat(pool.pendingReleases(0, homeB)).as("p").isEqualTo(1);
+
+            FailingListeners.failFreedCall(vma, 1, injected);
+            Throwable failure = on(first, () -> catchThrowable(() -> pool.allocate(request(100 * KIB))));
+            assertThat(failure).isSameAs(injected);
+            assertThat(pool.pendingReleases(0, homeB)).isZero();
+            assertThat(pool.blockSizes(0, homeB)).as("B1 left the pool, B2 moved").isEmpty();
+            assertThat(pool.blockSizes(0, homeA)).as("B2").containsExactly(256 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).as("B1 went back to VMA").isEqualTo(1);
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.emptyBlockCount()).as("B2, empty again").isEqualTo(1);
+            assertThat(after.allocationCount()).as("no range of the request").isZero();
+            pool.checkInvariants();
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
     void aSubRangeFromTheThreadCacheWhoseUnlockFailsShouldGiveTheRangeBack(VulkanContext context) throws Exception {
         // The first thread's cache keeps q, a range made for a buffer of its own, in block X, which has no block-wide
         // buffer yet; p (16 KiB, never cached) waits on the arena's stack, released by the other thread. A sub-range
