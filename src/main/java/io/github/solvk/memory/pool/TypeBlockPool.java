@@ -1460,7 +1460,9 @@ final class TypeBlockPool {
      * threads is not freed into the suballocator and placed again. A range whose free throws (a suballocator's
      * exception) is taken off its block's list all the same, and the drain goes on with the others, so that none is
      * lost from the stack it took them all from; the first failure is thrown at the end. The blocks emptied before it
-     * are then in {@code unused} if the caller passed a list of its own, else destroyed here before the throw.
+     * are then in {@code unused} if the caller passed a list of its own, else destroyed here before the throw, every
+     * one of them, a failure of that (a {@code DeviceMemoryListener}'s {@link Error} included) suppressed on the
+     * free's.
      *
      * @param cache the calling thread's cache (its home is {@code arena}), or {@code null} to free every range
      */
@@ -1493,11 +1495,13 @@ final class TypeBlockPool {
         if (failure != null) {
             if (ownList && unused != null) {
                 // The blocks emptied before are out of the arena's list, and the exception cannot carry them back to
-                // the caller: they go back to VMA here, under the lock, so that none is lost.
+                // the caller: they go back to VMA here, under the lock, so that none is lost (destroyAll tries every
+                // one). A failure of that (an Error too: a DeviceMemoryListener's, which VMA lets through once the
+                // memory is freed) rides on the free's, the first, rather than replace it.
                 try {
                     destroyAll(unused);
-                } catch (RuntimeException e) {
-                    failure = Failures.add(failure, e);
+                } catch (RuntimeException | Error e) {
+                    Failures.add(failure, e);
                 }
             }
             throw failure;

@@ -306,6 +306,29 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void aDrainWhoseFreeFailsShouldKeepThatFailureWhenDestroyingTheBlockItEmptiedThrowsAnError(VulkanContext context)
+            throws Exception {
+        // A request finishes the waiting releases: c's free empties Y, which the pool does not keep (maxEmptyBlocks
+        // 0), and a's free throws. The drain then destroys Y before it throws, and that throws an Error (a
+        // DeviceMemoryListener's, which VMA lets through once the memory is freed). The request must fail with a's
+        // failure, the first, the Error suppressed on it, not with the Error in its place; Y went back all the same.
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test, Y)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            TwoBlocks t = twoBlocksWithTwoWaitingReleases(context, vma, frees);
+            frees.failAfter(1, 1);
+            FailingListeners.failFreedCall(vma, 1, injected);
+            Throwable failure = on(first, () -> catchThrowable(() -> t.pool().allocate(request(4 * KIB))));
+            assertThat(frees.thrown()).as("a's free").hasSize(1);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(injected);
+            assertThat(t.pool().statistics(0).allocationCount()).as("keep, y, z, and a, whose free was refused")
+                    .isEqualTo(4);
+            assertYWentBackAndCloseFreesTheRest(t, vma);
+        }
+    }
+
+    @Test
     void aReleaseShouldFreeTheBlockItsDrainEmptiedWhenTheDrainOfItsUnlockFails(VulkanContext context)
             throws Exception {
         // z's release frees z, then the waiting c (emptying Y, taken out of the arena) and a, meanwhile the other
