@@ -428,6 +428,7 @@ final class TypeBlockPool {
             try {
                 gaveBack = giveBackAfterOutOfMemory();
             } catch (RuntimeException failure) {
+                // (An Error, a DeviceMemoryListener's from destroying a block, ends the request as itself.)
                 throw outOfMemoryAfterFailedGiveBack(e, failure, rangeSize);
             }
             if (!gaveBack) {
@@ -462,29 +463,30 @@ final class TypeBlockPool {
      * {@link #releaseUnused}: the calling thread's cached ranges, the releases waiting in the arenas and the empty
      * blocks kept, one of which may be too small for the request and yet stand between it and the heap.
      *
-     * <p>Goes on past a failure in taking back the ended threads' ranges to this memory type's own, and throws the
-     * first failure at the end, the others suppressed on it.
+     * <p>Goes on past a failure in taking back the ended threads' ranges (a suballocator whose free throws, or a
+     * {@code DeviceMemoryListener}'s {@link Error} from destroying a block they emptied, which VMA lets through once
+     * the memory is freed) to this memory type's own, and throws the first failure at the end, the others suppressed
+     * on it.
      *
      * @return whether anything went back that may let the request succeed now (ranges of ended threads, a block)
+     * @throws RuntimeException the first failure on the way, once everything else went back
+     * @throws Error            the first failure, when it was an {@link Error}
      */
     private boolean giveBackAfterOutOfMemory() {
-        RuntimeException failure = null;
+        Throwable failure = null;
         boolean reclaimed = false;
         try {
             reclaimed = owner.reclaimThreadCaches(true);
-        } catch (RuntimeException e) {
-            // Every other ended thread's range went back; the calling thread's, the waiting releases and the empty
-            // blocks still go.
+        } catch (RuntimeException | Error e) {
+            // The calling thread's cached ranges, the waiting releases and the empty blocks still go.
             failure = e;
         }
         try {
             reclaimed |= releaseUnused(cacheMaxRange > 0 ? owner.threadCache() : null);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = Failures.add(failure, e);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
         return reclaimed;
     }
 

@@ -232,6 +232,40 @@ class BlockPoolReleaseUnusedTest {
     }
 
     @Test
+    void anErrorFromTakingBackAnEndedThreadsRangesAfterOutOfMemoryShouldNotKeepTheEmptyBlocksFromGoingBack(
+            VulkanContext context) throws Exception {
+        // As above, but under a 600 KiB heap limit, and no releaseUnusedMemory(): a 300 KiB request finds no room in X
+        // or Y and no new block fits the heap (512 and 320 KiB), so the memory type gives back what no buffer uses.
+        // Taking the ended thread's ranges back empties X, and destroying it throws an Error: the memory type's own
+        // give-back must still run, and Y go back, before the request ends with the Error.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context, 600 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build());
+            pool.allocate(request(200 * KIB)).release();
+            Thread ended = new Thread(() -> {
+                PooledBuffer a = pool.allocate(request(1000));
+                pool.allocate(request(3000)).release();
+                a.release();
+            });
+            ended.start();
+            ended.join();
+            pool.allocate(request(256 * KIB)).release();
+            // (Not statistics(), which takes back the ended thread's ranges.)
+            assertThat(pool.blockSizes(0)).as("X and Y").containsExactly(256 * KIB, 256 * KIB);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(() -> pool.allocate(request(300 * KIB))).isSameAs(injected);
+
+            assertThat(vma.liveDeviceMemoryCount()).as("both blocks went back").isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(pool.blockSizes(0)).isEmpty();
+            pool.checkInvariants();
+            pool.close();
+        }
+    }
+
+    @Test
     void aClosedAllocatorShouldRefuseAndWithoutThreadCachesBlocksShouldStillGoBack(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context)) {
             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).threadCacheBytes(0).build());
