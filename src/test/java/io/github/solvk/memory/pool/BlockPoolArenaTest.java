@@ -900,20 +900,12 @@ class BlockPoolArenaTest {
         List<ExecutorService> threads = threadsInThreeArenas();
         FailingFrees frees = new FailingFrees();
         try (VulkanMemoryAllocator vma = vma(context, 448 * KIB)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 3).maxEmptyBlocks(0)
-                    .suballocatorFactory(frees).build());
-            PooledBuffer keep = on(threads.get(0), () -> pool.allocate(request(112 * KIB)));
-            PooledBuffer h = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
-            PooledBuffer g = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
-            PooledBuffer r1 = on(threads.get(1), () -> pool.allocate(request(20 * KIB)));
-            PooledBuffer r2 = on(threads.get(2), () -> pool.allocate(request(20 * KIB)));
-            for (int i = 0; i < 3; i++) {
-                assertThat(on(threads.get(i), () -> pool.homeArena(0))).isEqualTo(i);
-                assertThat(pool.blockSizes(0, i)).containsExactly(128 * KIB);
-            }
-            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
-            releaseOn(threads.get(1), h);
-            assertThat(pool.pendingReleases(0, 0)).as("h").isEqualTo(1);
+            ThreeArenas t = threeArenasWithAWaitingRelease(context, vma, frees, threads);
+            BlockPoolAllocator pool = t.pool();
+            PooledBuffer keep = t.keep();
+            PooledBuffer g = t.g();
+            PooledBuffer r1 = t.r1();
+            PooledBuffer r2 = t.r2();
 
             // The hooks run on arena 0's thread, under arena 0's lock.
             frees.beforeFree(0, () -> {
@@ -963,20 +955,12 @@ class BlockPoolArenaTest {
         Error r1Error = new Error("freed() failed (injected by the test, r1's block)");
         Error r2Error = new Error("freed() failed (injected by the test, r2's block)");
         try (VulkanMemoryAllocator vma = vma(context, 448 * KIB)) {
-            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 3).maxEmptyBlocks(0)
-                    .suballocatorFactory(frees).build());
-            PooledBuffer keep = on(threads.get(0), () -> pool.allocate(request(112 * KIB)));
-            PooledBuffer h = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
-            PooledBuffer g = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
-            PooledBuffer r1 = on(threads.get(1), () -> pool.allocate(request(20 * KIB)));
-            PooledBuffer r2 = on(threads.get(2), () -> pool.allocate(request(20 * KIB)));
-            for (int i = 0; i < 3; i++) {
-                assertThat(on(threads.get(i), () -> pool.homeArena(0))).isEqualTo(i);
-                assertThat(pool.blockSizes(0, i)).containsExactly(128 * KIB);
-            }
-            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
-            releaseOn(threads.get(1), h);
-            assertThat(pool.pendingReleases(0, 0)).as("h").isEqualTo(1);
+            ThreeArenas t = threeArenasWithAWaitingRelease(context, vma, frees, threads);
+            BlockPoolAllocator pool = t.pool();
+            PooledBuffer keep = t.keep();
+            PooledBuffer g = t.g();
+            PooledBuffer r1 = t.r1();
+            PooledBuffer r2 = t.r2();
 
             // The hooks run on arena 0's thread, under arena 0's lock.
             frees.beforeFree(0, () -> {
@@ -1006,6 +990,36 @@ class BlockPoolArenaTest {
         } finally {
             threads.forEach(ExecutorService::shutdownNow);
         }
+    }
+
+    /** A pool of three arenas that {@link #threeArenasWithAWaitingRelease} set up, and its buffers. */
+    private record ThreeArenas(BlockPoolAllocator pool, PooledBuffer keep, PooledBuffer g, PooledBuffer r1,
+                               PooledBuffer r2) {
+    }
+
+    /**
+     * A pool of three arenas (maxEmptyBlocks 0, {@code frees} as the suballocators) whose homes are the three threads'
+     * (0, 1, 2): arena 0 holds keep (112 KiB) and g in a 128 KiB block, with h released on the second thread and
+     * waiting on its stack; arenas 1 and 2 hold r1 and r2 in a block each.
+     */
+    private static ThreeArenas threeArenasWithAWaitingRelease(VulkanContext context, VulkanMemoryAllocator vma,
+                                                              FailingFrees frees, List<ExecutorService> threads)
+            throws Exception {
+        BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 3).maxEmptyBlocks(0)
+                .suballocatorFactory(frees).build());
+        PooledBuffer keep = on(threads.get(0), () -> pool.allocate(request(112 * KIB)));
+        PooledBuffer h = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
+        PooledBuffer g = on(threads.get(0), () -> pool.allocate(request(4 * KIB)));
+        PooledBuffer r1 = on(threads.get(1), () -> pool.allocate(request(20 * KIB)));
+        PooledBuffer r2 = on(threads.get(2), () -> pool.allocate(request(20 * KIB)));
+        for (int i = 0; i < 3; i++) {
+            assertThat(on(threads.get(i), () -> pool.homeArena(0))).isEqualTo(i);
+            assertThat(pool.blockSizes(0, i)).containsExactly(128 * KIB);
+        }
+        // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+        releaseOn(threads.get(1), h);
+        assertThat(pool.pendingReleases(0, 0)).as("h").isEqualTo(1);
+        return new ThreeArenas(pool, keep, g, r1, r2);
     }
 
     /**
