@@ -1512,6 +1512,25 @@ final class TypeBlockPool {
     }
 
     /**
+     * {@link #destroyAll} in a {@code finally} block: a failure of destroying (a {@code DeviceMemoryListener}'s
+     * {@link Error} included, which VMA lets through once the memory is freed) does not replace one already on its way
+     * out (a waiting release's free that threw, in {@link #statistics()} or {@link #checkInvariants()}), but is
+     * suppressed on it; else it is thrown.
+     *
+     * @param thrown what the body threw, or {@code null}
+     */
+    private void destroyAllAfter(Throwable thrown, List<PoolBlock> blocks) {
+        try {
+            destroyAll(blocks);
+        } catch (RuntimeException | Error e) {
+            if (thrown == null) {
+                throw e;
+            }
+            Failures.add(thrown, e);
+        }
+    }
+
+    /**
      * Destroys blocks taken out of their arena; does nothing for {@code null}. Goes on past a block whose destroy
      * throws, so that no other one stays allocated out of every list, and throws the first failure at the end, the
      * others suppressed on it. An {@link Error} too: a {@code DeviceMemoryListener} that throws one is how a destroy
@@ -1574,6 +1593,7 @@ final class TypeBlockPool {
         // A list of its own, so that a drain that throws leaves in it the blocks emptied so far, in its own pass and
         // the earlier arenas' (destroyed below all the same: they are out of their arenas' lists).
         List<PoolBlock> drained = new ArrayList<>(2);
+        Throwable thrown = null;
         try {
             for (Arena arena : arenas) {
                 RuntimeException failure = null;
@@ -1597,8 +1617,11 @@ final class TypeBlockPool {
                     unlockAfter(arena, failure, null);
                 }
             }
+        } catch (RuntimeException | Error e) {
+            thrown = e;
+            throw e;
         } finally {
-            destroyAll(drained);
+            destroyAllAfter(thrown, drained);
         }
         int dedicatedCount;
         dedicatedLock.lock();
@@ -1649,12 +1672,16 @@ final class TypeBlockPool {
         int emptyTotal = 0;
         // A list of its own, as in statistics(): a drain or check that throws loses none of the blocks emptied so far.
         List<PoolBlock> drained = new ArrayList<>(2);
+        Throwable thrown = null;
         try {
             for (Arena arena : arenas) {
                 emptyTotal += checkInvariants(arena, drained);
             }
+        } catch (RuntimeException | Error e) {
+            thrown = e;
+            throw e;
         } finally {
-            destroyAll(drained);
+            destroyAllAfter(thrown, drained);
         }
         if (emptyTotal != keptEmpty.get() || emptyTotal > maxEmptyBlocks) {
             throw new IllegalStateException("memory type " + memoryTypeIndex + ": " + emptyTotal + " empty blocks, "

@@ -308,17 +308,44 @@ class BlockPoolArenaTest {
     @Test
     void aDrainWhoseFreeFailsShouldKeepThatFailureWhenDestroyingTheBlockItEmptiedThrowsAnError(VulkanContext context)
             throws Exception {
-        // A request finishes the waiting releases: c's free empties Y, which the pool does not keep (maxEmptyBlocks
-        // 0), and a's free throws. The drain then destroys Y before it throws, and that throws an Error (a
-        // DeviceMemoryListener's, which VMA lets through once the memory is freed). The request must fail with a's
-        // failure, the first, the Error suppressed on it, not with the Error in its place; Y went back all the same.
+        aDrainWhoseFreeFailsShouldKeepThatFailureOverAnError(context,
+                pool -> on(first, () -> catchThrowable(() -> pool.allocate(request(4 * KIB)))));
+    }
+
+    @Test
+    void statisticsWhoseDrainFreeFailsShouldKeepThatFailureWhenDestroyingTheBlockItEmptiedThrowsAnError(
+            VulkanContext context) throws Exception {
+        // statistics() drains into a list of its own and destroys the blocks in it at the end.
+        aDrainWhoseFreeFailsShouldKeepThatFailureOverAnError(context, pool -> catchThrowable(() -> pool.statistics(0)));
+    }
+
+    @Test
+    void checkInvariantsWhoseDrainFreeFailsShouldKeepThatFailureWhenDestroyingTheBlockItEmptiedThrowsAnError(
+            VulkanContext context) throws Exception {
+        aDrainWhoseFreeFailsShouldKeepThatFailureOverAnError(context, pool -> catchThrowable(pool::checkInvariants));
+    }
+
+    /** What finishes the waiting releases of the first thread's arena, and what it threw. */
+    @FunctionalInterface
+    private interface Caught {
+        Throwable finish(BlockPoolAllocator pool) throws Exception;
+    }
+
+    /**
+     * {@code finish} finishes the waiting releases: c's free empties Y, which the pool does not keep (maxEmptyBlocks
+     * 0), and a's free throws. Y is then destroyed before the call throws, and that throws an Error (a
+     * DeviceMemoryListener's, which VMA lets through once the memory is freed). The call must fail with a's failure,
+     * the first, the Error suppressed on it, not with the Error in its place; Y went back all the same.
+     */
+    private void aDrainWhoseFreeFailsShouldKeepThatFailureOverAnError(VulkanContext context, Caught finish)
+            throws Exception {
         FailingFrees frees = new FailingFrees();
         Error injected = new Error("freed() failed (injected by the test, Y)");
         try (VulkanMemoryAllocator vma = vma(context)) {
             TwoBlocks t = twoBlocksWithTwoWaitingReleases(context, vma, frees);
             frees.failAfter(1, 1);
             FailingListeners.failFreedCall(vma, 1, injected);
-            Throwable failure = on(first, () -> catchThrowable(() -> t.pool().allocate(request(4 * KIB))));
+            Throwable failure = finish.finish(t.pool());
             assertThat(frees.thrown()).as("a's free").hasSize(1);
             assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
             assertThat(failure.getSuppressed()).containsExactly(injected);
