@@ -128,34 +128,54 @@ public final class VulkanMemory implements AutoCloseable {
             // VMA aligns offsets with bit masks: any other value would place the block at a misaligned offset.
             throw new IllegalArgumentException("alignment: " + alignment + " (expected: 0 or a power of two)");
         }
-        int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
         try (MemoryStack stack = stackPush()) {
             VkMemoryRequirements requirements = VkMemoryRequirements.calloc(stack)
                     .size(size).alignment(Math.max(1, alignment)).memoryTypeBits(1 << memoryTypeIndex);
-            int flags = (dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0)
-                    | (withinBudget ? VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT : 0);
-            if ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0) {
-                flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
-            }
-            VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
-                    .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
-            // Zeroed: an allocation found in it after a failure is one that VMA made and handed out.
-            PointerBuffer pAllocation = stack.callocPointer(1);
-            VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
-            long vma = allocator.enter();
-            try {
-                VkResults.check(vmaAllocateMemory(vma, requirements, create, pAllocation, info), "vmaAllocateMemory");
-                if (name != null) {
-                    vmaSetAllocationName(vma, pAllocation.get(0), name);
-                }
-            } catch (RuntimeException | Error e) {
-                freeMade(vma, pAllocation.get(0), e);
-                throw e;
-            } finally {
-                allocator.exit();
-            }
-            return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, dedicated);
+            return allocateThroughVma(allocator, stack, memoryTypeIndex, dedicated, withinBudget, name,
+                    "vmaAllocateMemory", (vma, create, pAllocation, info) -> vmaAllocateMemory(vma, requirements,
+                            create, pAllocation, info));
         }
+    }
+
+    /** One of VMA's calls that make memory, given the create info and the out-parameters. */
+    @FunctionalInterface
+    private interface VmaAllocation {
+        int make(long vma, VmaAllocationCreateInfo create, PointerBuffer pAllocation, VmaAllocationInfo info);
+    }
+
+    /**
+     * Makes memory of one memory type through one of VMA's calls (mapped when host-visible, dedicated and within the
+     * budget as asked) and names it. When the call or the naming fails, what the call made and handed out goes back
+     * first ({@link #freeMade}), so that nothing is left allocated.
+     *
+     * @param callName the VMA call's name, for the exception
+     */
+    private static VulkanMemory allocateThroughVma(VulkanMemoryAllocator allocator, MemoryStack stack,
+                                                   int memoryTypeIndex, boolean dedicated, boolean withinBudget,
+                                                   String name, String callName, VmaAllocation call) {
+        int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
+        int flags = (dedicated ? VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT : 0)
+                | (withinBudget ? VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT : 0)
+                | ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0 ? VMA_ALLOCATION_CREATE_MAPPED_BIT : 0);
+        VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
+                .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
+        // Zeroed: an allocation found in it after a failure is one that VMA made and handed out.
+        PointerBuffer pAllocation = stack.callocPointer(1);
+        VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
+        // A closed allocator throws here, before any memory is made.
+        long vma = allocator.enter();
+        try {
+            VkResults.check(call.make(vma, create, pAllocation, info), callName);
+            if (name != null) {
+                vmaSetAllocationName(vma, pAllocation.get(0), name);
+            }
+        } catch (RuntimeException | Error e) {
+            freeMade(vma, pAllocation.get(0), e);
+            throw e;
+        } finally {
+            allocator.exit();
+        }
+        return new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, dedicated);
     }
 
     /**
@@ -197,34 +217,12 @@ public final class VulkanMemory implements AutoCloseable {
                                                           int memoryTypeIndex, boolean withinBudget, String name) {
         Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         checkBuffer(size, usage);
-        int propertyFlags = allocator.memoryProperties().propertyFlags(memoryTypeIndex);
         long buffer = createUnboundBuffer(allocator, size, usage);
         VulkanMemory memory;
         try (MemoryStack stack = stackPush()) {
-            int flags = VMA_ALLOCATION_CREATE_DEDICATED_MEMORY_BIT
-                    | (withinBudget ? VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT : 0);
-            if ((propertyFlags & MemoryProperties.HOST_VISIBLE) != 0) {
-                flags |= VMA_ALLOCATION_CREATE_MAPPED_BIT;
-            }
-            VmaAllocationCreateInfo create = VmaAllocationCreateInfo.calloc(stack)
-                    .flags(flags).memoryTypeBits(1 << memoryTypeIndex);
-            PointerBuffer pAllocation = stack.callocPointer(1);
-            VmaAllocationInfo info = VmaAllocationInfo.malloc(stack);
-            // A closed allocator throws here, before any memory is made; the catch destroys the buffer.
-            long vma = allocator.enter();
-            try {
-                VkResults.check(vmaAllocateMemoryForBuffer(vma, buffer, create, pAllocation, info),
-                        "vmaAllocateMemoryForBuffer");
-                if (name != null) {
-                    vmaSetAllocationName(vma, pAllocation.get(0), name);
-                }
-            } catch (RuntimeException | Error e) {
-                freeMade(vma, pAllocation.get(0), e);
-                throw e;
-            } finally {
-                allocator.exit();
-            }
-            memory = new VulkanMemory(allocator, pAllocation.get(0), info, propertyFlags, true);
+            memory = allocateThroughVma(allocator, stack, memoryTypeIndex, true, withinBudget, name,
+                    "vmaAllocateMemoryForBuffer", (vma, create, pAllocation, info) ->
+                            vmaAllocateMemoryForBuffer(vma, buffer, create, pAllocation, info));
         } catch (RuntimeException | Error e) {
             // The memory is freed already (or was never made): nothing is bound to the buffer.
             destroy(allocator.device(), buffer);
