@@ -134,7 +134,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
         volatile long mappedLater;
 
         Owned(Backing backing, long buffer, long allocation, long size, int usage, long mapped) {
-            super(backing, buffer, 0, size, usage, true, mapped, true, 0);
+            super(backing, buffer, 0, size, usage, mapped, true, 0);
             this.allocation = allocation;
         }
     }
@@ -147,7 +147,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
     private final long offset;
     private final long size;
     private final int usage;
-    private final boolean owned;
+    /** Whether close() destroys the {@code VkBuffer}: an {@link Owned} buffer, or one bound into a pool's block. */
     private final boolean ownsBuffer;
     /** Where the range starts in its block ({@link Backing#block}), or 0. */
     private final long blockOffset;
@@ -155,14 +155,13 @@ public sealed class VulkanBuffer implements AutoCloseable {
     /** The host address given at creation (a persistently mapped block), or 0; final, so no fence to set it. */
     private final long mappedAtCreation;
 
-    private VulkanBuffer(Backing backing, long buffer, long offset, long size, int usage, boolean owned, long mapped,
+    private VulkanBuffer(Backing backing, long buffer, long offset, long size, int usage, long mapped,
                          boolean ownsBuffer, long blockOffset) {
         this.backing = backing;
         this.buffer = buffer;
         this.offset = offset;
         this.size = size;
         this.usage = usage;
-        this.owned = owned;
         this.ownsBuffer = ownsBuffer;
         this.blockOffset = blockOffset;
         this.mappedAtCreation = mapped;
@@ -177,7 +176,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
                                 boolean ownsBuffer) {
         long blockMapped = block.mappedAddress();
         long mapped = blockMapped == NULL ? NULL : blockMapped + blockOffset;
-        return new VulkanBuffer(block.viewBacking(), buffer, 0, size, usage, false, mapped, ownsBuffer, blockOffset);
+        return new VulkanBuffer(block.viewBacking(), buffer, 0, size, usage, mapped, ownsBuffer, blockOffset);
     }
 
     /**
@@ -208,8 +207,8 @@ public sealed class VulkanBuffer implements AutoCloseable {
         // costs no look-up through the allocator and its memory properties on this hot path.
         long blockMapped = block.mappedAddress();
         long mapped = blockMapped == NULL ? NULL : blockMapped + offset;
-        return new VulkanBuffer(blockBuffer.backing, blockBuffer.buffer, offset, size, blockBuffer.usage, false,
-                mapped, false, offset);
+        return new VulkanBuffer(blockBuffer.backing, blockBuffer.buffer, offset, size, blockBuffer.usage, mapped,
+                false, offset);
     }
 
     /**
@@ -292,7 +291,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
         }
         Backing backing = new Backing(null, device, null, memoryTypeIndex, memoryPropertyFlags, nonCoherentAtomSize,
                 memory, memoryOffset, memoryEnd);
-        return new VulkanBuffer(backing, buffer, offset, size, usage, false, mappedAddress, false, 0);
+        return new VulkanBuffer(backing, buffer, offset, size, usage, mappedAddress, false, 0);
     }
 
     /**
@@ -362,7 +361,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
 
     /** @return whether this object frees its buffer and memory on close */
     public boolean isOwned() {
-        return owned;
+        return this instanceof Owned;
     }
 
     /** @return whether this object destroys its {@code VkBuffer} on close (owned, or bound into a pool's block) */
@@ -630,9 +629,9 @@ public sealed class VulkanBuffer implements AutoCloseable {
             syncThroughVma(b.block.allocation(), range, flush);
             return;
         }
-        if (owned) {
+        if (this instanceof Owned o) {
             long[] range = atomAlignedRange(offset + rangeOffset, length, b.nonCoherentAtomSize, size + offset);
-            syncThroughVma(((Owned) this).allocation, range, flush);
+            syncThroughVma(o.allocation, range, flush);
             return;
         }
         if (b.memory == NULL) {
@@ -742,7 +741,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (!owned && !ownsBuffer) {
+        if (!ownsBuffer) {
             // A borrowed range frees nothing, so closing it twice at once is harmless: a plain store, which does not
             // wait for the object's cache line when another core made it (a buffer freed by another thread).
             CLOSED.setRelease(this, true);
@@ -751,10 +750,9 @@ public sealed class VulkanBuffer implements AutoCloseable {
         if (!CLOSED.compareAndSet(this, false, true)) {
             return;
         }
-        if (owned) {
+        if (this instanceof Owned o) {
             // Cannot throw for a closed allocator: this allocation is live, so the allocator refused to close (and
             // a close() deciding now makes this wait for the refusal).
-            Owned o = (Owned) this;
             long vma = backing.allocator.enter();
             try {
                 if (o.mappedLater != NULL) {
@@ -767,7 +765,7 @@ public sealed class VulkanBuffer implements AutoCloseable {
                 // of it once VMA destroyed the buffer and freed the memory.
                 VulkanObjects.bufferDestroyed();
             }
-        } else if (ownsBuffer) {
+        } else {
             VulkanMemory.destroy(backing.device, buffer);
         }
     }
@@ -792,6 +790,6 @@ public sealed class VulkanBuffer implements AutoCloseable {
         return "VulkanBuffer[0x" + Long.toHexString(buffer) + ", offset " + offset + ", size " + size
                 + ", memory type " + backing.memoryTypeIndex + " "
                 + MemoryProperties.describeFlags(backing.memoryPropertyFlags)
-                + (owned ? "" : ", borrowed") + (closed ? ", closed" : "") + "]";
+                + (this instanceof Owned ? "" : ", borrowed") + (closed ? ", closed" : "") + "]";
     }
 }
