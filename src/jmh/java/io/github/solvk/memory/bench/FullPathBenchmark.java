@@ -56,10 +56,15 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *       {@code vkFreeMemory};</li>
  *   <li>{@code bufferLayer}: the Vulkan layer of {@code poolOwnBuffer} without the pool;</li>
  *   <li>{@code nullAllocator} (N, the driver's floor): {@code vkCreateBuffer} + {@code vkBindBufferMemory} at
- *       precomputed offsets in one preallocated {@code VkDeviceMemory}, then {@code vkDestroyBuffer}.</li>
+ *       precomputed offsets in one preallocated {@code VkDeviceMemory}, then {@code vkDestroyBuffer};</li>
+ *   <li>{@code nullAllocatorLoaded}: the same in a {@code VkDeviceMemory} to which {@value #BACKGROUND} other live
+ *       buffers are bound, as the pools' blocks hold theirs, and {@code nullAllocatorLarge} in an empty one of
+ *       {@value #LARGE_MEMORY} bytes, a pool's first block on a large heap: whether the driver's calls cost more in
+ *       a memory with many buffers bound to it, or in a large one.</li>
  * </ul>
  * The pools and VMA hold {@value #BACKGROUND} live buffers of the same size throughout, so no contender works on an
- * empty heap. Run: {@code java -cp ... org.openjdk.jmh.Main FullPathBenchmark} (see docs/benchmarks.md).
+ * empty heap; {@code nullAllocator}'s memory holds no other buffer. Run: {@code java -cp ...
+ * org.openjdk.jmh.Main FullPathBenchmark} (see docs/benchmarks.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -73,6 +78,8 @@ public class FullPathBenchmark {
     static final int BACKGROUND = 1024;
     /** Slots of the null allocator's preallocated memory. */
     private static final int NULL_SLOTS = 64;
+    /** The size of {@code nullAllocatorLarge}'s memory: 1/8 of a 256 MiB block, a block pool's first block. */
+    static final long LARGE_MEMORY = 32L << 20;
 
     @Param({"256", "65536"})
     public long size;
@@ -94,6 +101,9 @@ public class FullPathBenchmark {
     private long nullMemory;
     private final long[] nullOffsets = new long[NULL_SLOTS];
     private int nullNext;
+    private long loadedMemory;
+    private long largeMemory;
+    private final long[] loadedBackground = new long[BACKGROUND];
     private VulkanMemory layerBlock;
 
     @Setup(Level.Trial)
@@ -129,6 +139,16 @@ public class FullPathBenchmark {
                 nullOffsets[i] = i * stride;
             }
             nullMemory = allocateMemory(stack, stride * NULL_SLOTS);
+            // The loaded memory: the same slots first, then one slot per background buffer, bound for the whole run.
+            loadedMemory = allocateMemory(stack, stride * (NULL_SLOTS + BACKGROUND));
+            largeMemory = allocateMemory(stack, LARGE_MEMORY);
+            for (int i = 0; i < BACKGROUND; i++) {
+                try (MemoryStack frame = stack.push()) {
+                    loadedBackground[i] = createBuffer(frame);
+                }
+                BenchVulkan.check(vkBindBufferMemory(device, loadedBackground[i], loadedMemory,
+                        (NULL_SLOTS + i) * stride), "vkBindBufferMemory");
+            }
         }
         layerBlock = VulkanMemory.allocate(vma, (memorySize + 65535) & -65536L, 1,
                 memoryTypeIndex, true, "FullPathBenchmark.bufferLayer");
@@ -139,6 +159,11 @@ public class FullPathBenchmark {
         background.forEach(PooledBuffer::release);
         vmaBackground.forEach(b -> BenchVulkan.vmaDestroy(vmaHandle, b[0], b[1]));
         vkFreeMemory(device, nullMemory, null);
+        for (long b : loadedBackground) {
+            vkDestroyBuffer(device, b, null);
+        }
+        vkFreeMemory(device, loadedMemory, null);
+        vkFreeMemory(device, largeMemory, null);
         layerBlock.close();
         subRangePool.close();
         ownBufferPool.close();
@@ -222,10 +247,24 @@ public class FullPathBenchmark {
 
     @Benchmark
     public long nullAllocator() {
+        return nullIn(nullMemory);
+    }
+
+    @Benchmark
+    public long nullAllocatorLoaded() {
+        return nullIn(loadedMemory);
+    }
+
+    @Benchmark
+    public long nullAllocatorLarge() {
+        return nullIn(largeMemory);
+    }
+
+    private long nullIn(long memory) {
         try (MemoryStack stack = stackPush()) {
             long buffer = createBuffer(stack);
             int slot = nullNext++ & (NULL_SLOTS - 1);
-            BenchVulkan.check(vkBindBufferMemory(device, buffer, nullMemory, nullOffsets[slot]), "vkBindBufferMemory");
+            BenchVulkan.check(vkBindBufferMemory(device, buffer, memory, nullOffsets[slot]), "vkBindBufferMemory");
             vkDestroyBuffer(device, buffer, null);
             return buffer;
         }
