@@ -55,6 +55,9 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  *   <li>{@code dedicated}: {@code vkAllocateMemory} + {@code vkCreateBuffer} + bind + destroy +
  *       {@code vkFreeMemory};</li>
  *   <li>{@code bufferLayer}: the Vulkan layer of {@code poolOwnBuffer} without the pool;</li>
+ *   <li>{@code poolSubRangeBesideNull}: {@code poolSubRange} and {@code nullAllocator} one after the other, which
+ *       shows whether the pool's work costs more between the driver's calls (its lines evicted by the driver's) than
+ *       alone;</li>
  *   <li>{@code nullAllocator} (N, the driver's floor): {@code vkCreateBuffer} + {@code vkBindBufferMemory} at
  *       precomputed offsets in one preallocated {@code VkDeviceMemory}, then {@code vkDestroyBuffer};</li>
  *   <li>{@code nullAllocatorLoaded}: the same in a {@code VkDeviceMemory} to which {@value #BACKGROUND} other live
@@ -194,6 +197,11 @@ public class FullPathBenchmark {
         long offset = b.buffer().offset();
         b.release();
         return offset;
+    }
+
+    @Benchmark
+    public long poolSubRangeBesideNull() {
+        return poolSubRange() ^ nullAllocator();
     }
 
     @Benchmark
