@@ -3,6 +3,7 @@ package io.github.solvk.memory;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
 
 import io.github.solvk.memory.diagnostics.JfrEvents;
 import io.github.solvk.memory.pool.AllocatePreference;
@@ -135,9 +136,18 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         return name;
     }
 
-    /** @return per memory type: blocks, dedicated blocks, allocations, committed, used and free bytes */
+    /**
+     * @return per memory type: blocks, dedicated blocks, allocations, committed, used and free bytes (counting may free
+     *         blocks that releases waiting for a lock emptied: the manager's {@link MemoryManager#close()} waits for it)
+     */
     public java.util.List<BlockPoolAllocator.TypeStatistics> statistics() {
-        return core.statistics();
+        Lock lock = manager.lifecycleReadLock();
+        lock.lock();
+        try {
+            return core.statistics();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** @return the {@code VkDeviceMemory} objects the block pools hold now (blocks and dedicated memory) */
@@ -160,10 +170,17 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      * @throws IllegalStateException when this allocator is closed
      */
     public long releaseUnusedMemory() {
-        if (closed) {
-            throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block pools)");
+        // Under the manager's read lock: its close() must not run while blocks taken out here are being freed.
+        Lock lock = manager.lifecycleReadLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block pools)");
+            }
+            return core.releaseUnusedMemory();
+        } finally {
+            lock.unlock();
         }
-        return core.releaseUnusedMemory();
     }
 
     /**
@@ -175,7 +192,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             return 0;
         }
         long open = 0;
-        for (BlockPoolAllocator.TypeStatistics type : core.statistics()) {
+        for (BlockPoolAllocator.TypeStatistics type : statistics()) {
             open += type.allocationCount();
         }
         return (int) open;
@@ -183,21 +200,29 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
 
     /**
      * Frees every block (buffers still open are closed, and logged). The manager calls it when it closes; calling it
-     * again does nothing.
+     * again does nothing. The manager's {@link MemoryManager#close()} on another thread waits for it.
      */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        }
-        // Releases the buffers still open; their leak trackers see that (freedWhen) and report nothing.
+        // Under the manager's read lock (which the manager's own close, holding the write lock, takes as well), so
+        // that a manager closing meanwhile does not find these blocks still being freed.
+        Lock lock = manager.lifecycleReadLock();
+        lock.lock();
         try {
-            core.close();
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            }
+            // Releases the buffers still open; their leak trackers see that (freedWhen) and report nothing.
+            try {
+                core.close();
+            } finally {
+                manager.unregister(this);
+            }
         } finally {
-            manager.unregister(this);
+            lock.unlock();
         }
     }
 

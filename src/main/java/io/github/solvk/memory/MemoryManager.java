@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -234,7 +235,13 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
             checkOpen();
             VulkanMemoryAllocator.BufferRequest request = checkedRequests.find(info);
             if (request == null) {
-                checkAgainstDevice(info);
+                try {
+                    checkAgainstDevice(info);
+                } catch (MemoryAllocationException e) {
+                    // No memory type can hold it: recorded as the block pools and SOL's pools record theirs.
+                    JfrEvents.allocationFailed("MemoryManager", info.size(), info.bufferUsage(), e.reason().name());
+                    throw e;
+                }
                 request = toRequest(info);
                 checkedRequests.remember(info, request);
             }
@@ -624,6 +631,16 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
     }
 
+    /**
+     * The read side of the manager's lifecycle lock, for the calls of its block pool allocators that free memory
+     * ({@link BlockPoolBufferAllocator#close()}, {@code releaseUnusedMemory()}, {@code statistics()}): {@link #close()}
+     * waits for them, so that it never finds a block they took out of the pools still being freed (and then refuses
+     * to destroy the VMA allocator). Not taken by their {@code allocateBuffer}, which must not race {@link #close()}.
+     */
+    Lock lifecycleReadLock() {
+        return lifecycle.readLock();
+    }
+
     /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */
     void unregister(BlockPoolBufferAllocator blocks) {
         synchronized (blockPoolAllocators) {
@@ -880,11 +897,24 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * one throws, an {@link Error} too (a {@code DeviceMemoryListener}'s, which comes out of VMA's free once the memory
      * is freed); the first failure is thrown at the end, the others suppressed on it.
      *
+     * <p>Calls of the manager and of its pools on other threads finish before it starts, and so do a block pool
+     * allocator's own {@code close()}, {@code releaseUnusedMemory()} and {@code statistics()}. A block pool
+     * allocator's {@code allocateBuffer} takes no lock of the manager's (it is the fast path): one still running on
+     * another thread must not race this call, nor the block pool allocator's own {@code close()}: should it hold
+     * memory of its own when this call comes, this call throws and a later one destroys the allocator.
+     *
      * @throws IllegalStateException when allocations made through {@link #allocator()} outside the manager are still
-     *                               live, so that the allocator stays open until a later call
+     *                               live, so that the allocator stays open until a later call; or when called from
+     *                               inside one of the manager's own calls (a {@code DeviceMemoryListener}), which
+     *                               changes nothing
      */
     @Override
     public void close() {
+        if (lifecycle.getReadHoldCount() > 0) {
+            // The write lock would wait for this thread's own read lock forever.
+            throw new IllegalStateException("MemoryManager.close() called from inside one of its own calls, such as "
+                    + "a DeviceMemoryListener run by allocateBuffer (expected: close() once that call has returned)");
+        }
         lifecycle.writeLock().lock();
         try {
             if (closed) {

@@ -2,6 +2,7 @@ package io.github.solvk.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.nio.file.Path;
@@ -11,8 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
+import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.MemoryProperties;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -50,5 +54,34 @@ class JfrWiringTest {
                     assertThat(e.getString("pool")).isEqualTo("jfr pool");
                     assertThat(e.getString("reason")).contains("BLOCK_SIZE_EXCEEDED");
                 });
+    }
+
+    @Test
+    void aRequestNoMemoryTypeHoldsShouldBeRecordedByTheManagerAsByTheBlockPools(MemoryManager manager,
+                                                                               @TempDir Path dir) throws Exception {
+        // Protected memory: lavapipe has none, so no memory type has the required flags.
+        AllocationInfo info = AllocationInfo.builder().size(64).bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT)
+                .memoryUsage(MemoryUsage.DEVICE_ONLY).requiredMemoryFlags(MemoryProperties.PROTECTED).build();
+        Path file = dir.resolve("solvk.jfr");
+        try (Recording recording = new Recording();
+             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("jfr blocks",
+                     BlockPoolAllocator.Config.defaults())) {
+            recording.enable("solvk.AllocationFailed");
+            recording.start();
+            assertThatThrownBy(() -> blocks.allocateBuffer(info)).isInstanceOf(MemoryAllocationException.class);
+            assertThatThrownBy(() -> manager.allocateBuffer(info)).isInstanceOfSatisfying(
+                    MemoryAllocationException.class, e -> assertThat(e.reason())
+                            .isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE));
+            recording.stop();
+            recording.dump(file);
+        }
+        List<RecordedEvent> failed = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("solvk.AllocationFailed")).toList();
+        assertThat(failed).anySatisfy(e -> assertThat(e.getString("pool")).isEqualTo("jfr blocks"));
+        assertThat(failed).as("the manager's refusal of the same request").anySatisfy(e -> {
+            assertThat(e.getString("pool")).isEqualTo("MemoryManager");
+            assertThat(e.getString("reason")).isEqualTo("NO_COMPATIBLE_MEMORY_TYPE");
+            assertThat(e.getLong("size")).isEqualTo(64);
+        });
     }
 }

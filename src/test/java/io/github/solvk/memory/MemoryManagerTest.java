@@ -546,4 +546,42 @@ class MemoryManagerTest {
             assertThat(own.liveBufferCount()).isZero();
         }
     }
+
+    @Test
+    void closeFromADeviceMemoryListenerInsideAllocateBufferShouldThrowInsteadOfWaitingForever(VulkanContext context)
+            throws Exception {
+        VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
+        MemoryManager manager = new MemoryManager(vma);
+        Throwable[] fromListener = new Throwable[1];
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+                try {
+                    manager.close();
+                } catch (Throwable t) {
+                    fromListener[0] = t;
+                }
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+            }
+        });
+        AllocationInfo info = AllocationInfo.builder().size(1 << 20).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).allocationFlags(AllocationFlags.DEDICATED_MEMORY).build();
+        IBuffer[] made = new IBuffer[1];
+        // On a thread of its own, so that a close that waits for the write lock holds up only that thread.
+        Thread allocating = new Thread(() -> made[0] = manager.allocateBuffer(info));
+        allocating.setDaemon(true);
+        allocating.start();
+        allocating.join(10_000);
+        assertThat(allocating.isAlive()).as("the allocation whose listener called close()").isFalse();
+        assertThat(fromListener[0]).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("MemoryManager.close() called from inside one of its own calls");
+        assertThat(manager.isClosed()).as("nothing changed").isFalse();
+        assertThat(made[0]).isNotNull();
+        made[0].close();
+        manager.close();
+        assertThat(vma.isClosed()).isTrue();
+    }
 }
