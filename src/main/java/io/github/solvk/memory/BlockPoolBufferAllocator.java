@@ -81,7 +81,9 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             if (onFailure == OnAllocationFailure.EMPTY) {
                 return null;
             }
-            throw new MemoryAllocationException(MemoryAllocationException.Reason.VULKAN_ERROR, e.resultName(),
+            // Not for want of device memory, which the pools report as a PoolException: the host's memory, the
+            // driver's object count, another failure.
+            throw new MemoryAllocationException(MemoryAllocationException.reasonOf(e.resultName()), e.resultName(),
                     "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
         }
         if (closed) {

@@ -48,6 +48,28 @@ public final class MemoryAllocationException extends RuntimeException {
         this.vkResultName = vkResultName;
     }
 
+    /**
+     * The reason for a Vulkan call's failure, the same for the manager and the block pools.
+     *
+     * @param vkResultName the {@code VkResult}'s name
+     * @return its reason: {@link Reason#VULKAN_ERROR} for a result with none of its own
+     */
+    static Reason reasonOf(String vkResultName) {
+        switch (vkResultName) {
+            case "VK_ERROR_OUT_OF_DEVICE_MEMORY":
+                return Reason.OUT_OF_DEVICE_MEMORY;
+            case "VK_ERROR_OUT_OF_HOST_MEMORY":
+                return Reason.OUT_OF_HOST_MEMORY;
+            case "VK_ERROR_FEATURE_NOT_PRESENT":
+                // VMA's answer when no memory type fits the request.
+                return Reason.NO_COMPATIBLE_MEMORY_TYPE;
+            case "VK_ERROR_TOO_MANY_OBJECTS":
+                return Reason.TOO_MANY_OBJECTS;
+            default:
+                return Reason.VULKAN_ERROR;
+        }
+    }
+
     /** @return why the allocation failed */
     public Reason reason() {
         return reason;

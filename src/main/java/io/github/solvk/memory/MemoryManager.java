@@ -405,25 +405,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     }
 
     private static MemoryAllocationException failure(AllocationInfo info, VulkanException e, String state) {
-        MemoryAllocationException.Reason reason;
-        switch (e.resultName()) {
-            case "VK_ERROR_OUT_OF_DEVICE_MEMORY":
-                reason = MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY;
-                break;
-            case "VK_ERROR_OUT_OF_HOST_MEMORY":
-                reason = MemoryAllocationException.Reason.OUT_OF_HOST_MEMORY;
-                break;
-            case "VK_ERROR_FEATURE_NOT_PRESENT":
-                // VMA's answer when no memory type fits the request.
-                reason = MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE;
-                break;
-            case "VK_ERROR_TOO_MANY_OBJECTS":
-                reason = MemoryAllocationException.Reason.TOO_MANY_OBJECTS;
-                break;
-            default:
-                reason = MemoryAllocationException.Reason.VULKAN_ERROR;
-                break;
-        }
+        MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e.resultName());
         return new MemoryAllocationException(reason, e.resultName(), "cannot allocate " + info + ": "
                 + e.getMessage() + "; " + state, e);
     }

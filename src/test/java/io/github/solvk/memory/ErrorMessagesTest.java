@@ -236,4 +236,20 @@ class ErrorMessagesTest {
             blocks.close();
         }
     }
+
+    @Test
+    void aFailedVulkanCallShouldGetTheSameReasonFromTheManagerAndTheBlockPools() {
+        // Both facades map a VulkanException through this one table (the block pools' own out-of-memory comes as a
+        // PoolException instead); lavapipe cannot be made to fail with these results, so the table is checked here.
+        assertThat(MemoryAllocationException.reasonOf("VK_ERROR_OUT_OF_DEVICE_MEMORY"))
+                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_DEVICE_MEMORY);
+        assertThat(MemoryAllocationException.reasonOf("VK_ERROR_OUT_OF_HOST_MEMORY"))
+                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_HOST_MEMORY);
+        assertThat(MemoryAllocationException.reasonOf("VK_ERROR_TOO_MANY_OBJECTS"))
+                .isEqualTo(MemoryAllocationException.Reason.TOO_MANY_OBJECTS);
+        assertThat(MemoryAllocationException.reasonOf("VK_ERROR_FEATURE_NOT_PRESENT"))
+                .isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE);
+        assertThat(MemoryAllocationException.reasonOf("VK_ERROR_DEVICE_LOST"))
+                .isEqualTo(MemoryAllocationException.Reason.VULKAN_ERROR);
+    }
 }
