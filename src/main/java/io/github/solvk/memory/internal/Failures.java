@@ -56,6 +56,18 @@ public final class Failures {
     }
 
     /**
+     * Throws what {@link #add(Throwable, Throwable)} kept, as itself, where a statement must end in a {@code throw}:
+     * {@code throw Failures.propagate(failure)}. Never returns.
+     *
+     * @param failure a {@link RuntimeException} or an {@link Error}, not {@code null}
+     * @return nothing: the return type only lets the caller write {@code throw}
+     */
+    public static RuntimeException propagate(Throwable failure) {
+        throwIfAny(failure);
+        throw new IllegalStateException("failure: null (expected: a RuntimeException or an Error)");
+    }
+
+    /**
      * Throws what {@link #add(Throwable, Throwable)} and {@link #attempt} kept; does nothing for {@code null}.
      *
      * @param failure a {@link RuntimeException}, an {@link Error}, or {@code null}

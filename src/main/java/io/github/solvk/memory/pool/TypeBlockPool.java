@@ -602,7 +602,7 @@ final class TypeBlockPool {
         RangeSlot slot = null;
         List<PoolBlock> drained = null;
         RangeSlot cached = null;
-        RuntimeException failure = null;
+        Throwable failure = null;
         arena.lock();
         try {
             checkOpen(arena);
@@ -649,27 +649,18 @@ final class TypeBlockPool {
                 // A failure of the drain that unlocking runs must not ride on running out of device memory, which the
                 // callers recover from: rideOn ends the request instead.
                 unlockAfter(arena, outOfDeviceMemory(failure) ? null : failure, drained);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Thrown only when the body succeeded or ran out of device memory: any other failure of the body has
+                // what unlocking threw suppressed on it (a waiting release's free, or a DeviceMemoryListener's Error
+                // from destroying a block that the unlock's drain emptied), and goes on out.
                 if (failure != null) {
-                    throw rideOn(failure, e, rangeSize);
+                    throw Failures.propagate(rideOn(failure, e, rangeSize));
                 }
-                // The body succeeded (a release that came to wait meanwhile failed): the request fails with that, so
-                // what it placed goes back (a sub-range's buffer is never handed to the caller).
+                // The body succeeded: the request fails with what unlocking threw, so what it placed goes back (a
+                // sub-range's buffer is never handed to the caller).
                 RangeSlot placed = cached != null ? cached : slot;
                 if (placed != null) {
-                    throw giveBack(placed, e);
-                }
-                throw e;
-            } catch (Error e) {
-                // Destroying a block that the unlock's drain emptied (a DeviceMemoryListener's Error, which VMA lets
-                // through once the memory is freed): the request ends with it, and what it placed goes back.
-                if (failure != null) {
-                    e.addSuppressed(failure);
-                } else {
-                    RangeSlot placed = cached != null ? cached : slot;
-                    if (placed != null) {
-                        throw giveBack(placed, e);
-                    }
+                    throw Failures.propagate(giveBack(placed, e));
                 }
                 throw e;
             }
@@ -698,7 +689,7 @@ final class TypeBlockPool {
                 continue;
             }
             List<PoolBlock> drained = null;
-            RuntimeException failure = null;
+            Throwable failure = null;
             PoolBlock adopted = null;
             try {
                 if (other.closed) {
@@ -727,15 +718,18 @@ final class TypeBlockPool {
                     adopted = b;
                     return b;
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // A drain of the other arena that failed: what unlocking it then throws (a DeviceMemoryListener's
+                // Error too) rides on that failure, the first, which goes on out.
                 failure = e;
                 throw e;
             } finally {
                 try {
                     unlockAfter(other, failure, drained);
                 } catch (RuntimeException | Error e) {
-                    // An Error too: destroying a block that the other arena's drain emptied (a DeviceMemoryListener's,
-                    // which VMA lets through once the memory is freed) fails the request all the same.
+                    // Only when the body succeeded. An Error too: destroying a block that the other arena's drain
+                    // emptied (a DeviceMemoryListener's, which VMA lets through once the memory is freed) fails the
+                    // request all the same.
                     if (adopted != null) {
                         unplace(arena, adopted, e);
                     }
@@ -768,15 +762,16 @@ final class TypeBlockPool {
         try {
             whole = blockBuffer(block);
         } catch (RuntimeException e) {
-            RuntimeException failure = e;
+            Throwable failure = e;
             try {
                 block.unlink(slot);
                 owner.destroy(freeRange(arena, block, slot.handle));
-            } catch (RuntimeException later) {
-                // The range's free failed too: the caller still learns why the buffer could not be made.
+            } catch (RuntimeException | Error later) {
+                // The range's free failed too, or destroying the block it emptied (a DeviceMemoryListener's Error):
+                // the caller still learns why the buffer could not be made.
                 failure = rideOn(e, later, slot.rangeSize);
             }
-            throw failure;
+            throw Failures.propagate(failure);
         }
         return handOut(null, VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }
@@ -848,7 +843,7 @@ final class TypeBlockPool {
                     view = block.memory.createBuffer(slot.offset, size, usage, needed, verified);
                 }
             } catch (RuntimeException e) {
-                throw giveBack(slot, e);
+                throw Failures.propagate(giveBack(slot, e));
             }
             if (!verified) {
                 owner.markVerified(usage, size, needed);
@@ -892,100 +887,114 @@ final class TypeBlockPool {
         if (whole == null) {
             // The range was made for a buffer of its own: the block's first sub-range.
             Arena arena = block.arena;
-            RuntimeException failure = null;
+            Throwable failure = null;
             arena.lock();
             try {
                 whole = blockBuffer(block);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failure = e;
             } finally {
                 try {
                     // As in suballocateIn: no failure may ride on running out of device memory.
                     unlockAfter(arena, outOfDeviceMemory(failure) ? null : failure, null);
-                } catch (RuntimeException e) {
-                    // When the block-wide buffer was made, the request fails with what unlocking threw, so the range
-                    // goes back all the same.
+                } catch (RuntimeException | Error e) {
+                    // When the block-wide buffer was made, the request fails with what unlocking threw (a
+                    // DeviceMemoryListener's Error too, from destroying a block the unlock's drain emptied), so the
+                    // range goes back all the same.
                     failure = failure == null ? e : rideOn(failure, e, slot.rangeSize);
                 }
             }
             if (failure != null) {
-                throw giveBack(slot, failure);
+                throw Failures.propagate(giveBack(slot, failure));
             }
         }
         return handOut(cache, VulkanBuffer.subRange(whole, block.memory, slot.offset, size), slot);
     }
 
     /**
-     * Gives a placed range back after its buffer could not be made, waiting for the lock. What fails on the way (the
-     * range's free, or the drain that unlocking runs) does not replace {@code cause}: see {@link #rideOn}.
+     * Gives a placed range back after its buffer could not be made (or the request failed after placing it), waiting
+     * for the lock. What fails on the way (the range's free, the drain that unlocking runs, a
+     * {@code DeviceMemoryListener}'s {@link Error} from destroying a block that emptied) does not replace
+     * {@code cause}: see {@link #rideOn}.
      *
-     * @param cause why the buffer could not be made
-     * @return what the caller throws: {@code cause}, or what {@link #rideOn} makes of it
+     * @param cause why the request fails, a {@link RuntimeException} or an {@link Error}
+     * @return what the caller throws ({@link Failures#propagate}): {@code cause}, or what {@link #rideOn} makes of it
      */
-    private RuntimeException giveBack(RangeSlot slot, RuntimeException cause) {
-        RuntimeException failure = giveBack(slot);
+    private Throwable giveBack(RangeSlot slot, Throwable cause) {
+        Throwable failure = giveBack(slot);
         return failure == null ? cause : rideOn(cause, failure, slot.rangeSize);
     }
 
-    /**
-     * {@link #giveBack(RangeSlot, RuntimeException)} for a request that ends with an {@link Error}: what fails on the
-     * way rides on it, suppressed.
-     *
-     * @return {@code cause}
-     */
-    private Error giveBack(RangeSlot slot, Error cause) {
-        RuntimeException failure = giveBack(slot);
-        if (failure != null) {
-            cause.addSuppressed(failure);
-        }
-        return cause;
-    }
-
-    /** @return what failed while giving the range back, or {@code null} */
-    private RuntimeException giveBack(RangeSlot slot) {
+    /** @return what failed while giving the range back (the first, the others suppressed on it), or {@code null} */
+    private Throwable giveBack(RangeSlot slot) {
         dropKeptBuffer(slot);
         PoolBlock block = slot.block;
         Arena arena = block.arena;
         PoolBlock unused = null;
-        RuntimeException failure = null;
+        Throwable failure = null;
         arena.lock();
         try {
             if (!arena.closed) {
                 block.unlink(slot);
                 unused = freeRange(arena, block, slot.handle);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = e;
         } finally {
             try {
-                unlockAfter(arena, failure, null);
-            } catch (RuntimeException e) {
-                // Only when the free succeeded.
+                // The block the free emptied is destroyed after unlocking, whatever unlocking threw.
+                unlockAfter(arena, failure, null, unused);
+            } catch (RuntimeException | Error e) {
+                // Only when the free succeeded (else what unlocking threw rides on the free's failure).
                 failure = e;
-            } finally {
-                owner.destroy(unused);
             }
         }
         return failure;
     }
 
     /**
-     * What a request throws when {@code later} failed on the way out of {@code cause}: {@code cause}, with
-     * {@code later} suppressed on it. Unless {@code cause} is {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, which the callers
-     * recover from (another arena, giving back what no buffer uses, the next memory type), so that {@code later} would
-     * be lost with it when that succeeds: then the request ends there, as {@link #outOfMemoryAfterFailedGiveBack}.
+     * What a request throws when {@code later} failed on the way out of {@code cause}. The first failure wins:
+     * {@code cause}, with {@code later} suppressed on it, also when {@code later} is an {@link Error} (a
+     * {@code DeviceMemoryListener}'s, which VMA lets through once the memory is freed) and {@code cause} is not, as
+     * {@link Failures} keeps failures. Unless {@code cause} is {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, which the
+     * callers recover from (another arena, giving back what no buffer uses, the next memory type), so that
+     * {@code later} would be lost with it when that succeeds: then the request ends there, {@code later} being the
+     * first failure of giving back, as after running out of memory anywhere (block-pool.md, "Out of memory"): a
+     * {@link RuntimeException} as {@link #outOfMemoryAfterFailedGiveBack}, an {@link Error} as itself, {@code cause}
+     * suppressed on it.
      *
+     * @param cause what the request failed with
+     * @param later a later failure, a {@link RuntimeException} or an {@link Error}
      * @param bytes the bytes the request needed
+     * @return what to throw ({@link Failures#propagate}): a {@link RuntimeException} or an {@link Error}
      */
-    private RuntimeException rideOn(RuntimeException cause, RuntimeException later, long bytes) {
+    private Throwable rideOn(Throwable cause, Throwable later, long bytes) {
         if (outOfDeviceMemory(cause)) {
-            return outOfMemoryAfterFailedGiveBack((VulkanException) cause, later, bytes);
+            return endAfterFailedGiveBack((VulkanException) cause, later, bytes);
         }
         return Failures.add(cause, later);
     }
 
+    /**
+     * What a request that ran out of device memory ends with when giving back then failed: a
+     * {@link RuntimeException} as {@link #outOfMemoryAfterFailedGiveBack}; an {@link Error} (a
+     * {@code DeviceMemoryListener}'s, from destroying a block, which VMA lets through once the memory is freed) as
+     * itself, the out-of-memory failure suppressed on it, so that neither is lost.
+     *
+     * @param outOfMemory the out-of-memory failure
+     * @param failure     the first failure of giving back, a {@link RuntimeException} or an {@link Error}
+     * @param bytes       the bytes the request needed
+     * @return what to throw ({@link Failures#propagate})
+     */
+    Throwable endAfterFailedGiveBack(VulkanException outOfMemory, Throwable failure, long bytes) {
+        if (failure instanceof RuntimeException e) {
+            return outOfMemoryAfterFailedGiveBack(outOfMemory, e, bytes);
+        }
+        return Failures.add(failure, outOfMemory);
+    }
+
     /** @return whether {@code e} is {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, which the callers recover from */
-    private static boolean outOfDeviceMemory(RuntimeException e) {
+    private static boolean outOfDeviceMemory(Throwable e) {
         return e instanceof VulkanException v && v.result() == BlockPoolAllocator.VK_ERROR_OUT_OF_DEVICE_MEMORY;
     }
 
@@ -1357,7 +1366,7 @@ final class TypeBlockPool {
         }
         List<PoolBlock> drained = null;
         PoolBlock unused = null;
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             if (arena.closed) {
                 return;
@@ -1365,17 +1374,13 @@ final class TypeBlockPool {
             block.unlink(slot);
             unused = freeRange(arena, block, slot.handle);
             drained = drain(arena, null);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = e;
             throw e;
         } finally {
-            try {
-                unlockAfter(arena, failure, drained);
-            } finally {
-                // Also when a waiting release's free threw (in the drain or in unlock's): the block this free emptied
-                // is out of the arena's list all the same.
-                owner.destroy(unused);
-            }
+            // Also when a waiting release's free threw (in the drain or in unlock's): the block this free emptied is
+            // out of the arena's list all the same, and goes last; every failure is kept, the first thrown.
+            unlockAfter(arena, failure, drained, unused);
         }
     }
 
@@ -1389,23 +1394,46 @@ final class TypeBlockPool {
 
     /**
      * {@link #unlock(Arena)} in a {@code finally} block, then destroys {@code unused}, blocks the caller took out of
-     * the arena's list, whatever unlocking threw. A failure of the drain that unlocking runs (a waiting release's free
-     * that throws) does not replace one already on its way out: when the body threw ({@code thrown}), it is added to
-     * that as suppressed, so that the caller sees the first failure; else it is thrown.
+     * the arena's list, whatever unlocking threw. Every failure is kept, and the first one wins: a failure of the
+     * drain that unlocking runs (a waiting release's free that throws, or a {@code DeviceMemoryListener}'s
+     * {@link Error} from destroying a block it emptied, which VMA lets through once the memory is freed) or of
+     * destroying {@code unused} does not replace one already on its way out. When the body threw ({@code thrown}),
+     * they are added to that as suppressed, an {@link Error} after a {@link RuntimeException} too, and this returns
+     * for the caller to go on throwing it; else the first of them is thrown, the others suppressed on it. (A body
+     * that ran out of device memory, which the callers recover from, passes {@code null}: see {@link #rideOn}.)
      *
      * @param thrown what the body under the lock threw, or {@code null}
      * @param unused blocks to destroy after unlocking, or {@code null}
      */
-    private void unlockAfter(Arena arena, RuntimeException thrown, List<PoolBlock> unused) {
+    private void unlockAfter(Arena arena, Throwable thrown, List<PoolBlock> unused) {
+        unlockAfter(arena, thrown, unused, null);
+    }
+
+    /**
+     * {@link #unlockAfter(Arena, Throwable, List)}, then destroys {@code emptied} too, a block the body's own free
+     * took out of the arena's list.
+     *
+     * @param emptied a block to destroy after {@code unused}, or {@code null}
+     */
+    private void unlockAfter(Arena arena, Throwable thrown, List<PoolBlock> unused, PoolBlock emptied) {
+        Throwable failure = thrown;
         try {
             unlock(arena);
-        } catch (RuntimeException e) {
-            if (thrown == null) {
-                throw e;
-            }
-            Failures.add(thrown, e);
-        } finally {
+        } catch (RuntimeException | Error e) {
+            failure = Failures.add(failure, e);
+        }
+        try {
             destroyAll(unused);
+        } catch (RuntimeException | Error e) {
+            failure = Failures.add(failure, e);
+        }
+        try {
+            owner.destroy(emptied);
+        } catch (RuntimeException | Error e) {
+            failure = Failures.add(failure, e);
+        }
+        if (thrown == null) {
+            Failures.throwIfAny(failure);
         }
     }
 
@@ -1596,7 +1624,7 @@ final class TypeBlockPool {
         Throwable thrown = null;
         try {
             for (Arena arena : arenas) {
-                RuntimeException failure = null;
+                Throwable failure = null;
                 arena.lock();
                 try {
                     if (!arena.closed) {
@@ -1610,7 +1638,7 @@ final class TypeBlockPool {
                     }
                     blockCount += arena.blocks.size();
                     empty += arena.emptyBlocks;
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     failure = e;
                     throw e;
                 } finally {
@@ -1707,7 +1735,7 @@ final class TypeBlockPool {
      * @return the arena's empty blocks
      */
     private int checkInvariants(Arena arena, List<PoolBlock> drained) {
-        RuntimeException failure = null;
+        Throwable failure = null;
         arena.lock();
         try {
             if (!arena.closed) {
@@ -1734,7 +1762,7 @@ final class TypeBlockPool {
                         + " counted (expected: equal)");
             }
             return empty;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = e;
             throw e;
         } finally {

@@ -356,6 +356,179 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void aRequestWhoseDrainFreeFailsShouldKeepThatFailureWhenItsUnlockThenThrowsAnError(VulkanContext context)
+            throws Exception {
+        aFailedDrainShouldKeepItsFailureWhenItsUnlockThrowsAnError(context, 0,
+                (pool, z) -> on(first, () -> catchThrowable(() -> pool.allocate(request(4 * KIB)))));
+    }
+
+    @Test
+    void aReleaseWhoseDrainFreeFailsShouldKeepThatFailureWhenItsUnlockThenThrowsAnError(VulkanContext context)
+            throws Exception {
+        // z's own free succeeds (one free before a's).
+        aFailedDrainShouldKeepItsFailureWhenItsUnlockThrowsAnError(context, 1,
+                (pool, z) -> on(first, () -> catchThrowable(z::release)));
+    }
+
+    @Test
+    void statisticsWhoseDrainFreeFailsShouldKeepThatFailureWhenItsUnlockThenThrowsAnError(VulkanContext context)
+            throws Exception {
+        aFailedDrainShouldKeepItsFailureWhenItsUnlockThrowsAnError(context, 0,
+                (pool, z) -> catchThrowable(() -> pool.statistics(0)));
+    }
+
+    @Test
+    void checkInvariantsWhoseDrainFreeFailsShouldKeepThatFailureWhenItsUnlockThenThrowsAnError(VulkanContext context)
+            throws Exception {
+        aFailedDrainShouldKeepItsFailureWhenItsUnlockThrowsAnError(context, 0,
+                (pool, z) -> catchThrowable(pool::checkInvariants));
+    }
+
+    /** What finishes the waiting releases of the first thread's arena (z is a buffer of its own), and what it threw. */
+    @FunctionalInterface
+    private interface CaughtWithZ {
+        Throwable finish(BlockPoolAllocator pool, PooledBuffer z) throws Exception;
+    }
+
+    /**
+     * The first thread's arena holds block X (keep, a, z) and block Y (c alone); a waits on the arena's stack,
+     * released by the other thread. {@code finish} takes the lock and finishes a, whose free throws; meanwhile the
+     * other thread releases c, which waits in turn. Unlocking finishes c, which empties Y, and the pool does not keep
+     * it (maxEmptyBlocks 0): destroying Y throws an Error (a DeviceMemoryListener's, which VMA lets through once the
+     * memory is freed). The call must fail with a's failure, the first, the Error suppressed on it, not with the Error
+     * in its place; Y went back all the same.
+     *
+     * @param freesBefore the frees that succeed before a's (the finishing call's own)
+     */
+    private void aFailedDrainShouldKeepItsFailureWhenItsUnlockThrowsAnError(VulkanContext context, int freesBefore,
+                                                                           CaughtWithZ finish) throws Exception {
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test, Y)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer keep = on(first, () -> pool.allocate(request(112 * KIB)));
+            PooledBuffer a = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer z = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer c = on(first, () -> pool.allocate(request(16 * KIB)));
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB);
+            releaseOn(second, a);
+            assertThat(pool.pendingReleases(0, home)).isEqualTo(1);
+            frees.failAfter(freesBefore, 1);
+            frees.beforeFree(freesBefore, () -> releaseOnTheOtherThread(c));
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            Throwable failure = finish.finish(pool, z);
+
+            assertThat(frees.thrown()).as("a's free").hasSize(1);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(injected);
+            assertThat(pool.pendingReleases(0, home)).isZero();
+            assertThat(pool.blockSizes(0, home)).as("Y left the pool").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).as("so Y went back to VMA").isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            pool.close();
+            assertThat(keep.isReleased()).isTrue();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void anArenaThatTakesOverAnEmptyBlockShouldKeepADrainFailureOfTheOtherArenaWhenItsUnlockThrowsAnError(
+            VulkanContext context) throws Exception {
+        // The second thread's arena has block B1 (p, and f filling it) and block B2 (u alone); p waits on its stack,
+        // released by the first thread, whose arena has no block. A request there must grow: it first takes the other
+        // arena's lock to take over an empty block, freeing the waiting p, whose free throws; meanwhile the second
+        // thread releases u, which waits in turn. Unlocking the other arena finishes u, which empties B2, and the
+        // pool does not keep it (maxEmptyBlocks 0): destroying B2 throws an Error. The request must fail with p's
+        // failure, the first, the Error suppressed on it, not with the Error in its place; B2 went back.
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test, B2)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer p = on(second, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer f = on(second, () -> pool.allocate(request(124 * KIB)));
+            PooledBuffer u = on(second, () -> pool.allocate(request(4 * KIB)));
+            int homeA = on(first, () -> pool.homeArena(0));
+            int homeB = on(second, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, homeA)).isEmpty();
+            assertThat(pool.blockSizes(0, homeB)).containsExactly(128 * KIB, 256 * KIB);
+            // Last: statistics and blockSizes finish the releases waiting in the arenas they lock.
+            releaseOn(first, p);
+            assertThat(pool.pendingReleases(0, homeB)).as("p").isEqualTo(1);
+            frees.failNext(1);
+            frees.beforeFree(0, () -> releaseOnTheOtherThread(u));
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            Throwable failure = on(first, () -> catchThrowable(() -> pool.allocate(request(4 * KIB))));
+
+            assertThat(frees.thrown()).as("p's free").hasSize(1);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(injected);
+            assertThat(pool.pendingReleases(0, homeB)).isZero();
+            assertThat(pool.blockSizes(0, homeA)).as("no block made or taken over").isEmpty();
+            assertThat(pool.blockSizes(0, homeB)).as("B2 left the pool").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).as("so B2 went back to VMA").isEqualTo(1);
+            assertThat(pool.statistics(0).allocationCount()).as("f, and p, whose free was refused").isEqualTo(2);
+            pool.close();
+            assertThat(f.isReleased()).isTrue();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void aRequestWhoseRangeGoesBackAfterItsUnlockFailedShouldKeepThatFailureWhenGivingBackThrowsAnError(
+            VulkanContext context) throws Exception {
+        // The first thread's arena holds block X (keep, a, y, z) and block Y (c alone); a waits on the arena's stack,
+        // released by the other thread. A 4 KiB request frees a (meanwhile the other thread releases y) and goes into
+        // X where a was. Unlocking finishes y, whose free throws, so the request fails with that, and its range goes
+        // back: under the lock again, its free (meanwhile the other thread releases c), then unlocking finishes c,
+        // which empties Y (maxEmptyBlocks 0), and destroying Y throws an Error. The request must fail with y's
+        // failure, the first, the Error suppressed on it, not with the Error in its place.
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test, Y)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB, 2).maxEmptyBlocks(0)
+                    .suballocatorFactory(frees).build());
+            PooledBuffer keep = on(first, () -> pool.allocate(request(112 * KIB)));
+            PooledBuffer a = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer y = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer z = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer c = on(first, () -> pool.allocate(request(16 * KIB)));
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB);
+            releaseOn(second, a);
+            assertThat(pool.pendingReleases(0, home)).isEqualTo(1);
+            // Frees: a (0), y (1, fails), the request's range (2), c (3).
+            frees.failAfter(1, 1);
+            frees.beforeFree(0, () -> {
+                releaseOnTheOtherThread(y);
+                frees.beforeFree(1, () -> releaseOnTheOtherThread(c));
+            });
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            Throwable failure = on(first, () -> catchThrowable(() -> pool.allocate(request(4 * KIB))));
+
+            assertThat(frees.thrown()).as("y's free").hasSize(1);
+            assertThat(failure).as("the first failure").isSameAs(frees.thrown().get(0));
+            assertThat(failure.getSuppressed()).containsExactly(injected);
+            assertThat(pool.pendingReleases(0, home)).isZero();
+            assertThat(pool.blockSizes(0, home)).as("Y left the pool").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).as("so Y went back to VMA").isEqualTo(1);
+            // X holds keep and z, and y, whose free the suballocator refused; no range of the request.
+            assertThat(pool.statistics(0).allocationCount()).isEqualTo(3);
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).as("keep and z").isEqualTo(2);
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(vma.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
     void aReleaseShouldFreeTheBlockItsDrainEmptiedWhenTheDrainOfItsUnlockFails(VulkanContext context)
             throws Exception {
         // z's release frees z, then the waiting c (emptying Y, taken out of the arena) and a, meanwhile the other
@@ -563,6 +736,42 @@ class BlockPoolArenaTest {
             assertThat(after.cachedRanges()).as("q left the cache").isZero();
             assertThat(after.allocationCount()).as("keep, and p, whose free the suballocator refused")
                     .isEqualTo(2);
+            keep.release();
+        }
+    }
+
+    @Test
+    void aSubRangeFromTheThreadCacheWhoseUnlockThrowsAnErrorShouldGiveTheRangeBack(VulkanContext context)
+            throws Exception {
+        // As above, but p alone holds block Y, and the pool keeps no empty block (maxEmptyBlocks 0): unlocking
+        // finishes p, which empties Y, and destroying Y throws an Error (a DeviceMemoryListener's, which VMA lets
+        // through once the memory is freed). The request fails with it, and q must go back to X, not be lost between
+        // cache and buffer.
+        Error injected = new Error("freed() failed (injected by the test, Y)");
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, BlockPoolTesting.config(context, MIB).arenas(2)
+                     .maxEmptyBlocks(0).bufferMode(BlockPoolAllocator.BufferMode.OWN_BUFFER).build())) {
+            PooledBuffer keep = on(first, () -> pool.allocate(request(112 * KIB)));
+            PooledBuffer q = on(first, () -> pool.allocate(request(4 * KIB)));
+            PooledBuffer p = on(first, () -> pool.allocate(request(16 * KIB)));
+            int home = on(first, () -> pool.homeArena(0));
+            assertThat(pool.blockSizes(0, home)).containsExactly(128 * KIB, 256 * KIB);
+            releaseOn(first, q);
+            assertThat(pool.statistics(0).cachedRanges()).as("q").isEqualTo(1);
+            releaseOn(second, p);
+            assertThat(pool.pendingReleases(0, home)).as("p").isEqualTo(1);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            Throwable failure = on(first, () -> catchThrowable(() -> pool.allocate(request(4 * KIB)
+                    .withBufferMode(BlockPoolAllocator.BufferMode.SUB_RANGE))));
+
+            assertThat(failure).isSameAs(injected);
+            assertThat(pool.pendingReleases(0, home)).isZero();
+            assertThat(pool.blockSizes(0, home)).as("Y left the pool").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).as("so Y went back to VMA").isEqualTo(1);
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.cachedRanges()).as("q left the cache").isZero();
+            assertThat(after.allocationCount()).as("keep alone: q went back to X").isEqualTo(1);
             keep.release();
         }
     }
