@@ -641,7 +641,9 @@ final class TypeBlockPool {
                     return subRange(arena, slot, size);
                 }
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too (destroying the blocks the drain emptied before the arena grows, a DeviceMemoryListener's,
+            // which VMA lets through once the memory is freed): what unlocking throws then rides on it.
             failure = e;
             throw e;
         } finally {

@@ -529,6 +529,36 @@ class BlockPoolArenaTest {
     }
 
     @Test
+    void aRequestWhoseDestroyingOfTheBlocksItsDrainEmptiedThrowsAnErrorShouldKeepItWhenItsUnlockFails(
+            VulkanContext context) throws Exception {
+        // The first thread's arena holds block X (keep, a, y, z) and block Y (c alone); a and then c wait on the
+        // arena's stack, released by the other thread. A 200 KiB request frees c, which empties Y (maxEmptyBlocks 0),
+        // and a (meanwhile the other thread releases y, which waits in turn); no block has room, so before the arena
+        // grows it destroys Y, under the lock, and that throws an Error (a DeviceMemoryListener's, which VMA lets
+        // through once the memory is freed). Unlocking finishes y, whose free throws. The request must fail with the
+        // Error, the first failure, y's suppressed on it, not with y's failure in its place, the Error lost.
+        FailingFrees frees = new FailingFrees();
+        Error injected = new Error("freed() failed (injected by the test, Y)");
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            TwoBlocks t = twoBlocksWithTwoWaitingReleases(context, vma, frees);
+            // Frees: c (0), a (1), y (2, fails).
+            frees.failAfter(2, 1);
+            frees.beforeFree(1, () -> releaseYOnTheOtherThread(t));
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            Throwable failure = on(first, () -> catchThrowable(() -> t.pool().allocate(request(200 * KIB))));
+
+            assertThat(frees.thrown()).as("y's free").hasSize(1);
+            assertThat(failure).as("the first failure").isSameAs(injected);
+            assertThat(failure.getSuppressed()).containsExactly(frees.thrown().get(0));
+            assertThat(vma.deviceMemoryAllocationCount()).as("no block made").isEqualTo(2);
+            // X holds keep and z, and y, whose free the suballocator refused.
+            assertThat(t.pool().statistics(0).allocationCount()).isEqualTo(3);
+            assertYWentBackAndCloseFreesTheRest(t, vma);
+        }
+    }
+
+    @Test
     void aReleaseShouldFreeTheBlockItsDrainEmptiedWhenTheDrainOfItsUnlockFails(VulkanContext context)
             throws Exception {
         // z's release frees z, then the waiting c (emptying Y, taken out of the arena) and a, meanwhile the other
