@@ -1249,16 +1249,20 @@ public final class BlockPoolAllocator implements AutoCloseable {
 
     /**
      * Takes back the cached ranges of threads that have ended. Goes on past a cache whose ranges fail to go back
-     * ({@link ThreadRangeCache#retire} gives back all it can), to the other caches and the other threads' flush
-     * requests, and throws the first failure at the end, the others suppressed on it.
+     * ({@link ThreadRangeCache#retire} gives back all it can past a suballocator's exception), or whose giving back
+     * gets an {@link Error} (a {@code DeviceMemoryListener}'s, from destroying a block the ranges emptied, which VMA
+     * lets through once the memory is freed), to the other caches and the other threads' flush requests, and throws
+     * the first failure at the end, the others suppressed on it.
      *
      * @param askOthers whether to ask every other thread to give its own back at its next call (the pool ran out of
      *                  device memory)
      * @return whether a thread that ended had ranges cached
+     * @throws RuntimeException the first failure on the way, once every other ended thread's ranges went back
+     * @throws Error            the first failure, when it was an {@link Error}
      */
     boolean reclaimThreadCaches(boolean askOthers) {
         boolean reclaimed = false;
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (ThreadRangeCache cache : allThreadCaches) {
             // isAlive() == false: everything the thread did happened before this read (JLS 17.4.4).
             if (!cache.thread.isAlive()) {
@@ -1270,7 +1274,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     }
                     try {
                         cache.retire(pools);
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | Error e) {
                         failure = Failures.add(failure, e);
                     }
                 }
@@ -1278,9 +1282,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
                 cache.flushRequested = true;
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
         return reclaimed;
     }
 

@@ -3,6 +3,7 @@ package io.github.solvk.memory.pool;
 import static io.github.solvk.memory.pool.BlockPoolTesting.KIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.MIB;
 import static io.github.solvk.memory.pool.BlockPoolTesting.config;
+import static io.github.solvk.memory.pool.BlockPoolTesting.on;
 import static io.github.solvk.memory.pool.BlockPoolTesting.releaseOn;
 import static io.github.solvk.memory.pool.BlockPoolTesting.request;
 import static io.github.solvk.memory.pool.BlockPoolTesting.vma;
@@ -228,6 +229,54 @@ class BlockPoolReleaseUnusedTest {
             assertThat(pool.blockSizes(0)).isEmpty();
             pool.checkInvariants();
             pool.close();
+        }
+    }
+
+    @Test
+    void anErrorFromTakingBackOneEndedThreadsRangesShouldNotKeepAnotherEndedThreadsRangesFromGoingBack(
+            VulkanContext context) throws Exception {
+        // Two threads that ended left a cached range each, which alone holds a block: X1 (256 KiB) and X2 (512 KiB);
+        // the pool keeps no empty block (maxEmptyBlocks 0). Taking one ended thread's range back empties its block,
+        // and destroying that throws an Error (a DeviceMemoryListener's, which VMA lets through once the memory is
+        // freed): the other ended thread's range must still go back, and its block with it, before the Error is
+        // thrown.
+        Error injected = new Error("freed() failed (injected by the test)");
+        Thread[] threads = new Thread[2];
+        ExecutorService one = Executors.newSingleThreadExecutor(task -> threads[0] = new Thread(task));
+        ExecutorService two = Executors.newSingleThreadExecutor(task -> threads[1] = new Thread(task));
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).maxEmptyBlocks(0)
+                    .build());
+            // This thread's cache is made first (a thread's first request takes back the ranges of threads that
+            // ended); keep fills the first block.
+            PooledBuffer keep = pool.allocate(request(128 * KIB));
+            PooledBuffer a1 = on(one, () -> pool.allocate(request(1000)));
+            PooledBuffer fill = on(one, () -> pool.allocate(request(255 * KIB)));
+            PooledBuffer a2 = on(two, () -> pool.allocate(request(1000)));
+            releaseOn(one, List.of(a1, fill));
+            releaseOn(two, a2);
+            one.shutdown();
+            two.shutdown();
+            threads[0].join();
+            threads[1].join();
+            // (Not statistics(), which takes back the ended threads' ranges.)
+            assertThat(pool.blockSizes(0)).as("X0 (keep), X1 (a1), X2 (a2)")
+                    .containsExactly(128 * KIB, 256 * KIB, 512 * KIB);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(injected);
+
+            assertThat(pool.blockSizes(0)).as("X1 and X2 went back").containsExactly(128 * KIB);
+            assertThat(vma.liveDeviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.checkInvariants();
+            pool.close();
+            assertThat(keep.isReleased()).isTrue();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        } finally {
+            one.shutdownNow();
+            two.shutdownNow();
         }
     }
 
