@@ -547,6 +547,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
      *                                  {@link PoolException.Kind#DEDICATED_ALLOCATION_REQUIRED} for
      *                                  {@link AllocatePreference#NEVER_ALLOCATE} requests that no block can take
      * @throws VulkanException          when a Vulkan call fails other than for want of device memory
+     * @throws Error                    a {@code DeviceMemoryListener}'s, from destroying a block that giving back what
+     *                                  no buffer uses emptied after the heap was full (VMA lets it through once the
+     *                                  memory is freed): the request ends with it, once everything else went back,
+     *                                  the out-of-memory failure suppressed on it
      */
     public PooledBuffer allocate(BlockRequest request) {
         Objects.requireNonNull(request, "request: null (expected: a BlockRequest)");
@@ -576,8 +580,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
     }
 
     /**
-     * {@link #reclaimThreadCaches} for a request that failed: when giving back fails in turn, the request's failure
-     * is thrown, with that failure suppressed on it, so that the caller still sees why the request failed.
+     * {@link #reclaimThreadCaches} for a request that failed: when giving back fails in turn, the request ends there,
+     * no retry, and neither failure is lost. A {@link RuntimeException} (a suballocator whose free throws): the
+     * request's failure is thrown, with that failure suppressed on it, so that the caller still sees why the request
+     * failed. An {@link Error} (a {@code DeviceMemoryListener}'s, from destroying a block the ranges emptied, which VMA
+     * lets through once the memory is freed): the request ends with it, as after any failure of giving back that was
+     * such an {@code Error} (block-pool.md, "Out of memory"), the request's failure suppressed on it.
      *
      * @param failure   the request's failure
      * @param askOthers whether to ask the other threads for their ranges too (see {@link #reclaimThreadCaches})
@@ -589,6 +597,9 @@ public final class BlockPoolAllocator implements AutoCloseable {
         } catch (RuntimeException e) {
             failure.addSuppressed(e);
             throw failure;
+        } catch (Error e) {
+            e.addSuppressed(failure);
+            throw e;
         }
     }
 
@@ -704,8 +715,11 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     boolean freed;
                     try {
                         freed = pool.releaseUnused(cache);
-                    } catch (RuntimeException failure) {
-                        throw pool.outOfMemoryAfterFailedGiveBack(lastFailure, failure, ownSize);
+                    } catch (RuntimeException | Error failure) {
+                        // releaseUnused gave back all it could past the failure. The request ends: as
+                        // OUT_OF_DEVICE_MEMORY with it suppressed, or with the Error (a DeviceMemoryListener's, from
+                        // destroying a block), the out-of-memory failure suppressed on it rather than lost.
+                        throw Failures.propagate(pool.endAfterFailedGiveBack(lastFailure, failure, ownSize));
                     }
                     if (freed) {
                         return pool.allocateDedicated(ownSize, size, alignment, usage, request.withinBudget(),

@@ -427,9 +427,10 @@ final class TypeBlockPool {
             boolean gaveBack;
             try {
                 gaveBack = giveBackAfterOutOfMemory();
-            } catch (RuntimeException failure) {
-                // (An Error, a DeviceMemoryListener's from destroying a block, ends the request as itself.)
-                throw outOfMemoryAfterFailedGiveBack(e, failure, rangeSize);
+            } catch (RuntimeException | Error failure) {
+                // An Error (a DeviceMemoryListener's, from destroying a block) ends the request as itself, the
+                // out-of-memory failure suppressed on it.
+                throw Failures.propagate(endAfterFailedGiveBack(e, failure, rangeSize));
             }
             if (!gaveBack) {
                 throw e;
@@ -515,8 +516,9 @@ final class TypeBlockPool {
         boolean drained;
         try {
             drained = outOfMemory != null && drainOthers(home);
-        } catch (RuntimeException failure) {
-            throw outOfMemoryAfterFailedGiveBack(outOfMemory, failure, rangeSize);
+        } catch (RuntimeException | Error failure) {
+            // (drainOthers throws only after running out of memory, so outOfMemory is set.)
+            throw Failures.propagate(endAfterFailedGiveBack(outOfMemory, failure, rangeSize));
         }
         if (drained) {
             // Releases waiting in other arenas gave memory back: growing may work now.
@@ -549,8 +551,9 @@ final class TypeBlockPool {
      * destroying a block once VMA freed its memory), as {@link #releaseUnused} does: every other arena's waiting
      * releases are freed and the blocks that empties destroyed all the same, and the first failure is thrown at the
      * end, the others suppressed on it. The request ends with it either way ({@link #suballocateInArenas}: a
-     * {@link RuntimeException} as {@code OUT_OF_DEVICE_MEMORY} with it suppressed, an {@link Error} as itself), so
-     * going on only decides how much goes back to VMA first.
+     * {@link RuntimeException} as {@code OUT_OF_DEVICE_MEMORY} with it suppressed, an {@link Error} as itself with the
+     * out-of-memory failure suppressed on it: {@link #endAfterFailedGiveBack}), so going on only decides how much goes
+     * back to VMA first.
      *
      * @return whether a block was destroyed (memory went back to VMA)
      * @throws RuntimeException the first failure on the way, once every other arena was drained

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanException;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 /**
@@ -1241,7 +1242,10 @@ class BlockPoolArenaTest {
             Throwable failure = catchThrowable(() -> on(threads.get(0), () -> pool.allocate(request(100 * KIB))));
             assertThat(failure).isInstanceOf(ExecutionException.class);
             assertThat(failure.getCause()).isSameAs(r1Error);
-            assertThat(r1Error.getSuppressed()).as("r2's Error rides on r1's").containsExactly(r2Error);
+            assertThat(r1Error.getSuppressed()).as("r2's Error rides on r1's, then why the request failed")
+                    .satisfiesExactly(e -> assertThat(e).isSameAs(r2Error),
+                            e -> assertThat(e).isInstanceOfSatisfying(VulkanException.class, v ->
+                                    assertThat(v.resultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY")));
             assertThat(pool.pendingReleases(0, 0)).as("g").isZero();
             assertThat(pool.pendingReleases(0, 1)).as("r1").isZero();
             assertThat(pool.pendingReleases(0, 2)).as("r2, past r1's Error").isZero();

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
+import io.github.solvk.memory.vulkan.VulkanException;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
 /** {@link BlockPoolAllocator#releaseUnusedMemory()}: what goes back to VMA, what stays, and what a failure leaves. */
@@ -304,6 +305,8 @@ class BlockPoolReleaseUnusedTest {
             FailingListeners.failFreedCall(vma, 1, injected);
 
             assertThatThrownBy(() -> pool.allocate(request(300 * KIB))).isSameAs(injected);
+            assertThat(injected.getSuppressed()).as("why the request failed, not lost")
+                    .singleElement().satisfies(BlockPoolReleaseUnusedTest::assertOutOfDeviceMemory);
 
             assertThat(vma.liveDeviceMemoryCount()).as("both blocks went back").isZero();
             assertThat(pool.deviceMemoryCount()).isZero();
@@ -312,6 +315,73 @@ class BlockPoolReleaseUnusedTest {
             pool.checkInvariants();
             pool.close();
         }
+    }
+
+    @Test
+    void anErrorFromGivingBackAfterDedicatedMemoryRanOutShouldEndTheRequestWithTheOutOfMemoryFailureOnIt(
+            VulkanContext context) {
+        // A block held only by two cached ranges, and an empty one kept, under a 500 KiB heap limit: 200 KiB of
+        // dedicated memory does not fit, so the memory type gives back what no buffer uses. The flush empties the first
+        // block, which is not kept (the other is), and destroying it throws an Error (a DeviceMemoryListener's, which
+        // VMA lets through once the memory is freed): the kept empty block must still go back, and the request end
+        // with the Error, why it failed (out of device memory) suppressed on it rather than lost.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context, 500 * KIB)) {
+            BlockPoolAllocator pool = twoBlocksOneHeldByCachedRanges(context, vma, null);
+            assertThat(pool.statistics(0).emptyBlockCount()).isEqualTo(1);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE))).isSameAs(injected);
+
+            assertThat(injected.getSuppressed()).singleElement()
+                    .satisfies(BlockPoolReleaseUnusedTest::assertOutOfDeviceMemory);
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            assertThat(pool.blockSizes(0)).as("both blocks went back").isEmpty();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            pool.checkInvariants();
+            pool.close();
+        }
+    }
+
+    @Test
+    void anErrorFromTakingBackAnEndedThreadsRangesAfterDedicatedMemoryRanOutShouldKeepTheRequestsFailure(
+            VulkanContext context) throws Exception {
+        // A thread that ended left a cached range, which alone holds a block (maxEmptyBlocks 0), under a 400 KiB heap
+        // limit: 200 KiB of dedicated memory does not fit, the memory type has nothing to give back, so the request
+        // fails as out of device memory, and then takes back the ranges of threads that ended. That empties the block,
+        // and destroying it throws an Error (a DeviceMemoryListener's, which VMA lets through once the memory is
+        // freed): the request ends with it, and its own failure must be suppressed on it, not lost.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator vma = vma(context, 400 * KIB)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).maxEmptyBlocks(0)
+                    .build());
+            // This thread's cache is made first (a thread's first request takes back the ranges of threads that
+            // ended), with no range in it: 100 KiB is never cached. Its block went back: the next is 256 KiB.
+            pool.allocate(request(100 * KIB)).release();
+            Thread ended = new Thread(() -> pool.allocate(request(1000)).release());
+            ended.start();
+            ended.join();
+            assertThat(pool.blockSizes(0)).as("the ended thread's range holds it").containsExactly(256 * KIB);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(() -> pool.allocate(request(200 * KIB)
+                    .withPreference(AllocatePreference.ALWAYS_ALLOCATE))).isSameAs(injected);
+
+            assertThat(injected.getSuppressed()).singleElement().isInstanceOfSatisfying(PoolException.class,
+                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.OUT_OF_DEVICE_MEMORY));
+            assertThat(pool.blockSizes(0)).as("the block went back").isEmpty();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.close();
+        }
+    }
+
+    private static void assertOutOfDeviceMemory(Throwable e) {
+        assertThat(e).isInstanceOfSatisfying(VulkanException.class,
+                v -> assertThat(v.resultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY"));
     }
 
     @Test
