@@ -617,6 +617,36 @@ class MemoryPoolTest {
     }
 
     @Test
+    void aFreeAtOncePoolShouldFreeEveryEmptyBlockPastOneWhoseFreeThrowsAnError(VulkanContext context) {
+        // A free-at-once pool of four blocks, one buffer in each: releasing the last starts the pool again, and it frees
+        // the empty blocks beyond its spare, three of them. Freeing the first of those throws an Error (a
+        // DeviceMemoryListener's, which VMA lets through once the memory is freed): the other two must still go back,
+        // and then the Error be thrown.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context));
+             BlockMemoryPool pool = new BlockMemoryPool(allocator, new BlockMemoryPool.Config("once",
+                     BlockMemoryPool.Kind.FREE_AT_ONCE, USAGE, MemoryTypeFilter.ofFlags(0, 0, 0), 64 * KIB, 0, 4,
+                     SuballocatorKind.TLSF, 0, 0))) {
+            List<PooledBuffer> buffers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                buffers.add(pool.allocate(40 * KIB, 0, 0, 0));
+            }
+            assertThat(pool.blockCount()).isEqualTo(4);
+            for (int i = 0; i < 3; i++) {
+                buffers.get(i).release();
+            }
+            FailingListeners.failFreedCall(allocator, 1, injected);
+
+            assertThatThrownBy(buffers.get(3)::release).isSameAs(injected);
+
+            assertThat(pool.blockCount()).as("the spare alone").isOne();
+            assertThat(allocator.liveDeviceMemoryCount()).as("the other blocks went back to VMA").isOne();
+            pool.allocate(40 * KIB, 0, 0, 0).release();
+        }
+    }
+
+    @Test
     void aPoolWhoseBlockFreesThrowAnErrorShouldStillFreeEveryBlockAndBeUnregistered(VulkanContext context) {
         // Destroying the first and the third block throws an Error (a DeviceMemoryListener's, which VMA lets through
         // once the memory is freed): close() must still free every block, and the pool must leave its manager.

@@ -846,9 +846,15 @@ public final class BlockMemoryPool implements AutoCloseable {
         p.listed = false;
     }
 
-    /** Frees empty blocks beyond {@code minBlocks}, keeping one empty block as a spare. */
+    /**
+     * Frees empty blocks beyond {@code minBlocks}, keeping one empty block as a spare. Goes on past a block whose free
+     * throws (a {@code DeviceMemoryListener}'s {@link Error}, which VMA lets through once the memory is freed; the
+     * block is out of the list by then) to the other empty blocks, so that none stays allocated until the next trim,
+     * and throws the first failure at the end, the others suppressed on it.
+     */
     private void trimEmptyBlocks() {
         boolean spareKept = false;
+        Throwable failure = null;
         for (int i = blocks.size() - 1; i >= 0 && blocks.size() > config.minBlocks(); i--) {
             Block block = blocks.get(i);
             if (block.suballocator.liveCount() == 0 && !(config.kind() == Kind.RING_BUFFER)) {
@@ -860,8 +866,15 @@ public final class BlockMemoryPool implements AutoCloseable {
                     continue;
                 }
                 blocks.remove(i);
-                closeBlock(block);
+                try {
+                    closeBlock(block);
+                } catch (RuntimeException | Error e) {
+                    failure = Failures.add(failure, e);
+                }
             }
+        }
+        if (failure != null) {
+            Failures.throwIfAny(failure);
         }
     }
 
