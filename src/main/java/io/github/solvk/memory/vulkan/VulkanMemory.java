@@ -7,10 +7,10 @@ import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_MAPPED_BIT;
 import static org.lwjgl.util.vma.Vma.VMA_ALLOCATION_CREATE_WITHIN_BUDGET_BIT;
 import static org.lwjgl.util.vma.Vma.vmaAllocateMemory;
 import static org.lwjgl.util.vma.Vma.vmaAllocateMemoryForBuffer;
-import static org.lwjgl.util.vma.Vma.vmaBindBufferMemory;
 import static org.lwjgl.util.vma.Vma.vmaBindBufferMemory2;
 import static org.lwjgl.util.vma.Vma.vmaFreeMemory;
 import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
+import static org.lwjgl.vulkan.VK10.VK_ERROR_OUT_OF_DEVICE_MEMORY;
 import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
 import static org.lwjgl.vulkan.VK10.vkCreateBuffer;
@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
+import org.lwjgl.util.vma.Vma;
 import org.lwjgl.util.vma.VmaAllocationCreateInfo;
 import org.lwjgl.util.vma.VmaAllocationInfo;
 import org.lwjgl.vulkan.VkBufferCreateInfo;
@@ -198,7 +199,13 @@ public final class VulkanMemory implements AutoCloseable {
      * @param memoryTypeIndex the memory type
      * @param name            recorded by VMA, or {@code null}
      * @return the memory and the buffer; close the buffer first, then the memory
-     * @throws VulkanException when VMA fails
+     * @throws VulkanException when VMA fails. When the bind fails, the memory is freed and the buffer destroyed before
+     *                         the bind's failure is thrown; a {@code DeviceMemoryListener}'s {@link Error} from
+     *                         freeing the memory (which VMA lets through once the memory is freed) is suppressed on
+     *                         it: the first failure wins
+     * @throws Error           a {@code DeviceMemoryListener}'s, from freeing the memory after the bind failed with
+     *                         {@code VK_ERROR_OUT_OF_DEVICE_MEMORY}, the bind's failure suppressed on it: callers
+     *                         recover from running out of device memory, and the {@code Error} would be lost with it
      */
     public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
                                                           int memoryTypeIndex, String name) {
@@ -215,6 +222,24 @@ public final class VulkanMemory implements AutoCloseable {
      */
     public static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
                                                           int memoryTypeIndex, boolean withinBudget, String name) {
+        return allocateDedicatedBuffer(allocator, size, usage, memoryTypeIndex, withinBudget, name,
+                Vma::vmaBindBufferMemory);
+    }
+
+    /** How {@link #allocateDedicatedBuffer} binds the buffer: {@code vmaBindBufferMemory}, or a test's stand-in. */
+    @FunctionalInterface
+    interface BufferBinding {
+        /** @return the {@code VkResult} */
+        int bind(long vma, long allocation, long buffer);
+    }
+
+    /**
+     * {@link #allocateDedicatedBuffer(VulkanMemoryAllocator, long, int, int, boolean, String)} with the bind given:
+     * for tests of a bind that fails, which no driver can be made to do.
+     */
+    static DedicatedBuffer allocateDedicatedBuffer(VulkanMemoryAllocator allocator, long size, int usage,
+                                                   int memoryTypeIndex, boolean withinBudget, String name,
+                                                   BufferBinding binding) {
         Objects.requireNonNull(allocator, "allocator: null (expected: an open VulkanMemoryAllocator)");
         checkBuffer(size, usage);
         long buffer = createUnboundBuffer(allocator, size, usage);
@@ -232,16 +257,39 @@ public final class VulkanMemory implements AutoCloseable {
             // The allocator cannot close in between: the memory just made is live, so close() refuses.
             long vma = allocator.enter();
             try {
-                VkResults.check(vmaBindBufferMemory(vma, memory.allocation, buffer), "vmaBindBufferMemory");
+                VkResults.check(binding.bind(vma, memory.allocation, buffer), "vmaBindBufferMemory");
             } finally {
                 allocator.exit();
             }
         } catch (RuntimeException e) {
             destroy(allocator.device(), buffer);
-            memory.close();
+            try {
+                memory.close();
+            } catch (RuntimeException | Error later) {
+                throwAfterFailedBind(e, later);
+            }
             throw e;
         }
         return new DedicatedBuffer(memory, VulkanBuffer.boundTo(memory, buffer, 0, size, usage, true));
+    }
+
+    /**
+     * Throws what {@link #allocateDedicatedBuffer} throws when freeing the memory failed ({@code later}: a
+     * {@code DeviceMemoryListener}'s {@link Error}, which VMA lets through once the memory is freed) after the bind
+     * failed ({@code bind}). The first failure wins: the bind's, with {@code later} suppressed on it. Unless the bind
+     * failed with {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} and {@code later} is an {@link Error}: callers recover from
+     * running out of device memory (a block pool tries other memory, gives back what no buffer uses and tries again),
+     * and the {@code Error} would be lost with it, so it is thrown, the bind's failure suppressed on it, as the block
+     * pools end a request whose giving back after running out of memory got such an {@code Error}.
+     */
+    private static void throwAfterFailedBind(RuntimeException bind, Throwable later) {
+        if (later instanceof Error e && bind instanceof VulkanException v
+                && v.result() == VK_ERROR_OUT_OF_DEVICE_MEMORY) {
+            e.addSuppressed(bind);
+            throw e;
+        }
+        bind.addSuppressed(later);
+        throw bind;
     }
 
     /**

@@ -2,9 +2,12 @@ package io.github.solvk.memory.vulkan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+import static org.lwjgl.vulkan.VK10.VK_ERROR_OUT_OF_DEVICE_MEMORY;
+import static org.lwjgl.vulkan.VK10.VK_ERROR_OUT_OF_HOST_MEMORY;
 import static org.lwjgl.vulkan.VK10.vkCmdCopyBuffer;
 
 import org.junit.jupiter.api.Test;
@@ -12,6 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkBufferCopy;
 
+import io.github.solvk.memory.pool.FailingListeners;
 import io.github.solvk.memory.testing.VulkanExtension;
 
 @ExtendWith(VulkanExtension.class)
@@ -125,6 +129,51 @@ class VulkanMemoryTest {
             assertThat(back[0]).isEqualTo(7);
             made.buffer().close();
             made.memory().close();
+            assertThat(allocator.liveDeviceMemoryCount()).isZero();
+            assertThat(allocator.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void aDedicatedBufferWhoseBindFailsShouldThrowThatFailureWhenFreeingItsMemoryThrowsAnError(
+            VulkanContext context) {
+        // The bind fails (a stand-in: no driver can be made to), so the memory made for the buffer is freed, and a
+        // DeviceMemoryListener's freed() throws an Error, which VMA lets through once the memory is freed. The bind's
+        // failure came first and must be thrown, the Error suppressed on it, and nothing be left.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context))) {
+            FailingListeners.failFreedCall(allocator, 1, injected);
+
+            Throwable failure = catchThrowable(() -> VulkanMemory.allocateDedicatedBuffer(allocator, 100_000, USAGE,
+                    0, false, null, (vma, allocation, buffer) -> VK_ERROR_OUT_OF_HOST_MEMORY));
+
+            assertThat(failure).isInstanceOfSatisfying(VulkanException.class, e -> {
+                assertThat(e.resultName()).isEqualTo("VK_ERROR_OUT_OF_HOST_MEMORY");
+                assertThat(e.getSuppressed()).containsExactly(injected);
+            });
+            assertThat(allocator.liveDeviceMemoryCount()).isZero();
+            assertThat(allocator.statistics().total().allocationCount()).isZero();
+        }
+    }
+
+    @Test
+    void aDedicatedBufferWhoseBindRunsOutOfDeviceMemoryShouldThrowTheErrorFromFreeingItsMemory(
+            VulkanContext context) {
+        // As above, but the bind fails with VK_ERROR_OUT_OF_DEVICE_MEMORY, which callers recover from (a block pool
+        // tries other memory, gives back what no buffer uses, and may then succeed): the Error must not ride on it and
+        // be lost with it, but be thrown, the bind's failure suppressed on it.
+        Error injected = new Error("freed() failed (injected by the test)");
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context))) {
+            FailingListeners.failFreedCall(allocator, 1, injected);
+
+            Throwable failure = catchThrowable(() -> VulkanMemory.allocateDedicatedBuffer(allocator, 100_000, USAGE,
+                    0, false, null, (vma, allocation, buffer) -> VK_ERROR_OUT_OF_DEVICE_MEMORY));
+
+            assertThat(failure).isSameAs(injected);
+            assertThat(injected.getSuppressed()).singleElement().isInstanceOfSatisfying(VulkanException.class,
+                    e -> assertThat(e.resultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY"));
             assertThat(allocator.liveDeviceMemoryCount()).isZero();
             assertThat(allocator.statistics().total().allocationCount()).isZero();
         }
