@@ -1105,7 +1105,12 @@ final class TypeBlockPool {
                     suballocator = emptySuballocator(memory.size());
                     handle = suballocator.tryAllocate(needed, alignment, AllocationType.LINEAR);
                 } catch (RuntimeException e) {
-                    owner.freeMemory(memory);
+                    try {
+                        owner.freeMemory(memory);
+                    } catch (RuntimeException | Error later) {
+                        // A DeviceMemoryListener's Error (once VMA freed the memory) rides on the first failure.
+                        Failures.add(e, later);
+                    }
                     throw e;
                 }
                 if (handle == Suballocator.NULL_HANDLE) {
@@ -1322,12 +1327,13 @@ final class TypeBlockPool {
             boolean kept;
             try {
                 kept = owner.threadCache().offer(this, slot, bin, 1L << buffer.alignmentLog2, buffer.home);
-            } catch (RuntimeException e) {
-                // The cache's flush or sweep failed (a free threw): this range still goes back, and a failure of
-                // that rides on the first.
+            } catch (RuntimeException | Error e) {
+                // The cache's flush or sweep failed, before the range was kept (a free threw, or destroying a block
+                // it emptied got a DeviceMemoryListener's Error, which VMA lets through once the memory is freed):
+                // this range still goes back, and a failure of that rides on the first.
                 try {
                     releaseToBlock(slot);
-                } catch (RuntimeException again) {
+                } catch (RuntimeException | Error again) {
                     Failures.add(e, again);
                 }
                 throw e;

@@ -1302,4 +1302,41 @@ class BlockPoolThreadCacheTest {
             }
         }
     }
+
+    @Test
+    void aReleaseWhoseCacheFlushThrowsAnErrorShouldStillGiveItsRangeBack(VulkanContext context) throws Exception {
+        // Block X1 is held only by r1, which this thread's cache keeps; block X2 only by b, live; the pool keeps no
+        // empty block (maxEmptyBlocks 0). Another thread asks this one to give its ranges back at its next call. That
+        // call is b's release: the flush empties X1, and destroying X1 throws an Error (a DeviceMemoryListener's,
+        // which VMA lets through once the memory is freed). b's range must still go back, and X2 with it, not stay
+        // placed for a buffer no one holds, before the Error is thrown.
+        Error injected = new Error("freed() failed (injected by the test, X1)");
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build());
+            PooledBuffer r1 = pool.allocate(request(1000));
+            PooledBuffer fill = pool.allocate(request(127 * KIB));
+            PooledBuffer b = pool.allocate(request(1000));
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB);
+            r1.release();
+            fill.release();
+            assertThat(pool.blockSizes(0)).as("X1 held by r1, cached").containsExactly(128 * KIB, 256 * KIB);
+            on(other, pool::releaseUnusedMemory);
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(b::release).isSameAs(injected);
+
+            assertThat(pool.blockSizes(0)).as("X1 and X2 went back").isEmpty();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.deviceMemoryCount()).isZero();
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.cachedRanges()).isZero();
+            assertThat(after.allocationCount()).isZero();
+            pool.checkInvariants();
+            pool.close();
+            assertThat(pool.liveBuffersAtClose()).isZero();
+        } finally {
+            other.shutdownNow();
+        }
+    }
 }
