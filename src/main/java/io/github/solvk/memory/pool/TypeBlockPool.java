@@ -678,7 +678,11 @@ final class TypeBlockPool {
 
     /**
      * Takes over an empty block that another arena keeps and places the range in it, so that an arena that must grow
-     * reuses memory the pool holds already; {@code arena}'s lock is held, the others' are only tried.
+     * reuses memory the pool holds already; {@code arena}'s lock is held, the others' are only tried. A failure of the
+     * other arena's drain (a suballocator whose free throws) is thrown as itself, what unlocking that arena then
+     * throws suppressed on it, as a failure of the home arena's own drain is: no device memory was asked for yet, so
+     * the request has not run out of it ({@link #drainOthers}, which runs once the heap was full, is what ends a
+     * request as {@code OUT_OF_DEVICE_MEMORY}).
      *
      * @return the block, now listed in {@code arena} and no longer empty, its handle in {@link Arena#placedHandle};
      *         or {@code null} when no other arena keeps one that takes the range, or their locks are busy
