@@ -618,10 +618,10 @@ class MemoryPoolTest {
 
     @Test
     void aFreeAtOncePoolShouldFreeEveryEmptyBlockPastOneWhoseFreeThrowsAnError(VulkanContext context) {
-        // A free-at-once pool of four blocks, one buffer in each: releasing the last starts the pool again, and it frees
-        // the empty blocks beyond its spare, three of them. Freeing the first of those throws an Error (a
-        // DeviceMemoryListener's, which VMA lets through once the memory is freed): the other two must still go back,
-        // and then the Error be thrown.
+        // A free-at-once pool of four blocks, one buffer in each: releasing the last starts the pool again, and it
+        // frees the empty blocks beyond its spare, three of them. Freeing the first of those throws an Error (a
+        // DeviceMemoryListener's, which VMA lets through once the memory is freed): the other two must still go
+        // back, and then the Error be thrown.
         Error injected = new Error("freed() failed (injected by the test)");
         try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
                 VulkanMemoryAllocator.Settings.forContext(context));
