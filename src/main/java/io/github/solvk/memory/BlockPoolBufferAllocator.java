@@ -139,8 +139,9 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     }
 
     /**
-     * @return per memory type: blocks, dedicated blocks, allocations, committed, used and free bytes (counting may free
-     *         blocks that releases waiting for a lock emptied: the manager's {@link MemoryManager#close()} waits for it)
+     * @return per memory type: blocks, dedicated blocks, allocations, committed, used and free bytes (counting may
+     *         free blocks that releases waiting for a lock emptied: the manager's {@link MemoryManager#close()} waits
+     *         for it)
      */
     public java.util.List<BlockPoolAllocator.TypeStatistics> statistics() {
         Lock lock = manager.lifecycleReadLock();
@@ -165,7 +166,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     /**
      * Gives the device memory that no buffer uses back to the driver, when the application knows it needs less (a
      * level unloaded): every empty block, the one kept for the next request included, after the ranges cached by this
-     * thread and by threads that ended went back to their blocks; other live threads give theirs back at their next
+     * thread and by threads that ended, and those other threads sent home to a live thread (buffers a loader thread
+     * made and this one released), went back to their blocks; other live threads give their own back at their next
      * call. Live buffers are untouched. See {@link BlockPoolAllocator#releaseUnusedMemory()}.
      *
      * @return the bytes by which {@link #committedBytes()} fell during the call

@@ -1124,10 +1124,12 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * Gives the device memory that no buffer uses now back to VMA, for a moment when the application knows it needs
      * less (a level unloaded, a scene torn down): every empty block is freed, the ones the pools keep for the next
      * request included, after the ranges that hold blocks without a buffer in them went back: the calling thread's
-     * cached ranges (as {@link #flushThreadCache}), those of threads that ended, and the releases waiting for an
-     * arena's lock. Other threads that are still alive are asked to give their cached ranges back at their next
-     * request or release: a block that only their caches hold is freed then, as blocks are that a free leaves empty
-     * beyond the one kept, not by this call. Live buffers, and blocks holding one, are untouched;
+     * cached ranges (as {@link #flushThreadCache}), those of threads that ended, the releases waiting for an arena's
+     * lock, and the ranges that other threads released and sent home to a thread that is still alive (which waits in
+     * that thread's inbox until its next call, and a loader thread that stopped calling would hold for good). Other
+     * threads that are still alive are asked to give their own cached ranges back at their next request or release:
+     * a block that only those hold is freed then, as blocks are that a free leaves empty beyond the one kept, not by
+     * this call. Live buffers, and blocks holding one, are untouched;
      * the pools make blocks again as requests need them (at the full block size: the smaller first blocks of
      * {@link Config} come once per arena).
      *
@@ -1269,8 +1271,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * the first failure at the end, the others suppressed on it.
      *
      * @param askOthers whether to ask every other thread to give its own back at its next call (the pool ran out of
-     *                  device memory)
-     * @return whether a thread that ended had ranges cached
+     *                  device memory, or the application asked for unused memory back), and give back now the ranges
+     *                  other threads sent home to them ({@link ThreadRangeCache#giveBackInbox}): a thread that does
+     *                  not call again would keep those, and their blocks, until it ends
+     * @return whether a thread that ended had ranges cached, or (with {@code askOthers}) a live thread's inbox had
      * @throws RuntimeException the first failure on the way, once every other ended thread's ranges went back
      * @throws Error            the first failure, when it was an {@link Error}
      */
@@ -1293,7 +1297,13 @@ public final class BlockPoolAllocator implements AutoCloseable {
                     }
                 }
             } else if (askOthers && cache.thread != Thread.currentThread()) {
+                // Its bins at its next call; what others sent home to it now, as that thread may not call again.
                 cache.flushRequested = true;
+                try {
+                    reclaimed |= cache.giveBackInbox(pools);
+                } catch (RuntimeException | Error e) {
+                    failure = Failures.add(failure, e);
+                }
             }
         }
         Failures.throwIfAny(failure);

@@ -35,14 +35,17 @@ import io.github.solvk.memory.internal.Failures;
  *       calling thread;</li>
  *   <li>at its thread's next request or release after another thread ran out of device memory;</li>
  *   <li>after its thread ended: when another thread first uses the allocator, and at the next statistics, invariant
- *       check, or out-of-memory of any thread.</li>
+ *       check, or out-of-memory of any thread;</li>
+ *   <li>a range waiting in its thread's {@link Inbox}, while that thread lives: at another thread's
+ *       {@link BlockPoolAllocator#releaseUnusedMemory()} or out-of-memory ({@link #giveBackInbox}), so that a thread
+ *       that stopped calling does not keep the ranges others sent home to it.</li>
  * </ul>
  * Only TLSF and buddy blocks are cached: they free in any order, while a stack's or ring's order would break and a
  * fixed-size suballocator takes no other size.
  *
  * <p>Only its thread uses a cache, except that other threads push batches onto its inboxes, another thread may set
- * {@link #flushRequested}, read the counts for statistics (without synchronization: figures of a moment), and close
- * the inboxes and empty the cache of a thread that has ended.
+ * {@link #flushRequested}, take what its inboxes hold back to the blocks, read the counts for statistics (without
+ * synchronization: figures of a moment), and close the inboxes and empty the cache of a thread that has ended.
  *
  * <p><b>Why ranges go home.</b> When each thread kept what it released, a thread that freed another's buffers filled
  * its bins with that thread's sizes while its own ran dry: with two threads and half the frees made by the other,
@@ -209,14 +212,22 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             return top != null && top != CLOSED;
         }
 
-        /** @return every batch waiting, newest first (linked through {@link Batch#next}), or {@code null} */
+        /**
+         * @return every batch waiting, newest first (linked through {@link Batch#next}), or {@code null}. The owner
+         *         takes them into its bins; another thread may take them to give their ranges back to their blocks
+         *         ({@link ThreadRangeCache#giveBackInbox}). A compare-and-set, so that a take racing a
+         *         {@link #close} never reopens the inbox
+         */
         Batch take() {
-            Batch top = head;
-            if (top == null || top == CLOSED) {
-                return null;
+            while (true) {
+                Batch top = head;
+                if (top == null || top == CLOSED) {
+                    return null;
+                }
+                if (HEAD.compareAndSet(this, top, null)) {
+                    return top;
+                }
             }
-            // Only the owner takes, and a closed inbox is never reopened: the head is not CLOSED after this swap.
-            return (Batch) HEAD.getAndSet(this, null);
         }
 
         /** @return every batch waiting, as {@link #take}; from now on {@link #push} takes nothing */
@@ -505,26 +516,25 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
      * suppressed on it.
      */
     private static void unloadAll(TypeBlockPool pool, Bins b, Batch chain, boolean keep) {
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (Batch batch = chain; batch != null; batch = batch.next) {
             try {
                 unload(pool, b, batch, keep);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failure = Failures.add(failure, e);
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
     }
 
     /**
      * Gives a batch's ranges back: into the bins while they have room when {@code keep}, else to their blocks. Goes
-     * on past a failure, so that no range is left behind, and throws the first at the end, the others suppressed on
-     * it.
+     * on past a failure, an {@link Error} too (a {@code DeviceMemoryListener}'s, from destroying a block a range
+     * emptied, which VMA lets through once the memory is freed), so that no range taken out of an inbox or a list is
+     * left behind, and throws the first at the end, the others suppressed on it.
      */
     private static void unload(TypeBlockPool pool, Bins b, Batch batch, boolean keep) {
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (int i = 0; i < batch.count; i++) {
             RangeSlot slot = batch.slots[i];
             batch.slots[i] = null;
@@ -536,14 +546,12 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
             }
             try {
                 pool.releaseToBlock(slot);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failure = Failures.add(failure, e);
             }
         }
         batch.count = 0;
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
     }
 
     /**
@@ -719,6 +727,36 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /**
+     * Gives the ranges that other threads sent home to this cache's thread ({@link Inbox}) back to their blocks, from
+     * any thread: for a thread that stopped calling (a loader whose buffers another thread released), whose inbox
+     * would otherwise keep their blocks allocated until its next call. Touches nothing else of the cache, which only
+     * its thread uses. Goes on past a failure, an {@link Error} too, to the other ranges and memory types, and throws
+     * the first at the end, the others suppressed on it.
+     *
+     * @return whether any range was waiting
+     */
+    boolean giveBackInbox(TypeBlockPool[] pools) {
+        boolean any = false;
+        Throwable failure = null;
+        for (TypeBlockPool pool : pools) {
+            // Racy read of the owner's array: a Bins is seen whole or not at all (its inbox is a final field).
+            Bins b = types[pool.memoryTypeIndex()];
+            Batch chain = b == null ? null : b.inbox.take();
+            if (chain != null) {
+                any = true;
+                try {
+                    // keep == false: straight to the blocks, without touching the owner's bins.
+                    unloadAll(pool, b, chain, false);
+                } catch (RuntimeException | Error e) {
+                    failure = Failures.add(failure, e);
+                }
+            }
+        }
+        Failures.throwIfAny(failure);
+        return any;
     }
 
     /** Forgets every kept range, without giving it back: their allocator closed and freed the blocks. */

@@ -133,6 +133,78 @@ class BlockPoolReleaseUnusedTest {
     }
 
     @Test
+    void rangesSentHomeToALiveThreadThatStoppedCallingShouldGoBackNow(VulkanContext context) throws Exception {
+        ExecutorService loader = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
+            // A loader thread makes a level; this thread releases it, so its ranges go home to the loader's inbox
+            // (ThreadRangeCache), and the loader, alive, makes no further call.
+            List<PooledBuffer> level = BlockPoolTesting.on(loader, () -> {
+                List<PooledBuffer> made = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    made.add(pool.allocate(request(1000)));
+                }
+                return made;
+            });
+            assertThat(pool.deviceMemoryCount()).isEqualTo(1);
+            level.forEach(PooledBuffer::release);
+            assertThat(pool.statistics(0).cachedRanges()).as("in this thread's batches and the loader's inbox")
+                    .isEqualTo(100);
+
+            assertThat(pool.releaseUnusedMemory()).isEqualTo(128 * KIB);
+            assertThat(pool.committedBytes()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+
+            // The loader's next calls find a cache that holds nothing twice: 100 buffers again, each range once.
+            List<PooledBuffer> again = BlockPoolTesting.on(loader, () -> {
+                List<PooledBuffer> made = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    made.add(pool.allocate(request(1000)));
+                }
+                return made;
+            });
+            assertThat(again.stream().map(b -> b.buffer().offset()).distinct()).hasSize(100);
+            BlockPoolTesting.releaseOn(loader, again);
+            pool.checkInvariants();
+        } finally {
+            loader.shutdownNow();
+        }
+    }
+
+    @Test
+    void aRequestThatRunsOutOfMemoryShouldGetTheRangesSentHomeToALiveThreadThatStoppedCalling(VulkanContext context)
+            throws Exception {
+        ExecutorService loader = Executors.newSingleThreadExecutor();
+        try (VulkanMemoryAllocator vma = vma(context, MIB);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
+            // 128 buffers of 1000 bytes (1 KiB ranges) fill the first block, 128 KiB of the heap's 1 MiB.
+            List<PooledBuffer> level = BlockPoolTesting.on(loader, () -> {
+                List<PooledBuffer> made = new ArrayList<>();
+                for (int i = 0; i < 128; i++) {
+                    made.add(pool.allocate(request(1000)));
+                }
+                return made;
+            });
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            // Released here: four full batches of 32 go home to the loader's inbox, which takes its whole budget
+            // (1/8 of the block size); they keep the block allocated.
+            level.forEach(PooledBuffer::release);
+            assertThat(pool.statistics(0).cachedRanges()).isEqualTo(128);
+            // 960 KiB, dedicated memory (over half a block): it fits only once that block is freed. Giving back after
+            // running out of memory takes the loader's inbox, the block empties and goes, and the request succeeds.
+            PooledBuffer large = pool.allocate(request(960 * KIB));
+            assertThat(large.buffer().size()).isEqualTo(960 * KIB);
+            assertThat(pool.blockSizes(0)).as("the level's block freed for it").isEmpty();
+            large.release();
+            assertThat(pool.statistics(0).cachedRanges()).isZero();
+            pool.checkInvariants();
+        } finally {
+            loader.shutdownNow();
+        }
+    }
+
+    @Test
     void aFreeThatFailsShouldBeThrownAfterEverythingElseWentBack(VulkanContext context) {
         FailingFrees frees = new FailingFrees();
         try (VulkanMemoryAllocator vma = vma(context)) {
