@@ -634,8 +634,9 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
     /**
      * Gives every kept range of one memory type back to its block ({@link #giveBack}): the bins', those sent back by
      * other threads, and those in batches for other threads. Goes on past a failure (a block's suballocator that
-     * throws), so that no range is left behind, each leaving the cache before it goes; throws the first at the end,
-     * the others suppressed on it.
+     * throws, or a {@code DeviceMemoryListener}'s {@link Error} from destroying a block a range emptied, which VMA lets
+     * through once the memory is freed), so that no range is left behind, each leaving the cache before it goes;
+     * throws the first at the end, the others suppressed on it.
      */
     void flush(TypeBlockPool pool) {
         Bins b = types[pool.memoryTypeIndex()];
@@ -651,15 +652,15 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
                 b.refused = o;
             }
         }
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             settle(pool, b, false);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = Failures.add(failure, e);
         }
         try {
             unloadAll(pool, b, b.inbox.take(), false);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = Failures.add(failure, e);
         }
         if (b.ranges > 0) {
@@ -669,15 +670,13 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
                 while (b.count[i] > 0) {
                     try {
                         giveBack(pool, b, i, b.count[i]);
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | Error e) {
                         failure = Failures.add(failure, e);
                     }
                 }
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
     }
 
     /**
@@ -687,46 +686,42 @@ final class ThreadRangeCache extends ThreadRangeCacheFields {
      * end, the others suppressed on it.
      */
     void retire(TypeBlockPool[] pools) {
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (TypeBlockPool pool : pools) {
             Bins b = types[pool.memoryTypeIndex()];
             if (b != null) {
                 try {
                     unloadAll(pool, b, b.inbox.close(), false);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     failure = Failures.add(failure, e);
                 }
             }
         }
         try {
             flushAll(pools);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failure = Failures.add(failure, e);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
     }
 
     /**
-     * Gives every kept range back to its block; goes on past a failure to the other memory types, and throws the
-     * first at the end, the others suppressed on it.
+     * Gives every kept range back to its block; goes on past a failure, an {@link Error} too, to the other memory
+     * types, and throws the first at the end, the others suppressed on it.
      */
     void flushAll(TypeBlockPool[] pools) {
         flushRequested = false;
         // The recorded request goes too: a flushed cache keeps nothing of its thread's requests.
         forgetPlan();
-        RuntimeException failure = null;
+        Throwable failure = null;
         for (TypeBlockPool pool : pools) {
             try {
                 flush(pool);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 failure = Failures.add(failure, e);
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
+        Failures.throwIfAny(failure);
     }
 
     /**

@@ -1234,8 +1234,8 @@ final class TypeBlockPool {
             try {
                 cache.flush(this);
             } catch (RuntimeException | Error e) {
-                // The flush gave every other range back (or, past an Error, kept the ranges after it in the cache,
-                // counted); the waiting releases and the empty blocks still go.
+                // The flush gave every other range back, past an Error too; the waiting releases and the empty
+                // blocks still go.
                 failure = e;
             }
         }

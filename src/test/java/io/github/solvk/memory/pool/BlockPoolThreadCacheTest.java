@@ -879,6 +879,39 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void anEndedThreadsRangesShouldAllGoBackPastAnErrorFromDestroyingABlockTheyEmptied(VulkanContext context)
+            throws Exception {
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build())) {
+            // This thread's cache made first: a thread's first call takes back the caches of threads that ended.
+            pool.flushThreadCache();
+            Thread worker = new Thread(() -> {
+                // 32 ranges of 4 KiB fill the first block (128 KiB), 8 more go to the second.
+                List<PooledBuffer> buffers = new ArrayList<>();
+                for (int i = 0; i < 40; i++) {
+                    buffers.add(pool.allocate(request(4 * KIB)));
+                }
+                // The cache keeps 32 (its budget, 1/8 of the block size): the second block's 8, then 24 of the
+                // first's; the first block's other 8 go back to it, which the cached ranges keep from emptying.
+                buffers.subList(32, 40).forEach(PooledBuffer::release);
+                buffers.subList(0, 32).forEach(PooledBuffer::release);
+            });
+            worker.start();
+            worker.join();
+            assertThat(pool.deviceMemoryCount()).isEqualTo(2);
+            // The ranges go back last released first: the first block empties first, and its destroy throws.
+            AssertionError error = new AssertionError("listener");
+            FailingListeners.failFreedCall(vma, 1, error);
+            Throwable failure = catchThrowable(() -> pool.statistics(0));
+            assertThat(failure).isSameAs(error);
+            BlockPoolAllocator.TypeStatistics stats = pool.statistics(0);
+            assertThat(stats.cachedRanges()).isZero();
+            assertThat(pool.deviceMemoryCount()).as("the second block's ranges went back past the Error").isZero();
+            assertThat(vma.liveDeviceMemoryCount()).isZero();
+        }
+    }
+
+    @Test
     void flushThreadCacheShouldGiveTheCallingThreadsRangesBack(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build())) {
