@@ -139,13 +139,7 @@ class BlockPoolReleaseUnusedTest {
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).build())) {
             // A loader thread makes a level; this thread releases it, so its ranges go home to the loader's inbox
             // (ThreadRangeCache), and the loader, alive, makes no further call.
-            List<PooledBuffer> level = BlockPoolTesting.on(loader, () -> {
-                List<PooledBuffer> made = new ArrayList<>();
-                for (int i = 0; i < 100; i++) {
-                    made.add(pool.allocate(request(1000)));
-                }
-                return made;
-            });
+            List<PooledBuffer> level = BlockPoolTesting.allocateOn(loader, pool, 100, 1000);
             assertThat(pool.deviceMemoryCount()).isEqualTo(1);
             level.forEach(PooledBuffer::release);
             assertThat(pool.statistics(0).cachedRanges()).as("in this thread's batches and the loader's inbox")
@@ -157,13 +151,7 @@ class BlockPoolReleaseUnusedTest {
             assertThat(pool.statistics(0).cachedRanges()).isZero();
 
             // The loader's next calls find a cache that holds nothing twice: 100 buffers again, each range once.
-            List<PooledBuffer> again = BlockPoolTesting.on(loader, () -> {
-                List<PooledBuffer> made = new ArrayList<>();
-                for (int i = 0; i < 100; i++) {
-                    made.add(pool.allocate(request(1000)));
-                }
-                return made;
-            });
+            List<PooledBuffer> again = BlockPoolTesting.allocateOn(loader, pool, 100, 1000);
             assertThat(again.stream().map(b -> b.buffer().offset()).distinct()).hasSize(100);
             BlockPoolTesting.releaseOn(loader, again);
             pool.checkInvariants();
@@ -179,13 +167,7 @@ class BlockPoolReleaseUnusedTest {
         try (VulkanMemoryAllocator vma = vma(context, MIB);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
             // 128 buffers of 1000 bytes (1 KiB ranges) fill the first block, 128 KiB of the heap's 1 MiB.
-            List<PooledBuffer> level = BlockPoolTesting.on(loader, () -> {
-                List<PooledBuffer> made = new ArrayList<>();
-                for (int i = 0; i < 128; i++) {
-                    made.add(pool.allocate(request(1000)));
-                }
-                return made;
-            });
+            List<PooledBuffer> level = BlockPoolTesting.allocateOn(loader, pool, 128, 1000);
             assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
             // Released here: four full batches of 32 go home to the loader's inbox, which takes its whole budget
             // (1/8 of the block size); they keep the block allocated.

@@ -60,6 +60,18 @@ final class BlockPoolTesting {
         });
     }
 
+    /** Makes {@code count} buffers of {@code size} bytes on the executor's thread, as a loader thread would. */
+    static List<PooledBuffer> allocateOn(ExecutorService thread, BlockPoolAllocator pool, int count, long size)
+            throws Exception {
+        return on(thread, () -> {
+            List<PooledBuffer> made = new java.util.ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                made.add(pool.allocate(request(size)));
+            }
+            return made;
+        });
+    }
+
     /** Releases buffers, in order, on the executor's thread. */
     static void releaseOn(ExecutorService thread, List<PooledBuffer> buffers) throws Exception {
         on(thread, () -> {
