@@ -4,6 +4,7 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -64,7 +65,7 @@ final class BlockPoolTesting {
     static List<PooledBuffer> allocateOn(ExecutorService thread, BlockPoolAllocator pool, int count, long size)
             throws Exception {
         return on(thread, () -> {
-            List<PooledBuffer> made = new java.util.ArrayList<>();
+            List<PooledBuffer> made = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 made.add(pool.allocate(request(size)));
             }
