@@ -15,6 +15,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkBufferCopy;
@@ -401,37 +404,58 @@ public final class Demo {
     }
 
     /**
-     * A level's small buffers from block pools (sub-ranges of a few blocks), all closed when the level unloads, then
-     * the memory the pools kept for the next level given back with {@link MemoryManager#releaseUnusedMemory()}.
+     * A level's small buffers from block pools (sub-ranges of a few blocks), made on a loader thread that stays alive,
+     * all closed on this thread when the level unloads, then the memory the pools kept for the next level given back
+     * with {@link MemoryManager#releaseUnusedMemory()}: the ranges this thread sent home to the idle loader's cache
+     * included.
      */
     private void levelLoadAndUnload(MemoryManager manager, long seed, List<String> failures) {
         out.println();
-        out.println("Block pools: a level's small buffers, then the level unloaded:");
+        out.println("Block pools: a level's small buffers made on a loader thread, then the level unloaded:");
         Random random = new Random(seed);
+        ExecutorService loader = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "level loader");
+            thread.setDaemon(true);
+            return thread;
+        });
         try (BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("level",
                 BlockPoolAllocator.Config.defaults())) {
             List<IBuffer> level = new ArrayList<>();
             try {
-                long bytes = 0;
-                for (int i = 0; i < LEVEL_BUFFERS; i++) {
-                    // 256 B to 64 KiB, log-uniform: vertex and index data of small meshes.
-                    long size = (long) Math.exp(Math.log(256) + random.nextDouble() * Math.log(256));
-                    bytes += size;
-                    level.add(blocks.allocateBuffer(AllocationInfo.builder().size(size)
-                            .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
-                            .memoryUsage(MemoryUsage.AUTO).build()));
-                }
+                long bytes = loader.submit(() -> {
+                    long made = 0;
+                    for (int i = 0; i < LEVEL_BUFFERS; i++) {
+                        // 256 B to 64 KiB, log-uniform: vertex and index data of small meshes.
+                        long size = (long) Math.exp(Math.log(256) + random.nextDouble() * Math.log(256));
+                        made += size;
+                        level.add(blocks.allocateBuffer(AllocationInfo.builder().size(size)
+                                .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+                                .memoryUsage(MemoryUsage.AUTO).build()));
+                    }
+                    return made;
+                }).get();
                 out.printf(Locale.ROOT, "  %d buffers, %s, in %d VkDeviceMemory block(s) of %s%n", level.size(),
                         bytes(bytes), blocks.deviceMemoryCount(), bytes(blocks.committedBytes()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the loader made the level", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r
+                        : new IllegalStateException("the loader failed", e.getCause());
             } finally {
+                // On this thread: the ranges of the loader's buffers go home to its cache, which it does not call
+                // again.
                 level.forEach(IBuffer::close);
             }
             long kept = blocks.committedBytes();
             long released = manager.releaseUnusedMemory();
-            out.printf(Locale.ROOT, "  closed: the pools kept %s for the next level (ranges cached by this thread, one"
-                    + " empty block); releaseUnusedMemory() gave back %s%n", bytes(kept), bytes(released));
+            out.printf(Locale.ROOT, "  closed here: the pools kept %s for the next level (ranges cached by this"
+                    + " thread and sent home to the idle loader, one empty block); releaseUnusedMemory() gave back"
+                    + " %s%n", bytes(kept), bytes(released));
             check(failures, released == kept && blocks.committedBytes() == 0 && blocks.deviceMemoryCount() == 0,
                     "level unloaded: every block back to the driver", bytes(released));
+        } finally {
+            loader.shutdown();
         }
     }
 
