@@ -912,6 +912,46 @@ class BlockPoolThreadCacheTest {
     }
 
     @Test
+    void anErrorFromAnEndedThreadsInboxShouldNotLoseTheRangesInItsBins(VulkanContext context) throws Exception {
+        Error injected = new Error("freed() failed (injected by the test)");
+        Thread[] threads = new Thread[1];
+        ExecutorService one = Executors.newSingleThreadExecutor(task -> threads[0] = new Thread(task));
+        try (VulkanMemoryAllocator vma = vma(context)) {
+            BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build());
+            PooledBuffer keep = pool.allocate(request(128 * KIB));
+            // The ended thread's bin holds r (alone in the 256 KiB block); 32 buffers it made, alone in the 512 KiB
+            // block, are released here and go home to its inbox as one full batch.
+            List<PooledBuffer> sent = on(one, () -> {
+                PooledBuffer r = pool.allocate(request(1000));
+                PooledBuffer fill = pool.allocate(request(255 * KIB));
+                List<PooledBuffer> made = new ArrayList<>();
+                for (int i = 0; i < ThreadRangeCache.BATCH; i++) {
+                    made.add(pool.allocate(request(1000)));
+                }
+                r.release();
+                fill.release();
+                return made;
+            });
+            sent.forEach(PooledBuffer::release);
+            one.shutdown();
+            threads[0].join();
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB, 256 * KIB, 512 * KIB);
+            // Retiring the cache gives the inbox back first: the 512 KiB block empties, and its destroy throws.
+            FailingListeners.failFreedCall(vma, 1, injected);
+
+            assertThatThrownBy(pool::releaseUnusedMemory).isSameAs(injected);
+
+            BlockPoolAllocator.TypeStatistics after = pool.statistics(0);
+            assertThat(after.allocationCount()).as("only keep is live: r went back past the Error").isEqualTo(1);
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            pool.close();
+            assertThat(keep.isReleased()).isTrue();
+        } finally {
+            one.shutdownNow();
+        }
+    }
+
+    @Test
     void flushThreadCacheShouldGiveTheCallingThreadsRangesBack(VulkanContext context) {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context).maxEmptyBlocks(0).build())) {
