@@ -205,9 +205,16 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     /**
      * Frees every block (buffers still open are closed, and logged). The manager calls it when it closes; calling it
      * again does nothing. The manager's {@link MemoryManager#close()} on another thread waits for it.
+     *
+     * @throws IllegalStateException when called from a {@code DeviceMemoryListener}, inside a call (maybe this
+     *                               allocator's own {@code allocateBuffer}); nothing changes
      */
     @Override
     public void close() {
+        if (manager.vma().isInsideDeviceMemoryListener()) {
+            throw new IllegalStateException("block pools '" + name + "': close() called from a DeviceMemoryListener"
+                    + " (expected: close() once the call that runs the listener has returned)");
+        }
         // Under the manager's read lock (which the manager's own close, holding the write lock, takes as well), so
         // that a manager closing meanwhile does not find these blocks still being freed.
         Lock lock = manager.lifecycleReadLock();

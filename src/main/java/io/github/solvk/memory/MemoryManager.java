@@ -623,6 +623,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         return lifecycle.readLock();
     }
 
+    /** @return the VMA allocator, whether or not the manager is closed (for its block pool allocators' close) */
+    VulkanMemoryAllocator vma() {
+        return allocator;
+    }
+
     /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */
     void unregister(BlockPoolBufferAllocator blocks) {
         synchronized (blockPoolAllocators) {
@@ -881,19 +886,24 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      *
      * <p>Calls of the manager and of its pools on other threads finish before it starts, and so do a block pool
      * allocator's own {@code close()}, {@code releaseUnusedMemory()} and {@code statistics()}. A block pool
-     * allocator's {@code allocateBuffer} takes no lock of the manager's (it is the fast path): one still running on
-     * another thread must not race this call, nor the block pool allocator's own {@code close()}: should it hold
-     * memory of its own when this call comes, this call throws and a later one destroys the allocator.
+     * allocator's {@code allocateBuffer}, and the {@code close()} of one of its buffers, take no lock of the
+     * manager's (they are the fast paths): one still running on another thread must not race this call, nor the
+     * block pool allocator's own {@code close()}: should it hold memory of its own when this call comes (a block
+     * being made, or one that a buffer's close emptied and is freeing), this call throws and a later one destroys
+     * the allocator.
      *
      * @throws IllegalStateException when allocations made through {@link #allocator()} outside the manager are still
      *                               live, so that the allocator stays open until a later call; or when called from
-     *                               inside one of the manager's own calls (a {@code DeviceMemoryListener}), which
-     *                               changes nothing
+     *                               inside one of the manager's own calls or from a {@code DeviceMemoryListener}
+     *                               (which runs inside a call, maybe a block pool allocator's), which changes
+     *                               nothing
      */
     @Override
     public void close() {
-        if (lifecycle.getReadHoldCount() > 0) {
-            // The write lock would wait for this thread's own read lock forever.
+        if (lifecycle.getReadHoldCount() > 0 || allocator.isInsideDeviceMemoryListener()) {
+            // Inside one of the manager's calls, the write lock would wait for this thread's own read lock forever;
+            // inside a block pool's call (which takes no lock of the manager's), closing the pools would pull the
+            // memory from under the call and leave what it was making to no one.
             throw new IllegalStateException("MemoryManager.close() called from inside one of its own calls, such as "
                     + "a DeviceMemoryListener run by allocateBuffer (expected: close() once that call has returned)");
         }

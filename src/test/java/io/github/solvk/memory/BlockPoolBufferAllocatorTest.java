@@ -178,6 +178,41 @@ class BlockPoolBufferAllocatorTest {
         assertThat(released).isEqualTo(committed[0]);
     }
 
+    @Test
+    void closeFromADeviceMemoryListenerInsideItsOwnAllocateBufferShouldThrowAndChangeNothing(MemoryManager manager) {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("listener closes",
+                BlockPoolAllocator.Config.defaults());
+        Throwable[] fromListener = new Throwable[1];
+        boolean[] armed = {true};
+        manager.allocator().addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+                if (armed[0]) {
+                    armed[0] = false;
+                    try {
+                        blocks.close();
+                    } catch (Throwable t) {
+                        fromListener[0] = t;
+                    }
+                }
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+            }
+        });
+        IBuffer made = blocks.allocateBuffer(AllocationInfo.builder().size(1000)
+                .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).build());
+        assertThat(fromListener[0]).isInstanceOf(IllegalStateException.class)
+                .hasMessage("block pools 'listener closes': close() called from a DeviceMemoryListener (expected: "
+                        + "close() once the call that runs the listener has returned)");
+        assertThat(blocks.isClosed()).isFalse();
+        assertThat(blocks.liveBufferCount()).isEqualTo(1);
+        made.close();
+        blocks.close();
+        assertThat(blocks.committedBytes()).isZero();
+    }
+
     /**
      * Runs {@code call} on another thread over a manager with block pools that keep two empty blocks, holds that
      * thread in the free of the first block, and closes the manager meanwhile: the close must wait for the call, and

@@ -29,6 +29,7 @@ import org.lwjgl.util.vma.Vma;
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.IBufferAllocator.Capability;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
+import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.FailingListeners;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.MemoryProperties;
@@ -550,16 +551,38 @@ class MemoryManagerTest {
     @Test
     void closeFromADeviceMemoryListenerInsideAllocateBufferShouldThrowInsteadOfWaitingForever(VulkanContext context)
             throws Exception {
+        closeFromAListenerShouldChangeNothing(context, false);
+    }
+
+    @Test
+    void closeFromADeviceMemoryListenerInsideABlockPoolsAllocateBufferShouldThrowAndChangeNothing(
+            VulkanContext context) throws Exception {
+        closeFromAListenerShouldChangeNothing(context, true);
+    }
+
+    /**
+     * A {@code DeviceMemoryListener} whose first {@code allocated} call closes the manager, during an allocation of
+     * the manager (which holds its read lock) or of one of its block pool allocators (which holds none): the close
+     * throws, and the allocation, the manager and its pools go on as if nothing happened.
+     */
+    private static void closeFromAListenerShouldChangeNothing(VulkanContext context, boolean blockPools)
+            throws Exception {
         VulkanMemoryAllocator vma = VulkanMemoryAllocator.create(VulkanMemoryAllocator.Settings.forContext(context));
         MemoryManager manager = new MemoryManager(vma);
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("blocks",
+                BlockPoolAllocator.Config.defaults());
         Throwable[] fromListener = new Throwable[1];
+        boolean[] armed = {true};
         vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
             @Override
             public void allocated(int memoryTypeIndex, long memory, long size) {
-                try {
-                    manager.close();
-                } catch (Throwable t) {
-                    fromListener[0] = t;
+                if (armed[0]) {
+                    armed[0] = false;
+                    try {
+                        manager.close();
+                    } catch (Throwable t) {
+                        fromListener[0] = t;
+                    }
                 }
             }
 
@@ -568,10 +591,11 @@ class MemoryManagerTest {
             }
         });
         AllocationInfo info = AllocationInfo.builder().size(1 << 20).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
-                .memoryUsage(MemoryUsage.UPLOAD).allocationFlags(AllocationFlags.DEDICATED_MEMORY).build();
+                .memoryUsage(MemoryUsage.UPLOAD).allocationFlags(blockPools ? 0 : AllocationFlags.DEDICATED_MEMORY)
+                .build();
         IBuffer[] made = new IBuffer[1];
         // On a thread of its own, so that a close that waits for the write lock holds up only that thread.
-        Thread allocating = new Thread(() -> made[0] = manager.allocateBuffer(info));
+        Thread allocating = new Thread(() -> made[0] = (blockPools ? blocks : manager).allocateBuffer(info));
         allocating.setDaemon(true);
         allocating.start();
         allocating.join(10_000);
@@ -579,6 +603,7 @@ class MemoryManagerTest {
         assertThat(fromListener[0]).isInstanceOf(IllegalStateException.class)
                 .hasMessageStartingWith("MemoryManager.close() called from inside one of its own calls");
         assertThat(manager.isClosed()).as("nothing changed").isFalse();
+        assertThat(blocks.isClosed()).isFalse();
         assertThat(made[0]).isNotNull();
         made[0].close();
         manager.close();

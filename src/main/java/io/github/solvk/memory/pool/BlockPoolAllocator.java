@@ -1393,11 +1393,18 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * freed its memory), so that every block it can free is freed; then throws the first failure, the others added to
      * it as suppressed. The allocator is closed either way.
      *
-     * @throws RuntimeException the first failure, when something failed on the way
-     * @throws Error            the first failure, when it was an {@link Error}
+     * @throws IllegalStateException when called from one of the VMA allocator's {@code DeviceMemoryListener}s, which
+     *                               run inside a call (maybe one of this allocator's, whose memory would be freed
+     *                               under it); nothing changes
+     * @throws RuntimeException      the first failure, when something failed on the way
+     * @throws Error                 the first failure, when it was an {@link Error}
      */
     @Override
     public void close() {
+        if (vma.isInsideDeviceMemoryListener()) {
+            throw new IllegalStateException("BlockPoolAllocator.close() called from a DeviceMemoryListener (expected: "
+                    + "close() once the call that runs the listener has returned)");
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
         }

@@ -832,6 +832,15 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     }
 
     /**
+     * @return whether the calling thread is running one of this allocator's {@link DeviceMemoryListener}s, and so is
+     *         inside one of its calls (and maybe inside a pool's, which a {@code close()} of that pool or of its
+     *         manager must not run under)
+     */
+    public boolean isInsideDeviceMemoryListener() {
+        return Upcall.inside(this);
+    }
+
+    /**
      * Destroys the {@code VmaAllocator}. Every buffer and block made by it must be closed first: while any is live,
      * this throws and leaves the allocator open (lwjgl-vma is built without VMA's asserts, so VMA would destroy the
      * allocator under them, and their {@code VkBuffer}s could never be destroyed). Calling it again does nothing.
