@@ -178,10 +178,14 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         Lock lock = manager.lifecycleReadLock();
         lock.lock();
         try {
-            if (closed) {
-                throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block pools)");
+            // And this allocator's own close() waits for it, and it for close(), as the manager's close waits.
+            synchronized (this) {
+                if (closed) {
+                    throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block "
+                            + "pools)");
+                }
+                return core.releaseUnusedMemory();
             }
-            return core.releaseUnusedMemory();
         } finally {
             lock.unlock();
         }
@@ -220,17 +224,18 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         Lock lock = manager.lifecycleReadLock();
         lock.lock();
         try {
+            // The monitor for the whole close: a releaseUnusedMemory() of this allocator on another thread ends first.
             synchronized (this) {
                 if (closed) {
                     return;
                 }
                 closed = true;
-            }
-            // Releases the buffers still open; their leak trackers see that (freedWhen) and report nothing.
-            try {
-                core.close();
-            } finally {
-                manager.unregister(this);
+                // Releases the buffers still open; their leak trackers see that (freedWhen) and report nothing.
+                try {
+                    core.close();
+                } finally {
+                    manager.unregister(this);
+                }
             }
         } finally {
             lock.unlock();

@@ -15,6 +15,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
@@ -179,6 +182,16 @@ class BlockPoolBufferAllocatorTest {
     }
 
     @Test
+    void theBlockPoolsOwnCloseShouldWaitForTheirReleaseOfUnusedMemory(VulkanContext context) throws Exception {
+        long[] committed = {0};
+        long released = closeWhileFreeing(context, (manager, blocks) -> {
+            committed[0] = blocks.committedBytes();
+            return blocks.releaseUnusedMemory();
+        }, (manager, blocks) -> blocks.close());
+        assertThat(released).isEqualTo(committed[0]);
+    }
+
+    @Test
     void closeFromADeviceMemoryListenerInsideItsOwnAllocateBufferShouldThrowAndChangeNothing(MemoryManager manager) {
         BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("listener closes",
                 BlockPoolAllocator.Config.defaults());
@@ -221,8 +234,19 @@ class BlockPoolBufferAllocatorTest {
      * @return what {@code call} returned
      */
     private static long closeWhileFreeing(VulkanContext context,
-                                          java.util.function.BiFunction<MemoryManager, BlockPoolBufferAllocator,
-                                                  Long> call) throws Exception {
+                                          BiFunction<MemoryManager, BlockPoolBufferAllocator, Long> call)
+            throws Exception {
+        return closeWhileFreeing(context, call, (manager, blocks) -> manager.close());
+    }
+
+    /**
+     * {@link #closeWhileFreeing(VulkanContext, BiFunction)} with another close ({@code close}):
+     * it must wait for the call too, and when it closed the block pools only, they must have given every block back.
+     */
+    private static long closeWhileFreeing(VulkanContext context,
+                                          BiFunction<MemoryManager, BlockPoolBufferAllocator, Long> call,
+                                          BiConsumer<MemoryManager, BlockPoolBufferAllocator> close)
+            throws Exception {
         CountDownLatch inFree = new CountDownLatch(1);
         CountDownLatch proceed = new CountDownLatch(1);
         boolean[] armed = {false};
@@ -265,6 +289,8 @@ class BlockPoolBufferAllocatorTest {
         armed[0] = true;
         long[] result = {-1};
         Throwable[] thrown = new Throwable[2];
+        AtomicInteger order = new AtomicInteger();
+        int[] finished = new int[2];
         Thread calling = new Thread(() -> {
             try {
                 result[0] = call.apply(manager, blocks);
@@ -276,21 +302,32 @@ class BlockPoolBufferAllocatorTest {
         assertThat(inFree.await(10, TimeUnit.SECONDS)).as("the first block being freed").isTrue();
         Thread closing = new Thread(() -> {
             try {
-                manager.close();
+                close.accept(manager, blocks);
             } catch (Throwable t) {
                 thrown[1] = t;
             }
+            finished[1] = order.incrementAndGet();
         });
         closing.start();
         // The close waits (for the manager's lock, or for the VMA call in flight): let it get there.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (closing.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+        while (closing.getState() != Thread.State.WAITING && closing.getState() != Thread.State.BLOCKED
+                && closing.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
         Thread.sleep(100);
+        // The order of two events: the held free let go here, and the close returning.
+        finished[0] = order.incrementAndGet();
         proceed.countDown();
         calling.join(10_000);
         closing.join(10_000);
+        assertThat(finished[1]).as("the close returned after the free it waited for was let go")
+                .isGreaterThan(finished[0]);
+        if (blocks.isClosed() && !manager.isClosed()) {
+            assertThat(blocks.committedBytes()).isZero();
+            assertThat(vma.liveDeviceMemoryCount()).as("every block given back").isZero();
+            manager.close();
+        }
         boolean destroyed = vma.isClosed();
         if (!destroyed) {
             // So that the run goes on: a second close finds nothing live any more.
