@@ -1083,4 +1083,35 @@ class MemoryPoolTest {
                     .as("a request that cannot be met still returns empty").isNull();
         }
     }
+
+    @Test
+    void anAlignmentBeyondTheBlockShouldBeRefusedByEveryKindOfPoolWithNothingMade(MemoryManager manager) {
+        // An empty block would place it at offset 0, which any alignment divides, so TLSF, stack and free-at-once
+        // pools made a block for it and the ring pool reported no room; refused instead, as the buddy refused it.
+        refusesAnAlignmentBeyondTheBlock(manager.createNonLinearMemoryPool("tlsf", info(8 * KIB, 0, 2)));
+        refusesAnAlignmentBeyondTheBlock(manager.createNonLinearMemoryPool("buddy", info(8 * KIB, 0, 2)
+                .withCreateFlags(CreateInfo.BUDDY_ALGORITHM)));
+        refusesAnAlignmentBeyondTheBlock(manager.createStackMemoryPool("stack", info(8 * KIB, 0, 2)));
+        refusesAnAlignmentBeyondTheBlock(manager.createFreeAtOnceMemoryPool("free at once", info(8 * KIB, 0, 2)));
+        refusesAnAlignmentBeyondTheBlock(manager.createRingBufferMemoryPool("ring", info(8 * KIB, 1, 1)));
+    }
+
+    private static void refusesAnAlignmentBeyondTheBlock(IMemoryPool pool) {
+        try (pool; IBuffer keep = pool.allocateBuffer(100)) {
+            BlockMemoryPool.Statistics before = pool.statistics();
+            for (long alignment : new long[] {16 * KIB, 1L << 62}) {
+                assertThatThrownBy(() -> pool.allocateBuffer(new IMemoryPool.AllocationInfo(100, 0, alignment)))
+                        .as(pool.name()).isInstanceOfSatisfying(MemoryAllocationException.class, e -> {
+                            assertThat(e.reason())
+                                    .isEqualTo(MemoryAllocationException.Reason.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED);
+                            assertThat(e.getMessage()).contains("at alignment " + alignment);
+                        });
+            }
+            assertThat(pool.statistics()).as(pool.name() + ": no block made").isEqualTo(before);
+            // A buffer the first block has room for still comes from it.
+            try (IBuffer second = pool.allocateBuffer(new IMemoryPool.AllocationInfo(100, 0, 256))) {
+                assertThat(pool.statistics().blocks()).isEqualTo(before.blocks());
+            }
+        }
+    }
 }

@@ -506,6 +506,12 @@ public final class BlockMemoryPool implements AutoCloseable {
             }
         }
         long effectiveAlignment = Math.max(alignment, baseAlignment);
+        if (effectiveAlignment > config.blockSize()) {
+            // An empty block would place it at offset 0, which any alignment divides: each such buffer would take a
+            // block of its own, made for it, while the blocks' free room went unused. Refused as a request no block
+            // can hold, before anything is made (a size passed as the alignment, say).
+            throw noEmptyBlockHolds(size, effectiveAlignment);
+        }
         lock.lock();
         try {
             checkOpen();

@@ -98,6 +98,32 @@ class BlockPoolBlockSizingTest {
     }
 
     @Test
+    void anAlignmentBeyondTheBlockShouldBeRefusedWithTlsfBlocksToo(VulkanContext context) {
+        // TLSF places an empty block's first range at offset 0, which any alignment divides: a 2 MiB alignment on
+        // 1 MiB blocks made a block for each such buffer (a 100-byte buffer took a whole new block while the first had
+        // room). Refused as for the buddy above, before any memory is made, whether or not a block is empty.
+        try (VulkanMemoryAllocator vma = vma(context);
+             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
+                     .build())) {
+            PooledBuffer small = pool.allocate(request(4 * KIB));
+            assertThat(vma.deviceMemoryAllocationCount()).isEqualTo(1);
+            for (long alignment : new long[] {2 * MIB, 1L << 40}) {
+                assertThatThrownBy(() -> pool.allocate(request(100).withAlignment(alignment)))
+                        .isInstanceOfSatisfying(PoolException.class, e -> {
+                            assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED);
+                            assertThat(e.getMessage()).contains("alignment " + alignment);
+                        });
+            }
+            assertThat(vma.deviceMemoryAllocationCount()).as("no memory made for them").isEqualTo(1);
+            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
+            small.release();
+            assertThatThrownBy(() -> pool.allocate(request(100).withAlignment(2 * MIB)))
+                    .as("nor an empty block taken for one").isInstanceOf(PoolException.class);
+            pool.checkInvariants();
+        }
+    }
+
+    @Test
     void aNewBlockThatRefusesItsFirstRangeShouldBeFreedAndLeaveTheCountersAsTheyWere(VulkanContext context) {
         // Buddy on 1.5 MiB blocks: the largest root is 1 MiB, so 1.2 MiB fits no block. It is more than half a block,
         // but with the device crowded (one memory object of at most one) dedicated memory is not preferred.
