@@ -39,6 +39,7 @@ import io.github.solvk.memory.pool.MemoryTypeFilter;
 import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
 
@@ -1111,6 +1112,29 @@ class MemoryPoolTest {
             // A buffer the first block has room for still comes from it.
             try (IBuffer second = pool.allocateBuffer(new IMemoryPool.AllocationInfo(100, 0, 256))) {
                 assertThat(pool.statistics().blocks()).isEqualTo(before.blocks());
+            }
+        }
+    }
+
+    @Test
+    void guardMarginsShouldNotBePutOnMemoryThatIsNotHostCoherent(VulkanContext context) {
+        // Lavapipe's one type simulated as host-visible but not coherent: the margins would be filled and checked
+        // through the mapping with no flush or invalidate, so the pool is refused, with nothing made; without
+        // margins the same pool is fine.
+        MemoryProperties real = context.memoryProperties();
+        MemoryProperties cachedOnly = new MemoryProperties(real.heaps(), List.of(new MemoryProperties.Type(0,
+                MemoryProperties.HOST_VISIBLE | MemoryProperties.HOST_CACHED)), real.bufferImageGranularity(),
+                real.nonCoherentAtomSize());
+        try (MemoryManager manager = MemoryManager.create(context, s -> s.withSimulatedMemoryProperties(cachedOnly))) {
+            assertThatThrownBy(() -> manager.createNonLinearMemoryPool("margins", info(64 * KIB, 1, 1)
+                    .withCreateFlags(CreateInfo.GUARD_MARGINS)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("guard margins in pool 'margins': memory type 0 is HOST_VISIBLE")
+                    .hasMessageContaining("HOST_COHERENT");
+            assertThat(manager.memoryPools()).isEmpty();
+            assertThat(manager.allocator().liveDeviceMemoryCount()).isZero();
+            try (IMemoryPool plain = manager.createNonLinearMemoryPool("plain", info(64 * KIB, 1, 1))) {
+                assertThat(plain.memoryTypeIndex()).isZero();
             }
         }
     }

@@ -254,8 +254,27 @@ public final class BlockMemoryPool implements AutoCloseable {
             throw blockFailure(e, "cannot make a block buffer of " + config.blockSize() + " bytes");
         }
         MemoryProperties props = allocator.memoryProperties();
-        this.memoryTypeIndex = MemoryTypeSelector.findMemoryTypeIndex(props, requirements.memoryTypeBits(),
-                config.filter());
+        int chosen = MemoryTypeSelector.findMemoryTypeIndex(props, requirements.memoryTypeBits(), config.filter());
+        int hostFlags = chosen < 0 ? 0
+                : props.propertyFlags(chosen) & (MemoryProperties.HOST_VISIBLE | MemoryProperties.HOST_COHERENT);
+        if (config.guardMargin() > 0 && hostFlags == MemoryProperties.HOST_VISIBLE) {
+            // Margins are filled and checked through the mapping with no flush or invalidate, whose whole atoms could
+            // reach into the neighbouring buffers' bytes: on coherent memory only, as VMA's corruption detection.
+            // Every device has a HOST_VISIBLE | HOST_COHERENT type (the Vulkan spec requires one).
+            MemoryTypeFilter f = config.filter();
+            int coherent = MemoryTypeSelector.findMemoryTypeIndex(props, requirements.memoryTypeBits(),
+                    MemoryTypeFilter.ofFlags(f.requiredFlags() | MemoryProperties.HOST_COHERENT,
+                            f.preferredFlags() & ~MemoryProperties.HOST_COHERENT,
+                            f.notPreferredFlags() & ~MemoryProperties.HOST_COHERENT));
+            if (coherent < 0) {
+                throw new IllegalArgumentException("guard margins in pool '" + config.name() + "': memory type "
+                        + chosen + " is " + MemoryProperties.describeFlags(props.propertyFlags(chosen))
+                        + " and no HOST_COHERENT type fits " + f + " (expected: HOST_VISIBLE and HOST_COHERENT, where"
+                        + " the margins can be filled and checked without flushing the neighbours' bytes)");
+            }
+            chosen = coherent;
+        }
+        this.memoryTypeIndex = chosen;
         if (memoryTypeIndex < 0) {
             throw new PoolException(PoolException.Kind.NO_COMPATIBLE_MEMORY_TYPE, null, "pool '" + config.name()
                     + "': no memory type fits " + config.filter() + " with memoryTypeBits 0x"
