@@ -131,8 +131,9 @@ public final class MemoryMapHtml {
                 case '\'' -> sb.append("&#39;");
                 case '\t' -> sb.append("&#9;");
                 case '\n' -> sb.append("&#10;");
-                // A lone surrogate has no UTF-8 form (Files.writeString would throw): show the replacement character.
-                default -> sb.append(Json.isLoneSurrogate(s, i) ? '\uFFFD' : c);
+                // A lone surrogate has no UTF-8 form (Files.writeString would throw), and other control characters
+                // (NUL, CR, C1) are HTML parse errors, raw or as references: show the replacement character.
+                default -> sb.append(Json.isLoneSurrogate(s, i) || Character.isISOControl(c) ? '\uFFFD' : c);
             }
         }
         return sb.toString();

@@ -140,6 +140,13 @@ class MemoryMapPictureTest {
     }
 
     @Test
+    void controlCharactersInNamesShouldNotReachTheHtmlRaw() {
+        // Tab and newline as references; NUL, CR, DEL and a C1 control are HTML parse errors either way: replaced.
+        assertThat(MemoryMapHtml.escape("a\tb\nc\u0000d\re\u007ff\u0085g"))
+                .isEqualTo("a&#9;b&#10;c\uFFFDd\uFFFDe\uFFFDf\uFFFDg");
+    }
+
+    @Test
     void sizesShouldReadNaturally() {
         assertThat(Format.bytes(0)).isEqualTo("0 B");
         assertThat(Format.bytes(1023)).isEqualTo("1023 B");
