@@ -898,9 +898,7 @@ public final class BlockMemoryPool implements AutoCloseable {
                 }
             }
         }
-        if (failure != null) {
-            Failures.throwIfAny(failure);
-        }
+        Failures.throwIfAny(failure);
     }
 
     private boolean stackUses(Block block) {
