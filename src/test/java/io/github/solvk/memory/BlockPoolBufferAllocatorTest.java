@@ -27,6 +27,7 @@ import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.diagnostics.LeakReport;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
+import io.github.solvk.memory.pool.FailingListeners;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
@@ -195,25 +196,7 @@ class BlockPoolBufferAllocatorTest {
     void closeFromADeviceMemoryListenerInsideItsOwnAllocateBufferShouldThrowAndChangeNothing(MemoryManager manager) {
         BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("listener closes",
                 BlockPoolAllocator.Config.defaults());
-        Throwable[] fromListener = new Throwable[1];
-        boolean[] armed = {true};
-        manager.allocator().addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
-            @Override
-            public void allocated(int memoryTypeIndex, long memory, long size) {
-                if (armed[0]) {
-                    armed[0] = false;
-                    try {
-                        blocks.close();
-                    } catch (Throwable t) {
-                        fromListener[0] = t;
-                    }
-                }
-            }
-
-            @Override
-            public void freed(int memoryTypeIndex, long memory, long size) {
-            }
-        });
+        Throwable[] fromListener = FailingListeners.onFirstAllocated(manager.allocator(), blocks::close);
         IBuffer made = blocks.allocateBuffer(AllocationInfo.builder().size(1000)
                 .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).build());
         assertThat(fromListener[0]).isInstanceOf(IllegalStateException.class)

@@ -571,25 +571,7 @@ class MemoryManagerTest {
         MemoryManager manager = new MemoryManager(vma);
         BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("blocks",
                 BlockPoolAllocator.Config.defaults());
-        Throwable[] fromListener = new Throwable[1];
-        boolean[] armed = {true};
-        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
-            @Override
-            public void allocated(int memoryTypeIndex, long memory, long size) {
-                if (armed[0]) {
-                    armed[0] = false;
-                    try {
-                        manager.close();
-                    } catch (Throwable t) {
-                        fromListener[0] = t;
-                    }
-                }
-            }
-
-            @Override
-            public void freed(int memoryTypeIndex, long memory, long size) {
-            }
-        });
+        Throwable[] fromListener = FailingListeners.onFirstAllocated(vma, manager::close);
         AllocationInfo info = AllocationInfo.builder().size(1 << 20).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
                 .memoryUsage(MemoryUsage.UPLOAD).allocationFlags(blockPools ? 0 : AllocationFlags.DEDICATED_MEMORY)
                 .build();

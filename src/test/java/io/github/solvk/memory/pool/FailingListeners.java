@@ -64,4 +64,32 @@ public final class FailingListeners {
             }
         });
     }
+
+    /**
+     * Runs {@code action} from the first {@code allocated} call of a listener added now, inside the VMA call that
+     * made the memory, and keeps what it threw.
+     *
+     * @return where what {@code action} threw is kept (element 0), or {@code null} there when it threw nothing
+     */
+    public static Throwable[] onFirstAllocated(VulkanMemoryAllocator vma, Runnable action) {
+        Throwable[] thrown = new Throwable[1];
+        AtomicInteger calls = new AtomicInteger();
+        vma.addDeviceMemoryListener(new VulkanMemoryAllocator.DeviceMemoryListener() {
+            @Override
+            public void allocated(int memoryTypeIndex, long memory, long size) {
+                if (calls.incrementAndGet() == 1) {
+                    try {
+                        action.run();
+                    } catch (Throwable t) {
+                        thrown[0] = t;
+                    }
+                }
+            }
+
+            @Override
+            public void freed(int memoryTypeIndex, long memory, long size) {
+            }
+        });
+        return thrown;
+    }
 }
