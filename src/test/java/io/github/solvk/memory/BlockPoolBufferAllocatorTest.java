@@ -209,6 +209,17 @@ class BlockPoolBufferAllocatorTest {
         assertThat(blocks.committedBytes()).isZero();
     }
 
+    @Test
+    void closingClosedBlockPoolsAgainFromADeviceMemoryListenerShouldDoNothing(MemoryManager manager) {
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("closed",
+                BlockPoolAllocator.Config.defaults());
+        blocks.close();
+        Throwable[] fromListener = FailingListeners.onFirstAllocated(manager.allocator(), blocks::close);
+        manager.allocateBuffer(AllocationInfo.builder().size(1000).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).allocationFlags(AllocationFlags.DEDICATED_MEMORY).build()).close();
+        assertThat(fromListener[0]).as("\"calling it again does nothing\"").isNull();
+    }
+
     /**
      * Runs {@code call} on another thread over a manager with block pools that keep two empty blocks, holds that
      * thread in the free of the first block, and closes the manager meanwhile: the close must wait for the call, and

@@ -1138,4 +1138,20 @@ class MemoryPoolTest {
             }
         }
     }
+
+    @Test
+    void aPoolOfBlocksSmallerThanTheDevicesAlignmentShouldStillHoldABufferPerBlock(MemoryManager manager) {
+        // The device's alignment for uniform and storage buffers (64 on lavapipe) is larger than these blocks: only
+        // the caller's alignment is held against the block size, so each block still takes one buffer of its size.
+        for (long blockSize : new long[] {4, 16, 64}) {
+            try (IMemoryPool pool = manager.createNonLinearMemoryPool("tiny " + blockSize,
+                    CreateInfo.of(VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                            MemoryUsage.UPLOAD, blockSize).withBlocks(1, 2));
+                 IBuffer first = pool.allocateBuffer(blockSize);
+                 IBuffer second = pool.allocateBuffer(blockSize)) {
+                assertThat(pool.statistics().blocks()).as("block size " + blockSize).isEqualTo(2);
+                assertThat(second.buffer()).isNotNull();
+            }
+        }
+    }
 }

@@ -524,13 +524,15 @@ public final class BlockMemoryPool implements AutoCloseable {
                         + ")", null);
             }
         }
-        long effectiveAlignment = Math.max(alignment, baseAlignment);
-        if (effectiveAlignment > config.blockSize()) {
+        if (alignment > config.blockSize()) {
             // An empty block would place it at offset 0, which any alignment divides: each such buffer would take a
             // block of its own, made for it, while the blocks' free room went unused. Refused as a request no block
-            // can hold, before anything is made (a size passed as the alignment, say).
-            throw noEmptyBlockHolds(size, effectiveAlignment);
+            // can hold, before anything is made (a size passed as the alignment, say). The caller's alignment only:
+            // the device's own (baseAlignment) applies to every request, and a pool of blocks smaller than it still
+            // holds one buffer per block.
+            throw noEmptyBlockHolds(size, alignment);
         }
+        long effectiveAlignment = Math.max(alignment, baseAlignment);
         lock.lock();
         try {
             checkOpen();

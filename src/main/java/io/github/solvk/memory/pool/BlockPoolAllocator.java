@@ -686,8 +686,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
             TypeBlockPool pool = pools[type];
             long blockSize = pool.blockSize();
             // Dedicated memory that must be (the driver requires it, no block can hold it, the caller asked for it:
-            // vulkano's AlwaysAllocate) or that is only preferred, while the device is not crowded with objects.
-            boolean mustBeDedicated = r.requiresDedicated() || rangeSize > blockSize
+            // vulkano's AlwaysAllocate) or that is only preferred, while the device is not crowded with objects. An
+            // alignment beyond the block size counts as no block holding it: only a block's offset 0 is that aligned,
+            // so each such buffer would take a block of its own; memory of its own is that, at its own size.
+            boolean mustBeDedicated = r.requiresDedicated() || rangeSize > blockSize || alignment > blockSize
                     || preference == AllocatePreference.ALWAYS_ALLOCATE;
             boolean dedicated = mustBeDedicated || !crowded && (r.prefersDedicated() || rangeSize > blockSize / 2);
             try {
@@ -1401,7 +1403,7 @@ public final class BlockPoolAllocator implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (vma.isInsideDeviceMemoryListener()) {
+        if (!closed.get() && vma.isInsideDeviceMemoryListener()) {
             throw new IllegalStateException("BlockPoolAllocator.close() called from a DeviceMemoryListener (expected: "
                     + "close() once the call that runs the listener has returned)");
         }

@@ -396,13 +396,6 @@ final class TypeBlockPool {
      */
     PooledBuffer suballocateMissed(long size, long rangeSize, long alignment, int usage,
                                    BlockPoolAllocator.BufferMode mode, Growth growth, boolean verified) {
-        if (alignment > blockSize) {
-            // Only offset 0 of a block is that aligned: each such buffer would take an empty block, or a new one made
-            // for it, while the blocks' free room went unused. Refused as a request no block holds, nothing made.
-            throw new PoolException(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED, null, size + " bytes at"
-                    + " alignment " + alignment + " in memory type " + memoryTypeIndex + " (expected: an alignment"
-                    + " of at most the block size, " + blockSize + " bytes)", null);
-        }
         long needed = rangeSize;
         if (cacheMaxRange > 0) {
             ThreadRangeCache cache = owner.threadCache();

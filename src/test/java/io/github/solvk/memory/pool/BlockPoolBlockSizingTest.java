@@ -75,51 +75,48 @@ class BlockPoolBlockSizingTest {
     }
 
     @Test
-    void aRequestNoBlockCanHoldShouldBeRefusedBeforeAnyMemoryIsMade(VulkanContext context) {
-        // Buddy on 1 MiB blocks: an alignment of 2 MiB is beyond every block, so the request is refused as
-        // SUBALLOCATOR_BLOCK_SIZE_EXCEEDED with no vkAllocateMemory (and vkFreeMemory) to find that out, whichever
-        // step the arena is at.
-        try (VulkanMemoryAllocator vma = vma(context);
-             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
-                     .suballocatorFactory(SuballocatorFactory.of(SuballocatorKind.BUDDY)).build())) {
-            BlockRequest beyond = request(4 * KIB).withAlignment(2 * MIB);
-            assertThatThrownBy(() -> pool.allocate(beyond)).isInstanceOfSatisfying(PoolException.class,
-                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
-            assertThat(vma.deviceMemoryAllocationCount()).as("no memory made for it").isZero();
-            PooledBuffer small = pool.allocate(request(4 * KIB));
-            assertThat(vma.deviceMemoryAllocationCount()).isEqualTo(1);
-            assertThatThrownBy(() -> pool.allocate(beyond)).isInstanceOfSatisfying(PoolException.class,
-                    e -> assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED));
-            assertThat(vma.deviceMemoryAllocationCount()).as("still none with a block in the arena").isEqualTo(1);
-            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
-            pool.checkInvariants();
-            small.release();
+    void anAlignmentBeyondTheBlockShouldGetDedicatedMemoryWithEitherSuballocator(VulkanContext context) {
+        // On 1 MiB blocks, only a block's offset 0 is aligned to 2 MiB: each such buffer would take a block of its
+        // own (TLSF made a new block for a 100-byte buffer while the first had room; the buddy refused it). It gets
+        // memory of its own instead, as a request larger than a block does, and no block is made or taken for it.
+        for (SuballocatorKind kind : new SuballocatorKind[] {SuballocatorKind.TLSF, SuballocatorKind.BUDDY}) {
+            try (VulkanMemoryAllocator vma = vma(context);
+                 BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                         .threadCacheBytes(0).suballocatorFactory(SuballocatorFactory.of(kind)).build())) {
+                PooledBuffer small = pool.allocate(request(4 * KIB));
+                for (long alignment : new long[] {2 * MIB, 1L << 40}) {
+                    PooledBuffer aligned = pool.allocate(request(100).withAlignment(alignment));
+                    assertThat(aligned.buffer().offset() % alignment).as(kind + "").isZero();
+                    assertThat(pool.statistics(0).dedicatedCount()).as(kind + "").isEqualTo(1);
+                    assertThat(pool.blockSizes(0)).as(kind + ": no block made for it").containsExactly(128 * KIB);
+                    aligned.release();
+                }
+                small.release();
+                PooledBuffer again = pool.allocate(request(100).withAlignment(2 * MIB));
+                assertThat(pool.statistics(0).dedicatedCount()).as(kind + ": nor the empty block taken").isEqualTo(1);
+                again.release();
+                pool.checkInvariants();
+            }
         }
     }
 
     @Test
-    void anAlignmentBeyondTheBlockShouldBeRefusedWithTlsfBlocksToo(VulkanContext context) {
-        // TLSF places an empty block's first range at offset 0, which any alignment divides: a 2 MiB alignment on
-        // 1 MiB blocks made a block for each such buffer (a 100-byte buffer took a whole new block while the first had
-        // room). Refused as for the buddy above, before any memory is made, whether or not a block is empty.
-        try (VulkanMemoryAllocator vma = vma(context);
-             BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).threadCacheBytes(0)
-                     .build())) {
-            PooledBuffer small = pool.allocate(request(4 * KIB));
-            assertThat(vma.deviceMemoryAllocationCount()).isEqualTo(1);
-            for (long alignment : new long[] {2 * MIB, 1L << 40}) {
-                assertThatThrownBy(() -> pool.allocate(request(100).withAlignment(alignment)))
-                        .isInstanceOfSatisfying(PoolException.class, e -> {
-                            assertThat(e.kind()).isEqualTo(PoolException.Kind.SUBALLOCATOR_BLOCK_SIZE_EXCEEDED);
-                            assertThat(e.getMessage()).contains("alignment " + alignment);
-                        });
+    void dedicatedMemoryForALargeAlignmentShouldGetTheKeptEmptyBlockGivenBackWhenTheHeapIsFull(
+            VulkanContext context) {
+        // A 1 MiB heap holding a kept empty 512 KiB block: 600 KiB of memory of its own fits only once that block
+        // goes back, at an alignment beyond the block size as without one.
+        for (long alignment : new long[] {0, 2 * MIB}) {
+            try (VulkanMemoryAllocator vma = vma(context, MIB);
+                 BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1)
+                         .threadCacheBytes(0).build())) {
+                pool.allocate(request(400 * KIB)).release();
+                assertThat(pool.blockSizes(0)).containsExactly(512 * KIB);
+                BlockRequest r = alignment == 0 ? request(600 * KIB) : request(600 * KIB).withAlignment(alignment);
+                PooledBuffer large = pool.allocate(r);
+                assertThat(pool.blockSizes(0)).as("alignment " + alignment).isEmpty();
+                assertThat(pool.statistics(0).dedicatedCount()).isEqualTo(1);
+                large.release();
             }
-            assertThat(vma.deviceMemoryAllocationCount()).as("no memory made for them").isEqualTo(1);
-            assertThat(pool.blockSizes(0)).containsExactly(128 * KIB);
-            small.release();
-            assertThatThrownBy(() -> pool.allocate(request(100).withAlignment(2 * MIB)))
-                    .as("nor an empty block taken for one").isInstanceOf(PoolException.class);
-            pool.checkInvariants();
         }
     }
 
