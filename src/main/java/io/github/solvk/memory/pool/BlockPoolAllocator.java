@@ -39,7 +39,7 @@ import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
  * each in turn:
  * <ol>
  *   <li>it gets <em>dedicated</em> memory (its own {@code VkDeviceMemory} and {@code VkBuffer}) when the driver
- *       requires it, when it is larger than a block, or when the preference is
+ *       requires it, when it is larger than a block or aligned beyond the block size, or when the preference is
  *       {@link AllocatePreference#ALWAYS_ALLOCATE} (as vulkano's {@code AlwaysAllocate}: no block is tried, even
  *       when that memory cannot be made); and, as long as at most 3/4 of {@code maxMemoryAllocationCount} memory
  *       objects of this allocator are live, when it is larger than half the block size or the driver prefers
