@@ -215,7 +215,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      */
     @Override
     public void close() {
-        if (!closed && manager.vma().isInsideDeviceMemoryListener()) {
+        if (!closed && core.vma().isInsideDeviceMemoryListener()) {
             throw new IllegalStateException("block pools '" + name + "': close() called from a DeviceMemoryListener"
                     + " (expected: close() once the call that runs the listener has returned)");
         }

@@ -623,11 +623,6 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         return lifecycle.readLock();
     }
 
-    /** @return the VMA allocator, whether or not the manager is closed (for its block pool allocators' close) */
-    VulkanMemoryAllocator vma() {
-        return allocator;
-    }
-
     /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */
     void unregister(BlockPoolBufferAllocator blocks) {
         synchronized (blockPoolAllocators) {
