@@ -42,6 +42,7 @@ import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemoryAllocator;
+import io.github.solvk.memory.vulkan.VulkanObjects;
 
 @ExtendWith(VulkanExtension.class)
 class MemoryPoolTest {
@@ -687,6 +688,56 @@ class MemoryPoolTest {
             pool.allocateBuffer(1000).close();
             assertThat(pool.statistics().blocks()).isOne();
             pool.close();
+        }
+    }
+
+    @Test
+    void aBlockWhoseBlockListenerThrowsShouldGoBackToVmaWithItsBufferAndTheFirstFailureKept(VulkanContext context) {
+        // The block listener (JFR's block events) hears of a block once its memory and block-wide buffer are made. An
+        // Error from it must not leave them allocated. Then a RuntimeException from it, while freeing the memory
+        // throws an Error (a DeviceMemoryListener's, which VMA lets through once the memory is freed): the listener's
+        // failure is thrown, the Error suppressed on it, and nothing stays allocated either.
+        Error first = new Error("blockAllocated failed (injected by the test)");
+        IllegalStateException second = new IllegalStateException("blockAllocated failed again (injected by the test)");
+        Error fromFree = new Error("freed() failed (injected by the test)");
+        AtomicInteger calls = new AtomicInteger();
+        BlockMemoryPool.BlockListener listener = new BlockMemoryPool.BlockListener() {
+            @Override
+            public void blockAllocated(String blockName, int memoryTypeIndex, long size) {
+                int call = calls.incrementAndGet();
+                if (call == 1) {
+                    throw first;
+                }
+                if (call == 2) {
+                    throw second;
+                }
+            }
+
+            @Override
+            public void blockFreed(String blockName, int memoryTypeIndex, long size) {
+            }
+        };
+        long buffers = VulkanObjects.liveBuffers();
+        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context));
+             BlockMemoryPool pool = new BlockMemoryPool(allocator, new BlockMemoryPool.Config("heard",
+                     BlockMemoryPool.Kind.NON_LINEAR, USAGE, MemoryTypeFilter.ofFlags(0, 0, 0), 64 * KIB, 0, 2,
+                     SuballocatorKind.TLSF, 0, 0), listener)) {
+            assertThatThrownBy(() -> pool.allocate(1000, 0, 0, 0)).isSameAs(first);
+            assertThat(allocator.liveDeviceMemoryCount()).as("the block went back to VMA").isZero();
+            assertThat(VulkanObjects.liveBuffers()).as("its block-wide buffer destroyed").isEqualTo(buffers);
+            assertThat(pool.blockCount()).isZero();
+
+            FailingListeners.failFreedCall(allocator, 1, fromFree);
+            Throwable failure = catchThrowable(() -> pool.allocate(1000, 0, 0, 0));
+            assertThat(failure).isSameAs(second);
+            assertThat(failure.getSuppressed()).containsExactly(fromFree);
+            assertThat(allocator.liveDeviceMemoryCount()).as("the block went back to VMA").isZero();
+            assertThat(VulkanObjects.liveBuffers()).as("its block-wide buffer destroyed").isEqualTo(buffers);
+            assertThat(pool.blockCount()).isZero();
+
+            pool.allocate(1000, 0, 0, 0).release();
+            assertThat(pool.blockCount()).isOne();
         }
     }
 

@@ -421,12 +421,12 @@ public final class BlockMemoryPool implements AutoCloseable {
                 blockListener.blockAllocated(blockName, memoryTypeIndex, memory.size());
             }
             return block;
-        } catch (RuntimeException e) {
-            if (buffer != null) {
-                buffer.close();
-            }
-            memory.close();
-            throw e;
+        } catch (RuntimeException | Error e) {
+            // An Error too (the block listener's): the block must not stay allocated. What cleaning up throws (a
+            // DeviceMemoryListener's Error comes out of VMA's free once the memory is freed) rides on the first.
+            VulkanBuffer made = buffer;
+            Throwable failure = made == null ? e : Failures.attempt(e, made::close);
+            throw Failures.propagate(Failures.attempt(failure, memory::close));
         }
     }
 
@@ -732,7 +732,13 @@ public final class BlockMemoryPool implements AutoCloseable {
             return null;
         }
         Block block = newBlock(withinBudget);
-        PooledBuffer placed = placeIn(block, size, alignment, attachment);
+        PooledBuffer placed;
+        try {
+            placed = placeIn(block, size, alignment, attachment);
+        } catch (RuntimeException | Error e) {
+            // Not listed yet: nothing else would ever free the block.
+            throw Failures.propagate(Failures.attempt(e, () -> closeBlock(block)));
+        }
         if (placed == null) {
             // The probe took it, so a block of the size asked for does too; this guards a block that VMA made
             // smaller than asked, which then is not kept.
