@@ -4,6 +4,7 @@ import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.locks.Lock;
+import java.util.function.LongSupplier;
 
 import io.github.solvk.memory.diagnostics.JfrEvents;
 import io.github.solvk.memory.pool.AllocatePreference;
@@ -174,17 +175,43 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      * @throws IllegalStateException when this allocator is closed
      */
     public long releaseUnusedMemory() {
-        // Under the manager's read lock: its close() must not run while blocks taken out here are being freed.
+        return whileOpen(core::releaseUnusedMemory);
+    }
+
+    /**
+     * Gives back to their blocks the ranges that the calling thread's cache keeps: those its releases kept for its
+     * next requests, those it holds to send home to the threads that made them, and those other threads sent home
+     * to it. A block that only such ranges held becomes empty and is freed as a free would leave it (the one kept
+     * for the next request stays until {@link #releaseUnusedMemory()}). Call it from a thread that goes idle for long,
+     * a loader thread between levels say: a live thread's cache is otherwise given back only at its next call, and
+     * {@link #releaseUnusedMemory()} on another thread cannot take it. Does nothing on a thread that never called.
+     *
+     * @throws IllegalStateException when this allocator is closed
+     */
+    public void flushThreadCache() {
+        whileOpen(() -> {
+            core.flushThreadCache();
+            return 0;
+        });
+    }
+
+    /**
+     * Runs a call that may free blocks: under the manager's read lock, so that its {@code close()} does not run while
+     * blocks taken out are being freed, and under this allocator's monitor, so that its own {@link #close()} waits
+     * for the call, and the call for it, as the manager's close waits.
+     *
+     * @throws IllegalStateException when this allocator is closed
+     */
+    private long whileOpen(LongSupplier call) {
         Lock lock = manager.lifecycleReadLock();
         lock.lock();
         try {
-            // And this allocator's own close() waits for it, and it for close(), as the manager's close waits.
             synchronized (this) {
                 if (closed) {
                     throw new IllegalStateException("block pools '" + name + "' are closed (expected: open block "
                             + "pools)");
                 }
-                return core.releaseUnusedMemory();
+                return call.getAsLong();
             }
         } finally {
             lock.unlock();

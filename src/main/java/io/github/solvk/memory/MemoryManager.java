@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 import java.util.function.UnaryOperator;
 
 import io.github.solvk.memory.diagnostics.BlockInfo;
@@ -587,17 +588,41 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * @throws IllegalStateException when the manager is closed
      */
     public long releaseUnusedMemory() {
-        // Under the read lock: close() must not close the block pools, and then refuse to destroy the VmaAllocator,
-        // while blocks taken out of them are being freed here.
+        return forEachBlockPoolAllocator(BlockPoolBufferAllocator::releaseUnusedMemory);
+    }
+
+    /**
+     * Gives back the ranges that the calling thread's caches keep in the manager's block pool allocators
+     * ({@link BlockPoolBufferAllocator#flushThreadCache()} on each): call it from a thread that goes idle for long, a
+     * loader thread between levels say, so that the blocks only its caches held can be freed. Goes on past an
+     * allocator that fails, and throws the first failure at the end, the others suppressed on it.
+     *
+     * @throws IllegalStateException when the manager is closed
+     */
+    public void flushThreadCaches() {
+        forEachBlockPoolAllocator(blocks -> {
+            blocks.flushThreadCache();
+            return 0;
+        });
+    }
+
+    /**
+     * Runs a call that may free blocks on each open block pool allocator, under the read lock: {@link #close()} must
+     * not close the block pools, and then refuse to destroy the VmaAllocator, while blocks taken out of them are being
+     * freed. An allocator its owner closes meanwhile is left out; past a failure the others still run.
+     *
+     * @return the sum of what the calls returned
+     */
+    private long forEachBlockPoolAllocator(ToLongFunction<BlockPoolBufferAllocator> call) {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            long[] released = {0};
+            long[] sum = {0};
             Throwable failure = null;
             for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
                 failure = Failures.attempt(failure, () -> {
                     try {
-                        released[0] += blocks.releaseUnusedMemory();
+                        sum[0] += call.applyAsLong(blocks);
                     } catch (IllegalStateException e) {
                         // Closed meanwhile by its owner: its memory is freed already.
                         if (!blocks.isClosed()) {
@@ -607,7 +632,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 });
             }
             Failures.throwIfAny(failure);
-            return released[0];
+            return sum[0];
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -615,9 +640,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
 
     /**
      * The read side of the manager's lifecycle lock, for the calls of its block pool allocators that free memory
-     * ({@link BlockPoolBufferAllocator#close()}, {@code releaseUnusedMemory()}, {@code statistics()}): {@link #close()}
-     * waits for them, so that it never finds a block they took out of the pools still being freed (and then refuses
-     * to destroy the VMA allocator). Not taken by their {@code allocateBuffer}, which must not race {@link #close()}.
+     * ({@link BlockPoolBufferAllocator#close()}, {@code releaseUnusedMemory()}, {@code flushThreadCache()},
+     * {@code statistics()}): {@link #close()} waits for them, so that it never finds a block they took out of the pools
+     * still being freed (and then refuses to destroy the VMA allocator). Not taken by their {@code allocateBuffer},
+     * which must not race {@link #close()}.
      */
     Lock lifecycleReadLock() {
         return lifecycle.readLock();

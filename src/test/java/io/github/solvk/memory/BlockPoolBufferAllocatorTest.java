@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -152,6 +154,55 @@ class BlockPoolBufferAllocatorTest {
                 .hasMessage("block pools 'first' are closed (expected: open block pools)");
         assertThat(manager.releaseUnusedMemory()).as("closed pools are left out, the others hold nothing").isZero();
         second.close();
+    }
+
+    @Test
+    void aThreadThatFlushesItsCacheShouldLetTheBlocksOnlyItsCacheHeldBeFreed(MemoryManager manager) throws Exception {
+        // A loader thread makes and closes buffers: their ranges wait in its cache and hold their block, which
+        // releaseUnusedMemory() on another thread cannot take while the loader lives. Once the loader flushes its cache,
+        // through its allocator or through the manager for all of them, the block goes.
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("loader",
+                BlockPoolAllocator.Config.defaults());
+        ExecutorService loader = Executors.newSingleThreadExecutor();
+        try {
+            Runnable load = () -> {
+                List<IBuffer> level = new ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    level.add(blocks.allocateBuffer(SMALL));
+                }
+                level.forEach(IBuffer::close);
+            };
+            loader.submit(load).get();
+            long committed = blocks.committedBytes();
+            assertThat(committed).isPositive();
+            assertThat(blocks.statistics().get(0).cachedRanges()).as("in the loader's cache").isEqualTo(64);
+            assertThat(blocks.releaseUnusedMemory()).as("the loader's cache holds the block").isZero();
+            assertThat(blocks.committedBytes()).isEqualTo(committed);
+            blocks.flushThreadCache();
+            assertThat(blocks.committedBytes()).as("a thread that never called has nothing to flush")
+                    .isEqualTo(committed);
+
+            loader.submit(blocks::flushThreadCache).get();
+
+            assertThat(blocks.statistics().get(0).cachedRanges()).isZero();
+            assertThat(blocks.releaseUnusedMemory()).isEqualTo(committed);
+            assertThat(blocks.committedBytes()).isZero();
+
+            loader.submit(load).get();
+            long again = blocks.committedBytes();
+            assertThat(again).isPositive();
+            loader.submit(manager::flushThreadCaches).get();
+            assertThat(manager.releaseUnusedMemory()).isEqualTo(again);
+            assertThat(blocks.liveBufferCount()).isZero();
+
+            blocks.close();
+            assertThatThrownBy(() -> loader.submit(blocks::flushThreadCache).get())
+                    .hasCauseInstanceOf(IllegalStateException.class)
+                    .hasRootCauseMessage("block pools 'loader' are closed (expected: open block pools)");
+            loader.submit(manager::flushThreadCaches).get();
+        } finally {
+            loader.shutdownNow();
+        }
     }
 
     @Test

@@ -1117,8 +1117,10 @@ public final class BlockPoolAllocator implements AutoCloseable {
      * out-of-memory.
      */
     public void flushThreadCache() {
-        if (config.threadCacheBytes() > 0) {
-            threadCache().flushAll(pools);
+        // A thread that never called keeps nothing: no cache is made for it here.
+        ThreadRangeCache cache = existingThreadCache();
+        if (cache != null) {
+            cache.flushAll(pools);
         }
     }
 

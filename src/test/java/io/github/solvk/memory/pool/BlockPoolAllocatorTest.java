@@ -732,7 +732,7 @@ class BlockPoolAllocatorTest {
     /** {@link #fillOneBlockAndCacheIt} on a thread that then ends, its ranges still cached. */
     private static void fillOneBlockAndCacheItOnAThreadThatEnds(BlockPoolAllocator pool) throws Exception {
         // A thread's first call takes back the caches of threads that ended: this thread makes its own first.
-        pool.flushThreadCache();
+        pool.threadCache();
         Thread worker = new Thread(() -> fillOneBlockAndCacheIt(pool));
         worker.start();
         worker.join();
@@ -795,7 +795,7 @@ class BlockPoolAllocatorTest {
         try (VulkanMemoryAllocator vma = vma(context);
              BlockPoolAllocator pool = new BlockPoolAllocator(vma, config(context, MIB).arenas(1).build())) {
             // This thread's cache made first: a thread's first call takes back the caches of threads that ended.
-            pool.flushThreadCache();
+            pool.threadCache();
             Thread worker = new Thread(() -> {
                 List<PooledBuffer> buffers = new ArrayList<>();
                 for (int i = 0; i < 16; i++) {

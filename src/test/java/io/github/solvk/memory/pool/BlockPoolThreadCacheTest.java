@@ -551,9 +551,13 @@ class BlockPoolThreadCacheTest {
         }
     }
 
-    /** Gives the executor's thread's cached ranges back to their blocks, on that thread. */
+    /**
+     * Gives the executor's thread's cached ranges back to their blocks, on that thread; makes its cache first when it
+     * has none ({@code flushThreadCache()} makes none), as its first request would.
+     */
     private static void flushOn(ExecutorService thread, BlockPoolAllocator pool) throws Exception {
         on(thread, () -> {
+            pool.threadCache();
             pool.flushThreadCache();
             return null;
         });
