@@ -70,21 +70,22 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         try {
             placed = core.allocate(request);
         } catch (PoolException e) {
-            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.kind().name());
+            MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e);
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), reason.name());
             if (onFailure == OnAllocationFailure.EMPTY) {
                 return null;
             }
-            throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
-                    e.vkResultName(), "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage()
-                    + manager.describeMemoryForFailure(), e);
+            throw new MemoryAllocationException(reason, e.vkResultName(), "block pools '" + name + "': cannot allocate "
+                    + info + ": " + e.getMessage() + manager.describeMemoryForFailure(), e);
         } catch (VulkanException e) {
-            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.resultName());
+            MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e.resultName());
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), reason.name());
             if (onFailure == OnAllocationFailure.EMPTY) {
                 return null;
             }
             // Not for want of device memory, which the pools report as a PoolException: the host's memory, the
             // driver's object count, another failure.
-            throw new MemoryAllocationException(MemoryAllocationException.reasonOf(e.resultName()), e.resultName(),
+            throw new MemoryAllocationException(reason, e.resultName(),
                     "block pools '" + name + "': cannot allocate " + info + ": " + e.getMessage(), e);
         }
         if (closed) {

@@ -1,5 +1,7 @@
 package io.github.solvk.memory;
 
+import io.github.solvk.memory.pool.PoolException;
+
 /**
  * An allocation failed at run time: the request was valid but could not be met. Caller bugs throw
  * {@link IllegalArgumentException} or {@link IllegalStateException} instead.
@@ -25,7 +27,11 @@ public final class MemoryAllocationException extends RuntimeException {
         DEDICATED_ALLOCATION_REQUIRED,
         /** The request is larger than the pool's block size. */
         BLOCK_SIZE_EXCEEDED,
-        /** The request is larger than its suballocator's region. */
+        /**
+         * No empty block's suballocator could place the request, so no free would make room: larger than its region
+         * or than a buddy's largest node, an alignment beyond the block, or a block size the pool's suballocator
+         * factory refuses.
+         */
         SUBALLOCATOR_BLOCK_SIZE_EXCEEDED,
         /** Too many {@code VkDeviceMemory} objects: {@code maxMemoryAllocationCount} reached. */
         TOO_MANY_OBJECTS,
@@ -68,6 +74,21 @@ public final class MemoryAllocationException extends RuntimeException {
             default:
                 return Reason.VULKAN_ERROR;
         }
+    }
+
+    /**
+     * The reason for a pool's failure, the same from every facade: the pool's own kind, unless a Vulkan call failed
+     * with another result than {@code VK_ERROR_OUT_OF_DEVICE_MEMORY} (a block the driver could not make for want of
+     * host memory, or for too many objects), which gets that result's reason ({@link #reasonOf(String)}) rather than
+     * the pool kind nearest to it.
+     *
+     * @param e the pool's failure
+     * @return its reason
+     */
+    static Reason reasonOf(PoolException e) {
+        String result = e.vkResultName();
+        return result != null && !result.equals("VK_ERROR_OUT_OF_DEVICE_MEMORY") ? reasonOf(result)
+                : Reason.valueOf(e.kind().name());
     }
 
     /** @return why the allocation failed */

@@ -527,9 +527,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 try {
                     core = new BlockMemoryPool(allocator, config, jfr);
                 } catch (PoolException e) {
-                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(), e.kind().name());
-                    throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
-                            e.vkResultName(), e.getMessage(), e);
+                    MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e);
+                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(), reason.name());
+                    throw new MemoryAllocationException(reason, e.vkResultName(), e.getMessage(), e);
                 }
                 MemoryPool pool = new MemoryPool(this, name, info, core);
                 pools.put(name, pool);

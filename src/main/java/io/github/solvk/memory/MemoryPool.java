@@ -228,11 +228,12 @@ final class MemoryPool implements IMemoryPool {
         try {
             placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos, open, withinBudget);
         } catch (PoolException e) {
-            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), e.kind().name());
-            throw new MemoryAllocationException(MemoryAllocationException.Reason.valueOf(e.kind().name()),
-                    e.vkResultName(), e.getMessage() + " (size " + info.size() + ", usage 0x"
-                    + Integer.toHexString(info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage())
-                    + ", memory type " + core.memoryTypeIndex() + ")" + manager.describeMemoryForFailure(), e);
+            MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e);
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), reason.name());
+            int usage = info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage();
+            throw new MemoryAllocationException(reason, e.vkResultName(), e.getMessage() + " (size " + info.size()
+                    + ", usage 0x" + Integer.toHexString(usage) + ", memory type " + core.memoryTypeIndex() + ")"
+                    + manager.describeMemoryForFailure(), e);
         }
         if (placed.margin() != null) {
             synchronized (this) {

@@ -21,6 +21,7 @@ import io.github.solvk.memory.diagnostics.MemoryMapJson;
 import io.github.solvk.memory.diagnostics.MemoryMapPng;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.pool.PoolException;
 import io.github.solvk.memory.suballocator.Suballocator;
 import io.github.solvk.memory.suballocator.SuballocatorKind;
 import io.github.solvk.memory.suballocator.Suballocators;
@@ -251,5 +252,27 @@ class ErrorMessagesTest {
                 .isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE);
         assertThat(MemoryAllocationException.reasonOf("VK_ERROR_DEVICE_LOST"))
                 .isEqualTo(MemoryAllocationException.Reason.VULKAN_ERROR);
+    }
+
+    @Test
+    void aPoolFailureFromAVulkanCallShouldGetThatCallsReasonUnlessTheDeviceRanOutOfMemory() {
+        // SOL's pools report a block the driver could not make as the nearest pool kind; every facade gives it the
+        // reason of the Vulkan call's result instead, as the manager does. Lavapipe cannot be made to fail so.
+        assertThat(MemoryAllocationException.reasonOf(new PoolException(PoolException.Kind.OUT_OF_DEVICE_MEMORY,
+                "VK_ERROR_OUT_OF_HOST_MEMORY", "block", null)))
+                .isEqualTo(MemoryAllocationException.Reason.OUT_OF_HOST_MEMORY);
+        assertThat(MemoryAllocationException.reasonOf(new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY,
+                "VK_ERROR_TOO_MANY_OBJECTS", "block", null)))
+                .isEqualTo(MemoryAllocationException.Reason.TOO_MANY_OBJECTS);
+        assertThat(MemoryAllocationException.reasonOf(new PoolException(PoolException.Kind.OUT_OF_POOL_MEMORY,
+                "VK_ERROR_DEVICE_LOST", "block", null))).isEqualTo(MemoryAllocationException.Reason.VULKAN_ERROR);
+        // Out of device memory keeps the pool's kind, which may say more (a never-allocate request the driver refuses).
+        assertThat(MemoryAllocationException.reasonOf(new PoolException(PoolException.Kind.BLOCK_SIZE_EXCEEDED,
+                "VK_ERROR_OUT_OF_DEVICE_MEMORY", "too large", null)))
+                .isEqualTo(MemoryAllocationException.Reason.BLOCK_SIZE_EXCEEDED);
+        for (PoolException.Kind kind : PoolException.Kind.values()) {
+            assertThat(MemoryAllocationException.reasonOf(new PoolException(kind, null, "no call", null)).name())
+                    .isEqualTo(kind.name());
+        }
     }
 }

@@ -16,7 +16,11 @@ public final class PoolException extends RuntimeException {
         BLOCK_SIZE_EXCEEDED,
         /** The driver requires dedicated memory but the request forbade allocating it. */
         DEDICATED_ALLOCATION_REQUIRED,
-        /** The request is larger than the suballocator's region. */
+        /**
+         * No empty block's suballocator could place the request, so no free would make room: larger than its region
+         * or than a buddy's largest node, an alignment beyond the block, or a block size the pool's suballocator
+         * factory refuses.
+         */
         SUBALLOCATOR_BLOCK_SIZE_EXCEEDED,
         /** No memory type fits the request. */
         NO_COMPATIBLE_MEMORY_TYPE,
