@@ -697,22 +697,33 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * Finds the allocators (this manager, its pools and its block pool allocators) that have every capability asked
      * for and can give buffers of {@code bufferUsage} in memory for {@code memoryUsage}. SOL's manager has no such
      * query. A pool matches when its usage covers {@code bufferUsage} and it was made for {@code memoryUsage}; block
-     * pool allocators and the manager pick a memory type per request, so they match any usage and memory usage.
+     * pool allocators and the manager pick a memory type per request, so they match when the device can serve the
+     * request at all: some memory type fits {@code memoryUsage} (none has {@code LAZILY_ALLOCATED} memory for
+     * {@link MemoryUsage#GPU_LAZILY_ALLOCATED} on most desktop GPUs), and a {@code SHADER_DEVICE_ADDRESS} usage needs
+     * an allocator made with buffer device addresses.
      *
-     * @param capabilities what the allocator must be able to do, for example {@code EnumSet.of(Capability.WAIT)}
-     * @param bufferUsage  {@code VkBufferUsageFlags} the buffers need, not 0
+     * @param capabilities what the allocator must be able to do, for example {@code EnumSet.of(Capability.WAIT)};
+     *                     no {@code null} element
+     * @param bufferUsage  {@code VkBufferUsageFlags} the buffers need, not 0, known bits only
      * @param memoryUsage  what the memory is for, or {@code null} for any
      * @return the matching allocators: pools first (in creation order), then block pool allocators (in creation
      *         order), then this manager when it matches
-     * @throws IllegalArgumentException when {@code bufferUsage} is 0
+     * @throws IllegalArgumentException when {@code bufferUsage} is 0 or has bits that are not
+     *                                  {@code VkBufferUsageFlagBits}, or {@code capabilities} holds {@code null}
      * @throws IllegalStateException    when the manager is closed: it and its pools allocate nothing any more
      */
     public List<IBufferAllocator> findAllocators(Set<Capability> capabilities, int bufferUsage,
                                                  MemoryUsage memoryUsage) {
         Objects.requireNonNull(capabilities, "capabilities: null (expected: a set of capabilities, empty for any)");
+        for (Capability capability : capabilities) {
+            if (capability == null) {
+                throw new IllegalArgumentException("capabilities: " + capabilities + " (expected: no null element)");
+            }
+        }
         if (bufferUsage == 0) {
             throw new IllegalArgumentException("bufferUsage: 0 (expected: at least one VkBufferUsageFlags bit)");
         }
+        VulkanBuffer.checkKnownUsage("bufferUsage", bufferUsage);
         checkOpen();
         List<IBufferAllocator> result = new ArrayList<>();
         for (IMemoryPool pool : memoryPools()) {
@@ -722,15 +733,34 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 result.add(pool);
             }
         }
+        // The block pools and the manager choose a memory type per request, by the same filter: an answer for the
+        // one is the answer for the other.
+        boolean deviceServes = deviceServes(bufferUsage, memoryUsage);
         for (BlockPoolBufferAllocator blocks : blockPoolAllocators()) {
-            if (blocks.getCapabilities().containsAll(capabilities)) {
+            if (deviceServes && blocks.getCapabilities().containsAll(capabilities)) {
                 result.add(blocks);
             }
         }
-        if (getCapabilities().containsAll(capabilities)) {
+        if (deviceServes && getCapabilities().containsAll(capabilities)) {
             result.add(this);
         }
         return result;
+    }
+
+    /**
+     * @return whether a request for buffers of {@code bufferUsage} in memory for {@code memoryUsage} ({@code null}:
+     *     any) could get memory on this device, as {@link #allocateBuffer} would check it: a device-address usage
+     *     needs an allocator made with device addresses, and some memory type must fit the usage's filter
+     */
+    private boolean deviceServes(int bufferUsage, MemoryUsage memoryUsage) {
+        if (!allocator.allowsDeviceAddressUsage(bufferUsage)) {
+            return false;
+        }
+        if (memoryUsage == null) {
+            return true;
+        }
+        MemoryTypeFilter filter = MemoryTypeFilter.of(memoryUsage, HostAccess.NONE, 0, 0, bufferUsage);
+        return MemoryTypeSelector.findMemoryTypeIndex(allocator.memoryProperties(), -1, filter) >= 0;
     }
 
     /** @return no capabilities: the manager cannot wait; ring buffer pools can */

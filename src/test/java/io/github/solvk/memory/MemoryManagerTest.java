@@ -12,7 +12,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -436,6 +438,49 @@ class MemoryManagerTest {
         assertThat(manager.getTransferQueue()).isEqualTo(context.graphicsQueue());
         manager.setComputeQueue(null);
         assertThat(manager.getComputeQueue()).isNull();
+    }
+
+    @Test
+    void findAllocatorsShouldOfferOnlyAllocatorsThatCanServeTheRequestOnThisDevice(VulkanContext context,
+                                                                                   MemoryManager manager) {
+        for (MemoryProperties.Type type : manager.allocator().memoryProperties().types()) {
+            assertThat(type.has(MemoryProperties.LAZILY_ALLOCATED)).as("lavapipe has no lazily allocated memory")
+                    .isFalse();
+        }
+        Set<Capability> any = EnumSet.noneOf(Capability.class);
+        int storage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("blocks",
+                BlockPoolAllocator.Config.defaults());
+        assertThat(manager.findAllocators(any, storage, MemoryUsage.DEVICE_ONLY)).containsExactly(blocks, manager);
+        // Every allocator offered must be able to serve the request; here none can, so none is offered.
+        AllocationInfo lazy = AllocationInfo.builder().size(256).bufferUsage(storage)
+                .memoryUsage(MemoryUsage.GPU_LAZILY_ALLOCATED).build();
+        assertThatThrownBy(() -> manager.allocateBuffer(lazy)).isInstanceOf(MemoryAllocationException.class);
+        assertThatThrownBy(() -> blocks.allocateBuffer(lazy)).isInstanceOf(MemoryAllocationException.class);
+        assertThat(manager.findAllocators(any, storage, MemoryUsage.GPU_LAZILY_ALLOCATED))
+                .as("no memory type fits GPU_LAZILY_ALLOCATED on this device").isEmpty();
+
+        int addresses = storage | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+        try (MemoryManager noAddresses = MemoryManager.create(context, s -> s.withFlags(s.flags()
+                & ~org.lwjgl.util.vma.Vma.VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT))) {
+            assertThatThrownBy(() -> noAddresses.allocateBuffer(AllocationInfo.builder().size(256)
+                    .bufferUsage(addresses).memoryUsage(MemoryUsage.DEVICE_ONLY).build()))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThat(noAddresses.findAllocators(any, addresses, null))
+                    .as("an allocator without device addresses cannot bind such buffers").isEmpty();
+            assertThat(noAddresses.findAllocators(any, storage, null)).containsExactly(noAddresses);
+        }
+        assertThat(manager.findAllocators(any, addresses, MemoryUsage.DEVICE_ONLY)).containsExactly(blocks, manager);
+
+        // Bad input is refused, naming the value.
+        assertThatThrownBy(() -> manager.findAllocators(any, 0x4000_0000, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("bufferUsage: 0x40000000 (expected: VkBufferUsageFlagBits");
+        Set<Capability> withNull = new HashSet<>();
+        withNull.add(null);
+        assertThatThrownBy(() -> manager.findAllocators(withNull, storage, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("capabilities: [null] (expected: no null element)");
     }
 
     @Test

@@ -813,12 +813,22 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
      * @throws IllegalArgumentException naming the usage
      */
     public void checkDeviceAddressUsage(String name, int usage) {
-        if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0 && !bufferDeviceAddressEnabled()) {
+        if (!allowsDeviceAddressUsage(usage)) {
             throw new IllegalArgumentException(name + ": 0x" + Integer.toHexString(usage) + " (expected: no "
                     + "SHADER_DEVICE_ADDRESS bit, since the VMA allocator was made without "
                     + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT, so its memory cannot be given device addresses; "
                     + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
         }
+    }
+
+    /**
+     * @param usage {@code VkBufferUsageFlags}
+     * @return whether buffers of this usage can be bound to this allocator's memory: false for a usage with
+     *     {@code SHADER_DEVICE_ADDRESS} when the allocator was made without buffer device address (see
+     *     {@link #checkDeviceAddressUsage})
+     */
+    public boolean allowsDeviceAddressUsage(int usage) {
+        return (usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) == 0 || bufferDeviceAddressEnabled();
     }
 
     /** @return the device */
