@@ -31,9 +31,9 @@ final class MemoryPool implements IMemoryPool {
     private static final Logger LOG = System.getLogger(MemoryPool.class.getName());
 
     /**
-     * Allocation flags that a pool takes: its blocks are persistently mapped when host-visible, the host access bits
-     * are checked against the pool's, the strategies are hints, and {@code WITHIN_BUDGET} makes a new block for the
-     * request only within the heap's budget.
+     * Allocation flags that a pool takes: its blocks are persistently mapped when host-visible (MAPPED is refused
+     * where they are not, and with DEVICE_ONLY), the host access bits are checked against the pool's, the strategies
+     * are hints, and {@code WITHIN_BUDGET} makes a new block for the request only within the heap's budget.
      */
     private static final int POOL_COMPATIBLE_FLAGS = AllocationFlags.MAPPED
             | AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE
@@ -195,6 +195,19 @@ final class MemoryPool implements IMemoryPool {
         if ((info.allocationFlags() & ~POOL_COMPATIBLE_FLAGS) != 0) {
             throw mismatch("allocationFlags: 0x" + Integer.toHexString(info.allocationFlags()),
                     "no DEDICATED_MEMORY or NEVER_ALLOCATE in a pool");
+        }
+        // MAPPED asks for memory the host can map: never DEVICE_ONLY memory (the manager refuses the pair on every
+        // device, so a pool must too, or the request would work on a GPU whose only type is host-visible and fail on
+        // another), and never a memory type that is not host-visible, where the buffer's map() would throw.
+        if ((info.allocationFlags() & AllocationFlags.MAPPED) != 0) {
+            if (info.memoryUsage() == MemoryUsage.DEVICE_ONLY) {
+                throw mismatch("allocationFlags: MAPPED with memoryUsage DEVICE_ONLY",
+                        "no MAPPED; DEVICE_ONLY memory is never mapped");
+            }
+            if ((typeFlags & MemoryProperties.HOST_VISIBLE) == 0) {
+                throw mismatch("allocationFlags: MAPPED", "no MAPPED, the pool's memory type is "
+                        + MemoryProperties.describeFlags(typeFlags));
+            }
         }
         // The request's host access (its contradictions with the usage were refused when the info was built),
         // against the pool's.

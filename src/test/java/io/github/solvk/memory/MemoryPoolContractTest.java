@@ -21,6 +21,7 @@ import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
 import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.testing.VulkanExtension;
+import io.github.solvk.memory.vulkan.VulkanContext;
 
 /** Contracts of SOL's pools and the facade that each failed once: timed waits, requests no block holds, flags. */
 @ExtendWith(VulkanExtension.class)
@@ -168,6 +169,49 @@ class MemoryPoolContractTest {
             }
             assertThat(upload.liveBufferCount()).isZero();
             assertThat(sequential.liveBufferCount()).isZero();
+        }
+    }
+
+    /**
+     * MAPPED asks for memory the host can map: a pool whose memory type is not host-visible cannot honour it, and
+     * DEVICE_ONLY memory is never mapped (the manager refuses that pair on every device). The pool took both and
+     * handed out a buffer whose map() then failed, or, on a GPU whose only type is host-visible, worked.
+     */
+    @Test
+    void aGenericMappedRequestShouldBeRefusedByAPoolThatCannotMapIt(VulkanContext context, MemoryManager manager) {
+        AllocationInfo mapped = AllocationInfo.builder().size(1000).bufferUsage(USAGE)
+                .memoryUsage(MemoryUsage.DEVICE_ONLY).allocationFlags(AllocationFlags.MAPPED).build();
+        assertThatThrownBy(() -> manager.allocateBuffer(mapped)).as("the manager")
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("MAPPED");
+        try (IMemoryPool deviceOnly = manager.createNonLinearMemoryPool("device-only",
+                CreateInfo.of(USAGE, MemoryUsage.DEVICE_ONLY, 64 * KIB))) {
+            for (OnAllocationFailure onFailure : new OnAllocationFailure[] {OnAllocationFailure.THROW,
+                    OnAllocationFailure.EMPTY}) {
+                assertThatThrownBy(() -> deviceOnly.allocateBuffer(mapped, onFailure)).as(onFailure.toString())
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("allocationFlags: MAPPED with memoryUsage DEVICE_ONLY does not match pool"
+                                + " 'device-only' (expected: no MAPPED; DEVICE_ONLY memory is never mapped)");
+            }
+            assertThat(deviceOnly.liveBufferCount()).isZero();
+        }
+        // A device whose one memory type is DEVICE_LOCAL only, as a discrete GPU's video memory.
+        try (MemoryManager deviceLocal = MemoryManagerTest.deviceLocalOnly(context);
+             IMemoryPool auto = deviceLocal.createNonLinearMemoryPool("auto",
+                     CreateInfo.of(USAGE, MemoryUsage.AUTO, 64 * KIB))) {
+            AllocationInfo autoMapped = mapped.toBuilder().memoryUsage(MemoryUsage.AUTO).build();
+            assertThatThrownBy(() -> auto.allocateBuffer(autoMapped, OnAllocationFailure.THROW))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("allocationFlags: MAPPED does not match pool 'auto' (expected: no MAPPED, the pool's"
+                            + " memory type is DEVICE_LOCAL)");
+            assertThat(auto.liveBufferCount()).isZero();
+            assertThat(auto.statistics().usedBytes()).isZero();
+        }
+        // Where the pool's memory is host-visible, MAPPED is honoured.
+        try (IMemoryPool upload = manager.createNonLinearMemoryPool("upload", info(64 * KIB, 1, 1));
+             IBuffer buffer = upload.allocateBuffer(mapped.toBuilder().memoryUsage(MemoryUsage.UPLOAD).build(),
+                     OnAllocationFailure.THROW)) {
+            buffer.write(0, new byte[] {1, 2, 3});
+            assertThat(buffer.mappedAddress()).isNotZero();
         }
     }
 }
