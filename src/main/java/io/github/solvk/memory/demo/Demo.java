@@ -407,7 +407,8 @@ public final class Demo {
      * A level's small buffers from block pools (sub-ranges of a few blocks), made on a loader thread that stays alive,
      * all closed on this thread when the level unloads, then the memory the pools kept for the next level given back
      * with {@link MemoryManager#releaseUnusedMemory()}: the ranges this thread sent home to the idle loader's cache
-     * included.
+     * included, and those of the staging buffers the loader closed itself, which it flushes as it goes idle
+     * ({@link MemoryManager#flushThreadCaches()}).
      */
     private void levelLoadAndUnload(MemoryManager manager, long seed, List<String> failures) {
         out.println();
@@ -428,10 +429,17 @@ public final class Demo {
                         // 256 B to 64 KiB, log-uniform: vertex and index data of small meshes.
                         long size = (long) Math.exp(Math.log(256) + random.nextDouble() * Math.log(256));
                         made += size;
-                        level.add(blocks.allocateBuffer(AllocationInfo.builder().size(size)
+                        AllocationInfo info = AllocationInfo.builder().size(size)
                                 .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT)
-                                .memoryUsage(MemoryUsage.AUTO).build()));
+                                .memoryUsage(MemoryUsage.AUTO).build();
+                        level.add(blocks.allocateBuffer(info));
+                        if (i % STAGED_EVERY == 0) {
+                            // A staging buffer the loader closes itself: its range waits in the loader's cache.
+                            blocks.allocateBuffer(info).close();
+                        }
                     }
+                    // Going idle: nothing else would take the loader's own cached ranges while it lives.
+                    manager.flushThreadCaches();
                     return made;
                 }).get();
                 out.printf(Locale.ROOT, "  %d buffers, %s, in %d VkDeviceMemory block(s) of %s%n", level.size(),
@@ -450,8 +458,8 @@ public final class Demo {
             long kept = blocks.committedBytes();
             long released = manager.releaseUnusedMemory();
             out.printf(Locale.ROOT, "  closed here: the pools kept %s for the next level (ranges cached by this"
-                    + " thread and sent home to the idle loader, one empty block); releaseUnusedMemory() gave back"
-                    + " %s%n", bytes(kept), bytes(released));
+                    + " thread and sent home to the idle loader, which flushed its own staging ranges as it went idle;"
+                    + " one empty block); releaseUnusedMemory() gave back %s%n", bytes(kept), bytes(released));
             check(failures, released == kept && blocks.committedBytes() == 0 && blocks.deviceMemoryCount() == 0,
                     "level unloaded: every block back to the driver", bytes(released));
         } finally {
@@ -461,6 +469,8 @@ public final class Demo {
 
     /** Buffers of the block-pool level in the demo. */
     private static final int LEVEL_BUFFERS = 2000;
+    /** One level buffer in this many is uploaded through a staging buffer that the loader closes at once. */
+    private static final int STAGED_EVERY = 8;
 
     private static byte[] complement(byte[] data) {
         byte[] result = new byte[data.length];
