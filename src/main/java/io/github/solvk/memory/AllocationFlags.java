@@ -57,6 +57,14 @@ public final class AllocationFlags {
         }
     }
     /**
+     * @param flags {@code AllocationFlags} bits
+     * @return whether they allow a transfer instead of host access ({@link #HOST_ACCESS_ALLOW_TRANSFER_INSTEAD})
+     */
+    static boolean allowsTransferInstead(int flags) {
+        return (flags & HOST_ACCESS_ALLOW_TRANSFER_INSTEAD) != 0;
+    }
+
+    /**
      * The host access pattern a request asks for, through its {@code hostAccess} or its {@code HOST_ACCESS_*} flags
      * (VMA's way): the two must not name different patterns.
      *

@@ -109,9 +109,7 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             return known;
         }
         // Host access named as VMA names it, by allocation flags, counts as the hostAccess field does.
-        HostAccess access = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
-                info.preferredMemoryFlags(), info.bufferUsage());
+        MemoryTypeFilter filter = info.memoryTypeFilter(core.vma().isIntegratedGpu());
         AllocatePreference preference = (info.allocationFlags() & AllocationFlags.NEVER_ALLOCATE) != 0
                 ? AllocatePreference.NEVER_ALLOCATE
                 : (info.allocationFlags() & AllocationFlags.DEDICATED_MEMORY) != 0

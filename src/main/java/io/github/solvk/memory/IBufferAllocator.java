@@ -148,6 +148,19 @@ public interface IBufferAllocator {
                     requiredMemoryFlags, preferredMemoryFlags);
         }
 
+        /**
+         * The memory types this request fits, best first, as every allocator chooses them: its memory usage, host
+         * access (by field or {@code HOST_ACCESS_*} flag, and whether it allows a transfer instead), memory flags and
+         * buffer usage.
+         *
+         * @param integratedGpu whether the device is an integrated GPU ({@link MemoryTypeFilter})
+         */
+        MemoryTypeFilter memoryTypeFilter(boolean integratedGpu) {
+            return MemoryTypeFilter.of(memoryUsage, AllocationFlags.hostAccess(hostAccess, allocationFlags),
+                    AllocationFlags.allowsTransferInstead(allocationFlags), integratedGpu, requiredMemoryFlags,
+                    preferredMemoryFlags, bufferUsage);
+        }
+
         /** @return a builder for a 0-byte buffer with no usage, which must be set */
         public static Builder builder() {
             return new Builder();

@@ -227,6 +227,18 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
         }
 
         /**
+         * The memory types the pool's blocks fit, best first: its memory usage, host access ({@code HOST_ACCESS_*}
+         * flags, and whether they allow a transfer instead), memory flags and buffer usage.
+         *
+         * @param integratedGpu whether the device is an integrated GPU ({@link MemoryTypeFilter})
+         */
+        MemoryTypeFilter memoryTypeFilter(boolean integratedGpu) {
+            return MemoryTypeFilter.of(memoryUsage, AllocationFlags.hostAccess(HostAccess.NONE, allocationFlags),
+                    AllocationFlags.allowsTransferInstead(allocationFlags), integratedGpu, requiredMemoryFlags,
+                    preferredMemoryFlags, bufferUsage);
+        }
+
+        /**
          * @param bufferUsage the pool's {@code VkBufferUsageFlags}
          * @param memoryUsage what the memory is for
          * @param blockSize   bytes per block

@@ -327,9 +327,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         MemoryProperties props = allocator.memoryProperties();
         // The info refused contradictions (UPLOAD with RANDOM host access, by hostAccess or a HOST_ACCESS_* flag)
         // when it was built: this only makes the filter.
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
-                AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
-                info.preferredMemoryFlags(), info.bufferUsage());
+        MemoryTypeFilter filter = info.memoryTypeFilter(allocator.isIntegratedGpu());
         if (MemoryTypeSelector.findMemoryTypeIndex(props, -1, filter) < 0) {
             throw new MemoryAllocationException(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE, null,
                     "no memory type has the required flags " + MemoryProperties.describeFlags(filter.requiredFlags())
@@ -393,9 +391,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     }
 
     private String describeTypesTried(AllocationInfo info) {
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(),
-                AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags()), info.requiredMemoryFlags(),
-                info.preferredMemoryFlags(), info.bufferUsage());
+        MemoryTypeFilter filter = info.memoryTypeFilter(allocator.isIntegratedGpu());
         int[] candidates = MemoryTypeSelector.candidates(allocator.memoryProperties(), -1, filter);
         StringBuilder sb = new StringBuilder("memory types that fit, best first: [");
         for (int i = 0; i < candidates.length; i++) {
@@ -497,9 +493,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         }
         // The pool's blocks come from this allocator: without device addresses, its buffers could not be bound.
         allocator.checkDeviceAddressUsage("bufferUsage", info.bufferUsage());
-        HostAccess access = AllocationFlags.hostAccess(HostAccess.NONE, info.allocationFlags());
-        MemoryTypeFilter filter = MemoryTypeFilter.of(info.memoryUsage(), access, info.requiredMemoryFlags(),
-                info.preferredMemoryFlags(), info.bufferUsage());
+        MemoryTypeFilter filter = info.memoryTypeFilter(allocator.isIntegratedGpu());
         long margin = (info.createFlags() & IMemoryPool.CreateInfo.GUARD_MARGINS) != 0
                 ? IMemoryPool.CreateInfo.GUARD_MARGIN_BYTES : 0;
         BlockMemoryPool.Config config = new BlockMemoryPool.Config(name, kind, info.bufferUsage(), filter,

@@ -199,12 +199,15 @@ final class MemoryPool implements IMemoryPool {
         // MAPPED asks for memory the host can map: never DEVICE_ONLY memory (the manager refuses the pair on every
         // device, so a pool must too, or the request would work on a GPU whose only type is host-visible and fail on
         // another), and never a memory type that is not host-visible, where the buffer's map() would throw.
+        // A request that allows a transfer instead takes memory the host cannot see, as from the manager, and its
+        // MAPPED then maps nothing (as VMA ignores the flag there): the caller copies through a staging buffer.
+        boolean transferInstead = (info.allocationFlags() & AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD) != 0;
         if ((info.allocationFlags() & AllocationFlags.MAPPED) != 0) {
             if (info.memoryUsage() == MemoryUsage.DEVICE_ONLY) {
                 throw mismatch("allocationFlags: MAPPED with memoryUsage DEVICE_ONLY",
                         "no MAPPED; DEVICE_ONLY memory is never mapped");
             }
-            if ((typeFlags & MemoryProperties.HOST_VISIBLE) == 0) {
+            if ((typeFlags & MemoryProperties.HOST_VISIBLE) == 0 && !transferInstead) {
                 throw mismatch("allocationFlags: MAPPED", "no MAPPED, the pool's memory type is "
                         + MemoryProperties.describeFlags(typeFlags));
             }
@@ -220,7 +223,7 @@ final class MemoryPool implements IMemoryPool {
         if (wanted != HostAccess.NONE && pool != HostAccess.NONE && wanted != pool) {
             throw mismatch("host access: " + wanted, pool + ", the pool's");
         }
-        if (wanted != HostAccess.NONE && (typeFlags & MemoryProperties.HOST_VISIBLE) == 0) {
+        if (wanted != HostAccess.NONE && (typeFlags & MemoryProperties.HOST_VISIBLE) == 0 && !transferInstead) {
             throw mismatch("host access: " + wanted, "NONE, the pool's memory type is "
                     + MemoryProperties.describeFlags(typeFlags));
         }

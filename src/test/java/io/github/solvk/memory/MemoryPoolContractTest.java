@@ -19,6 +19,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
 import io.github.solvk.memory.IBufferAllocator.OnAllocationFailure;
 import io.github.solvk.memory.IMemoryPool.CreateInfo;
+import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.BlockMemoryPool;
 import io.github.solvk.memory.testing.VulkanExtension;
 import io.github.solvk.memory.vulkan.VulkanContext;
@@ -177,6 +178,51 @@ class MemoryPoolContractTest {
      * DEVICE_ONLY memory is never mapped (the manager refuses that pair on every device). The pool took both and
      * handed out a buffer whose map() then failed, or, on a GPU whose only type is host-visible, worked.
      */
+    @Test
+    void hostAccessThatAllowsATransferInsteadShouldBeTakenByAPoolOfMemoryTheHostCannotSee(VulkanContext context) {
+        // HOST_ACCESS_ALLOW_TRANSFER_INSTEAD: the caller writes through a staging copy where the memory is not
+        // host-visible. The manager serves such a request with DEVICE_LOCAL memory, so a pool of it must take it too,
+        // and refuse the same request without the flag, as the manager does.
+        AllocationInfo transferInstead = AllocationInfo.builder().size(1000).bufferUsage(USAGE)
+                .memoryUsage(MemoryUsage.AUTO).allocationFlags(AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE
+                        | AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD).build();
+        AllocationInfo hostOnly = transferInstead.toBuilder()
+                .allocationFlags(AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE).build();
+        try (MemoryManager deviceLocal = MemoryManagerTest.deviceLocalOnly(context);
+             IMemoryPool auto = deviceLocal.createNonLinearMemoryPool("auto",
+                     CreateInfo.of(USAGE, MemoryUsage.AUTO, 64 * KIB))) {
+            try (IBuffer fromManager = deviceLocal.allocateBuffer(transferInstead)) {
+                assertThat(fromManager.isHostVisible()).as("the manager's").isFalse();
+            }
+            try (IBuffer pooled = auto.allocateBuffer(transferInstead, OnAllocationFailure.THROW)) {
+                assertThat(pooled.isHostVisible()).isFalse();
+                assertThat(auto.liveBufferCount()).isOne();
+            }
+            // MAPPED with it, the usual way to ask for a mapping where there is one: taken, and nothing mapped here
+            // (as VMA ignores MAPPED on memory the host cannot see).
+            AllocationInfo mappedIfVisible = transferInstead.toBuilder()
+                    .allocationFlags(transferInstead.allocationFlags() | AllocationFlags.MAPPED).build();
+            try (IBuffer pooled = auto.allocateBuffer(mappedIfVisible, OnAllocationFailure.THROW)) {
+                assertThat(pooled.isHostVisible()).isFalse();
+                assertThatThrownBy(pooled::mappedAddress).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("is DEVICE_LOCAL (expected: HOST_VISIBLE");
+            }
+            // And the block pools choose a memory type by the same rule.
+            try (BlockPoolBufferAllocator blocks = deviceLocal.createBlockPoolAllocator("blocks",
+                    BlockPoolAllocator.Config.defaults());
+                 IBuffer fromBlocks = blocks.allocateBuffer(transferInstead)) {
+                assertThat(fromBlocks.isHostVisible()).isFalse();
+            }
+            assertThatThrownBy(() -> deviceLocal.allocateBuffer(hostOnly)).as("the manager, without the flag")
+                    .isInstanceOf(MemoryAllocationException.class);
+            assertThatThrownBy(() -> auto.allocateBuffer(hostOnly, OnAllocationFailure.THROW))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("host access: SEQUENTIAL_WRITE does not match pool 'auto' (expected: NONE, the pool's"
+                            + " memory type is DEVICE_LOCAL)");
+            assertThat(auto.liveBufferCount()).isZero();
+        }
+    }
+
     @Test
     void aGenericMappedRequestShouldBeRefusedByAPoolThatCannotMapIt(VulkanContext context, MemoryManager manager) {
         AllocationInfo mapped = AllocationInfo.builder().size(1000).bufferUsage(USAGE)

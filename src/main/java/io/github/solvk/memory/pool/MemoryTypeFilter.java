@@ -109,6 +109,31 @@ public final class MemoryTypeFilter {
      */
     public static MemoryTypeFilter of(MemoryUsage usage, HostAccess access, int requiredFlags, int preferredFlags,
                                       int bufferUsage) {
+        return of(usage, access, false, false, requiredFlags, preferredFlags, bufferUsage);
+    }
+
+    /**
+     * {@link #of(MemoryUsage, HostAccess, int, int, int)} for a request that may give its host access up
+     * ({@code AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD}): the caller then copies through a staging buffer
+     * where the memory turns out not host-visible. For the automatic usages ({@link MemoryUsage#AUTO},
+     * {@link MemoryUsage#AUTO_PREFER_DEVICE}, {@link MemoryUsage#AUTO_PREFER_HOST}) with a host access, as VMA
+     * chooses: {@code HOST_VISIBLE} is preferred rather than required; and on a GPU that is not integrated, for a
+     * buffer the device reads directly (not only copied from and to) and a usage other than
+     * {@code AUTO_PREFER_HOST}, {@code DEVICE_LOCAL} is preferred too, so that memory the device reads fast wins
+     * over host access: with random access ({@code HOST_CACHED} preferred as well) a type that is
+     * {@code DEVICE_LOCAL} alone ties with cached system memory, and the first listed is chosen. Other usages
+     * ({@code UPLOAD} and {@code DOWNLOAD} are host-visible by definition) and requests without host access are
+     * built as without it.
+     *
+     * @param transferInstead whether the request allows a transfer instead of host access
+     * @param integratedGpu   whether the device is an integrated GPU ({@code VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU}),
+     *                        whose memory the host sees anyway: there host access is only preferred
+     * @return the filter
+     * @throws NullPointerException     if {@code usage} or {@code access} is null
+     * @throws IllegalArgumentException as {@link #of(MemoryUsage, HostAccess, int, int, int)}
+     */
+    public static MemoryTypeFilter of(MemoryUsage usage, HostAccess access, boolean transferInstead,
+                                      boolean integratedGpu, int requiredFlags, int preferredFlags, int bufferUsage) {
         Objects.requireNonNull(usage, "usage: null (expected: a MemoryUsage)");
         Objects.requireNonNull(access, "access: null (expected: a HostAccess, NONE for none)");
         if (bufferUsage == 0) {
@@ -132,16 +157,26 @@ public final class MemoryTypeFilter {
             case AUTO:
             case AUTO_PREFER_DEVICE:
             case AUTO_PREFER_HOST:
-                if (access != HostAccess.NONE) {
+                boolean deviceAccess = (bufferUsage & ~TRANSFER_USAGE) != 0;
+                // Allowed a transfer instead, a buffer the device reads on a discrete GPU: its fast memory first.
+                boolean deviceFirst = transferInstead && access != HostAccess.NONE && !integratedGpu && deviceAccess
+                        && usage != MemoryUsage.AUTO_PREFER_HOST;
+                if (access != HostAccess.NONE && !transferInstead) {
                     required |= MemoryProperties.HOST_VISIBLE;
+                } else if (access != HostAccess.NONE && !(deviceFirst && access == HostAccess.RANDOM)) {
+                    // With random access and the device first, host visibility is left out on purpose (as in VMA):
+                    // a DEVICE_LOCAL type then ties with cached system memory rather than losing to it.
+                    preferred |= MemoryProperties.HOST_VISIBLE;
                 }
                 if (access == HostAccess.SEQUENTIAL_WRITE) {
                     notPreferred |= MemoryProperties.HOST_CACHED;
                 } else if (access == HostAccess.RANDOM) {
                     preferred |= MemoryProperties.HOST_CACHED;
                 }
-                boolean staging = access == HostAccess.SEQUENTIAL_WRITE && (bufferUsage & ~TRANSFER_USAGE) == 0;
-                if (usage == MemoryUsage.AUTO_PREFER_HOST || (usage == MemoryUsage.AUTO && staging)) {
+                boolean staging = access == HostAccess.SEQUENTIAL_WRITE && !deviceAccess;
+                if (deviceFirst) {
+                    preferred |= MemoryProperties.DEVICE_LOCAL;
+                } else if (usage == MemoryUsage.AUTO_PREFER_HOST || (usage == MemoryUsage.AUTO && staging)) {
                     // A staging buffer that the device only copies from: system RAM, as VMA chooses when it sees
                     // the buffer usage, rather than a small BAR window that device-read data needs more.
                     notPreferred |= MemoryProperties.DEVICE_LOCAL;

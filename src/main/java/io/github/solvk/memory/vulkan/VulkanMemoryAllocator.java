@@ -17,6 +17,7 @@ import static org.lwjgl.util.vma.Vma.vmaGetHeapBudgets;
 import static org.lwjgl.util.vma.Vma.vmaSetAllocationName;
 import static org.lwjgl.util.vma.Vma.vmaSetCurrentFrameIndex;
 import static org.lwjgl.vulkan.VK10.VK_NULL_HANDLE;
+import static org.lwjgl.vulkan.VK10.VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
 import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_CONCURRENT;
 import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
 import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
@@ -157,6 +158,8 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
     private final long maxMemoryAllocationCount;
     private final int queueFamilyCount;
     private final BufferLimits bufferLimits;
+    /** Whether the device is an integrated GPU ({@link #isIntegratedGpu()}). */
+    private final boolean integratedGpu;
     private final VmaAllocateDeviceMemoryFunction allocateCallback;
     private final VmaFreeDeviceMemoryFunction freeCallback;
     private final AtomicLong deviceMemoryAllocations = new AtomicLong();
@@ -400,8 +403,9 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
 
     private VulkanMemoryAllocator(Settings settings, long handle, MemoryProperties memoryProperties,
                                   long maxMemoryAllocationCount, int queueFamilyCount, BufferLimits bufferLimits,
-                                  VmaAllocateDeviceMemoryFunction allocateCallback,
+                                  boolean integratedGpu, VmaAllocateDeviceMemoryFunction allocateCallback,
                                   VmaFreeDeviceMemoryFunction freeCallback) {
+        this.integratedGpu = integratedGpu;
         this.allocateCallback = allocateCallback;
         this.freeCallback = freeCallback;
         this.queueFamilyCount = queueFamilyCount;
@@ -485,7 +489,8 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                     Integer.toUnsignedLong(props.limits().maxMemoryAllocationCount()), pCount.get(0),
                     new BufferLimits(props.limits().minUniformBufferOffsetAlignment(),
                             props.limits().minStorageBufferOffsetAlignment(),
-                            props.limits().minTexelBufferOffsetAlignment()), onAllocate, onFree);
+                            props.limits().minTexelBufferOffsetAlignment()),
+                    props.deviceType() == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, onAllocate, onFree);
             self[0] = created;
             return created;
         }
@@ -819,6 +824,15 @@ public final class VulkanMemoryAllocator implements AutoCloseable {
                     + "VMA_ALLOCATOR_CREATE_BUFFER_DEVICE_ADDRESS_BIT, so its memory cannot be given device addresses; "
                     + "VUID-vkBindBufferMemory-bufferDeviceAddress-03339)");
         }
+    }
+
+    /**
+     * @return whether the device is an integrated GPU ({@code VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU}), whose memory
+     *         the host sees anyway: memory type choices that allow a transfer instead of host access keep host
+     *         access there, as VMA's do ({@code MemoryTypeFilter})
+     */
+    public boolean isIntegratedGpu() {
+        return integratedGpu;
     }
 
     /**

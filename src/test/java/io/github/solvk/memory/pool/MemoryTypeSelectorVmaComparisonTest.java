@@ -35,21 +35,35 @@ class MemoryTypeSelectorVmaComparisonTest {
      * VMA's required, preferred and not-preferred flags for an AUTO* usage, a host access, the caller's flags and a
      * buffer usage.
      */
-    private static int[] vmaFlags(MemoryUsage usage, HostAccess access, int required, int preferred,
-                                  int bufferUsage) {
+    private static int[] vmaFlags(MemoryUsage usage, HostAccess access, boolean transferInstead, boolean integrated,
+                                  int required, int preferred, int bufferUsage) {
         int notPreferred = 0;
         boolean preferHost = usage == MemoryUsage.AUTO_PREFER_HOST;
         boolean preferDevice = usage == MemoryUsage.AUTO_PREFER_DEVICE;
         // VMA's "device access": any usage bit beyond the two transfer bits.
         boolean deviceAccess = (bufferUsage & ~(0x1 | 0x2)) != 0;
+        // HOST_ACCESS_ALLOW_TRANSFER_INSTEAD on a GPU that is not integrated, for a buffer the device reads.
+        boolean deviceFirst = transferInstead && !integrated && deviceAccess && !preferHost;
+        int hostVisible = transferInstead ? 0 : HOST_VISIBLE;
+        int hostVisiblePreferred = transferInstead ? HOST_VISIBLE : 0;
         switch (access) {
             case RANDOM:
                 preferred |= HOST_CACHED;
-                required |= HOST_VISIBLE;
+                if (deviceFirst) {
+                    preferred |= DEVICE_LOCAL;
+                } else {
+                    required |= hostVisible;
+                    preferred |= hostVisiblePreferred;
+                }
                 break;
             case SEQUENTIAL_WRITE:
                 notPreferred |= HOST_CACHED;
-                required |= HOST_VISIBLE;
+                if (deviceFirst) {
+                    preferred |= DEVICE_LOCAL | HOST_VISIBLE;
+                    break;
+                }
+                required |= hostVisible;
+                preferred |= hostVisiblePreferred;
                 if (deviceAccess ? !preferHost : preferDevice) {
                     preferred |= DEVICE_LOCAL;
                 } else {
@@ -100,6 +114,15 @@ class MemoryTypeSelectorVmaComparisonTest {
      * @return one line per difference
      */
     private static List<String> differencesFromVma(int[][] callerFlags) {
+        return differencesFromVma(callerFlags, false, false);
+    }
+
+    /**
+     * {@link #differencesFromVma(int[][])} for requests that allow a transfer instead of host access, or not, on a
+     * GPU taken to be integrated or not.
+     */
+    private static List<String> differencesFromVma(int[][] callerFlags, boolean transferInstead,
+                                                   boolean integrated) {
         List<String> differences = new ArrayList<>();
         for (MemoryLayouts.Layout layout : MemoryLayouts.all()) {
             MemoryProperties props = layout.props();
@@ -108,9 +131,10 @@ class MemoryTypeSelectorVmaComparisonTest {
                 for (HostAccess access : HostAccess.values()) {
                     for (int[] asked : callerFlags) {
                         for (int bufferUsage : BUFFER_USAGES) {
-                            int ours = MemoryTypeSelector.findMemoryTypeIndex(props, -1,
-                                    MemoryTypeFilter.of(usage, access, asked[0], asked[1], bufferUsage));
-                            int vma = vmaChoice(props, vmaFlags(usage, access, asked[0], asked[1], bufferUsage));
+                            int ours = MemoryTypeSelector.findMemoryTypeIndex(props, -1, MemoryTypeFilter.of(usage,
+                                    access, transferInstead, integrated, asked[0], asked[1], bufferUsage));
+                            int vma = vmaChoice(props, vmaFlags(usage, access, transferInstead, integrated, asked[0],
+                                    asked[1], bufferUsage));
                             if (ours != vma) {
                                 differences.add(layout.name() + " " + usage + "/" + access + " buffer usage 0x"
                                         + Integer.toHexString(bufferUsage) + " required "
@@ -130,6 +154,32 @@ class MemoryTypeSelectorVmaComparisonTest {
     @Test
     void autoUsagesShouldChooseWhatVmaChoosesOnEveryLayout() {
         assertThat(differencesFromVma(new int[][] {{0, 0}})).isEmpty();
+    }
+
+    @Test
+    void requestsThatAllowATransferInsteadShouldChooseWhatVmaChoosesOnEveryLayout() {
+        for (boolean integrated : new boolean[] {false, true}) {
+            assertThat(differencesFromVma(new int[][] {{0, 0}, {0, DEVICE_COHERENT_AMD}}, true, integrated))
+                    .as("integrated %s", integrated).isEmpty();
+        }
+    }
+
+    @Test
+    void readBackThatAllowsATransferInsteadShouldGetVideoMemoryOnADiscreteGpu() {
+        // NVIDIA without ReBAR: 7 DL, 8 HV|HC, 9 HV|HC|CA, 10 DL|HV|HC (the BAR). A buffer the device writes and the
+        // host reads back at random: cached system memory (9) when the host must map it; allowed a transfer
+        // instead, video memory (7), which ties with 9 and comes first, as in VMA. An integrated GPU keeps 9.
+        MemoryProperties nvidia = MemoryLayouts.named("NVIDIA desktop GPU with 6 GiB VRAM, no ReBAR").props();
+        int storage = 0x20 | 0x1;
+        assertThat(MemoryTypeSelector.findMemoryTypeIndex(nvidia, -1, MemoryTypeFilter.of(MemoryUsage.AUTO,
+                HostAccess.RANDOM, false, false, 0, 0, storage))).isEqualTo(9);
+        assertThat(MemoryTypeSelector.findMemoryTypeIndex(nvidia, -1, MemoryTypeFilter.of(MemoryUsage.AUTO,
+                HostAccess.RANDOM, true, false, 0, 0, storage))).isEqualTo(7);
+        assertThat(MemoryTypeSelector.findMemoryTypeIndex(nvidia, -1, MemoryTypeFilter.of(MemoryUsage.AUTO,
+                HostAccess.RANDOM, true, true, 0, 0, storage))).isEqualTo(9);
+        // A staging buffer (copies only) keeps host-visible memory either way.
+        assertThat(MemoryTypeSelector.findMemoryTypeIndex(nvidia, -1, MemoryTypeFilter.of(MemoryUsage.AUTO,
+                HostAccess.SEQUENTIAL_WRITE, true, false, 0, 0, 0x1))).isEqualTo(8);
     }
 
     @Test
