@@ -248,6 +248,56 @@ class MemoryPoolTest {
     }
 
     @Test
+    void aRingPoolWaiterShouldStopOnAnInterruptAndOnItsPoolsDestroyWithNothingMade(MemoryManager manager)
+            throws Exception {
+        // Interrupted: the wait ends as OUT_OF_POOL_MEMORY, the thread's interrupt kept, nothing placed.
+        try (IMemoryPool ring = manager.createRingBufferMemoryPool("interrupted", info(8 * KIB, 1, 1));
+             IBuffer full = ring.allocateBuffer(8 * KIB)) {
+            Throwable[] thrown = new Throwable[1];
+            boolean[] stillInterrupted = new boolean[1];
+            Thread waiter = new Thread(() -> {
+                thrown[0] = catchThrowable(() -> ring.allocateBufferWithWait(IMemoryPool.AllocationInfo.of(4 * KIB)));
+                stillInterrupted[0] = Thread.currentThread().isInterrupted();
+            });
+            waiter.start();
+            awaitWaiting(waiter);
+            waiter.interrupt();
+            waiter.join(10_000);
+            assertThat(thrown[0]).isInstanceOfSatisfying(MemoryAllocationException.class, e -> assertThat(e.reason())
+                    .isEqualTo(MemoryAllocationException.Reason.OUT_OF_POOL_MEMORY))
+                    .hasMessageContaining("interrupted while waiting for 4096 bytes");
+            assertThat(stillInterrupted[0]).as("the interrupt is kept").isTrue();
+            assertThat(ring.liveBufferCount()).as("the full buffer alone").isOne();
+            assertThat(full.isClosed()).isFalse();
+        }
+        // Destroyed while a thread waits (maxBlocks 1, so no block can be made for it): the waiter wakes and fails as
+        // a call on a closed pool does, and the pool's buffer and block are gone.
+        IMemoryPool ring = manager.createRingBufferMemoryPool("destroyed", info(8 * KIB, 1, 1));
+        IBuffer full = ring.allocateBuffer(8 * KIB);
+        Throwable[] thrown = new Throwable[1];
+        Thread waiter = new Thread(() -> thrown[0] = catchThrowable(
+                () -> ring.allocateBufferWithWait(IMemoryPool.AllocationInfo.of(4 * KIB))));
+        waiter.start();
+        awaitWaiting(waiter);
+        ring.close();
+        waiter.join(10_000);
+        assertThat(waiter.isAlive()).as("woken by the destroy").isFalse();
+        assertThat(thrown[0]).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThat(full.isClosed()).isTrue();
+        assertThat(manager.memoryPools()).isEmpty();
+        VulkanExtension.assertNothingLive(manager);
+    }
+
+    /** Waits (up to 10 s) until {@code thread} parks, as a ring pool's waiter does while no space is freed. */
+    private static void awaitWaiting(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(thread.getState()).as("the waiter waits").isEqualTo(Thread.State.WAITING);
+    }
+
+    @Test
     void poolsWithoutWaitShouldThrowWhenAskedToWait(MemoryManager manager) {
         try (IMemoryPool pool = manager.createNonLinearMemoryPool("nowait", info(8 * KIB, 1, 1))) {
             assertThat(pool.getCapabilities()).isEmpty();
