@@ -929,8 +929,11 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * one throws, an {@link Error} too (a {@code DeviceMemoryListener}'s, which comes out of VMA's free once the memory
      * is freed); the first failure is thrown at the end, the others suppressed on it.
      *
-     * <p>Calls of the manager and of its pools on other threads finish before it starts, and so do a block pool
-     * allocator's own {@code close()}, {@code releaseUnusedMemory()} and {@code statistics()}. A block pool
+     * <p>Calls of the manager on other threads finish before it starts, and so do a block pool allocator's own
+     * {@code close()}, {@code releaseUnusedMemory()}, {@code flushThreadCache()} and {@code statistics()}. A pool's
+     * calls take no lock of the manager's but the pool's own, which closing the pool here takes too: an allocation
+     * racing this call ends first, with a buffer that the pool's close then closes, or fails with
+     * {@link IllegalStateException} having made nothing. A block pool
      * allocator's {@code allocateBuffer}, and the {@code close()} of one of its buffers, take no lock of the
      * manager's (they are the fast paths): one still running on another thread must not race this call, nor the
      * block pool allocator's own {@code close()}: should it hold memory of its own when this call comes (a block
