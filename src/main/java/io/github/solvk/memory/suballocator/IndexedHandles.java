@@ -194,16 +194,12 @@ final class IndexedHandles {
         return ((size - 1) | (alignment - 1)) >>> 62 != 0 || (alignment & (alignment - 1)) != 0 || type == null;
     }
 
-    /** @return the exception naming the first bad argument, for arguments that {@link #isBadRequest} rejects */
+    /**
+     * @return the exception naming the first bad argument, for arguments that {@link #isBadRequest} rejects: the same
+     *     one every suballocator gives ({@link SuballocatorHandles#badRequest})
+     */
     static IllegalArgumentException badRequest(long size, long alignment, AllocationType type) {
-        if (size <= 0 || size > Suballocator.MAX_REGION_END) {
-            return new IllegalArgumentException("size: " + size + " (expected: in [1, 2^62])");
-        }
-        // A positive power of two in a long is at most 2^62, so no upper bound needs checking.
-        if (!isPowerOfTwo(alignment)) {
-            return new IllegalArgumentException("alignment: " + alignment + " (expected: a power of two)");
-        }
-        return new IllegalArgumentException("type: null (expected: an AllocationType)");
+        return SuballocatorHandles.badRequest(size, alignment, type);
     }
 
     /** @return the exception for a handle that this instance did not make or no longer holds */

@@ -111,8 +111,7 @@ final class SuballocatorHandles {
      */
     static IllegalArgumentException badRequest(long size, long alignment, AllocationType type) {
         if (size <= 0 || size > Suballocator.MAX_REGION_END) {
-            return new IllegalArgumentException("size: " + size + " (expected: 1 to 2^62 = "
-                    + Suballocator.MAX_REGION_END + ")");
+            return new IllegalArgumentException("size: " + size + " (expected: in [1, 2^62])");
         }
         // A power of two in a long that is positive is at most 2^62.
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
