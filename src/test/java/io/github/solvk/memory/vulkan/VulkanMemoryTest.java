@@ -141,20 +141,13 @@ class VulkanMemoryTest {
         // DeviceMemoryListener's freed() throws an Error, which VMA lets through once the memory is freed. The bind's
         // failure came first and must be thrown, the Error suppressed on it, and nothing be left.
         Error injected = new Error("freed() failed (injected by the test)");
-        try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
-                VulkanMemoryAllocator.Settings.forContext(context))) {
-            FailingListeners.failFreedCall(allocator, 1, injected);
 
-            Throwable failure = catchThrowable(() -> VulkanMemory.allocateDedicatedBuffer(allocator, 100_000, USAGE,
-                    0, false, null, (vma, allocation, buffer) -> VK_ERROR_OUT_OF_HOST_MEMORY));
+        Throwable failure = dedicatedBufferWhoseBindFails(context, VK_ERROR_OUT_OF_HOST_MEMORY, injected);
 
-            assertThat(failure).isInstanceOfSatisfying(VulkanException.class, e -> {
-                assertThat(e.resultName()).isEqualTo("VK_ERROR_OUT_OF_HOST_MEMORY");
-                assertThat(e.getSuppressed()).containsExactly(injected);
-            });
-            assertThat(allocator.liveDeviceMemoryCount()).isZero();
-            assertThat(allocator.statistics().total().allocationCount()).isZero();
-        }
+        assertThat(failure).isInstanceOfSatisfying(VulkanException.class, e -> {
+            assertThat(e.resultName()).isEqualTo("VK_ERROR_OUT_OF_HOST_MEMORY");
+            assertThat(e.getSuppressed()).containsExactly(injected);
+        });
     }
 
     @Test
@@ -164,18 +157,29 @@ class VulkanMemoryTest {
         // tries other memory, gives back what no buffer uses, and may then succeed): the Error must not ride on it and
         // be lost with it, but be thrown, the bind's failure suppressed on it.
         Error injected = new Error("freed() failed (injected by the test)");
+
+        Throwable failure = dedicatedBufferWhoseBindFails(context, VK_ERROR_OUT_OF_DEVICE_MEMORY, injected);
+
+        assertThat(failure).isSameAs(injected);
+        assertThat(injected.getSuppressed()).singleElement().isInstanceOfSatisfying(VulkanException.class,
+                e -> assertThat(e.resultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY"));
+    }
+
+    /**
+     * Makes a dedicated buffer whose bind fails with {@code bindResult} (through the bind seam: no driver can be made
+     * to fail one) while freeing the memory made for it throws {@code injected}; checks that nothing is left.
+     *
+     * @return what the call threw
+     */
+    private static Throwable dedicatedBufferWhoseBindFails(VulkanContext context, int bindResult, Error injected) {
         try (VulkanMemoryAllocator allocator = VulkanMemoryAllocator.create(
                 VulkanMemoryAllocator.Settings.forContext(context))) {
             FailingListeners.failFreedCall(allocator, 1, injected);
-
             Throwable failure = catchThrowable(() -> VulkanMemory.allocateDedicatedBuffer(allocator, 100_000, USAGE,
-                    0, false, null, (vma, allocation, buffer) -> VK_ERROR_OUT_OF_DEVICE_MEMORY));
-
-            assertThat(failure).isSameAs(injected);
-            assertThat(injected.getSuppressed()).singleElement().isInstanceOfSatisfying(VulkanException.class,
-                    e -> assertThat(e.resultName()).isEqualTo("VK_ERROR_OUT_OF_DEVICE_MEMORY"));
+                    0, false, null, (vma, allocation, buffer) -> bindResult));
             assertThat(allocator.liveDeviceMemoryCount()).isZero();
             assertThat(allocator.statistics().total().allocationCount()).isZero();
+            return failure;
         }
     }
 }
