@@ -20,7 +20,9 @@ import io.github.solvk.memory.pool.AllocatePreference;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
 import io.github.solvk.memory.pool.BlockRequest;
 import io.github.solvk.memory.pool.MemoryTypeFilter;
+import io.github.solvk.memory.pool.MemoryTypeSelector;
 import io.github.solvk.memory.vulkan.MemoryProperties;
+import io.github.solvk.memory.vulkan.VulkanContext;
 
 /** Shared pieces of the device benchmarks: the usage, the filter, raw VMA buffer calls. */
 final class BenchVulkan {
@@ -36,6 +38,25 @@ final class BenchVulkan {
 
     static BlockRequest request(long size, BlockPoolAllocator.BufferMode mode) {
         return new BlockRequest(size, USAGE, FILTER, AllocatePreference.UNKNOWN, 0, null, mode);
+    }
+
+    /**
+     * The memory type that the pools (and VMA, for these buffers) bind a benchmark buffer to: {@link #FILTER} over
+     * the types the buffer allows, as {@link MemoryTypeSelector} picks. The raw Vulkan contenders (N, dedicated, the
+     * buffer layer) must use it too: the lowest allowed index is no stand-in, since on NVIDIA type 0 is system memory
+     * with no property flags (heap 1 of the H200's recorded layout), where the pools and VMA use type 1, device-local.
+     *
+     * @param context        the device
+     * @param memoryTypeBits a probe buffer's {@code VkMemoryRequirements::memoryTypeBits}
+     * @return the memory type index
+     */
+    static int memoryType(VulkanContext context, int memoryTypeBits) {
+        int type = MemoryTypeSelector.findMemoryTypeIndex(context.memoryProperties(), memoryTypeBits, FILTER);
+        if (type < 0) {
+            throw new IllegalStateException("no memory type in 0x" + Integer.toHexString(memoryTypeBits)
+                    + " (expected: one that " + FILTER + " accepts)");
+        }
+        return type;
     }
 
     static void check(int result, String call) {

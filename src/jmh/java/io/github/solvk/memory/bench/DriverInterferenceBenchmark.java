@@ -82,7 +82,7 @@ public class DriverInterferenceBenchmark {
             var pMemory = stack.mallocLong(1);
             BenchVulkan.check(vkAllocateMemory(device, VkMemoryAllocateInfo.calloc(stack)
                     .sType(VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO).allocationSize(stride * SLOTS)
-                    .memoryTypeIndex(Integer.numberOfTrailingZeros(r.memoryTypeBits())), null, pMemory),
+                    .memoryTypeIndex(BenchVulkan.memoryType(context, r.memoryTypeBits())), null, pMemory),
                     "vkAllocateMemory");
             memory = pMemory.get(0);
         }

@@ -135,7 +135,7 @@ public class FullPathBenchmark {
             VkMemoryRequirements r = VkMemoryRequirements.malloc(stack);
             vkGetBufferMemoryRequirements(device, buffer, r);
             vkDestroyBuffer(device, buffer, null);
-            memoryTypeIndex = Integer.numberOfTrailingZeros(r.memoryTypeBits());
+            memoryTypeIndex = BenchVulkan.memoryType(context, r.memoryTypeBits());
             memorySize = r.size();
             long stride = (r.size() + r.alignment() - 1) / r.alignment() * r.alignment();
             for (int i = 0; i < NULL_SLOTS; i++) {
@@ -151,6 +151,12 @@ public class FullPathBenchmark {
                 }
                 BenchVulkan.check(vkBindBufferMemory(device, loadedBackground[i], loadedMemory,
                         (NULL_SLOTS + i) * stride), "vkBindBufferMemory");
+            }
+        }
+        for (BlockPoolAllocator.TypeStatistics t : ownBufferPool.statistics()) {
+            if (t.memoryTypeIndex() != memoryTypeIndex) {
+                System.out.printf("%nWARNING: the pool's buffers are in memory type %d, N's and dedicated's in %d%n",
+                        t.memoryTypeIndex(), memoryTypeIndex);
             }
         }
         layerBlock = VulkanMemory.allocate(vma, (memorySize + 65535) & -65536L, 1,

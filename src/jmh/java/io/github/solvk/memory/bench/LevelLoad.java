@@ -279,9 +279,9 @@ final class LevelLoad {
     }
 
     /**
-     * DEDICATED and NULL: raw Vulkan calls, as in {@link FullPathBenchmark}. Memory type: the lowest of a probe
-     * buffer's {@code memoryTypeBits}. NULL lays every id out once, bump after bump, in one allocation (no reuse: it
-     * is the time floor, not a memory floor).
+     * DEDICATED and NULL: raw Vulkan calls, as in {@link FullPathBenchmark}. Memory type: the one the pools would
+     * pick ({@link BenchVulkan#memoryType}) among the probe buffers' {@code memoryTypeBits}. NULL lays every id out
+     * once, bump after bump, in one allocation (no reuse: it is the time floor, not a memory floor).
      */
     static final class Raw extends Player {
         private final VkDevice device;
@@ -320,7 +320,7 @@ final class LevelLoad {
                     end += r.size();
                 }
             }
-            memoryTypeIndex = Integer.numberOfTrailingZeros(typeBits);
+            memoryTypeIndex = BenchVulkan.memoryType(context, typeBits);
             if (nullAllocator) {
                 nullBytes = end;
                 nullMemory = allocateMemory(end);
