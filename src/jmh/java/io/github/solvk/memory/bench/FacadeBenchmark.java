@@ -120,6 +120,9 @@ public class FacadeBenchmark {
             background.add(blockAllocator.allocateBuffer(blockInfo));
             pooledBackground.add(blockMemoryPool.allocate(size, 0, 0, 0));
             pooledBackground.add(subRangePool.allocate(subRangeRequest));
+            // managerBuffer's and vmaBuffer's own: VMA's buffers, as FullPathBenchmark.vma holds them, so that VMA
+            // does not work on blocks that hold none of its buffers while every pool holds 1024.
+            background.add(manager.allocateBuffer(blockInfo));
         }
     }
 
