@@ -32,6 +32,7 @@ import io.github.solvk.memory.IMemoryPool;
 import io.github.solvk.memory.MemoryManager;
 import io.github.solvk.memory.MemoryUsage;
 import io.github.solvk.memory.pool.BlockPoolAllocator;
+import io.github.solvk.memory.pool.BlockRequest;
 import io.github.solvk.memory.pool.PooledBuffer;
 import io.github.solvk.memory.vulkan.MemoryProperties;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
@@ -135,6 +136,9 @@ public class ThreadedChurnBenchmark {
     private BlockPoolBufferAllocator facade;
     private IMemoryPool memoryPool;
     private final AllocationInfo[] infos = new AllocationInfo[SIZE_COUNT];
+    private final BlockRequest[] requests = new BlockRequest[SIZE_COUNT];
+    private final VulkanMemoryAllocator.BufferRequest[] vmaRequests =
+            new VulkanMemoryAllocator.BufferRequest[SIZE_COUNT];
     private final long[] sizes = new long[SIZE_COUNT];
     private final List<Queue<Object>> inboxes = new ArrayList<>();
     /** Batches waiting in each inbox, one counter per 64 bytes. */
@@ -206,6 +210,9 @@ public class ThreadedChurnBenchmark {
         Random random = new Random(42);
         for (int i = 0; i < SIZE_COUNT; i++) {
             sizes[i] = (long) Math.exp(Math.log(256) + random.nextDouble() * (Math.log(65536) - Math.log(256)));
+            requests[i] = BenchVulkan.request(sizes[i], null);
+            vmaRequests[i] = new VulkanMemoryAllocator.BufferRequest(sizes[i], BenchVulkan.USAGE, null,
+                    VulkanMemoryAllocator.USAGE_AUTO, 0, MemoryProperties.DEVICE_LOCAL, 0, 0, null);
         }
         if (contender == Contender.MEMORY_POOL) {
             manager = MemoryManager.create(context);
@@ -282,23 +289,25 @@ public class ThreadedChurnBenchmark {
         context.close();
     }
 
-    Object allocate(Worker w, long size) {
-        if (contender == Contender.HARNESS) {
-            return new long[] {size};
-        }
-        if (contender == Contender.VMA) {
-            return vma.createBuffer(new VulkanMemoryAllocator.BufferRequest(size, BenchVulkan.USAGE, null,
-                    VulkanMemoryAllocator.USAGE_AUTO, 0, MemoryProperties.DEVICE_LOCAL, 0, 0, null));
-        }
-        return w.pool.allocate(BenchVulkan.request(size, null));
-    }
-
-    /** An allocation of the size at {@code index} of the size table. */
+    /**
+     * An allocation of the size at {@code index} of the size table. Every contender's request is made in the set-up,
+     * one per size, as {@code FACADE}'s infos are: until now the pools and VMA built a {@link BlockRequest} or a
+     * {@code BufferRequest} (and checked it) in every operation, work and garbage that {@code FACADE} and
+     * {@code HARNESS} did not do.
+     */
     private Object allocateAt(Worker w, int index) {
-        if (contender == Contender.MEMORY_POOL) {
-            return memoryPool.allocateBuffer(sizes[index]);
+        switch (contender) {
+            case HARNESS:
+                return new long[] {sizes[index]};
+            case VMA:
+                return vma.createBuffer(vmaRequests[index]);
+            case MEMORY_POOL:
+                return memoryPool.allocateBuffer(sizes[index]);
+            case FACADE:
+                return facade.allocateBuffer(infos[index]);
+            default:
+                return w.pool.allocate(requests[index]);
         }
-        return contender == Contender.FACADE ? facade.allocateBuffer(infos[index]) : allocate(w, sizes[index]);
     }
 
     void free(Object buffer) {
