@@ -154,7 +154,7 @@ public class FullPathBenchmark {
             }
         }
         for (BlockPoolAllocator.TypeStatistics t : ownBufferPool.statistics()) {
-            if (t.memoryTypeIndex() != memoryTypeIndex) {
+            if (t.blockCount() > 0 && t.memoryTypeIndex() != memoryTypeIndex) {
                 System.out.printf("%nWARNING: the pool's buffers are in memory type %d, N's and dedicated's in %d%n",
                         t.memoryTypeIndex(), memoryTypeIndex);
             }
