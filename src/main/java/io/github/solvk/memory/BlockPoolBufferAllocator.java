@@ -71,7 +71,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
             placed = core.allocate(request);
         } catch (PoolException e) {
             MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e);
-            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), reason.name());
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(),
+                    MemoryAllocationException.eventReason(reason, e.vkResultName()));
             if (onFailure == OnAllocationFailure.EMPTY) {
                 return null;
             }
@@ -79,7 +80,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
                     + info + ": " + e.getMessage() + manager.describeMemoryForFailure(), e);
         } catch (VulkanException e) {
             MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e.resultName());
-            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), reason.name());
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(),
+                    MemoryAllocationException.eventReason(reason, e.resultName()));
             if (onFailure == OnAllocationFailure.EMPTY) {
                 return null;
             }

@@ -91,6 +91,18 @@ public final class MemoryAllocationException extends RuntimeException {
                 : Reason.valueOf(e.kind().name());
     }
 
+    /**
+     * What the {@code solvk.AllocationFailed} JFR event records as its reason, the same from every facade: the
+     * reason constant and, where there is one, the {@code VkResult} name.
+     *
+     * @param reason       why
+     * @param vkResultName the {@code VkResult}'s name, or {@code null} when none was involved
+     * @return {@code "OUT_OF_DEVICE_MEMORY VK_ERROR_OUT_OF_DEVICE_MEMORY"}, say, or {@code "OUT_OF_POOL_MEMORY"}
+     */
+    static String eventReason(Reason reason, String vkResultName) {
+        return vkResultName == null ? reason.name() : reason.name() + " " + vkResultName;
+    }
+
     /** @return why the allocation failed */
     public Reason reason() {
         return reason;

@@ -253,7 +253,7 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                 MemoryAllocationException failure = failure(info, e, describeTypesTried(info)
                         + describeMemoryForFailure());
                 JfrEvents.allocationFailed("MemoryManager", info.size(), info.bufferUsage(),
-                        failure.reason() + " " + e.resultName());
+                        MemoryAllocationException.eventReason(failure.reason(), e.resultName()));
                 if (onFailure == OnAllocationFailure.EMPTY) {
                     LOG.log(Level.DEBUG, () -> "allocateBuffer returned empty: " + failure.getMessage());
                     return null;
@@ -522,7 +522,8 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
                     core = new BlockMemoryPool(allocator, config, jfr);
                 } catch (PoolException e) {
                     MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e);
-                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(), reason.name());
+                    JfrEvents.allocationFailed(name, info.blockSize(), info.bufferUsage(),
+                            MemoryAllocationException.eventReason(reason, e.vkResultName()));
                     throw new MemoryAllocationException(reason, e.vkResultName(), e.getMessage(), e);
                 }
                 MemoryPool pool = new MemoryPool(this, name, info, core);

@@ -245,7 +245,8 @@ final class MemoryPool implements IMemoryPool {
             placed = core.allocate(info.size(), info.bufferUsage(), info.alignment(), waitNanos, open, withinBudget);
         } catch (PoolException e) {
             MemoryAllocationException.Reason reason = MemoryAllocationException.reasonOf(e);
-            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(), reason.name());
+            JfrEvents.allocationFailed(name, info.size(), info.bufferUsage(),
+                    MemoryAllocationException.eventReason(reason, e.vkResultName()));
             int usage = info.bufferUsage() == 0 ? createInfo.bufferUsage() : info.bufferUsage();
             throw new MemoryAllocationException(reason, e.vkResultName(), e.getMessage() + " (size " + info.size()
                     + ", usage 0x" + Integer.toHexString(usage) + ", memory type " + core.memoryTypeIndex() + ")"

@@ -57,6 +57,31 @@ class JfrWiringTest {
     }
 
     @Test
+    void aFailedVulkanCallShouldBeRecordedWithItsReasonAndVkResultByTheManagerAndTheBlockPoolsAlike(
+            MemoryManager manager, @TempDir Path dir) throws Exception {
+        // Lavapipe refuses a VkBuffer of 4 GiB. The event's reason is "the reason constant and, where there is one,
+        // the VkResult name" (AllocationFailedEvent): the manager recorded both, the block pools the reason alone.
+        AllocationInfo huge = AllocationInfo.builder().size(4L << 30).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).build();
+        Path file = dir.resolve("solvk.jfr");
+        try (Recording recording = new Recording();
+             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("jfr huge",
+                     BlockPoolAllocator.Config.defaults())) {
+            recording.enable("solvk.AllocationFailed");
+            recording.start();
+            assertThatThrownBy(() -> manager.allocateBuffer(huge)).isInstanceOf(MemoryAllocationException.class);
+            assertThatThrownBy(() -> blocks.allocateBuffer(huge)).isInstanceOf(MemoryAllocationException.class);
+            recording.stop();
+            recording.dump(file);
+        }
+        List<RecordedEvent> failed = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("solvk.AllocationFailed")).toList();
+        assertThat(failed).extracting(e -> e.getString("pool") + ": " + e.getString("reason")).containsExactly(
+                "MemoryManager: OUT_OF_DEVICE_MEMORY VK_ERROR_OUT_OF_DEVICE_MEMORY",
+                "jfr huge: OUT_OF_DEVICE_MEMORY VK_ERROR_OUT_OF_DEVICE_MEMORY");
+    }
+
+    @Test
     void aRequestNoMemoryTypeHoldsShouldBeRecordedByTheManagerAsByTheBlockPools(MemoryManager manager,
                                                                                @TempDir Path dir) throws Exception {
         // Protected memory: lavapipe has none, so no memory type has the required flags.
