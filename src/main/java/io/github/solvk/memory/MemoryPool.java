@@ -32,8 +32,9 @@ final class MemoryPool implements IMemoryPool {
 
     /**
      * Allocation flags that a pool takes: its blocks are persistently mapped when host-visible (MAPPED is refused
-     * where they are not, and with DEVICE_ONLY), the host access bits are checked against the pool's, the strategies
-     * are hints, and {@code WITHIN_BUDGET} makes a new block for the request only within the heap's budget.
+     * where they are not, unless a host access allows a transfer instead, and with DEVICE_ONLY), the host access bits
+     * are checked against the pool's, the strategies are hints, and {@code WITHIN_BUDGET} makes a new block for the
+     * request only within the heap's budget.
      */
     private static final int POOL_COMPATIBLE_FLAGS = AllocationFlags.MAPPED
             | AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE
@@ -199,9 +200,12 @@ final class MemoryPool implements IMemoryPool {
         // MAPPED asks for memory the host can map: never DEVICE_ONLY memory (the manager refuses the pair on every
         // device, so a pool must too, or the request would work on a GPU whose only type is host-visible and fail on
         // another), and never a memory type that is not host-visible, where the buffer's map() would throw.
-        // A request that allows a transfer instead takes memory the host cannot see, as from the manager, and its
-        // MAPPED then maps nothing (as VMA ignores the flag there): the caller copies through a staging buffer.
-        boolean transferInstead = (info.allocationFlags() & AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD) != 0;
+        // A request that allows a transfer instead of its host access takes memory the host cannot see, as from the
+        // manager, and its MAPPED then maps nothing (as VMA ignores the flag there): the caller copies through a
+        // staging buffer. Without a host access the flag gives nothing up (VMA requires one; the manager refuses it).
+        HostAccess wanted = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
+        boolean transferInstead = wanted != HostAccess.NONE
+                && AllocationFlags.allowsTransferInstead(info.allocationFlags());
         if ((info.allocationFlags() & AllocationFlags.MAPPED) != 0) {
             if (info.memoryUsage() == MemoryUsage.DEVICE_ONLY) {
                 throw mismatch("allocationFlags: MAPPED with memoryUsage DEVICE_ONLY",
@@ -214,7 +218,6 @@ final class MemoryPool implements IMemoryPool {
         }
         // The request's host access (its contradictions with the usage were refused when the info was built),
         // against the pool's.
-        HostAccess wanted = AllocationFlags.hostAccess(info.hostAccess(), info.allocationFlags());
         HostAccess pool = AllocationFlags.hostAccess(HostAccess.NONE, createInfo.allocationFlags());
         if (pool == HostAccess.NONE) {
             pool = createInfo.memoryUsage() == MemoryUsage.UPLOAD ? HostAccess.SEQUENTIAL_WRITE

@@ -251,6 +251,17 @@ class MemoryPoolContractTest {
                             + " memory type is DEVICE_LOCAL)");
             assertThat(auto.liveBufferCount()).isZero();
             assertThat(auto.statistics().usedBytes()).isZero();
+            // HOST_ACCESS_ALLOW_TRANSFER_INSTEAD gives a host access up, so it excuses MAPPED only with one (VMA
+            // requires one, and the manager refuses the flag without): it let this MAPPED request through.
+            AllocationInfo noAccess = autoMapped.toBuilder().allocationFlags(AllocationFlags.MAPPED
+                    | AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD).build();
+            assertThatThrownBy(() -> deviceLocal.allocateBuffer(noAccess)).as("the manager")
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no host access");
+            assertThatThrownBy(() -> auto.allocateBuffer(noAccess, OnAllocationFailure.THROW))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("allocationFlags: MAPPED does not match pool 'auto' (expected: no MAPPED, the pool's"
+                            + " memory type is DEVICE_LOCAL)");
+            assertThat(auto.liveBufferCount()).isZero();
         }
         // Where the pool's memory is host-visible, MAPPED is honoured.
         try (IMemoryPool upload = manager.createNonLinearMemoryPool("upload", info(64 * KIB, 1, 1));
