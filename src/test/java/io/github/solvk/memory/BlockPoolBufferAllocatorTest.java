@@ -159,8 +159,8 @@ class BlockPoolBufferAllocatorTest {
     @Test
     void aThreadThatFlushesItsCacheShouldLetTheBlocksOnlyItsCacheHeldBeFreed(MemoryManager manager) throws Exception {
         // A loader thread makes and closes buffers: their ranges wait in its cache and hold their block, which
-        // releaseUnusedMemory() on another thread cannot take while the loader lives. Once the loader flushes its cache,
-        // through its allocator or through the manager for all of them, the block goes.
+        // releaseUnusedMemory() on another thread cannot take while the loader lives. Once the loader flushes its
+        // cache, through its allocator or through the manager for all of them, the block goes.
         BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("loader",
                 BlockPoolAllocator.Config.defaults());
         ExecutorService loader = Executors.newSingleThreadExecutor();
