@@ -173,10 +173,11 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      * call. Live buffers are untouched. See {@link BlockPoolAllocator#releaseUnusedMemory()}.
      *
      * @return the bytes by which {@link #committedBytes()} fell during the call
-     * @throws IllegalStateException when this allocator is closed
+     * @throws IllegalStateException when this allocator is closed, or when called from a {@code DeviceMemoryListener}
+     *                               (which runs inside a call, maybe this allocator's {@code allocateBuffer})
      */
     public long releaseUnusedMemory() {
-        return whileOpen(core::releaseUnusedMemory);
+        return whileOpen("releaseUnusedMemory()", core::releaseUnusedMemory);
     }
 
     /**
@@ -187,10 +188,11 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
      * a loader thread between levels say: a live thread's cache is otherwise given back only at its next call, and
      * {@link #releaseUnusedMemory()} on another thread cannot take it. Does nothing on a thread that never called.
      *
-     * @throws IllegalStateException when this allocator is closed
+     * @throws IllegalStateException when this allocator is closed, or when called from a {@code DeviceMemoryListener}
+     *                               (which runs inside a call, maybe this allocator's {@code allocateBuffer})
      */
     public void flushThreadCache() {
-        whileOpen(() -> {
+        whileOpen("flushThreadCache()", () -> {
             core.flushThreadCache();
             return 0;
         });
@@ -199,11 +201,19 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
     /**
      * Runs a call that may free blocks: under the manager's read lock, so that its {@code close()} does not run while
      * blocks taken out are being freed, and under this allocator's monitor, so that its own {@link #close()} waits
-     * for the call, and the call for it, as the manager's close waits.
+     * for the call, and the call for it, as the manager's close waits. Refused from a {@code DeviceMemoryListener},
+     * as {@link #close()} is: the listener may run under an arena's lock (a block made for a request), which a call
+     * holding the monitor on another thread waits for, so waiting for the monitor there would never end.
      *
-     * @throws IllegalStateException when this allocator is closed
+     * @param callName the call's name, for the message
+     * @throws IllegalStateException when this allocator is closed, or when called from a {@code DeviceMemoryListener}
      */
-    private long whileOpen(LongSupplier call) {
+    private long whileOpen(String callName, LongSupplier call) {
+        if (core.vma().isInsideDeviceMemoryListener()) {
+            throw new IllegalStateException("block pools '" + name + "': " + callName + " called from a "
+                    + "DeviceMemoryListener (expected: " + callName + " once the call that runs the listener has "
+                    + "returned)");
+        }
         Lock lock = manager.lifecycleReadLock();
         lock.lock();
         try {

@@ -580,10 +580,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * suppressed on it. A {@link #close()} on another thread waits for it.
      *
      * @return the bytes by which the block pools' committed memory fell during the call
-     * @throws IllegalStateException when the manager is closed
+     * @throws IllegalStateException when the manager is closed, or when called from a {@code DeviceMemoryListener}
      */
     public long releaseUnusedMemory() {
-        return forEachBlockPoolAllocator(BlockPoolBufferAllocator::releaseUnusedMemory);
+        return forEachBlockPoolAllocator("releaseUnusedMemory()", BlockPoolBufferAllocator::releaseUnusedMemory);
     }
 
     /**
@@ -592,10 +592,10 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * loader thread between levels say, so that the blocks only its caches held can be freed. Goes on past an
      * allocator that fails, and throws the first failure at the end, the others suppressed on it.
      *
-     * @throws IllegalStateException when the manager is closed
+     * @throws IllegalStateException when the manager is closed, or when called from a {@code DeviceMemoryListener}
      */
     public void flushThreadCaches() {
-        forEachBlockPoolAllocator(blocks -> {
+        forEachBlockPoolAllocator("flushThreadCaches()", blocks -> {
             blocks.flushThreadCache();
             return 0;
         });
@@ -604,11 +604,18 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
     /**
      * Runs a call that may free blocks on each open block pool allocator, under the read lock: {@link #close()} must
      * not close the block pools, and then refuse to destroy the VmaAllocator, while blocks taken out of them are being
-     * freed. An allocator its owner closes meanwhile is left out; past a failure the others still run.
+     * freed. An allocator its owner closes meanwhile is left out; past a failure the others still run. Refused from a
+     * {@code DeviceMemoryListener}, which may run under a block pool's lock that a call on another thread waits for
+     * while it holds what this one would wait for ({@link BlockPoolBufferAllocator#flushThreadCache()}).
      *
+     * @param name the call's name, for the message
      * @return the sum of what the calls returned
      */
-    private long forEachBlockPoolAllocator(ToLongFunction<BlockPoolBufferAllocator> call) {
+    private long forEachBlockPoolAllocator(String name, ToLongFunction<BlockPoolBufferAllocator> call) {
+        if (allocator.isInsideDeviceMemoryListener()) {
+            throw new IllegalStateException("MemoryManager." + name + " called from a DeviceMemoryListener (expected: "
+                    + name + " once the call that runs the listener has returned)");
+        }
         lifecycle.readLock().lock();
         try {
             checkOpen();

@@ -261,6 +261,45 @@ class BlockPoolBufferAllocatorTest {
     }
 
     @Test
+    void callsThatFreeBlocksFromADeviceMemoryListenerShouldThrowAndChangeNothing(MemoryManager manager) {
+        // A listener runs inside a call, for a new block under its arena's lock. flushThreadCache() or
+        // releaseUnusedMemory() from it waited for the allocator's monitor, held by a releaseUnusedMemory() on another
+        // thread that waited for that arena's lock: a deadlock. They are refused there, as close() is (here inside
+        // the allocation of dedicated memory).
+        BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("listener flushes",
+                BlockPoolAllocator.Config.defaults());
+        AllocationInfo info = AllocationInfo.builder().size(1000).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                .memoryUsage(MemoryUsage.UPLOAD).build();
+        blocks.allocateBuffer(info).close();
+        long committed = blocks.committedBytes();
+        assertThat(blocks.statistics().get(0).cachedRanges()).as("kept in this thread's cache").isOne();
+        Throwable[] flush = FailingListeners.onFirstAllocated(manager.allocator(), blocks::flushThreadCache);
+        Throwable[] release = FailingListeners.onFirstAllocated(manager.allocator(), blocks::releaseUnusedMemory);
+        Throwable[] flushAll = FailingListeners.onFirstAllocated(manager.allocator(), manager::flushThreadCaches);
+        Throwable[] releaseAll = FailingListeners.onFirstAllocated(manager.allocator(), manager::releaseUnusedMemory);
+        IBuffer own = blocks.allocateBuffer(info.toBuilder().allocationFlags(AllocationFlags.DEDICATED_MEMORY).build());
+        assertThat(flush[0]).isInstanceOf(IllegalStateException.class)
+                .hasMessage("block pools 'listener flushes': flushThreadCache() called from a DeviceMemoryListener"
+                        + " (expected: flushThreadCache() once the call that runs the listener has returned)");
+        assertThat(release[0]).isInstanceOf(IllegalStateException.class)
+                .hasMessage("block pools 'listener flushes': releaseUnusedMemory() called from a DeviceMemoryListener"
+                        + " (expected: releaseUnusedMemory() once the call that runs the listener has returned)");
+        assertThat(flushAll[0]).isInstanceOf(IllegalStateException.class)
+                .hasMessage("MemoryManager.flushThreadCaches() called from a DeviceMemoryListener (expected:"
+                        + " flushThreadCaches() once the call that runs the listener has returned)");
+        assertThat(releaseAll[0]).isInstanceOf(IllegalStateException.class)
+                .hasMessage("MemoryManager.releaseUnusedMemory() called from a DeviceMemoryListener (expected:"
+                        + " releaseUnusedMemory() once the call that runs the listener has returned)");
+        assertThat(blocks.statistics().get(0).cachedRanges()).as("nothing flushed").isOne();
+        assertThat(blocks.committedBytes()).as("the block and the dedicated memory").isGreaterThan(committed);
+        own.close();
+        blocks.flushThreadCache();
+        assertThat(blocks.statistics().get(0).cachedRanges()).isZero();
+        assertThat(blocks.releaseUnusedMemory()).isEqualTo(committed);
+        blocks.close();
+    }
+
+    @Test
     void closingClosedBlockPoolsAgainFromADeviceMemoryListenerShouldDoNothing(MemoryManager manager) {
         BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("closed",
                 BlockPoolAllocator.Config.defaults());
