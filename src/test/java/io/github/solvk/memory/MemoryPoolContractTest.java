@@ -173,11 +173,6 @@ class MemoryPoolContractTest {
         }
     }
 
-    /**
-     * MAPPED asks for memory the host can map: a pool whose memory type is not host-visible cannot honour it, and
-     * DEVICE_ONLY memory is never mapped (the manager refuses that pair on every device). The pool took both and
-     * handed out a buffer whose map() then failed, or, on a GPU whose only type is host-visible, worked.
-     */
     @Test
     void hostAccessThatAllowsATransferInsteadShouldBeTakenByAPoolOfMemoryTheHostCannotSee(VulkanContext context) {
         // HOST_ACCESS_ALLOW_TRANSFER_INSTEAD: the caller writes through a staging copy where the memory is not
@@ -223,6 +218,11 @@ class MemoryPoolContractTest {
         }
     }
 
+    /**
+     * MAPPED asks for memory the host can map: a pool whose memory type is not host-visible cannot honour it, and
+     * DEVICE_ONLY memory is never mapped (the manager refuses that pair on every device). The pool took both and
+     * handed out a buffer whose map() then failed, or, on a GPU whose only type is host-visible, worked.
+     */
     @Test
     void aGenericMappedRequestShouldBeRefusedByAPoolThatCannotMapIt(VulkanContext context, MemoryManager manager) {
         AllocationInfo mapped = AllocationInfo.builder().size(1000).bufferUsage(USAGE)
