@@ -110,6 +110,8 @@ public final class BlockPoolBufferAllocator implements IBufferAllocator, AutoClo
         if (known != null) {
             return known;
         }
+        // Refused as the manager refuses it (an info is remembered only once it passed).
+        MemoryManager.checkVmaFlags(info);
         // Host access named as VMA names it, by allocation flags, counts as the hostAccess field does.
         MemoryTypeFilter filter = info.memoryTypeFilter(core.vma().isIntegratedGpu());
         AllocatePreference preference = (info.allocationFlags() & AllocationFlags.NEVER_ALLOCATE) != 0

@@ -290,9 +290,9 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
      * VMA's preconditions on its flags, which lwjgl-vma (built without VMA's asserts) does not check:
      * {@code HOST_ACCESS_ALLOW_TRANSFER_INSTEAD} needs a host access pattern, and so does {@code MAPPED} with the
      * automatic usages that {@code AUTO*} and {@code DEVICE_ONLY} become. {@code UPLOAD} and {@code DOWNLOAD} imply
-     * their pattern.
+     * their pattern. The pools and block pools check them too, so that no allocator takes what the manager refuses.
      */
-    private static void checkVmaFlags(AllocationInfo info) {
+    static void checkVmaFlags(AllocationInfo info) {
         MemoryUsage usage = info.memoryUsage();
         if (usage == MemoryUsage.UPLOAD || usage == MemoryUsage.DOWNLOAD) {
             return;

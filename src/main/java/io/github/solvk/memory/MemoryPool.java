@@ -230,6 +230,8 @@ final class MemoryPool implements IMemoryPool {
             throw mismatch("host access: " + wanted, "NONE, the pool's memory type is "
                     + MemoryProperties.describeFlags(typeFlags));
         }
+        // Last, VMA's own preconditions, as the manager checks them: what it refuses, no pool takes.
+        MemoryManager.checkVmaFlags(info);
     }
 
     private IllegalArgumentException mismatch(String value, String expected) {

@@ -632,10 +632,11 @@ class BlockPoolBufferAllocatorTest {
                     .allocationFlags(AllocationFlags.WITHIN_BUDGET).build())) {
                 assertThat(small.size()).as("within the budget").isEqualTo(4096);
             }
-            // The hints the block pools may ignore are taken.
+            // The hints the block pools may ignore are taken (MAPPED with AUTO needs a host access, as in VMA).
             try (IBuffer hinted = blocks.allocateBuffer(AllocationInfo.builder().size(4096)
                     .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.AUTO)
-                    .allocationFlags(AllocationFlags.STRATEGY_MIN_TIME | AllocationFlags.MAPPED).build())) {
+                    .allocationFlags(AllocationFlags.STRATEGY_MIN_TIME | AllocationFlags.MAPPED
+                            | AllocationFlags.HOST_ACCESS_SEQUENTIAL_WRITE).build())) {
                 assertThat(hinted.size()).isEqualTo(4096);
             }
         }

@@ -6,6 +6,7 @@ import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_DST_BIT;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
 
 import java.lang.reflect.Field;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -144,6 +145,41 @@ class MemoryPoolContractTest {
                 .hasMessageContaining("buffer 'mesh' of 4096 bytes is closed")
                 .hasMessageContaining("pool 'meshes'");
         mesh.close();
+    }
+
+    /**
+     * VMA's preconditions that the manager checks (MAPPED with an automatic usage, and ALLOW_TRANSFER_INSTEAD, each
+     * need a host access): neither a pool nor the block pools may take what it refuses, on any device.
+     */
+    @Test
+    void requestsBreakingVmasFlagRulesShouldBeRefusedByEveryAllocatorAsByTheManager(MemoryManager manager) {
+        AllocationInfo mappedNoAccess = AllocationInfo.builder().size(1000).bufferUsage(USAGE)
+                .memoryUsage(MemoryUsage.AUTO).allocationFlags(AllocationFlags.MAPPED).build();
+        AllocationInfo transferNoAccess = mappedNoAccess.toBuilder()
+                .allocationFlags(AllocationFlags.HOST_ACCESS_ALLOW_TRANSFER_INSTEAD).build();
+        try (IMemoryPool auto = manager.createNonLinearMemoryPool("auto",
+                CreateInfo.of(USAGE, MemoryUsage.AUTO, 64 * KIB));
+             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("blocks",
+                     BlockPoolAllocator.Config.defaults())) {
+            for (AllocationInfo info : List.of(mappedNoAccess, transferNoAccess)) {
+                String flag = info == mappedNoAccess ? "(MAPPED)" : "(HOST_ACCESS_ALLOW_TRANSFER_INSTEAD)";
+                assertThatThrownBy(() -> manager.allocateBuffer(info)).as("the manager")
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(flag)
+                        .hasMessageContaining("and no host access");
+                for (OnAllocationFailure onFailure : new OnAllocationFailure[] {OnAllocationFailure.THROW,
+                        OnAllocationFailure.EMPTY}) {
+                    assertThatThrownBy(() -> auto.allocateBuffer(info, onFailure)).as("a pool, %s", onFailure)
+                            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(flag)
+                            .hasMessageContaining("and no host access");
+                    assertThatThrownBy(() -> blocks.allocateBuffer(info, onFailure)).as("block pools, %s", onFailure)
+                            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(flag)
+                            .hasMessageContaining("and no host access");
+                }
+            }
+            assertThat(auto.liveBufferCount()).isZero();
+            assertThat(blocks.liveBufferCount()).isZero();
+            assertThat(blocks.committedBytes()).as("nothing made").isZero();
+        }
     }
 
     /** A generic request that the manager refuses as contradictory must not be taken by a pool. */
