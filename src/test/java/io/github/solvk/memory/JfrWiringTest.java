@@ -63,19 +63,14 @@ class JfrWiringTest {
         // the VkResult name" (AllocationFailedEvent): the manager recorded both, the block pools the reason alone.
         AllocationInfo huge = AllocationInfo.builder().size(4L << 30).bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
                 .memoryUsage(MemoryUsage.UPLOAD).build();
-        Path file = dir.resolve("solvk.jfr");
-        try (Recording recording = new Recording();
-             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("jfr huge",
-                     BlockPoolAllocator.Config.defaults())) {
-            recording.enable("solvk.AllocationFailed");
-            recording.start();
-            assertThatThrownBy(() -> manager.allocateBuffer(huge)).isInstanceOf(MemoryAllocationException.class);
-            assertThatThrownBy(() -> blocks.allocateBuffer(huge)).isInstanceOf(MemoryAllocationException.class);
-            recording.stop();
-            recording.dump(file);
+        List<RecordedEvent> failed;
+        try (BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("jfr huge",
+                BlockPoolAllocator.Config.defaults())) {
+            failed = failuresRecorded(dir, () -> {
+                assertThatThrownBy(() -> manager.allocateBuffer(huge)).isInstanceOf(MemoryAllocationException.class);
+                assertThatThrownBy(() -> blocks.allocateBuffer(huge)).isInstanceOf(MemoryAllocationException.class);
+            });
         }
-        List<RecordedEvent> failed = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals("solvk.AllocationFailed")).toList();
         assertThat(failed).extracting(e -> e.getString("pool") + ": " + e.getString("reason")).containsExactly(
                 "MemoryManager: OUT_OF_DEVICE_MEMORY VK_ERROR_OUT_OF_DEVICE_MEMORY",
                 "jfr huge: OUT_OF_DEVICE_MEMORY VK_ERROR_OUT_OF_DEVICE_MEMORY");
@@ -87,26 +82,35 @@ class JfrWiringTest {
         // Protected memory: lavapipe has none, so no memory type has the required flags.
         AllocationInfo info = AllocationInfo.builder().size(64).bufferUsage(VK_BUFFER_USAGE_STORAGE_BUFFER_BIT)
                 .memoryUsage(MemoryUsage.DEVICE_ONLY).requiredMemoryFlags(MemoryProperties.PROTECTED).build();
-        Path file = dir.resolve("solvk.jfr");
-        try (Recording recording = new Recording();
-             BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("jfr blocks",
-                     BlockPoolAllocator.Config.defaults())) {
-            recording.enable("solvk.AllocationFailed");
-            recording.start();
-            assertThatThrownBy(() -> blocks.allocateBuffer(info)).isInstanceOf(MemoryAllocationException.class);
-            assertThatThrownBy(() -> manager.allocateBuffer(info)).isInstanceOfSatisfying(
-                    MemoryAllocationException.class, e -> assertThat(e.reason())
-                            .isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE));
-            recording.stop();
-            recording.dump(file);
+        List<RecordedEvent> failed;
+        try (BlockPoolBufferAllocator blocks = manager.createBlockPoolAllocator("jfr blocks",
+                BlockPoolAllocator.Config.defaults())) {
+            failed = failuresRecorded(dir, () -> {
+                assertThatThrownBy(() -> blocks.allocateBuffer(info)).isInstanceOf(MemoryAllocationException.class);
+                assertThatThrownBy(() -> manager.allocateBuffer(info)).isInstanceOfSatisfying(
+                        MemoryAllocationException.class, e -> assertThat(e.reason())
+                                .isEqualTo(MemoryAllocationException.Reason.NO_COMPATIBLE_MEMORY_TYPE));
+            });
         }
-        List<RecordedEvent> failed = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals("solvk.AllocationFailed")).toList();
         assertThat(failed).anySatisfy(e -> assertThat(e.getString("pool")).isEqualTo("jfr blocks"));
         assertThat(failed).as("the manager's refusal of the same request").anySatisfy(e -> {
             assertThat(e.getString("pool")).isEqualTo("MemoryManager");
             assertThat(e.getString("reason")).isEqualTo("NO_COMPATIBLE_MEMORY_TYPE");
             assertThat(e.getLong("size")).isEqualTo(64);
         });
+    }
+
+    /** Runs {@code calls} under a recording of {@code solvk.AllocationFailed}; returns its events, in order. */
+    private static List<RecordedEvent> failuresRecorded(Path dir, Runnable calls) throws Exception {
+        Path file = dir.resolve("failures.jfr");
+        try (Recording recording = new Recording()) {
+            recording.enable("solvk.AllocationFailed");
+            recording.start();
+            calls.run();
+            recording.stop();
+            recording.dump(file);
+        }
+        return RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("solvk.AllocationFailed")).toList();
     }
 }
