@@ -97,6 +97,9 @@ public interface IMemoryPool extends IBufferAllocator, AutoCloseable {
     /**
      * Destroys the pool: frees its blocks and unregisters it from its manager. Buffers still open are closed (and
      * logged). Calling it again does nothing.
+     *
+     * @throws IllegalStateException when called from a {@code DeviceMemoryListener} (which runs inside a call, maybe
+     *                               this pool's own allocation); nothing changes
      */
     @Override
     void close();

@@ -651,6 +651,14 @@ public final class MemoryManager implements IBufferAllocator, AutoCloseable {
         return lifecycle.readLock();
     }
 
+    /**
+     * @return whether the calling thread runs a {@code DeviceMemoryListener} of the manager's allocator (open or
+     *         closed): its pools refuse to close there
+     */
+    boolean isInsideDeviceMemoryListener() {
+        return allocator.isInsideDeviceMemoryListener();
+    }
+
     /** Forgets a closed block pool allocator, so that the manager does not keep it reachable. */
     void unregister(BlockPoolBufferAllocator blocks) {
         synchronized (blockPoolAllocators) {

@@ -385,8 +385,20 @@ final class MemoryPool implements IMemoryPool {
         return closed;
     }
 
+    /**
+     * Refused from a {@code DeviceMemoryListener}, as the manager's and the block pools' {@code close()} are: the
+     * listener runs inside a call, maybe this pool's own allocation making a block under the pool's (reentrant)
+     * lock, which closing here would free the pool under, leaving that block with VMA and listed nowhere.
+     *
+     * @throws IllegalStateException when called from a {@code DeviceMemoryListener} of the manager's allocator;
+     *                               nothing changes
+     */
     @Override
     public void close() {
+        if (!closed && manager.isInsideDeviceMemoryListener()) {
+            throw new IllegalStateException("pool '" + name + "': close() called from a DeviceMemoryListener"
+                    + " (expected: close() once the call that runs the listener has returned)");
+        }
         boolean closing = false;
         try {
             synchronized (this) {

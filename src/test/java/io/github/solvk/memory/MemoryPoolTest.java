@@ -722,6 +722,33 @@ class MemoryPoolTest {
     }
 
     @Test
+    void closeFromADeviceMemoryListenerShouldThrowAndChangeNothing(VulkanContext context) {
+        // A listener runs inside a call: here the pool's own allocation, making a block under the pool's lock. Its
+        // close() (or destroyMemoryPool) closed the pool under that allocation, whose new block then stayed with
+        // VMA, listed nowhere, and the manager's close() refused to destroy the allocator. Refused there, as the
+        // manager's and the block pools' close() are.
+        try (MemoryManager own = new MemoryManager(VulkanMemoryAllocator.create(
+                VulkanMemoryAllocator.Settings.forContext(context)))) {
+            IMemoryPool pool = own.createNonLinearMemoryPool("listener closes", info(64 * KIB, 0, 2));
+            Throwable[] close = FailingListeners.onFirstAllocated(own.allocator(), pool::close);
+            Throwable[] destroy = FailingListeners.onFirstAllocated(own.allocator(),
+                    () -> own.destroyMemoryPool("listener closes"));
+            IBuffer buffer = pool.allocateBuffer(1000);
+            assertThat(close[0]).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("pool 'listener closes': close() called from a DeviceMemoryListener (expected: close()"
+                            + " once the call that runs the listener has returned)");
+            assertThat(destroy[0]).isInstanceOf(IllegalStateException.class)
+                    .hasMessage(close[0].getMessage());
+            assertThat(pool.isClosed()).isFalse();
+            assertThat(own.memoryPools()).containsExactly(pool);
+            assertThat(pool.statistics().blocks()).isOne();
+            buffer.close();
+            pool.close();
+            assertThat(own.allocator().liveDeviceMemoryCount()).as("the block went back to VMA").isZero();
+        }
+    }
+
+    @Test
     void aBlockWhoseAllocatedListenerThrowsAnErrorShouldGoBackToVmaAndThePoolCountNothing(VulkanContext context) {
         // A DeviceMemoryListener's Error from allocated() comes out of vmaAllocateMemory once VMA made the block: the
         // block must go back to VMA, the pool list nothing, and the manager (with its allocator) close.
