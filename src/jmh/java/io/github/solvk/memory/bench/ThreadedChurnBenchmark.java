@@ -294,10 +294,11 @@ public class ThreadedChurnBenchmark {
     }
 
     /**
-     * An allocation of the size at {@code index} of the size table. Every contender's request is made in the set-up,
-     * one per size, as {@code FACADE}'s infos are: until now the pools and VMA built a {@link BlockRequest} or a
-     * {@code BufferRequest} (and checked it) in every operation, work and garbage that {@code FACADE} and
-     * {@code HARNESS} did not do.
+     * An allocation of the size at {@code index} of the size table. The pools' and VMA's requests are made in the
+     * set-up, one per size, as {@code FACADE}'s infos are: until the twenty-ninth run they built a
+     * {@link BlockRequest} or a {@code BufferRequest} (and checked it) in every operation, work and garbage that
+     * {@code FACADE} and {@code HARNESS} did not do. {@code MEMORY_POOL} calls {@code allocateBuffer(size)}, the
+     * pool's own call by size, which makes its small request object inside, as an application's call would.
      */
     private Object allocateAt(Worker w, int index) {
         switch (contender) {
