@@ -424,8 +424,7 @@ public final class BlockMemoryPool implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             // An Error too (the block listener's): the block must not stay allocated. What cleaning up throws (a
             // DeviceMemoryListener's Error comes out of VMA's free once the memory is freed) rides on the first.
-            VulkanBuffer made = buffer;
-            Throwable failure = made == null ? e : Failures.attempt(e, made::close);
+            Throwable failure = buffer == null ? e : Failures.attempt(e, buffer::close);
             throw Failures.propagate(Failures.attempt(failure, memory::close));
         }
     }
