@@ -3,6 +3,7 @@ package io.github.solvk.memory.testing;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -37,14 +38,16 @@ import io.github.solvk.memory.vulkan.VulkanObjects;
  *       the test if the manager still has open buffers, open pools, or VMA allocations other than the blocks its
  *       block pool allocators keep ({@link #assertNothingLive}), then closes it; a close that throws (its
  *       allocator refusing under allocations made through {@link MemoryManager#allocator()}) is reported with the
- *       rest, and the test's other managers are still closed.</li>
+ *       rest, and the test's other managers are still closed. A manager given to a {@code @BeforeAll} method is
+ *       checked and closed in the same way once the class's tests are done, failing the class.</li>
  *   <li>Any validation error reported while the test ran fails it, listing the messages.</li>
  *   <li>With {@value VulkanObjects#TRACKING_PROPERTY} on, a test after which more {@code VkBuffer}s or
  *       {@code VkDeviceMemory} objects made through this library are live than before it fails, whoever made them
  *       (its managers are closed first).</li>
  * </ul>
  */
-public final class VulkanExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
+public final class VulkanExtension implements BeforeEachCallback, AfterEachCallback, AfterAllCallback,
+        ParameterResolver {
 
     private static final ExtensionContext.Namespace NAMESPACE =
             ExtensionContext.Namespace.create(VulkanExtension.class);
@@ -145,27 +148,7 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
     @Override
     public void afterEach(ExtensionContext extensionContext) {
         List<String> problems = new ArrayList<>();
-        @SuppressWarnings("unchecked")
-        List<MemoryManager> managers = extensionContext.getStore(NAMESPACE).remove(MANAGERS_KEY, List.class);
-        if (managers != null) {
-            for (MemoryManager manager : managers) {
-                if (manager.isClosed()) {
-                    continue;
-                }
-                try {
-                    problems.addAll(liveProblems(manager));
-                } catch (RuntimeException e) {
-                    problems.add("checking a manager failed: " + e);
-                }
-                try {
-                    manager.close();
-                } catch (RuntimeException e) {
-                    // Its allocator refuses to close under allocations made through manager.allocator(): report it
-                    // with the rest, and go on closing the test's other managers.
-                    problems.add("closing a manager failed: " + e);
-                }
-            }
-        }
+        checkAndClose(managers(extensionContext).remove(MANAGERS_KEY, List.class), problems);
         long[] before = extensionContext.getStore(NAMESPACE).remove(OBJECTS_KEY, long[].class);
         if (before != null) {
             long buffers = VulkanObjects.liveBuffers() - before[0];
@@ -186,6 +169,50 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
         }
     }
 
+    /** Checks and closes the managers given to the class's {@code @BeforeAll} methods. */
+    @Override
+    public void afterAll(ExtensionContext extensionContext) {
+        List<String> problems = new ArrayList<>();
+        checkAndClose(managers(extensionContext).remove(MANAGERS_KEY, List.class), problems);
+        if (!problems.isEmpty()) {
+            throw new AssertionError("a manager given to " + extensionContext.getDisplayName()
+                    + " outside its tests (a @BeforeAll method):\n" + String.join("\n", problems));
+        }
+    }
+
+    /**
+     * The store of the managers made for this extension context alone: a namespace of its own, since a store's
+     * lookups also search the enclosing contexts' stores, so that a test's managers would otherwise join a list that
+     * its class's {@code @BeforeAll} started, and be neither checked nor closed after the test.
+     */
+    private static ExtensionContext.Store managers(ExtensionContext extensionContext) {
+        return extensionContext.getStore(NAMESPACE.append(extensionContext.getUniqueId()));
+    }
+
+    private static void checkAndClose(List<?> managers, List<String> problems) {
+        if (managers == null) {
+            return;
+        }
+        for (Object o : managers) {
+            MemoryManager manager = (MemoryManager) o;
+            if (manager.isClosed()) {
+                continue;
+            }
+            try {
+                problems.addAll(liveProblems(manager));
+            } catch (RuntimeException e) {
+                problems.add("checking a manager failed: " + e);
+            }
+            try {
+                manager.close();
+            } catch (RuntimeException e) {
+                // Its allocator refuses to close under allocations made through manager.allocator(): report it
+                // with the rest, and go on closing the other managers.
+                problems.add("closing a manager failed: " + e);
+            }
+        }
+    }
+
     @Override
     public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
         Class<?> type = parameterContext.getParameter().getType();
@@ -202,7 +229,7 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
         if (type == MemoryManager.class) {
             MemoryManager manager = MemoryManager.create(context);
             @SuppressWarnings("unchecked")
-            List<MemoryManager> managers = extensionContext.getStore(NAMESPACE)
+            List<MemoryManager> managers = managers(extensionContext)
                     .getOrComputeIfAbsent(MANAGERS_KEY, k -> new ArrayList<MemoryManager>(), List.class);
             managers.add(manager);
             return manager;

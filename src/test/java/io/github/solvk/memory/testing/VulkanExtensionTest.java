@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
@@ -15,6 +16,10 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
+import io.github.solvk.memory.IBuffer;
+import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
+import io.github.solvk.memory.MemoryManager;
+import io.github.solvk.memory.MemoryUsage;
 import io.github.solvk.memory.vulkan.VulkanBuffer;
 import io.github.solvk.memory.vulkan.VulkanContext;
 import io.github.solvk.memory.vulkan.VulkanMemory;
@@ -48,6 +53,30 @@ class VulkanExtensionTest {
                 .collect(Collectors.joining("\n"))).isZero();
         assertThat(VulkanObjects.liveBuffers()).as("closed after the class").isEqualTo(buffers);
         assertThat(VulkanObjects.liveDeviceMemory()).isEqualTo(memory);
+    }
+
+    /**
+     * A manager handed to a {@code @BeforeAll} method lives in the class's store: a test's own manager must still be
+     * checked and closed after that test, and the class's after the class, not forgotten in the class's list.
+     */
+    @Test
+    void aManagerForTheWholeClassShouldNotHideTheTestsManagersFromTheChecks() {
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(ClassManager.class)).build(), listener);
+        TestExecutionSummary summary = listener.getSummary();
+
+        List<TestExecutionSummary.Failure> failures = summary.getFailures();
+        assertThat(failures).as(failures.stream().map(f -> f.getException().toString())
+                .collect(Collectors.joining("\n"))).hasSize(2);
+        assertThat(failures.get(0).getTestIdentifier().getDisplayName()).startsWith("leavesABufferOpen");
+        assertThat(failures.get(0).getException()).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("the test left 1 buffer(s) open: ['left by the test'");
+        assertThat(failures.get(1).getTestIdentifier().isContainer()).as("the class").isTrue();
+        assertThat(failures.get(1).getException()).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("left 1 buffer(s) open: ['left by the class'");
+        assertThat(ClassManager.testManager.isClosed()).as("the test's manager, after the test").isTrue();
+        assertThat(ClassManager.classManager.isClosed()).as("the class's manager, after the class").isTrue();
     }
 
     /** Run by the test above only (a nested class without {@code @Nested}: neither JUnit nor Surefire runs it). */
@@ -91,6 +120,32 @@ class VulkanExtensionTest {
             if (allocator != null) {
                 allocator.close();
             }
+        }
+    }
+
+    /** Run by the test above only. */
+    @ExtendWith(VulkanExtension.class)
+    static class ClassManager {
+        static MemoryManager classManager;
+        static MemoryManager testManager;
+        static IBuffer classBuffer;
+        static IBuffer testBuffer;
+
+        private static IBuffer buffer(MemoryManager manager, String name) {
+            return manager.allocateBuffer(AllocationInfo.builder().size(256)
+                    .bufferUsage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT).memoryUsage(MemoryUsage.UPLOAD).name(name).build());
+        }
+
+        @BeforeAll
+        static void makeTheClassManager(MemoryManager manager) {
+            classManager = manager;
+            classBuffer = buffer(manager, "left by the class");
+        }
+
+        @Test
+        void leavesABufferOpen(MemoryManager manager) {
+            testManager = manager;
+            testBuffer = buffer(manager, "left by the test");
         }
     }
 }
