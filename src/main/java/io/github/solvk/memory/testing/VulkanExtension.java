@@ -40,7 +40,8 @@ import io.github.solvk.memory.vulkan.VulkanObjects;
  *       allocator refusing under allocations made through {@link MemoryManager#allocator()}) is reported with the
  *       rest, and the test's other managers are still closed. A manager given to a {@code @BeforeAll} method is
  *       checked and closed in the same way once the class's tests are done, failing the class.</li>
- *   <li>Any validation error reported while the test ran fails it, listing the messages.</li>
+ *   <li>Any validation error reported while the test ran fails it, listing the messages. One reported outside the
+ *       tests fails the next test before it runs ({@code @BeforeAll}), or the class ({@code @AfterAll}).</li>
  *   <li>With {@value VulkanObjects#TRACKING_PROPERTY} on, a test after which more {@code VkBuffer}s or
  *       {@code VkDeviceMemory} objects made through this library are live than before it fails, whoever made them
  *       (its managers are closed first).</li>
@@ -138,11 +139,27 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
 
     @Override
     public void beforeEach(ExtensionContext extensionContext) {
-        sharedContext(extensionContext).clearValidationMessages();
+        VulkanContext context = sharedContext(extensionContext);
+        // Cleared so that none fails this test, but not dropped: an error from outside the tests fails this one.
+        List<VulkanContext.ValidationMessage> earlier = context.validationErrors();
+        context.clearValidationMessages();
         if (VulkanObjects.tracking()) {
             extensionContext.getStore(NAMESPACE).put(OBJECTS_KEY,
                     new long[] {VulkanObjects.liveBuffers(), VulkanObjects.liveDeviceMemory()});
         }
+        if (!earlier.isEmpty()) {
+            throw new AssertionError("validation error(s) reported before the test began, outside any test (a "
+                    + "@BeforeAll method, a test class's constructor, or code run between the tests):\n"
+                    + validationProblems(earlier));
+        }
+    }
+
+    private static String validationProblems(List<VulkanContext.ValidationMessage> errors) {
+        List<String> problems = new ArrayList<>();
+        for (VulkanContext.ValidationMessage m : errors) {
+            problems.add("validation error: " + m);
+        }
+        return String.join("\n", problems);
     }
 
     @Override
@@ -169,14 +186,29 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
         }
     }
 
-    /** Checks and closes the managers given to the class's {@code @BeforeAll} methods. */
+    /**
+     * Checks and closes the managers given to the class's {@code @BeforeAll} methods, and reports the validation
+     * errors recorded since the last test.
+     */
     @Override
     public void afterAll(ExtensionContext extensionContext) {
         List<String> problems = new ArrayList<>();
         checkAndClose(managers(extensionContext).remove(MANAGERS_KEY, List.class), problems);
         if (!problems.isEmpty()) {
-            throw new AssertionError("a manager given to " + extensionContext.getDisplayName()
-                    + " outside its tests (a @BeforeAll method):\n" + String.join("\n", problems));
+            problems.add(0, "a manager given to " + extensionContext.getDisplayName()
+                    + " outside its tests (a @BeforeAll method):");
+        }
+        VulkanContext context = sharedContext(extensionContext);
+        List<VulkanContext.ValidationMessage> errors = context.validationErrors();
+        context.clearValidationMessages();
+        if (!errors.isEmpty()) {
+            problems.add("validation error(s) reported outside the tests of " + extensionContext.getDisplayName()
+                    + " (after the last test: an @AfterAll method, the close of a manager given to a @BeforeAll"
+                    + " method; or, where no test ran, a @BeforeAll method):");
+            problems.add(validationProblems(errors));
+        }
+        if (!problems.isEmpty()) {
+            throw new AssertionError(String.join("\n", problems));
         }
     }
 

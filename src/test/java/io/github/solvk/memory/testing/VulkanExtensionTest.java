@@ -3,7 +3,13 @@ package io.github.solvk.memory.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.lwjgl.vulkan.VK10.VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
+import static org.lwjgl.vulkan.VK10.VK_SHARING_MODE_EXCLUSIVE;
+import static org.lwjgl.vulkan.VK10.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+import static org.lwjgl.vulkan.VK10.VK_SUCCESS;
+import static org.lwjgl.vulkan.VK10.vkCreateBuffer;
+import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
 
+import java.nio.LongBuffer;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -15,6 +21,8 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.VkBufferCreateInfo;
 
 import io.github.solvk.memory.IBuffer;
 import io.github.solvk.memory.IBufferAllocator.AllocationInfo;
@@ -77,6 +85,30 @@ class VulkanExtensionTest {
                 .hasMessageContaining("left 1 buffer(s) open: ['left by the class'");
         assertThat(ClassManager.testManager.isClosed()).as("the test's manager, after the test").isTrue();
         assertThat(ClassManager.classManager.isClosed()).as("the class's manager, after the class").isTrue();
+    }
+
+    /**
+     * The extension clears the recorded messages before each test so that none of them fails the wrong test: it must
+     * not drop, with them, a validation error that a {@code @BeforeAll} or {@code @AfterAll} method provoked.
+     */
+    @Test
+    void aValidationErrorOutsideTheTestsShouldFailTheClassNotBeDropped() {
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(ErrorsOutsideTests.class)).build(), listener);
+        TestExecutionSummary summary = listener.getSummary();
+
+        List<TestExecutionSummary.Failure> failures = summary.getFailures();
+        assertThat(failures).as(failures.stream().map(f -> f.getException().toString())
+                .collect(Collectors.joining("\n"))).hasSize(2);
+        assertThat(failures.get(0).getTestIdentifier().getDisplayName()).startsWith("runsAfterTheBeforeAll");
+        assertThat(failures.get(0).getException()).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("before the test began")
+                .hasMessageContaining("VUID-VkBufferCreateInfo-size-00912");
+        assertThat(failures.get(1).getTestIdentifier().isContainer()).as("the class").isTrue();
+        assertThat(failures.get(1).getException()).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("after the last test")
+                .hasMessageContaining("VUID-VkBufferCreateInfo-size-00912");
     }
 
     /** Run by the test above only (a nested class without {@code @Nested}: neither JUnit nor Surefire runs it). */
@@ -146,6 +178,40 @@ class VulkanExtensionTest {
         void leavesABufferOpen(MemoryManager manager) {
             testManager = manager;
             testBuffer = buffer(manager, "left by the test");
+        }
+    }
+
+    /** Run by the test above only. */
+    @ExtendWith(VulkanExtension.class)
+    static class ErrorsOutsideTests {
+        private static VulkanContext shared;
+
+        /** A buffer of size 0: {@code VUID-VkBufferCreateInfo-size-00912}. */
+        private static void provokeAValidationError(VulkanContext context) {
+            try (MemoryStack stack = MemoryStack.stackPush()) {
+                LongBuffer pBuffer = stack.mallocLong(1);
+                int result = vkCreateBuffer(context.device(), VkBufferCreateInfo.calloc(stack)
+                        .sType(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO).size(0).usage(VK_BUFFER_USAGE_TRANSFER_SRC_BIT)
+                        .sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, pBuffer);
+                if (result == VK_SUCCESS) {
+                    vkDestroyBuffer(context.device(), pBuffer.get(0), null);
+                }
+            }
+        }
+
+        @BeforeAll
+        static void provokeOneBeforeTheTests(VulkanContext context) {
+            shared = context;
+            provokeAValidationError(context);
+        }
+
+        @Test
+        void runsAfterTheBeforeAll() {
+        }
+
+        @AfterAll
+        static void provokeOneAfterTheTests() {
+            provokeAValidationError(shared);
         }
     }
 }
