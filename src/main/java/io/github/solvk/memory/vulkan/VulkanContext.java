@@ -539,8 +539,14 @@ public final class VulkanContext implements AutoCloseable {
          * @param selector an index into the loader's device list or a case-insensitive part of the device name;
          *                 {@code null} for the default order
          * @return this
+         * @throws IllegalArgumentException when {@code selector} is blank
          */
         public Builder device(String selector) {
+            if (selector != null && selector.isBlank()) {
+                // Every name contains "": a blank selector would pick the loader's first device, not the best one.
+                throw new IllegalArgumentException("selector: '" + selector + "' (expected: an index, part of a device"
+                        + " name, or null for the default order)");
+            }
             this.deviceSelector = selector;
             return this;
         }
@@ -570,8 +576,8 @@ public final class VulkanContext implements AutoCloseable {
          * Creates the instance and the device.
          *
          * @return an owned context
-         * @throws VulkanException when there is no Vulkan loader or device, when the selector matches no device, or
-         *                         when a Vulkan call fails
+         * @throws VulkanException         when there is no Vulkan loader or device, or when a Vulkan call fails
+         * @throws IllegalArgumentException when the device selector matches no device
          */
         public VulkanContext build() {
             int loaderVersion = loaderVersion();

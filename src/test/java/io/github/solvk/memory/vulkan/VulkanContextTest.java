@@ -132,6 +132,17 @@ class VulkanContextTest {
     }
 
     @Test
+    void aBlankSelectorShouldBeRejectedNotMatchTheLoadersFirstDevice() {
+        // Every name contains "": a blank selector picked the loader's first device, not the ranked choice.
+        for (String blank : new String[] {"", "  "}) {
+            VulkanContext.Builder builder = VulkanContext.builder().validation(false);
+            assertThatThrownBy(() -> builder.device(blank)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("selector: '" + blank + "' (expected: an index, part of a device name, or"
+                            + " null for the default order)");
+        }
+    }
+
+    @Test
     void anIndexWithLeadingZerosShouldSelectThatDevice() {
         // Ten digits, but the index 0: only the value may rule an index out, not how many digits spell it.
         try (VulkanContext byIndex = VulkanContext.builder().validation(false).device("0000000000").build()) {
