@@ -274,6 +274,8 @@ public final class VulkanContext implements AutoCloseable {
      * @param compute        the compute queue, or {@code null}
      * @param transfer       the transfer queue, or {@code null}
      * @return a borrowed context
+     * @throws IllegalArgumentException when {@code apiVersion} is below 1.1 or a queue's family index is not one of
+     *                                  the physical device's
      */
     public static VulkanContext wrap(VkInstance instance, VkPhysicalDevice physicalDevice, VkDevice device,
                                      int apiVersion, Features features, Queue graphics, Queue compute,
@@ -285,8 +287,20 @@ public final class VulkanContext implements AutoCloseable {
         if (apiVersion < VK_API_VERSION_1_1) {
             throw new IllegalArgumentException("apiVersion: " + versionString(apiVersion) + " (expected: >= 1.1)");
         }
-        return new VulkanContext(instance, physicalDevice, device, apiVersion, features, graphics, compute, transfer,
-                false, NULL, null, Collections.synchronizedList(new ArrayList<>()));
+        VulkanContext context = new VulkanContext(instance, physicalDevice, device, apiVersion, features, graphics,
+                compute, transfer, false, NULL, null, Collections.synchronizedList(new ArrayList<>()));
+        // Nothing to destroy when one is out of range: the context borrows everything.
+        context.checkFamily("graphics", graphics);
+        context.checkFamily("compute", compute);
+        context.checkFamily("transfer", transfer);
+        return context;
+    }
+
+    private void checkFamily(String role, Queue queue) {
+        if (queue != null && queue.familyIndex() >= queueFamilyCount) {
+            throw new IllegalArgumentException(role + ": queue family " + queue.familyIndex() + " (expected: below "
+                    + queueFamilyCount + ", the queue families of " + deviceName + ")");
+        }
     }
 
     /** @return the instance */

@@ -165,6 +165,17 @@ class VulkanContextTest {
         assertThat(shared.isClosed()).isFalse();
     }
 
+    @Test
+    void wrappingAQueueOfAFamilyTheDeviceLacksShouldBeRejected(VulkanContext shared) {
+        // Else execute() made a command pool for that family: a validation error, or worse on a driver without it.
+        VulkanContext.Queue bad = new VulkanContext.Queue(shared.transferQueue().handle(), shared.queueFamilyCount());
+        assertThatThrownBy(() -> VulkanContext.wrap(shared.instance(), shared.physicalDevice(), shared.device(),
+                shared.apiVersion(), shared.features(), shared.graphicsQueue(), shared.computeQueue(), bad))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("transfer: queue family " + shared.queueFamilyCount() + " (expected: below "
+                        + shared.queueFamilyCount());
+    }
+
     /**
      * {@code vkDeviceWaitIdle} needs every queue of the device held by the caller, and waits for the engine's work as
      * well as ours: closing a borrowed context must do neither. The engine's work here is a command buffer that waits
