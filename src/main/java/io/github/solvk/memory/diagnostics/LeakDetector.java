@@ -336,9 +336,23 @@ public final class LeakDetector<T> {
 
         @Override
         public void run() {
-            BooleanSupplier freed = freedElsewhere;
-            if (closed.compareAndSet(false, true) && (freed == null || !freed.getAsBoolean())) {
+            if (closed.compareAndSet(false, true) && !freedElsewhere()) {
                 detector.report(new LeakReport(description, site == null ? null : formatSite(site)));
+            }
+        }
+
+        /** A condition that throws counts as "not freed": the Cleaner would drop its exception, and the leak. */
+        private boolean freedElsewhere() {
+            BooleanSupplier freed = freedElsewhere;
+            if (freed == null) {
+                return false;
+            }
+            try {
+                return freed.getAsBoolean();
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.WARNING, "the freed condition of " + description + " failed; reported"
+                        + " as a leak", e);
+                return false;
             }
         }
     }
@@ -364,7 +378,8 @@ public final class LeakDetector<T> {
         /**
          * Says how to tell that the resource's memory was freed without its {@code close()}, as when the pool that
          * placed it closes under it: a resource collected after that is not a leak and is not reported. The condition
-         * must not refer to the resource, and is asked on the cleaner's thread.
+         * must not refer to the resource, and is asked on the cleaner's thread; one that throws is logged at
+         * {@code WARNING} and the resource reported as leaked.
          *
          * @param freed whether the memory was freed elsewhere
          */

@@ -197,6 +197,27 @@ class LeakDetectorTest {
                 .hasMessage("samplingInterval: 0 (expected: >= 1)");
     }
 
+    @Test
+    void aFreedConditionThatThrowsShouldNotSwallowTheLeak() throws InterruptedException {
+        LeakDetector<Resource> detector = new LeakDetector<>(Resource.class, LeakDetector.Level.PARANOID, 128);
+        BlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
+        detector.addListener(reports::add);
+
+        dropWithBrokenFreedCondition(detector);
+
+        // The Cleaner drops what its action throws: without a report here, the leak would be seen by no one.
+        LeakReport report = awaitReport(reports);
+        assertThat(report).isNotNull();
+        assertThat(report.description()).isEqualTo("Resource broken condition");
+        assertThat(detector.leakCount()).isEqualTo(1);
+    }
+
+    private static void dropWithBrokenFreedCondition(LeakDetector<Resource> detector) {
+        new Resource(detector, "broken condition").tracker.freedWhen(() -> {
+            throw new IllegalStateException("the pool's state could not be read");
+        });
+    }
+
     private static void allocateAndDrop(LeakDetector<Resource> detector, String name) {
         new Resource(detector, name);
     }
