@@ -688,7 +688,8 @@ public final class VulkanContext implements AutoCloseable {
                         graphics, compute, transfer, true, messenger, callback, sink);
                 LOG.log(Level.DEBUG, () -> "Created " + context);
                 return context;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (out of memory, a linkage error): nothing made so far may outlive the failure.
                 if (device != null) {
                     vkDestroyDevice(device, null);
                 }
