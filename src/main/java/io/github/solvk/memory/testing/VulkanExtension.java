@@ -198,9 +198,11 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
             problems.add(0, "a manager given to " + extensionContext.getDisplayName()
                     + " outside its tests (a @BeforeAll method):");
         }
-        VulkanContext context = sharedContext(extensionContext);
-        List<VulkanContext.ValidationMessage> errors = context.validationErrors();
-        context.clearValidationMessages();
+        VulkanContext context = madeContext(extensionContext);
+        List<VulkanContext.ValidationMessage> errors = context == null ? List.of() : context.validationErrors();
+        if (context != null) {
+            context.clearValidationMessages();
+        }
         if (!errors.isEmpty()) {
             problems.add("validation error(s) reported outside the tests of " + extensionContext.getDisplayName()
                     + " (after the last test: an @AfterAll method, the close of a manager given to a @BeforeAll"
@@ -209,6 +211,20 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
         }
         if (!problems.isEmpty()) {
             throw new AssertionError(String.join("\n", problems));
+        }
+    }
+
+    /**
+     * The shared context if it has been made, without making it: null where no test or method asked for it (none
+     * ran: nothing to check, and no device to need), or where making it failed (the failure was reported to each
+     * test or method that asked for it; the store throws it again on every lookup).
+     */
+    private static VulkanContext madeContext(ExtensionContext extensionContext) {
+        try {
+            SharedContext shared = extensionContext.getRoot().getStore(NAMESPACE).get(CONTEXT_KEY, SharedContext.class);
+            return shared == null ? null : shared.context;
+        } catch (RuntimeException | Error e) {
+            return null;
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
@@ -109,6 +110,56 @@ class VulkanExtensionTest {
         assertThat(failures.get(1).getException()).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("after the last test")
                 .hasMessageContaining("VUID-VkBufferCreateInfo-size-00912");
+    }
+
+    /**
+     * Without a device a test that needs one fails, once; the class must not fail again with the same error from
+     * afterAll, and a class none of whose tests ran must not fail at all (nor make a device only to check it).
+     */
+    @Test
+    void withoutADeviceOnlyTheTestsThatNeedOneShouldFail() {
+        System.setProperty(VulkanContext.DEVICE_PROPERTY, "no device is called this");
+        try {
+            TestExecutionSummary needsOne = run(NeedsADevice.class);
+            assertThat(needsOne.getFailures()).as(describe(needsOne)).hasSize(1);
+            assertThat(needsOne.getFailures().get(0).getTestIdentifier().getDisplayName()).startsWith("needsOne");
+            assertThat(needsOne.getFailures().get(0).getException()).isInstanceOf(AssertionError.class)
+                    .hasMessageContaining("Vulkan tests need a Vulkan device");
+            TestExecutionSummary noneRan = run(NoTestRuns.class);
+            assertThat(noneRan.getFailures()).as(describe(noneRan)).isEmpty();
+            assertThat(noneRan.getTestsSkippedCount()).isEqualTo(1);
+        } finally {
+            System.clearProperty(VulkanContext.DEVICE_PROPERTY);
+        }
+    }
+
+    private static TestExecutionSummary run(Class<?> testClass) {
+        SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectClass(testClass)).build(), listener);
+        return listener.getSummary();
+    }
+
+    private static String describe(TestExecutionSummary summary) {
+        return summary.getFailures().stream().map(f -> f.getTestIdentifier().getDisplayName() + ": "
+                + f.getException()).collect(Collectors.joining("\n"));
+    }
+
+    /** Run by the test above only, without a device. */
+    @ExtendWith(VulkanExtension.class)
+    static class NeedsADevice {
+        @Test
+        void needsOne(VulkanContext context) {
+        }
+    }
+
+    /** Run by the test above only, without a device. */
+    @ExtendWith(VulkanExtension.class)
+    static class NoTestRuns {
+        @Disabled("none of the class's tests runs")
+        @Test
+        void disabled(VulkanContext context) {
+        }
     }
 
     /** Run by the test above only (a nested class without {@code @Nested}: neither JUnit nor Surefire runs it). */
