@@ -1,8 +1,10 @@
 package io.github.solvk.memory.testing;
 
+import java.lang.reflect.Constructor;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.TestInstance.Lifecycle;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -38,8 +40,10 @@ import io.github.solvk.memory.vulkan.VulkanObjects;
  *       the test if the manager still has open buffers, open pools, or VMA allocations other than the blocks its
  *       block pool allocators keep ({@link #assertNothingLive}), then closes it; a close that throws (its
  *       allocator refusing under allocations made through {@link MemoryManager#allocator()}) is reported with the
- *       rest, and the test's other managers are still closed. A manager given to a {@code @BeforeAll} method is
- *       checked and closed in the same way once the class's tests are done, failing the class.</li>
+ *       rest, and the test's other managers are still closed. So is a manager given to the test class's
+ *       constructor, where each test gets an instance of its own (JUnit's default). A manager given to a
+ *       {@code @BeforeAll} method, or to the constructor under {@code @TestInstance(PER_CLASS)}, is checked and
+ *       closed in the same way once the class's tests are done, failing the class.</li>
  *   <li>Any validation error reported while the test ran fails it, listing the messages. One reported outside the
  *       tests fails the next test before it runs ({@code @BeforeAll}), or the class ({@code @AfterAll}).</li>
  *   <li>With {@value VulkanObjects#TRACKING_PROPERTY} on, a test after which more {@code VkBuffer}s or
@@ -54,6 +58,8 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
             ExtensionContext.Namespace.create(VulkanExtension.class);
     private static final String CONTEXT_KEY = "context";
     private static final String MANAGERS_KEY = "managers";
+    /** Managers given to the constructor of a test's own instance, waiting for that test's beforeEach. */
+    private static final String INSTANCE_MANAGERS_KEY = "instanceManagers";
     private static final String OBJECTS_KEY = "objects";
 
     /** Holds the shared context and closes it when the test run ends. */
@@ -139,6 +145,18 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
 
     @Override
     public void beforeEach(ExtensionContext extensionContext) {
+        // A manager given to the constructor of this test's own instance (or of its enclosing instances) is this
+        // test's. Not where the test's class is PER_CLASS: its enclosing instances serve all of its tests.
+        if (extensionContext.getTestInstanceLifecycle().orElse(Lifecycle.PER_METHOD) == Lifecycle.PER_METHOD) {
+            for (ExtensionContext c = extensionContext; c != null; c = c.getParent().orElse(null)) {
+                List<?> instanceManagers = managers(c).remove(INSTANCE_MANAGERS_KEY, List.class);
+                if (instanceManagers != null) {
+                    for (Object manager : instanceManagers) {
+                        testManagers(extensionContext, MANAGERS_KEY).add((MemoryManager) manager);
+                    }
+                }
+            }
+        }
         VulkanContext context = sharedContext(extensionContext);
         // Cleared so that none fails this test, but not dropped: an error from outside the tests fails this one.
         List<VulkanContext.ValidationMessage> earlier = context.validationErrors();
@@ -194,9 +212,14 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
     public void afterAll(ExtensionContext extensionContext) {
         List<String> problems = new ArrayList<>();
         checkAndClose(managers(extensionContext).remove(MANAGERS_KEY, List.class), problems);
+        // Those of the enclosing instances of a PER_CLASS instance of this class, done with it; or left where making
+        // a test's instance failed part way, its test not run.
+        for (ExtensionContext c = extensionContext; c != null; c = c.getParent().orElse(null)) {
+            checkAndClose(managers(c).remove(INSTANCE_MANAGERS_KEY, List.class), problems);
+        }
         if (!problems.isEmpty()) {
             problems.add(0, "a manager given to " + extensionContext.getDisplayName()
-                    + " outside its tests (a @BeforeAll method):");
+                    + " outside its tests (a @BeforeAll method, or the constructor of a PER_CLASS instance):");
         }
         VulkanContext context = madeContext(extensionContext);
         List<VulkanContext.ValidationMessage> errors = context == null ? List.of() : context.validationErrors();
@@ -235,6 +258,11 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
      */
     private static ExtensionContext.Store managers(ExtensionContext extensionContext) {
         return extensionContext.getStore(NAMESPACE.append(extensionContext.getUniqueId()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<MemoryManager> testManagers(ExtensionContext extensionContext, String key) {
+        return managers(extensionContext).getOrComputeIfAbsent(key, k -> new ArrayList<MemoryManager>(), List.class);
     }
 
     private static void checkAndClose(List<?> managers, List<String> problems) {
@@ -276,10 +304,12 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
         }
         if (type == MemoryManager.class) {
             MemoryManager manager = MemoryManager.create(context);
-            @SuppressWarnings("unchecked")
-            List<MemoryManager> managers = managers(extensionContext)
-                    .getOrComputeIfAbsent(MANAGERS_KEY, k -> new ArrayList<MemoryManager>(), List.class);
-            managers.add(manager);
+            // JUnit (before 5.12, and later by default) resolves a constructor's parameters with the class's context
+            // even where each test gets an instance of its own: that manager is the test's, handed over in beforeEach.
+            boolean testInstance = parameterContext.getDeclaringExecutable() instanceof Constructor
+                    && extensionContext.getTestMethod().isEmpty()
+                    && extensionContext.getTestInstanceLifecycle().orElse(Lifecycle.PER_METHOD) == Lifecycle.PER_METHOD;
+            testManagers(extensionContext, testInstance ? INSTANCE_MANAGERS_KEY : MANAGERS_KEY).add(manager);
             return manager;
         }
         throw new ParameterResolutionException("VulkanExtension cannot resolve " + type.getName()

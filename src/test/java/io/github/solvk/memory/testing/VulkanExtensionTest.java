@@ -10,13 +10,18 @@ import static org.lwjgl.vulkan.VK10.vkCreateBuffer;
 import static org.lwjgl.vulkan.VK10.vkDestroyBuffer;
 
 import java.nio.LongBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -113,6 +118,28 @@ class VulkanExtensionTest {
     }
 
     /**
+     * With a new test instance per test (JUnit's default), a manager given to the constructor is that test's: it must
+     * be checked and closed after that test, failing it, not kept open until the class ends and failing the class.
+     */
+    @Test
+    void aManagerGivenToTheConstructorShouldBeTheTests() {
+        TestExecutionSummary summary = run(ConstructorManager.class);
+
+        List<TestExecutionSummary.Failure> failures = summary.getFailures();
+        assertThat(failures).as(describe(summary)).hasSize(1);
+        assertThat(failures.get(0).getTestIdentifier().getDisplayName()).startsWith("aLeavesABufferOpen");
+        assertThat(failures.get(0).getException()).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("the test left 1 buffer(s) open: ['left by the test'");
+        assertThat(summary.getTestsSucceededCount()).as("the second test saw the first's manager closed").isEqualTo(1);
+
+        // An enclosing instance made for a PER_CLASS nested class serves all of its tests: its manager stays open.
+        TestExecutionSummary nested = run(EnclosingManager.class);
+        assertThat(nested.getFailures()).as(describe(nested)).isEmpty();
+        assertThat(nested.getTestsSucceededCount()).isEqualTo(2);
+        assertThat(EnclosingManager.managers).hasSize(1).allMatch(MemoryManager::isClosed);
+    }
+
+    /**
      * Without a device a test that needs one fails, once; the class must not fail again with the same error from
      * afterAll, and a class none of whose tests ran must not fail at all (nor make a device only to check it).
      */
@@ -143,6 +170,57 @@ class VulkanExtensionTest {
     private static String describe(TestExecutionSummary summary) {
         return summary.getFailures().stream().map(f -> f.getTestIdentifier().getDisplayName() + ": "
                 + f.getException()).collect(Collectors.joining("\n"));
+    }
+
+    /** Run by the test above only. */
+    @ExtendWith(VulkanExtension.class)
+    @TestMethodOrder(MethodOrderer.MethodName.class)
+    static class ConstructorManager {
+        static MemoryManager first;
+        private final MemoryManager manager;
+
+        ConstructorManager(MemoryManager manager) {
+            this.manager = manager;
+        }
+
+        @Test
+        void aLeavesABufferOpen() {
+            first = manager;
+            ClassManager.buffer(manager, "left by the test");
+        }
+
+        @Test
+        void bRunsAfterTheFirstsManagerIsClosed() {
+            assertThat(manager).isNotSameAs(first);
+            assertThat(first.isClosed()).isTrue();
+        }
+    }
+
+    /** Run by the test above only. */
+    @ExtendWith(VulkanExtension.class)
+    static class EnclosingManager {
+        static final List<MemoryManager> managers = new ArrayList<>();
+        private final MemoryManager manager;
+
+        EnclosingManager(MemoryManager manager) {
+            this.manager = manager;
+            managers.add(manager);
+        }
+
+        @Nested
+        @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+        @TestMethodOrder(MethodOrderer.MethodName.class)
+        class OneInstance {
+            @Test
+            void a() {
+                assertThat(manager.isClosed()).isFalse();
+            }
+
+            @Test
+            void b() {
+                assertThat(manager.isClosed()).isFalse();
+            }
+        }
     }
 
     /** Run by the test above only, without a device. */
