@@ -349,7 +349,8 @@ public final class LeakDetector<T> {
             }
             try {
                 return freed.getAsBoolean();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too: the Cleaner drops it all the same, and the leak with it.
                 LOGGER.log(System.Logger.Level.WARNING, "the freed condition of " + description + " failed; reported"
                         + " as a leak", e);
                 return false;

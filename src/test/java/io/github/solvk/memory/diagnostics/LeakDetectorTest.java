@@ -203,18 +203,26 @@ class LeakDetectorTest {
         BlockingQueue<LeakReport> reports = new LinkedBlockingQueue<>();
         detector.addListener(reports::add);
 
-        dropWithBrokenFreedCondition(detector);
+        dropWithBrokenFreedCondition(detector, new IllegalStateException("the pool's state could not be read"));
 
         // The Cleaner drops what its action throws: without a report here, the leak would be seen by no one.
         LeakReport report = awaitReport(reports);
         assertThat(report).isNotNull();
         assertThat(report.description()).isEqualTo("Resource broken condition");
         assertThat(detector.leakCount()).isEqualTo(1);
+
+        // An Error alike (the Cleaner drops it too).
+        dropWithBrokenFreedCondition(detector, new AssertionError("the condition failed its own check"));
+        assertThat(awaitReport(reports)).isNotNull();
+        assertThat(detector.leakCount()).isEqualTo(2);
     }
 
-    private static void dropWithBrokenFreedCondition(LeakDetector<Resource> detector) {
+    private static void dropWithBrokenFreedCondition(LeakDetector<Resource> detector, Throwable failure) {
         new Resource(detector, "broken condition").tracker.freedWhen(() -> {
-            throw new IllegalStateException("the pool's state could not be read");
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            throw (RuntimeException) failure;
         });
     }
 
