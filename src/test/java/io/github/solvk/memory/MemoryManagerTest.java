@@ -327,6 +327,16 @@ class MemoryManagerTest {
     }
 
     @Test
+    void assertingNothingLiveOfAClosedManagerShouldSayItIsClosed(VulkanContext context) {
+        MemoryManager closed = MemoryManager.create(context);
+        closed.close();
+        assertThatThrownBy(() -> VulkanExtension.assertNothingLive(closed))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("manager: closed (expected: an open manager; a closed one freed everything at its close,"
+                        + " and nothing of it can be counted any more)");
+    }
+
+    @Test
     void mappingMemoryThatIsNotHostVisibleShouldThrow(VulkanContext context) {
         try (MemoryManager manager = deviceLocalOnly(context)) {
             try (IBuffer buffer = manager.allocateBuffer(AllocationInfo.builder().size(256)

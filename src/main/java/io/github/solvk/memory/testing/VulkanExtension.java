@@ -104,9 +104,15 @@ public final class VulkanExtension implements BeforeEachCallback, AfterEachCallb
      * managers it hands out.
      *
      * @param manager an open manager
-     * @throws AssertionError listing what is still live
+     * @throws AssertionError           listing what is still live
+     * @throws IllegalArgumentException when the manager is closed: its close freed everything, and nothing of it can
+     *                                  be counted any more
      */
     public static void assertNothingLive(MemoryManager manager) {
+        if (manager.isClosed()) {
+            throw new IllegalArgumentException("manager: closed (expected: an open manager; a closed one freed"
+                    + " everything at its close, and nothing of it can be counted any more)");
+        }
         List<String> problems = liveProblems(manager);
         if (!problems.isEmpty()) {
             throw new AssertionError(String.join("\n", problems));
