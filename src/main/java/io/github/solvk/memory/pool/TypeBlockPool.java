@@ -578,18 +578,13 @@ final class TypeBlockPool {
             } catch (RuntimeException | Error e) {
                 first = Failures.add(first, e);
             } finally {
+                // Every failure of unlocking and of destroying the drained blocks is kept: on the first so far, or
+                // thrown (the first of them, the others on it) when there was none, and the walk goes on.
                 try {
-                    unlock(other);
+                    unlockAfter(other, first, drained);
                 } catch (RuntimeException | Error e) {
-                    first = Failures.add(first, e);
+                    first = e;
                 }
-            }
-            // After unlocking, as unlockAfter does, but each failure kept: one of destroying must not replace the
-            // unlock's, nor stop the walk.
-            try {
-                destroyAll(drained);
-            } catch (RuntimeException | Error e) {
-                first = Failures.add(first, e);
             }
             destroyed |= drained != null;
         }
